@@ -1,0 +1,26 @@
+"""The `codegen` command: a thin layer that parses arguments, calls the library and maps errors
+to exit codes (0 solved/ok, 1 no passing candidate, 2 bad input, 3 environment problem)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import click  # noqa: E402
+
+from codegen.cli.errors import run_cli  # noqa: E402
+from codegen.cli.sandbox_cmd import sandbox  # noqa: E402
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="codegen")
+def cli() -> None:
+    """Several models write candidates in parallel; a Docker sandbox picks the best."""
+
+
+cli.add_command(sandbox)
+
+
+def main() -> None:
+    run_cli(cli)

@@ -1,0 +1,115 @@
+"""The sandbox's boundary: what goes in (a job and its limits) and what comes out (a verdict).
+
+Everything here is plain data so that it can cross the process boundary into the container as
+JSON, be stored in SQLite and be printed with ``--json``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Limits(BaseModel):
+    """Resource limits for one job. Enforced inside the container and again from the host."""
+
+    model_config = ConfigDict(frozen=True)
+
+    wall_seconds: float = Field(30.0, gt=0, description="whole job, from the host")
+    test_seconds: float = Field(10.0, gt=0, description="one test, inside the container")
+    cpu_seconds: int = Field(20, gt=0, description="RLIMIT_CPU of a candidate process")
+    memory_mb: int = Field(512, ge=64, description="container memory, equal to memory+swap")
+    candidate_memory_mb: int = Field(384, ge=32, description="RLIMIT_AS of a candidate process")
+    pids: int = Field(64, ge=16, description="processes in the container")
+    tmp_mb: int = Field(64, ge=8, description="size of the /tmp tmpfs")
+    output_bytes: int = Field(1_000_000, ge=1024, description="candidate stdout+stderr cap")
+    cpus: float = Field(1.0, gt=0, description="CPU quota of a container")
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class SandboxJob(BaseModel):
+    """One candidate against one problem's pytest files."""
+
+    entry_point: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    test_files: dict[str, str] = Field(description="file name -> source; names match test_*.py")
+    candidate: str = Field(description="Python source of the module `solution`")
+    limits: Limits = DEFAULT_LIMITS
+
+    @field_validator("test_files")
+    @classmethod
+    def _names_are_plain(cls, files: dict[str, str]) -> dict[str, str]:
+        for name in files:
+            if "/" in name or "\\" in name or not name.endswith(".py") or name.startswith("."):
+                raise ValueError(f"test file name {name!r} must be a plain *.py name")
+            if name in {"solution.py", "conftest.py"}:
+                raise ValueError(f"test file name {name!r} is reserved")
+        return files
+
+
+class Verdict(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    MEMORY_LIMIT = "memory_limit"
+    OUTPUT_LIMIT = "output_limit"
+    CRASHED = "crashed"
+
+
+class TestStatus(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+
+
+class TestOutcome(BaseModel):
+    __test__ = False  # not a pytest class
+
+    name: str
+    status: TestStatus
+    message: str = ""
+    # Set when the test ended because of a limit or a dead candidate, not an assertion.
+    cause: Verdict | None = None
+
+
+class BenchmarkStats(BaseModel):
+    """pytest-benchmark-style statistics, in seconds of candidate CPU time, for one test."""
+
+    test: str
+    rounds: int
+    min: float
+    max: float
+    mean: float
+    median: float
+    stddev: float
+    iqr: float
+    samples: list[float] = Field(description="one CPU time per round, each in a fresh process")
+
+
+class RunResult(BaseModel):
+    verdict: Verdict
+    tests: list[TestOutcome] = []
+    benchmarks: list[BenchmarkStats] = []
+    cpu_seconds: float = Field(0.0, description="CPU time of the candidate's processes")
+    wall_seconds: float = Field(0.0, description="job wall time, measured inside the container")
+    peak_memory_mb: float = Field(0.0, description="largest RSS of a candidate process")
+    stdout: str = ""
+    stderr: str = ""
+    message: str = Field("", description="one line saying why, when the verdict is not passed")
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict is Verdict.PASSED
+
+
+class CallOutcome(BaseModel):
+    """What one call of the entry point did: a plain-data value, or the exception's type."""
+
+    ok: bool
+    value: Any = None
+    error: str = ""
+    cause: Verdict | None = None
