@@ -1,0 +1,85 @@
+"""The internal problem model every input format converts into.
+
+A problem is plain data (sources as strings) so that it can be stored, hashed for caching and
+sent to other processes; nothing here executes user code.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TestOrigin = Literal["file", "doctest", "humaneval_check", "smoke"]
+
+
+class TestFile(BaseModel):
+    """One pytest file that imports the candidate as the module ``solution``."""
+
+    __test__ = False  # not a pytest class
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(pattern=r"^test_[A-Za-z0-9_]*\.py$")
+    source: str
+    origin: TestOrigin = "file"
+    path: str | None = Field(None, description="where it was read from, for messages")
+    uses_benchmark: bool = False
+
+
+class Parameter(BaseModel):
+    """One parameter of the entry point, as written in the stub (annotation as source text)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    annotation: str | None = None
+    kind: Literal["positional", "keyword_only", "var_positional", "var_keyword"] = "positional"
+    has_default: bool = False
+
+
+class Problem(BaseModel):
+    """A task, its entry point, and its tests split into visible (for ranking) and hidden."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    entry_point: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    prompt: str = Field(description="what the models see: the stub source or the plain text")
+    stub: str | None = Field(None, description="Python source of the stub; None for text tasks")
+    parameters: tuple[Parameter, ...] | None = Field(
+        None, description="the entry point's parameters; None when unknown (text task)"
+    )
+    returns: str | None = Field(None, description="return annotation as source text")
+    visible_tests: tuple[TestFile, ...]
+    hidden_tests: tuple[TestFile, ...] = ()
+    strategy: str | None = Field(None, description="source of strategies.py, if provided")
+    strategy_path: str | None = None
+    canonical_solution: str | None = Field(None, description="a full reference module")
+    origin: str = Field("", description="path or task id it was loaded from")
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def weak_tests(self) -> bool:
+        """True when the visible tests are only doctest examples (or a bare import check)."""
+        return all(test.origin in ("doctest", "smoke") for test in self.visible_tests)
+
+    @property
+    def has_benchmark_tests(self) -> bool:
+        """True when a visible test uses pytest-benchmark's ``benchmark`` fixture."""
+        return any(test.uses_benchmark for test in self.visible_tests)
+
+    @property
+    def has_hidden_tests(self) -> bool:
+        return bool(self.hidden_tests)
+
+    def sandbox_test_files(self, hidden: bool = False) -> dict[str, str]:
+        """The ``SandboxJob.test_files`` mapping: visible tests, or only the hidden ones.
+
+        Asking for hidden tests of a problem that has none is a programming error, not an empty
+        (and therefore trivially passing) job.
+        """
+        tests = self.hidden_tests if hidden else self.visible_tests
+        if not tests:
+            which = "hidden" if hidden else "visible"
+            raise ValueError(f"problem {self.name!r} has no {which} tests")
+        return {test.name: test.source for test in tests}

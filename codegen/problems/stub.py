@@ -1,0 +1,161 @@
+"""Read a stub's entry point from its syntax tree: signature, docstring and doctest examples.
+
+Only ``ast`` is used, so loading a problem never runs the problem's code on the host.
+"""
+
+from __future__ import annotations
+
+import ast
+import doctest
+from dataclasses import dataclass, field
+
+from codegen.errors import BadInput
+from codegen.problems.model import Parameter
+
+
+@dataclass(frozen=True)
+class Example:
+    """One doctest example from the entry point's docstring."""
+
+    source: str
+    want: str
+    lineno: int  # line in the stub file
+
+
+@dataclass(frozen=True)
+class StubInfo:
+    entry: str
+    parameters: tuple[Parameter, ...]
+    returns: str | None
+    examples: tuple[Example, ...]
+    functions: tuple[str, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+
+def parse_source(source: str, where: str, fix: str) -> ast.Module:
+    """Parse or raise BadInput naming ``where:line`` and the fix."""
+    try:
+        return ast.parse(source, filename=where)
+    except SyntaxError as error:
+        line = error.lineno or 0
+        raise BadInput(f"{where}:{line}: syntax error: {error.msg}; {fix}") from None
+
+
+def parse_stub(
+    source: str, where: str, entry: str | None = None, *, lenient_doctests: bool = False
+) -> StubInfo:
+    """Find the entry point: ``entry``, else ``__entry__ = "name"`` in the stub, else the first
+    top-level function. ``lenient_doctests`` turns malformed examples into a warning."""
+    tree = parse_source(source, where, "fix the stub")
+    entry = entry or _declared_entry(tree)
+    functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    if not functions:
+        raise BadInput(
+            f"{where}: no top-level function; a stub needs one `def name(...):` "
+            "with type hints and a docstring"
+        )
+    names = tuple(function.name for function in functions)
+    if entry is None:
+        node = functions[0]
+    else:
+        matches = [function for function in functions if function.name == entry]
+        if not matches:
+            raise BadInput(
+                f"{where}: no top-level function named {entry!r} (found {', '.join(names)}); "
+                "fix the entry point name"
+            )
+        node = matches[-1]
+    warnings = []
+    if not _is_stub_body(node):
+        warnings.append(f"{where}: {node.name} has a body; it is ignored and treated as a stub")
+    try:
+        examples = _examples(node, where)
+    except BadInput as error:
+        if not lenient_doctests:
+            raise
+        warnings.append(f"{error}; doctest examples ignored")
+        examples = ()
+    return StubInfo(
+        entry=node.name,
+        parameters=_parameters(node),
+        returns=ast.unparse(node.returns) if node.returns else None,
+        examples=examples,
+        functions=names,
+        warnings=tuple(warnings),
+    )
+
+
+def _declared_entry(tree: ast.Module) -> str | None:
+    """``__entry__ = "name"`` at the top level of the stub configures the entry point."""
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "__entry__" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            return node.value.value
+    return None
+
+
+def _parameters(node: ast.FunctionDef) -> tuple[Parameter, ...]:
+    args = node.args
+    positional = [*args.posonlyargs, *args.args]
+    first_default = len(positional) - len(args.defaults)
+
+    def annotation(arg: ast.arg) -> str | None:
+        return ast.unparse(arg.annotation) if arg.annotation else None
+
+    params = [
+        Parameter(name=arg.arg, annotation=annotation(arg), has_default=index >= first_default)
+        for index, arg in enumerate(positional)
+    ]
+    if args.vararg:
+        params.append(
+            Parameter(
+                name=args.vararg.arg, annotation=annotation(args.vararg), kind="var_positional"
+            )
+        )
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+        params.append(
+            Parameter(
+                name=arg.arg,
+                annotation=annotation(arg),
+                kind="keyword_only",
+                has_default=default is not None,
+            )
+        )
+    if args.kwarg:
+        params.append(
+            Parameter(name=args.kwarg.arg, annotation=annotation(args.kwarg), kind="var_keyword")
+        )
+    return tuple(params)
+
+
+def _examples(node: ast.FunctionDef, where: str) -> tuple[Example, ...]:
+    docstring = ast.get_docstring(node, clean=False)
+    if not docstring:
+        return ()
+    doc_line = node.body[0].lineno  # the docstring statement's first line
+    try:
+        parsed = doctest.DocTestParser().get_examples(docstring, name=node.name)
+    except ValueError as error:
+        raise BadInput(f"{where}:{doc_line}: bad doctest in {node.name}: {error}") from None
+    return tuple(
+        Example(source=ex.source, want=ex.want, lineno=doc_line + ex.lineno) for ex in parsed
+    )
+
+
+def _is_stub_body(node: ast.FunctionDef) -> bool:
+    """A body of only a docstring, ``...``, ``pass`` or ``raise NotImplementedError``."""
+    for statement in node.body:
+        if isinstance(statement, ast.Pass):
+            continue
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            continue  # the docstring or a bare `...`
+        if isinstance(statement, ast.Raise) and statement.exc is not None:
+            exc = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
+            if isinstance(exc, ast.Name) and exc.id == "NotImplementedError":
+                continue
+        return False
+    return True

@@ -1,0 +1,159 @@
+"""Check the problem's pytest files and generate the ones a problem implies.
+
+Checks are syntactic (``ast``): a test file must parse and must import the candidate module
+``solution``. Generated files: doctest examples as pytest tests, a HumanEval ``check`` as a
+hidden test, and a bare import check when a problem has nothing else.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Sequence
+
+from codegen.errors import BadInput
+from codegen.problems.model import TestFile
+from codegen.problems.stub import Example, parse_source
+
+TEST_NAME = re.compile(r"^test_[A-Za-z0-9_]*\.py$")
+DOCTEST_FILE = "test_doctests.py"
+SMOKE_FILE = "test_entry_point.py"
+CHECK_FILE = "test_check.py"
+
+
+def check_test_file(name: str, source: str, entry: str, where: str) -> tuple[TestFile, list[str]]:
+    """Validate one user test file; returns it and any warnings, or raises BadInput."""
+    if not TEST_NAME.match(name):
+        raise BadInput(f"{where}: test files must be named test_*.py (letters, digits, _)")
+    tree = parse_source(source, where, "fix the test file")
+    imports_solution, imports_entry, wrong_module = _imports(tree, entry)
+    warnings: list[str] = []
+    if not imports_solution:
+        hint = f"`from solution import {entry}` (the candidate is the module `solution`)"
+        found = f" instead of `{wrong_module}`" if wrong_module else ""
+        raise BadInput(f"{where}: never imports the candidate; write {hint}{found}")
+    if not imports_entry:
+        warnings.append(f"{where}: imports `solution` but not `{entry}`")
+    test = TestFile(
+        name=name, source=source, origin="file", path=where, uses_benchmark=_uses_benchmark(tree)
+    )
+    return test, warnings
+
+
+def _imports(tree: ast.Module, entry: str) -> tuple[bool, bool, str | None]:
+    """(imports solution, imports the entry point, a likely wrong module name)."""
+    solution = entry_seen = False
+    wrong: str | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "solution" and node.level == 0:
+            solution = True
+            entry_seen |= any(alias.name in (entry, "*") for alias in node.names)
+        elif isinstance(node, ast.Import) and any(a.name == "solution" for a in node.names):
+            solution = entry_seen = True  # used as solution.<entry>
+        elif isinstance(node, ast.ImportFrom) and any(a.name == entry for a in node.names):
+            wrong = f"from {'.' * node.level}{node.module or ''} import {entry}"
+    return solution, entry_seen, wrong
+
+
+def _uses_benchmark(tree: ast.Module) -> bool:
+    """A test function that takes pytest-benchmark's ``benchmark`` fixture."""
+    return any(
+        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and any(arg.arg == "benchmark" for arg in node.args.args)
+        for node in ast.walk(tree)
+    )
+
+
+def doctest_test_file(entry: str, examples: Sequence[Example], where: str) -> TestFile:
+    """One parametrised pytest test per doctest example, compared by doctest's repr rules.
+
+    Examples without expected output (``>>> x = [1, 2]``) are replayed before each later
+    example, so examples can build on each other as in a docstring.
+    """
+    cases = []
+    setup: list[str] = []
+    for example in examples:
+        if not example.want:
+            setup.append(example.source)
+            continue
+        cases.append((tuple(setup), example.source, example.want, example.lineno))
+    ids = [f"line{case[3]}" for case in cases]
+    source = _DOCTEST_TEMPLATE.format(
+        entry=entry, where=where, cases=_literal(cases), ids=_literal(ids)
+    )
+    return TestFile(name=DOCTEST_FILE, source=source, origin="doctest", path=where)
+
+
+def smoke_test_file(entry: str) -> TestFile:
+    """The weakest test: the candidate defines a callable entry point."""
+    source = (
+        f"from solution import {entry}\n\n\n"
+        "def test_entry_point_is_callable():\n"
+        f"    assert callable({entry})\n"
+    )
+    return TestFile(name=SMOKE_FILE, source=source, origin="smoke")
+
+
+def humaneval_check_file(entry: str, test_source: str, where: str) -> TestFile:
+    """HumanEval's ``check(candidate)`` as a pytest file, run like HumanEval's own harness."""
+    parse_source(test_source, where, "fix the record's `test` field")
+    if not re.search(r"^def check\(", test_source, re.MULTILINE):
+        raise BadInput(f"{where}: `test` must define `def check(candidate):`")
+    source = (
+        f'"""HumanEval check for {where}, run against the candidate."""\n\n'
+        "# HumanEval runs prompt + completion + test in one module, so the test may use\n"
+        "# helpers the prompt defines: take every public name of the candidate module.\n"
+        "from solution import *  # noqa: F403\n"
+        f"from solution import {entry}\n\n"
+        f"{test_source.strip()}\n\n\n"
+        "def test_check():\n"
+        f"    check({entry})\n"
+    )
+    return TestFile(name=CHECK_FILE, source=source, origin="humaneval_check", path=where)
+
+
+def _literal(value: object) -> str:
+    """A Python literal that round-trips through ``ast.literal_eval``."""
+    text = repr(value)
+    assert ast.literal_eval(text) == value
+    return text
+
+
+_DOCTEST_TEMPLATE = '''\
+"""Doctest examples of `{entry}` from {where}, run against the candidate."""
+
+import ast
+import doctest
+
+import pytest
+
+from solution import {entry}
+
+FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+CASES = {cases}
+
+
+class LiteralChecker(doctest.OutputChecker):
+    """doctest's text comparison, or else equal Python literals (['a'] matches ["a"])."""
+
+    def check_output(self, want, got, optionflags):
+        if super().check_output(want, got, optionflags):
+            return True
+        try:
+            return ast.literal_eval(want.strip()) == ast.literal_eval(got.strip())
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return False
+
+
+@pytest.mark.parametrize("setup, source, want, line", CASES, ids={ids})
+def test_doctest(setup, source, want, line):
+    examples = [doctest.Example(step, "") for step in setup]
+    examples.append(doctest.Example(source, want, lineno=line - 1))
+    globs = {{"{entry}": {entry}}}
+    test = doctest.DocTest(examples, globs, "{entry}", "{where}", 0, None)
+    report = []
+    runner = doctest.DocTestRunner(LiteralChecker(), verbose=False, optionflags=FLAGS)
+    runner.run(test, out=report.append, clear_globs=False)
+    if runner.failures:
+        pytest.fail("".join(report), pytrace=False)
+'''

@@ -1,0 +1,43 @@
+"""Ranking: pick the most efficient genuinely-correct candidate, and say why.
+
+Pure modules (no I/O): ``inputs`` (differential and timing inputs), ``clusters`` (behaviour
+clusters and findings), ``statistics`` (timing ratios, intervals, ties), ``votes`` (Borda,
+Kendall's W), ``rule`` (the final ranking), ``explain``, ``report``. The one I/O module is
+``jury`` (LLM judges through litellm).
+"""
+
+from codegen.ranking.clusters import ClusterReport, Finding, cluster_outcomes
+from codegen.ranking.inputs import InputSet, draw_inputs, timing_inputs
+from codegen.ranking.jury import JudgeSpec, JuryResult, judge_candidates, run_jury
+from codegen.ranking.jury_prompts import Aspect
+from codegen.ranking.report import CandidateReport, RankingReport
+from codegen.ranking.rule import CandidateEvidence, rank, samples_of
+from codegen.ranking.statistics import (
+    DEFAULT_NOISE_FLOOR,
+    TimingStats,
+    compare_timings,
+    noise_floor_from,
+)
+
+__all__ = [
+    "DEFAULT_NOISE_FLOOR",
+    "Aspect",
+    "CandidateEvidence",
+    "CandidateReport",
+    "ClusterReport",
+    "Finding",
+    "InputSet",
+    "JudgeSpec",
+    "JuryResult",
+    "RankingReport",
+    "TimingStats",
+    "cluster_outcomes",
+    "compare_timings",
+    "draw_inputs",
+    "judge_candidates",
+    "noise_floor_from",
+    "rank",
+    "run_jury",
+    "samples_of",
+    "timing_inputs",
+]

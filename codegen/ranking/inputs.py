@@ -1,0 +1,267 @@
+"""Differential-testing and timing inputs, drawn deterministically with hypothesis.
+
+Where inputs come from, first match wins:
+
+1. ``strategies.py`` in the problem folder. Convention: it defines ``inputs``, a hypothesis
+   strategy of argument tuples (``st.tuples(st.lists(st.integers()), st.integers())``), and may
+   define ``large_inputs`` the same way for timing. It is the problem author's code and runs on
+   the host, like the stub's imports.
+2. The entry point's type hints: one strategy per required positional parameter, built here with
+   small size bounds (:data:`SMALL`) so every call stays fast; :data:`LARGE` bounds for timing.
+   Types not covered below fall back to ``st.from_type``.
+
+Draws are seeded (``@seed``, no database, generate phase only), so the same problem and seed give
+the same inputs in every process. Inputs are plain builtins (they cross into the sandbox as
+JSON or pickle); a problem whose inputs are not, gets an empty :class:`InputSet` with a reason.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import collections.abc
+import math
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
+from hypothesis.strategies import SearchStrategy
+from pydantic import BaseModel
+
+from codegen.errors import BadInput
+from codegen.problems import Problem
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Size bounds for generated values: container length, integer and float magnitude."""
+
+    max_size: int
+    min_size: int = 0
+    max_int: int = 100
+    max_float: float = 1e3
+
+
+SMALL = Bounds(max_size=10, max_int=100)
+LARGE = Bounds(max_size=200, min_size=50, max_int=1000, max_float=1e6)
+
+
+class InputSet(BaseModel):
+    """Argument tuples for the entry point, or none and the reason why."""
+
+    args: list[tuple[Any, ...]] = []
+    origin: Literal["strategies.py", "type hints", "none"] = "none"
+    reason: str = ""
+
+
+class NoInputs(Exception):
+    """Inputs cannot be generated for this problem; the message says why."""
+
+
+def draw_inputs(problem: Problem, n: int = 30, seed_value: int = 0) -> InputSet:
+    """Up to ``n`` distinct small inputs for differential testing."""
+    return _draw(problem, n, seed_value, large=False)
+
+
+def timing_inputs(problem: Problem, k: int = 3, seed_value: int = 0, pool: int = 30) -> InputSet:
+    """The ``k`` largest of ``pool`` large-bounded inputs: the workload when a problem has no
+    benchmark tests."""
+    drawn = _draw(problem, pool, seed_value, large=True)
+    return drawn.model_copy(update={"args": largest(drawn.args, k)})
+
+
+def largest(inputs: list[tuple[Any, ...]], k: int) -> list[tuple[Any, ...]]:
+    """The ``k`` largest inputs by :func:`input_size`, preferring distinct element counts
+    (hypothesis often draws near-copies of one large example)."""
+    order = sorted(range(len(inputs)), key=lambda i: (input_size(inputs[i]), -i), reverse=True)
+    distinct: list[int] = []
+    counts: set[int] = set()
+    for i in order:
+        count = input_size(inputs[i])[0]
+        if count not in counts:
+            counts.add(count)
+            distinct.append(i)
+    chosen = (distinct + [i for i in order if i not in distinct])[:k]
+    return [inputs[i] for i in chosen]
+
+
+def input_size(value: Any) -> tuple[int, float]:
+    """(number of elements, total magnitude): element count first, so longer lists win."""
+    if isinstance(value, str | bytes):
+        return len(value), float(len(value))
+    if isinstance(value, bool) or value is None:
+        return 1, 0.0
+    if isinstance(value, int | float):
+        return 1, abs(float(value)) if math.isfinite(value) else 0.0
+    items = value.items() if isinstance(value, dict) else value
+    count, magnitude = 0, 0.0
+    for item in items:
+        c, m = input_size(item)
+        count, magnitude = count + c, magnitude + m
+    return count, magnitude
+
+
+def is_plain(value: Any) -> bool:
+    """Builtin data only, so that it survives JSON or pickle into the sandbox unchanged."""
+    if value is None or isinstance(value, bool | int | float | str | bytes):
+        return True
+    if isinstance(value, list | tuple | set | frozenset):
+        return all(is_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(is_plain(k) and is_plain(v) for k, v in value.items())
+    return False
+
+
+def input_strategy(problem: Problem, large: bool = False) -> tuple[SearchStrategy, str]:
+    """The strategy of argument tuples and where it came from; raises NoInputs."""
+    if problem.strategy is not None:
+        return _problem_strategy(problem, large), "strategies.py"
+    if problem.parameters is None:
+        raise NoInputs("the task has no stub, so no type hints to generate inputs from")
+    bounds = LARGE if large else SMALL
+    namespace = _annotation_namespace(problem.stub or "")
+    parts = []
+    for param in problem.parameters:
+        if param.has_default or param.kind in ("var_positional", "var_keyword"):
+            continue
+        if param.kind == "keyword_only":
+            raise NoInputs(f"parameter {param.name} is keyword-only")
+        if param.annotation is None:
+            raise NoInputs(f"parameter {param.name} has no type hint")
+        try:
+            hint = eval(param.annotation, namespace)  # noqa: S307 - the stub's own annotation
+        except Exception as error:
+            raise NoInputs(f"cannot evaluate the type hint {param.annotation!r}: {error}") from None
+        parts.append(strategy_for(hint, bounds))
+    return st.tuples(*parts), "type hints"
+
+
+def strategy_for(hint: Any, bounds: Bounds, depth: int = 0) -> SearchStrategy:
+    """A bounded strategy of plain data for one type hint."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    inner = Bounds(max(3, math.isqrt(bounds.max_size)), 0, bounds.max_int, bounds.max_float)
+    sizes = bounds if depth == 0 else inner
+
+    def sub(arg: Any) -> SearchStrategy:
+        return strategy_for(arg, inner, depth + 1)
+
+    if hint is Any or hint is typing.Any:
+        raise NoInputs("a parameter is typed Any")
+    if hint is None or hint is type(None):
+        return st.none()
+    if hint is bool:
+        return st.booleans()
+    if hint is int:
+        return st.integers(-bounds.max_int, bounds.max_int)
+    if hint is float:
+        return st.floats(-bounds.max_float, bounds.max_float, allow_nan=False)
+    if hint is str:
+        return st.text(_PRINTABLE, min_size=sizes.min_size, max_size=sizes.max_size)
+    if origin is typing.Union or origin is types.UnionType:
+        return st.one_of([sub(arg) for arg in args])
+    if origin is typing.Literal:
+        return st.sampled_from(args)
+    if origin in (list, collections.abc.Sequence, collections.abc.Iterable) or hint is list:
+        element = sub(args[0]) if args else st.integers(-bounds.max_int, bounds.max_int)
+        return st.lists(element, min_size=sizes.min_size, max_size=sizes.max_size)
+    if origin in (set, frozenset, collections.abc.Set):
+        kind = st.frozensets if origin is frozenset else st.sets
+        return kind(sub(args[0]), max_size=sizes.max_size)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            lists = st.lists(sub(args[0]), min_size=sizes.min_size, max_size=sizes.max_size)
+            return lists.map(tuple)
+        return st.tuples(*[sub(arg) for arg in args])
+    if origin in (dict, collections.abc.Mapping):
+        return st.dictionaries(sub(args[0]), sub(args[1]), max_size=sizes.max_size)
+    return st.from_type(hint)
+
+
+_PRINTABLE = st.characters(min_codepoint=32, max_codepoint=126)
+
+
+def _draw(problem: Problem, n: int, seed_value: int, large: bool) -> InputSet:
+    try:
+        strategy, origin = input_strategy(problem, large)
+        args = _collect(strategy, n, seed_value)
+    except NoInputs as reason:
+        return InputSet(reason=str(reason))
+    for value in args:
+        if not is_plain(value):
+            return InputSet(reason=f"generated input {value!r} is not plain data")
+    return InputSet(args=args, origin=origin)
+
+
+def _collect(strategy: SearchStrategy, n: int, seed_value: int) -> list[tuple[Any, ...]]:
+    """Run a seeded, generate-only hypothesis loop and keep the first ``n`` distinct draws."""
+    drawn: list[tuple[Any, ...]] = []
+    seen: set[str] = set()
+
+    @seed(seed_value)
+    @settings(
+        max_examples=2 * n,
+        database=None,
+        derandomize=False,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def collect(value: Any) -> None:
+        key = repr(value)
+        if len(drawn) < n and key not in seen:
+            seen.add(key)
+            drawn.append(value)
+
+    try:
+        collect()
+    except HypothesisException as error:
+        raise NoInputs(f"hypothesis could not draw inputs: {error}") from None
+    for value in drawn:
+        if not isinstance(value, tuple | list):
+            raise NoInputs(f"the strategy drew {value!r}, not an argument tuple")
+    return [tuple(value) for value in drawn]
+
+
+def _problem_strategy(problem: Problem, large: bool) -> SearchStrategy:
+    where = problem.strategy_path or "strategies.py"
+    namespace: dict[str, Any] = {"__name__": "strategies", "__file__": where}
+    try:
+        exec(compile(problem.strategy or "", where, "exec"), namespace)  # noqa: S102
+    except Exception as error:
+        raise BadInput(f"{where}: failed to run: {type(error).__name__}: {error}") from None
+    strategy = namespace.get("large_inputs") if large else None
+    if strategy is None:
+        strategy = namespace.get("inputs")
+    if not isinstance(strategy, SearchStrategy):
+        raise BadInput(
+            f"{where}: must define `inputs`, a hypothesis strategy of argument tuples, "
+            "e.g. inputs = st.tuples(st.lists(st.integers()))"
+        )
+    return strategy
+
+
+def _annotation_namespace(stub: str) -> dict[str, Any]:
+    """Builtins, typing and collections.abc, plus what the stub's own imports bring in.
+
+    Only the stub's import statements run, never its other code.
+    """
+    namespace: dict[str, Any] = {"__builtins__": builtins}
+    namespace.update({name: getattr(typing, name) for name in typing.__all__})
+    namespace.update({name: getattr(collections.abc, name) for name in collections.abc.__all__})
+    try:
+        tree = ast.parse(stub)
+    except SyntaxError:
+        return namespace
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            module = ast.Module(body=[node], type_ignores=[])
+            try:
+                exec(compile(module, "<stub imports>", "exec"), namespace)  # noqa: S102
+            except Exception:  # an import the host lacks: its names stay unknown
+                continue
+    return namespace

@@ -1,0 +1,287 @@
+"""The LLM jury: a panel of judge models (PoLL) scores anonymised candidates, in parallel.
+
+Every (judge, aspect) pair is one request, all sent at once through ``litellm.acompletion``.
+Judges see the candidates as A, B, C… in an order shuffled per judge and aspect from a fixed
+seed, to spread position bias. A reply must be JSON matching :class:`JudgeAnswer`; a malformed
+one is retried once with the error shown to the judge. A judge that still fails, errors or
+misses its hard deadline (``asyncio.wait_for``) is recorded in ``failures`` and skipped.
+
+Votes are aggregated per aspect with mean Borda points and agreement is Kendall's W (see
+:mod:`codegen.ranking.votes`). The jury explains and breaks ties; :mod:`codegen.ranking.rule`
+never lets it override a test result or a measured speed difference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import re
+import string
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from codegen.ranking.jury_prompts import Aspect, judge_messages, retry_message
+from codegen.ranking.votes import kendall_w, mean_borda
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+NO_KEY = "sk-no-key-needed"  # OpenAI-compatible local servers want *some* key
+
+
+class JudgeSpec(BaseModel):
+    """One judge model, addressed as litellm addresses models."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = Field(min_length=1, description="litellm model string, e.g. openai/gpt-4o-mini")
+    api_base: str | None = None
+    api_key_env: str | None = None
+    timeout_s: float = Field(60.0, gt=0, description="hard deadline for the judge, retry included")
+    max_tokens: int = Field(1024, ge=16)
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+
+
+class Assessment(BaseModel):
+    label: str
+    score: int = Field(ge=1, le=10)
+    note: str = ""
+    complexity: str | None = None
+    risky_inputs: list[str] = []
+
+
+class JudgeAnswer(BaseModel):
+    """What a judge must reply: one assessment per candidate label."""
+
+    candidates: list[Assessment]
+
+
+class Ballot(BaseModel):
+    """One judge's validated answer on one aspect, mapped back to candidate ids."""
+
+    judge: str
+    aspect: Aspect
+    shown_order: list[str]  # candidate ids in the order the judge saw them (A, B, …)
+    scores: dict[str, int]
+    notes: dict[str, str] = {}
+    complexity: dict[str, str] = {}
+    risky_inputs: dict[str, list[str]] = {}
+    attempts: int = 1
+
+
+class JudgeFailure(BaseModel):
+    judge: str
+    aspect: Aspect
+    kind: str  # "timeout", "malformed", "error"
+    message: str
+
+
+class JuryResult(BaseModel):
+    candidates: list[str]
+    ballots: list[Ballot]
+    failures: list[JudgeFailure]
+    aspect_points: dict[Aspect, dict[str, float]]  # mean Borda points, in [0, n-1]
+    points: dict[str, float]  # the sum over aspects: the tie-breaker
+    agreement: dict[Aspect, float | None]  # Kendall's W per aspect
+
+    def complexity(self, candidate: str) -> str | None:
+        """The complexity most judges gave (first judge's on a tie)."""
+        said = [b.complexity[candidate] for b in self.ballots if candidate in b.complexity]
+        return Counter(said).most_common(1)[0][0] if said else None
+
+    def risky_inputs(self, candidate: str) -> list[str]:
+        found = [i for b in self.ballots for i in b.risky_inputs.get(candidate, [])]
+        return list(dict.fromkeys(found))
+
+
+Completer = Callable[[JudgeSpec, list[dict[str, str]]], Awaitable[str]]
+
+
+async def litellm_complete(judge: JudgeSpec, messages: list[dict[str, str]]) -> str:
+    """The default transport: one chat request through litellm, no retries of its own."""
+    import litellm
+
+    key = os.environ.get(judge.api_key_env) if judge.api_key_env else None
+    if key is None and judge.api_base:
+        key = NO_KEY
+    response = await litellm.acompletion(
+        model=judge.model,
+        messages=messages,
+        api_base=judge.api_base,
+        api_key=key,
+        temperature=judge.temperature,
+        max_tokens=judge.max_tokens,
+        timeout=judge.timeout_s,
+        num_retries=0,
+        max_retries=0,
+    )
+    return response.choices[0].message.content or ""
+
+
+async def run_jury(
+    candidates: Mapping[str, str],
+    judges: Sequence[JudgeSpec],
+    task: str,
+    aspects: Sequence[Aspect] = tuple(Aspect),
+    seed: int = 0,
+    complete: Completer = litellm_complete,
+) -> JuryResult:
+    """Ask every judge about every aspect, in parallel, and aggregate the valid ballots."""
+    ids = list(candidates)
+    if len(ids) > len(string.ascii_uppercase):
+        raise ValueError(f"the jury compares at most 26 candidates, not {len(ids)}")
+    if complete is litellm_complete:
+        import litellm  # noqa: F401 - imported here, so that no judge's deadline pays for it
+    names = _judge_names(judges)
+    jobs = [
+        _ask(judge, names[index], index, aspect, candidates, task, seed, complete)
+        for index, judge in enumerate(judges)
+        for aspect in aspects
+    ]
+    outcomes = await asyncio.gather(*jobs) if ids else []
+    ballots = [o for o in outcomes if isinstance(o, Ballot)]
+    failures = [o for o in outcomes if isinstance(o, JudgeFailure)]
+    aspect_points = {}
+    agreement = {}
+    for aspect in aspects:
+        scores = [b.scores for b in ballots if b.aspect is aspect]
+        aspect_points[aspect] = mean_borda(scores, ids)
+        agreement[aspect] = kendall_w(scores, ids)
+    points = {c: sum(aspect_points[a][c] for a in aspects) for c in ids}
+    return JuryResult(
+        candidates=ids,
+        ballots=ballots,
+        failures=failures,
+        aspect_points=aspect_points,
+        points=points,
+        agreement=agreement,
+    )
+
+
+def judge_candidates(
+    candidates: Mapping[str, str],
+    judges: Sequence[JudgeSpec],
+    task: str,
+    aspects: Sequence[Aspect] = tuple(Aspect),
+    seed: int = 0,
+    complete: Completer = litellm_complete,
+) -> JuryResult:
+    """Synchronous :func:`run_jury`, for callers without an event loop."""
+    return asyncio.run(run_jury(candidates, judges, task, aspects, seed, complete))
+
+
+def shown_order(ids: Sequence[str], judge_index: int, aspect: Aspect, seed: int) -> list[str]:
+    """The seeded order in which one judge sees the candidates on one aspect."""
+    order = list(ids)
+    random.Random(f"{seed}:{judge_index}:{aspect}").shuffle(order)
+    return order
+
+
+def _judge_names(judges: Sequence[JudgeSpec]) -> list[str]:
+    """The model string, suffixed #2, #3… when the same model sits on the panel twice."""
+    seen: Counter[str] = Counter()
+    names = []
+    for judge in judges:
+        seen[judge.model] += 1
+        count = seen[judge.model]
+        names.append(judge.model if count == 1 else f"{judge.model}#{count}")
+    return names
+
+
+async def _ask(
+    judge: JudgeSpec,
+    name: str,
+    index: int,
+    aspect: Aspect,
+    candidates: Mapping[str, str],
+    task: str,
+    seed: int,
+    complete: Completer,
+) -> Ballot | JudgeFailure:
+    order = shown_order(list(candidates), index, aspect, seed)
+    labels = dict(zip(string.ascii_uppercase, order, strict=False))
+    messages = judge_messages(task, aspect, [(label, candidates[c]) for label, c in labels.items()])
+    try:
+        return await asyncio.wait_for(
+            _converse(judge, name, aspect, messages, labels, complete), timeout=judge.timeout_s
+        )
+    except TimeoutError:
+        return JudgeFailure(
+            judge=name,
+            aspect=aspect,
+            kind="timeout",
+            message=f"no answer within {judge.timeout_s:g}s",
+        )
+    except _Malformed as error:
+        return JudgeFailure(judge=name, aspect=aspect, kind="malformed", message=str(error))
+    except Exception as error:  # a judge's transport error must not sink the jury
+        message = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        return JudgeFailure(judge=name, aspect=aspect, kind="error", message=message[:300])
+
+
+class _Malformed(Exception):
+    pass
+
+
+async def _converse(
+    judge: JudgeSpec,
+    name: str,
+    aspect: Aspect,
+    messages: list[dict[str, str]],
+    labels: dict[str, str],
+    complete: Completer,
+) -> Ballot:
+    """Ask, validate, and on a malformed reply ask once more with the error shown."""
+    reply = await complete(judge, messages)
+    try:
+        answer = parse_answer(reply, labels)
+        attempts = 1
+    except ValueError as first:
+        retry = [*messages, {"role": "assistant", "content": reply}, retry_message(str(first))]
+        reply = await complete(judge, retry)
+        try:
+            answer = parse_answer(reply, labels)
+        except ValueError as second:
+            raise _Malformed(f"twice malformed: {second}") from None
+        attempts = 2
+    by_id = {labels[a.label]: a for a in answer.candidates}
+    return Ballot(
+        judge=name,
+        aspect=aspect,
+        shown_order=list(labels.values()),
+        scores={c: a.score for c, a in by_id.items()},
+        notes={c: a.note for c, a in by_id.items() if a.note},
+        complexity={c: a.complexity for c, a in by_id.items() if a.complexity},
+        risky_inputs={c: a.risky_inputs for c, a in by_id.items() if a.risky_inputs},
+        attempts=attempts,
+    )
+
+
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+
+
+def parse_answer(reply: str, labels: Mapping[str, str]) -> JudgeAnswer:
+    """The judge's JSON (bare, fenced or surrounded by prose), checked against the labels
+    shown; raises ValueError with a short reason."""
+    fenced = _FENCE.search(reply or "")
+    text = fenced.group(1) if fenced else (reply or "")
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end < start:
+        raise ValueError("no JSON object in the reply")
+    try:
+        answer = JudgeAnswer.model_validate(json.loads(text[start : end + 1]))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"invalid JSON ({error.msg})") from None
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"JSON does not match the shape: {where}: {first['msg']}") from None
+    given = [a.label.strip().upper() for a in answer.candidates]
+    if sorted(given) != sorted(labels):
+        raise ValueError(f"expected one entry for each of {', '.join(labels)}, got {given}")
+    for assessment, label in zip(answer.candidates, given, strict=True):
+        assessment.label = label
+    return answer

@@ -1,0 +1,66 @@
+"""What the ranking returns: plain pydantic data, printed as ``--json`` and stored as is."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from codegen.ranking.clusters import ClusterReport, Finding
+from codegen.ranking.jury import JuryResult
+from sandbox.models import Verdict
+
+
+class TimingSummary(BaseModel):
+    """CPU seconds per round; ratio to the fastest passing candidate with its interval."""
+
+    rounds: int
+    median_s: float
+    iqr_s: float
+    ratio: float
+    ratio_low: float
+    ratio_high: float
+    confidence: float
+    method: str
+    tier: int  # 1 = tied with the fastest
+    tied_with_fastest: bool
+
+
+class JuryView(BaseModel):
+    points: float  # summed mean Borda points over the aspects
+    complexity: str | None = None
+    risky_inputs: list[str] = []
+    notes: list[str] = []
+
+
+class CandidateReport(BaseModel):
+    id: str
+    passed: bool
+    rank: int | None  # 1 = best; None when not passing
+    tied: bool = False  # shares its rank with another candidate
+    tied_with: list[str] = []
+    verdict: Verdict
+    message: str = ""
+    tests_passed: int = 0
+    tests_total: int = 0
+    cluster: int | None = None
+    demoted: bool = False  # weak tests and disagrees with the dominant behaviour cluster
+    disagreement: Finding | None = None
+    timing: TimingSummary | None = None
+    peak_memory_mb: float | None = None
+    jury: JuryView | None = None
+    reasons: list[str] = []
+    explanation: str = ""
+
+
+class RankingReport(BaseModel):
+    winner: str | None
+    tied_winners: list[str] = []  # every rank-1 candidate when more than one shares rank 1
+    candidates: list[CandidateReport]  # passing ones by rank, then the others as given
+    weak_tests: bool = False
+    clusters: ClusterReport | None = None
+    findings: list[Finding] = []
+    jury: JuryResult | None = None
+    noise_floor: float
+    rule: str = ""
+
+    def candidate(self, candidate_id: str) -> CandidateReport:
+        return next(c for c in self.candidates if c.id == candidate_id)

@@ -1,0 +1,297 @@
+"""The final ranking rule: deterministic, measurement first, opinion last.
+
+1. **Correctness gate.** A candidate passes only when its sandbox verdict is ``passed`` (every
+   test, adversarial ones included). Others get no rank, whatever else is known about them.
+2. **Behaviour.** Passing candidates run on the same differential inputs are clustered
+   (:mod:`~codegen.ranking.clusters`); inputs where they disagree are *findings*, always
+   reported. Only when the tests are weak (doctests only) is a candidate outside the dominant
+   cluster *demoted*: it ranks below every candidate of the dominant cluster. Strong tests
+   outrank a majority vote, so then clusters only inform.
+3. **Speed.** Within a behaviour group, candidates are ordered by speed tier
+   (:mod:`~codegen.ranking.statistics`): members of one tier are tied within the noise. A
+   candidate without timing samples ranks after the timed ones of its group.
+4. **Memory.** Within one speed tier, lower peak memory wins, but only beyond the memory noise
+   (more than 25 % *and* 4 MB above the tier's leanest); smaller differences stay ties.
+5. **Jury.** Within what is still tied, more jury points (summed mean Borda, see
+   :mod:`~codegen.ranking.votes`) rank higher. The jury cannot reach across steps 1–4.
+6. **Ranks.** Equal positions share a rank (1, 1, 3) and are flagged ``tied``.
+7. **Winner.** The rank-1 candidate. When several share rank 1, the one with the fewest
+   non-blank source lines, then the first given, is named winner, and ``tied_winners`` lists
+   them all: a documented preference for the simpler code, not a hidden coin flip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from codegen.ranking.clusters import ClusterReport, Finding, cluster_outcomes
+from codegen.ranking.explain import explain_failing, explain_passing
+from codegen.ranking.jury import JuryResult
+from codegen.ranking.report import CandidateReport, JuryView, RankingReport, TimingSummary
+from codegen.ranking.statistics import DEFAULT_NOISE_FLOOR, TimingStats, compare_timings
+from sandbox.models import CallOutcome, RunResult, TestStatus
+
+MEMORY_TOLERANCE_RATIO = 1.25
+MEMORY_TOLERANCE_MB = 4.0
+UNTIMED_TIER = 10**6
+RULE = __doc__ or ""
+
+
+class CandidateEvidence(BaseModel):
+    """Everything measured about one candidate; only ``id`` and ``run`` are required."""
+
+    id: str
+    source: str = ""
+    run: RunResult
+    outputs: list[CallOutcome] | None = None  # on the differential inputs, in their order
+    timing_samples: list[float] | None = None  # CPU seconds, one per interleaved round
+    peak_memory_mb: float | None = None  # default: run.peak_memory_mb
+
+
+def samples_of(evidence: CandidateEvidence) -> list[float]:
+    """Explicit samples, else the per-round sum over the run's benchmark tests."""
+    if evidence.timing_samples:
+        return list(evidence.timing_samples)
+    benches = evidence.run.benchmarks
+    if not benches:
+        return []
+    rounds = min(len(b.samples) for b in benches)
+    return [sum(b.samples[i] for b in benches) for i in range(rounds)]
+
+
+def rank(
+    evidence: Sequence[CandidateEvidence],
+    *,
+    weak_tests: bool = False,
+    inputs: Sequence[Sequence[Any]] | None = None,
+    entry_point: str | None = None,
+    jury: JuryResult | None = None,
+    noise_floor: float = DEFAULT_NOISE_FLOOR,
+) -> RankingReport:
+    """Rank candidates by the rule in this module's docstring."""
+    ids = [e.id for e in evidence]
+    if len(set(ids)) != len(ids):
+        raise ValueError("candidate ids must be unique")
+    passing = [e for e in evidence if e.run.passed]
+    clusters = _cluster(passing, inputs, entry_point)
+    demoted = _demoted(passing, clusters) if weak_tests and clusters else {}
+    timings = {
+        t.id: t
+        for t in compare_timings(
+            {e.id: samples_of(e) for e in passing if samples_of(e)}, noise_floor=noise_floor
+        )
+    }
+    memory = {e.id: _memory(e) for e in evidence}
+    points = jury.points if jury else {}
+    keys = _sort_keys(passing, demoted, timings, memory, points)
+    order = sorted(passing, key=lambda e: (keys[e.id], _simplicity(e), ids.index(e.id)))
+    ranks = _competition_ranks([keys[e.id] for e in order])
+    reports: list[CandidateReport] = []
+    for position, e in enumerate(order):
+        same = [o.id for o, r in zip(order, ranks, strict=True) if r == ranks[position]]
+        reports.append(
+            _passing_report(e, ranks[position], same, clusters, demoted, timings, memory, jury)
+        )
+    fastest = next(iter(timings), None)  # compare_timings lists the fastest first
+    context = _Context(reports, keys, timings, memory, points, fastest)
+    for report in reports:
+        explain_passing(report, context)
+    for e in evidence:
+        if not e.run.passed:
+            report = _failing_report(e, memory[e.id])
+            explain_failing(report, e.run)
+            reports.append(report)
+    top = [r.id for r in reports if r.rank == 1]
+    return RankingReport(
+        winner=top[0] if top else None,
+        tied_winners=top if len(top) > 1 else [],
+        candidates=reports,
+        weak_tests=weak_tests,
+        clusters=clusters,
+        findings=clusters.findings if clusters else [],
+        jury=jury,
+        noise_floor=noise_floor,
+        rule=RULE,
+    )
+
+
+class _Context:
+    """What the explanations may compare a candidate against."""
+
+    def __init__(
+        self,
+        reports: list[CandidateReport],
+        keys: dict[str, tuple[int, int, int, float]],
+        timings: dict[str, TimingStats],
+        memory: dict[str, float | None],
+        points: dict[str, float],
+        fastest: str | None,
+    ) -> None:
+        self.reports = reports
+        self.keys = keys
+        self.timings = timings
+        self.memory = memory
+        self.points = points
+        self.fastest = fastest
+        self.rank_of = {r.id: r.rank for r in reports}
+
+
+def _cluster(
+    passing: Sequence[CandidateEvidence],
+    inputs: Sequence[Sequence[Any]] | None,
+    entry_point: str | None,
+) -> ClusterReport | None:
+    with_outputs = {e.id: e.outputs for e in passing if e.outputs is not None}
+    if not inputs or len(with_outputs) < 2:
+        return None
+    return cluster_outcomes(with_outputs, inputs, entry_point)  # type: ignore[arg-type]
+
+
+def _demoted(
+    passing: Sequence[CandidateEvidence], clusters: ClusterReport
+) -> dict[str, Finding | None]:
+    if clusters.dominant is None:
+        return {}
+    members = {c for cluster in clusters.clusters for c in cluster.members}
+    dominant = set(clusters.clusters[clusters.dominant].members)
+    return {
+        e.id: clusters.disagreement(e.id)
+        for e in passing
+        if e.id in members and e.id not in dominant
+    }
+
+
+def _memory(evidence: CandidateEvidence) -> float | None:
+    value = evidence.peak_memory_mb
+    if value is None:
+        value = evidence.run.peak_memory_mb or None  # 0.0 means "not measured"
+    return value
+
+
+def _sort_keys(
+    passing: Sequence[CandidateEvidence],
+    demoted: dict[str, Finding | None],
+    timings: dict[str, TimingStats],
+    memory: dict[str, float | None],
+    points: dict[str, float],
+) -> dict[str, tuple[int, int, int, float]]:
+    """(behaviour group, speed tier, memory tier, -jury points) per candidate: lower is better."""
+    groups = {
+        e.id: (int(e.id in demoted), timings[e.id].tier if e.id in timings else UNTIMED_TIER)
+        for e in passing
+    }
+    keys = {}
+    for bucket in set(groups.values()):
+        members = [cid for cid, g in groups.items() if g == bucket]
+        for cid, tier in _memory_tiers(members, memory).items():
+            keys[cid] = (*bucket, tier, -round(points.get(cid, 0.0), 6))
+    return keys
+
+
+def _memory_tiers(members: list[str], memory: dict[str, float | None]) -> dict[str, int]:
+    """Leader-based tiers by peak memory; unmeasured memory ties with everything."""
+    measured = sorted((m for m in members if memory[m] is not None), key=lambda m: memory[m])
+    tiers = {m: 1 for m in members}
+    tier, leader = 1, None
+    for cid in measured:
+        value, base = memory[cid], memory[leader] if leader else None
+        assert value is not None
+        if leader is None:
+            leader = cid
+        elif base is not None and _more_memory(value, base):
+            tier, leader = tier + 1, cid
+        tiers[cid] = tier
+    return tiers
+
+
+def _more_memory(value: float, base: float) -> bool:
+    return value > base * MEMORY_TOLERANCE_RATIO and value - base > MEMORY_TOLERANCE_MB
+
+
+def _simplicity(evidence: CandidateEvidence) -> int:
+    return sum(1 for line in evidence.source.splitlines() if line.strip())
+
+
+def _competition_ranks(keys: list[tuple[int, int, int, float]]) -> list[int]:
+    ranks = []
+    for position, key in enumerate(keys):
+        ranks.append(
+            ranks[position - 1] if position and keys[position - 1] == key else position + 1
+        )
+    return ranks
+
+
+def _passing_report(
+    e: CandidateEvidence,
+    rank_value: int,
+    same_rank: list[str],
+    clusters: ClusterReport | None,
+    demoted: dict[str, Finding | None],
+    timings: dict[str, TimingStats],
+    memory: dict[str, float | None],
+    jury: JuryResult | None,
+) -> CandidateReport:
+    stats = timings.get(e.id)
+    timing = None
+    if stats is not None:
+        timing = TimingSummary(
+            rounds=stats.rounds,
+            median_s=stats.median,
+            iqr_s=stats.iqr,
+            ratio=stats.ratio,
+            ratio_low=stats.ratio_low,
+            ratio_high=stats.ratio_high,
+            confidence=stats.confidence,
+            method=stats.method,
+            tier=stats.tier,
+            tied_with_fastest=stats.tied_with_fastest,
+        )
+    in_clusters = clusters and any(e.id in c.members for c in clusters.clusters)
+    return CandidateReport(
+        id=e.id,
+        passed=True,
+        rank=rank_value,
+        tied=len(same_rank) > 1,
+        tied_with=[c for c in same_rank if c != e.id],
+        verdict=e.run.verdict,
+        tests_passed=_count(e.run, TestStatus.PASSED),
+        tests_total=len(e.run.tests),
+        cluster=clusters.cluster_of(e.id) if clusters and in_clusters else None,
+        demoted=e.id in demoted,
+        disagreement=demoted.get(e.id),
+        timing=timing,
+        peak_memory_mb=memory[e.id],
+        jury=_jury_view(jury, e.id),
+    )
+
+
+def _failing_report(e: CandidateEvidence, memory: float | None) -> CandidateReport:
+    return CandidateReport(
+        id=e.id,
+        passed=False,
+        rank=None,
+        verdict=e.run.verdict,
+        message=e.run.message,
+        tests_passed=_count(e.run, TestStatus.PASSED),
+        tests_total=len(e.run.tests),
+        peak_memory_mb=memory,
+    )
+
+
+def _count(run: RunResult, status: TestStatus) -> int:
+    return sum(1 for t in run.tests if t.status is status)
+
+
+def _jury_view(jury: JuryResult | None, cid: str) -> JuryView | None:
+    if jury is None or cid not in jury.points:
+        return None
+    notes = [f"{b.judge} ({b.aspect}): {b.notes[cid]}" for b in jury.ballots if cid in b.notes]
+    return JuryView(
+        points=jury.points[cid],
+        complexity=jury.complexity(cid),
+        risky_inputs=jury.risky_inputs(cid),
+        notes=notes,
+    )

@@ -1,0 +1,2 @@
+def sum_squares(nums: list[int]) -> int:
+    return sum(x * x for x in nums)

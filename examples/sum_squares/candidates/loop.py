@@ -1,0 +1,5 @@
+def sum_squares(nums: list[int]) -> int:
+    total = 0
+    for x in nums:
+        total += x**2
+    return total
