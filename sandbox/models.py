@@ -100,6 +100,7 @@ class RunResult(BaseModel):
     stdout: str = ""
     stderr: str = ""
     message: str = Field("", description="one line saying why, when the verdict is not passed")
+    phases: dict[str, float] = Field({}, description="seconds per harness phase")
 
     @property
     def passed(self) -> bool:
@@ -110,6 +111,8 @@ class CallOutcome(BaseModel):
     """What one call of the entry point did: a plain-data value, or the exception's type."""
 
     ok: bool
-    value: Any = None
-    error: str = ""
+    value: Any = Field(None, description="a JSON form that compares equal iff outputs do")
+    repr: str = ""
+    error: str = Field("", description="the exception's type name when not ok")
+    message: str = ""
     cause: Verdict | None = None

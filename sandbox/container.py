@@ -1,0 +1,165 @@
+"""One warm, hardened container whose PID 1 is the harness server, spoken to over attach.
+
+The container is created with StdinOnce, so when this process dies, however it dies, Docker
+closes the server's stdin, the server exits and ``auto_remove`` deletes the container.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import time
+
+import docker
+from docker.errors import DockerException, NotFound
+
+from .engine import LABEL
+from .errors import SandboxUnavailable
+from .harness import framing
+from .models import Limits
+from .owner import OWNER_LABEL, owner_id
+
+_MUX = struct.Struct(">BxxxI")
+
+
+class ContainerLost(Exception):
+    """The container died, hung or broke the protocol; the pool replaces it."""
+
+
+def hardened_config(
+    client: docker.DockerClient, image: str, limits: Limits, cpuset: str | None
+) -> dict:
+    """Everything isolation means here, in one place."""
+    host_config = client.api.create_host_config(
+        network_mode="none",
+        read_only=True,
+        tmpfs={"/tmp": f"rw,nosuid,nodev,noexec,size={limits.tmp_mb}m,mode=1777"},
+        shm_size="16m",
+        cap_drop=["ALL"],
+        security_opt=["no-new-privileges"],
+        mem_limit=f"{limits.memory_mb}m",
+        memswap_limit=f"{limits.memory_mb}m",
+        pids_limit=limits.pids,
+        nano_cpus=int(limits.cpus * 1e9),
+        cpuset_cpus=cpuset,
+        ulimits=[
+            docker.types.Ulimit(name="nofile", soft=1024, hard=1024),
+            docker.types.Ulimit(name="core", soft=0, hard=0),
+        ],
+        ipc_mode="private",
+        auto_remove=True,
+    )
+    return {
+        "image": image,
+        "stdin_open": True,  # with detach=False this also sets StdinOnce
+        "detach": False,
+        "user": "10001:10001",
+        "hostname": "sandbox",
+        "network_disabled": True,
+        "labels": {LABEL: "1", OWNER_LABEL: owner_id()},
+        "host_config": host_config,
+    }
+
+
+class WarmContainer:
+    def __init__(
+        self, client: docker.DockerClient, image: str, limits: Limits, cpuset: str | None = None
+    ) -> None:
+        self.client = client
+        self.image = image
+        self.limits = limits
+        self.cpuset = cpuset
+        self.id: str | None = None
+        self.sock: socket.socket | None = None
+        self.buffer = bytearray()
+        self.uses = 0
+
+    def start(self, timeout: float = 60.0) -> WarmContainer:
+        api = self.client.api
+        try:
+            created = api.create_container(
+                **hardened_config(self.client, self.image, self.limits, self.cpuset)
+            )
+            self.id = created["Id"]
+            raw = api.attach_socket(
+                self.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+            )
+            self.sock = getattr(raw, "_sock", raw)
+            self._response = raw  # keep the HTTP response alive with the socket
+            api.start(self.id)
+        except DockerException as error:
+            self.close()
+            raise SandboxUnavailable(f"could not start a sandbox container: {error}") from None
+        try:
+            hello = self._read_frame(time.monotonic() + timeout)
+        except ContainerLost as lost:
+            self.close()
+            raise SandboxUnavailable(f"the sandbox container did not start: {lost}") from None
+        if not hello.get("ready"):
+            self.close()
+            raise SandboxUnavailable(f"the sandbox container said {hello!r} instead of ready")
+        return self
+
+    def exchange(self, message: dict, timeout: float) -> dict:
+        """Send one job and wait for its answer; past `timeout` the container is killed."""
+        if self.sock is None:
+            raise ContainerLost("container is closed")
+        self.uses += 1
+        try:
+            self.sock.sendall(framing.encode(message))
+        except OSError as error:
+            raise ContainerLost(f"sending the job failed: {error}") from None
+        return self._read_frame(time.monotonic() + timeout)
+
+    def _read_frame(self, deadline: float) -> dict:
+        while True:
+            if len(self.buffer) >= framing.HEADER.size:
+                (size,) = framing.HEADER.unpack_from(self.buffer)
+                if len(self.buffer) >= framing.HEADER.size + size:
+                    body = bytes(self.buffer[framing.HEADER.size : framing.HEADER.size + size])
+                    del self.buffer[: framing.HEADER.size + size]
+                    return framing.decode(body)
+            stream, payload = self._read_mux(deadline)
+            if stream == 1:
+                self.buffer += payload
+
+    def _read_mux(self, deadline: float) -> tuple[int, bytes]:
+        header = self._recv_exact(_MUX.size, deadline)
+        stream, size = _MUX.unpack(header)
+        return stream, self._recv_exact(size, deadline)
+
+    def _recv_exact(self, size: int, deadline: float) -> bytes:
+        chunks = []
+        while size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ContainerLost("no answer before the deadline")
+            self.sock.settimeout(remaining)
+            try:
+                chunk = self.sock.recv(min(size, 1 << 20))
+            except TimeoutError:
+                raise ContainerLost("no answer before the deadline") from None
+            except OSError as error:
+                raise ContainerLost(f"connection lost: {error}") from None
+            if not chunk:
+                raise ContainerLost("the container closed the connection")
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        """Kill and remove the container; safe to call twice."""
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+            self.sock = None
+        if self.id is not None:
+            try:
+                self.client.api.remove_container(self.id, force=True)
+            except NotFound:
+                pass
+            except DockerException:
+                pass
+            self.id = None
