@@ -1,0 +1,49 @@
+"""Parallel multi-model generation: roster → prompts → concurrent litellm calls → extraction →
+dedupe. Pure modules: `personas`, `prompts`, `extract`, `dedupe`, `roster`, `types`; I/O:
+`client` (the only litellm caller) and `fanout` (the asyncio orchestration).
+
+`generate` is imported lazily so that reading a config does not pay for importing litellm.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no cost-map download at import
+
+from codegen.generation.roster import FanoutLimits, Roster, Worker  # noqa: E402
+from codegen.generation.types import (  # noqa: E402
+    Candidate,
+    Failure,
+    GenerationEvent,
+    GenerationResult,
+    GenerationTask,
+    Proposal,
+    RepairFeedback,
+)
+
+if TYPE_CHECKING:
+    from codegen.generation.fanout import generate
+
+__all__ = [
+    "Candidate",
+    "FanoutLimits",
+    "Failure",
+    "GenerationEvent",
+    "GenerationResult",
+    "GenerationTask",
+    "Proposal",
+    "RepairFeedback",
+    "Roster",
+    "Worker",
+    "generate",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "generate":
+        from codegen.generation.fanout import generate
+
+        return generate
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,195 @@
+"""One chat request through litellm, under a hard deadline; the only module that calls litellm.
+
+Retries are decided here (`retry_delay`) but slept in `fanout`, so a worker waiting out a
+Retry-After does not hold a concurrency slot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import litellm
+
+from codegen.errors import BadInput, EnvironmentProblem
+from codegen.generation.roster import FanoutLimits, Worker
+
+litellm.suppress_debug_info = True  # no "Provider List" banners on stdout
+litellm.drop_params = True  # a provider that lacks a parameter ignores it instead of failing
+
+NO_KEY = "sk-no-key-needed"  # OpenAI-compatible local servers want *some* key
+_OPENAI_LIKE = {"openai", "text-completion-openai", "hosted_vllm", "llamafile", "lm_studio"}
+
+
+@dataclass(frozen=True)
+class ModelReply:
+    content: str | None
+    latency_s: float
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
+class DeadlineExceeded(TimeoutError):
+    """Our own hard deadline fired before litellm's timeout did."""
+
+
+def resolve(worker: Worker) -> tuple[str, str | None]:
+    """(provider, api_base) of a worker; BadInput when litellm cannot route the model string."""
+    try:
+        _, provider, _, base = litellm.get_llm_provider(worker.model, api_base=worker.api_base)
+    except Exception as error:  # litellm raises its BadRequestError for an unknown provider
+        raise BadInput(
+            f"unknown model {worker.model!r}: use litellm's provider/model form, "
+            f"e.g. openai/{worker.model.split('/')[-1]} or ollama/{worker.model.split('/')[-1]}"
+        ) from error
+    if provider in _OPENAI_LIKE and base is None:
+        base = os.environ.get("OPENAI_API_BASE") or os.environ.get("OPENAI_BASE_URL")
+    return provider, worker.api_base or base
+
+
+def api_key(worker: Worker) -> str | None:
+    """The key to send: the worker's named variable, a placeholder for keyless
+    OpenAI-compatible servers, or None to let litellm read its usual variable."""
+    if worker.api_key_env:
+        return os.environ.get(worker.api_key_env)
+    provider, base = resolve(worker)
+    if provider in _OPENAI_LIKE and base and not os.environ.get("OPENAI_API_KEY"):
+        return NO_KEY
+    return None
+
+
+def check_worker(worker: Worker) -> None:
+    """Fail before any request when a worker cannot work: unknown model, missing key."""
+    provider, base = resolve(worker)
+    if worker.api_key_env:
+        if not os.environ.get(worker.api_key_env):
+            raise EnvironmentProblem(
+                f"{worker.model} needs ${worker.api_key_env}: export it in the environment"
+            )
+        return
+    if api_key(worker) is not None:
+        return
+    status = litellm.validate_environment(model=worker.model, api_base=base)
+    missing = [k for k in status.get("missing_keys", []) if not k.endswith("_API_BASE")]
+    if missing:
+        names = " and ".join(f"${k}" for k in missing)
+        raise EnvironmentProblem(f"{worker.model} needs {names}: export it in the environment")
+
+
+def provider_key(worker: Worker) -> str:
+    provider, base = resolve(worker)
+    return f"{provider}|{base or ''}"
+
+
+async def complete(worker: Worker, messages: list[dict[str, str]]) -> ModelReply:
+    """One attempt, cancelled at `worker.timeout_s` whatever litellm's own timeout does."""
+    started = time.perf_counter()
+    call = litellm.acompletion(
+        model=worker.model,
+        messages=messages,
+        api_base=worker.api_base,
+        api_key=api_key(worker),
+        temperature=worker.temperature,
+        max_tokens=worker.max_tokens,
+        timeout=worker.timeout_s,
+        num_retries=0,
+        max_retries=0,
+    )
+    try:
+        response = await asyncio.wait_for(call, timeout=worker.timeout_s)
+    except TimeoutError:
+        raise DeadlineExceeded(f"no reply within {worker.timeout_s:g}s") from None
+    latency = time.perf_counter() - started
+    usage = getattr(response, "usage", None)
+    return ModelReply(
+        content=_content(response),
+        latency_s=latency,
+        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        cost_usd=_cost(response),
+    )
+
+
+def retry_delay(error: BaseException, attempt: int, limits: FanoutLimits) -> float | None:
+    """Seconds to wait before attempt `attempt + 1`, or None when the error is final.
+
+    Only HTTP 429 and 5xx answers are retried; Retry-After is honoured, and an answer that asks
+    for longer than `limits.backoff_max_s` ends the request instead of stalling the run.
+    """
+    if attempt > limits.max_retries or error_class(error) in {"Timeout", "APIConnectionError"}:
+        return None
+    status = getattr(error, "status_code", None)
+    if not isinstance(status, int) or not (status == 429 or 500 <= status <= 599):
+        return None
+    backoff = min(limits.backoff_base_s * 2 ** (attempt - 1), limits.backoff_max_s)
+    asked = retry_after(error)
+    if asked is None:
+        return backoff
+    return asked if asked <= limits.backoff_max_s else None
+
+
+def retry_after(error: BaseException) -> float | None:
+    """The server's Retry-After (seconds or HTTP date; or retry-after-ms), if it sent one."""
+    headers = getattr(getattr(error, "response", None), "headers", None) or {}
+    try:
+        if headers.get("retry-after-ms") is not None:
+            return max(0.0, float(headers["retry-after-ms"]) / 1000)
+        value = headers.get("retry-after")
+    except (TypeError, ValueError):
+        return None
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def error_class(error: BaseException) -> str:
+    """The class name to record; a refused connection is reported as such, although litellm
+    wraps it in an InternalServerError (status 500)."""
+    if isinstance(error, DeadlineExceeded | litellm.Timeout):
+        return "Timeout"
+    if _refused(error):
+        return "APIConnectionError"
+    return type(error).__name__
+
+
+def _refused(error: BaseException) -> bool:
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ConnectionError | httpx.ConnectError):
+            return True
+        if type(cause).__name__ == "APIConnectionError" and not isinstance(cause, TimeoutError):
+            return "timed out" not in str(cause).lower()
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def _content(response: Any) -> str | None:
+    try:
+        return response.choices[0].message.content
+    except (AttributeError, IndexError):
+        return None
+
+
+def _cost(response: Any) -> float:
+    """litellm's cost map price of this reply; 0.0 for models it does not know (local, fake)."""
+    try:
+        cost = litellm.completion_cost(completion_response=response)
+    except Exception:  # litellm raises several kinds for unmapped models
+        return 0.0
+    return float(cost or 0.0)

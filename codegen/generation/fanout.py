@@ -1,0 +1,210 @@
+"""The fan-out: every request of a run goes out at once, bounded by semaphores.
+
+A semaphore per provider/api_base and a global one cap what is in flight; each attempt has a
+hard deadline; 429 and 5xx are retried after a backoff (outside the semaphores); a request that
+fails or hangs is recorded with its error class and never fails the run. With `enough`, the run
+stops as soon as that many distinct candidates have arrived and cancels the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from codegen.generation import client
+from codegen.generation.dedupe import CandidatePool
+from codegen.generation.extract import ExtractionError, extract_code
+from codegen.generation.prompts import build_messages
+from codegen.generation.roster import Roster, Worker
+from codegen.generation.types import (
+    Failure,
+    GenerationEvent,
+    GenerationResult,
+    GenerationTask,
+    Proposal,
+)
+
+log = logging.getLogger(__name__)
+
+EventCallback = Callable[[GenerationEvent], None]
+
+
+class EmptyReply(ExtractionError):
+    """The model answered with no text at all."""
+
+
+@dataclass
+class _Run:
+    task: GenerationTask
+    roster: Roster
+    on_event: EventCallback | None
+    enough: int | None
+    total: int
+    global_slots: asyncio.Semaphore
+    provider_slots: dict[str, asyncio.Semaphore]
+    pool: CandidatePool
+    enough_reached: asyncio.Event
+
+    def emit(self, kind: str, worker: Worker, sample: int, **fields: object) -> None:
+        if self.on_event is None:
+            return
+        event = GenerationEvent(
+            kind=kind,  # type: ignore[arg-type]
+            model=worker.model,
+            persona=worker.persona,
+            sample=sample,
+            candidates=len(self.pool),
+            total_requests=self.total,
+            **fields,  # type: ignore[arg-type]
+        )
+        try:
+            self.on_event(event)
+        except Exception:  # a broken progress display must not end the run
+            log.exception("on_event callback failed")
+
+
+async def generate(
+    task: GenerationTask,
+    roster: Roster,
+    *,
+    on_event: EventCallback | None = None,
+    enough: int | None = None,
+) -> GenerationResult:
+    """Ask every worker for `samples` candidates concurrently; dedupe what parses."""
+    for worker in roster.workers:
+        client.check_worker(worker)
+    started = time.perf_counter()
+    limits = roster.limits
+    run = _Run(
+        task=task,
+        roster=roster,
+        on_event=on_event,
+        enough=enough or limits.enough,
+        total=roster.request_count,
+        global_slots=asyncio.Semaphore(limits.max_concurrency),
+        provider_slots={
+            client.provider_key(w): asyncio.Semaphore(limits.per_provider) for w in roster.workers
+        },
+        pool=CandidatePool(),
+        enough_reached=asyncio.Event(),
+    )
+    jobs = [(w, s) for w in roster.workers for s in range(w.samples)]
+    tasks = [asyncio.create_task(_request(run, w, s)) for w, s in jobs]
+    gathered = asyncio.gather(*tasks, return_exceptions=True)
+    if run.enough:
+        stopper = asyncio.create_task(run.enough_reached.wait())
+        await asyncio.wait({gathered, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        for job in tasks:
+            job.cancel()  # no-op for the finished ones
+    outcomes = await gathered
+
+    failures: list[Failure] = []
+    cancelled = 0
+    for (worker, sample), outcome in zip(jobs, outcomes, strict=True):
+        if isinstance(outcome, asyncio.CancelledError):
+            cancelled += 1
+        elif isinstance(outcome, BaseException):  # a bug, not a model failure: still recorded
+            failures.append(_failure(worker, sample, outcome, 0.0, 0))
+        elif isinstance(outcome, Failure):
+            failures.append(outcome)
+    return GenerationResult(
+        candidates=run.pool.candidates,
+        failures=failures,
+        cancelled=cancelled,
+        wall_s=time.perf_counter() - started,
+    )
+
+
+async def _request(run: _Run, worker: Worker, sample: int) -> Failure | None:
+    """One sample of one worker, with its retries; returns its Failure, or None on success."""
+    messages = build_messages(run.task, worker.persona)
+    sem = run.provider_slots[client.provider_key(worker)]
+    started = time.perf_counter()
+    attempt = 0
+    try:
+        while True:
+            attempt += 1
+            async with sem, run.global_slots:
+                run.emit("started", worker, sample, attempt=attempt)
+                try:
+                    reply = await client.complete(worker, messages)
+                    error: BaseException | None = None
+                except Exception as failed:
+                    error = failed
+            if error is None:
+                break
+            delay = client.retry_delay(error, attempt, run.roster.limits)
+            elapsed = time.perf_counter() - started
+            if delay is None:
+                failure = _failure(worker, sample, error, elapsed, attempt)
+                run.emit(
+                    "failed", worker, sample, attempt=attempt, latency_s=elapsed,
+                    error_class=failure.error_class, message=failure.message,
+                )  # fmt: skip
+                return failure
+            run.emit(
+                "retrying", worker, sample, attempt=attempt, latency_s=elapsed,
+                error_class=client.error_class(error), message=f"retry in {delay:.2f}s",
+            )  # fmt: skip
+            await asyncio.sleep(delay)
+    except asyncio.CancelledError:
+        run.emit("cancelled", worker, sample, attempt=attempt)
+        raise
+    return _accept(run, worker, sample, reply, attempt, time.perf_counter() - started)
+
+
+def _accept(
+    run: _Run, worker: Worker, sample: int, reply: client.ModelReply, attempt: int, total_s: float
+) -> Failure | None:
+    try:
+        if reply.content is None or not reply.content.strip():
+            raise EmptyReply("model returned an empty reply")
+        code = extract_code(reply.content, run.task.entry_point, run.task.stub)
+    except ExtractionError as rejected:
+        failure = _failure(worker, sample, rejected, total_s, attempt, reply.content)
+        run.emit(
+            "failed", worker, sample, attempt=attempt, latency_s=total_s,
+            error_class=failure.error_class, message=failure.message,
+        )  # fmt: skip
+        return failure
+    proposal = Proposal(
+        model=worker.model,
+        persona=worker.persona,
+        sample=sample,
+        latency_s=reply.latency_s,
+        prompt_tokens=reply.prompt_tokens,
+        completion_tokens=reply.completion_tokens,
+        cost_usd=reply.cost_usd,
+        attempts=attempt,
+    )
+    run.pool.add(code, proposal)
+    run.emit("finished", worker, sample, attempt=attempt, latency_s=reply.latency_s)
+    if run.enough and len(run.pool) >= run.enough:
+        run.enough_reached.set()
+    return None
+
+
+def _failure(
+    worker: Worker,
+    sample: int,
+    error: BaseException,
+    latency_s: float,
+    attempts: int,
+    reply: str | None = None,
+) -> Failure:
+    message = " ".join(str(error).split())[:300] or type(error).__name__
+    if reply:
+        message += f"; reply starts {reply.strip()[:80]!r}"
+    return Failure(
+        model=worker.model,
+        persona=worker.persona,
+        sample=sample,
+        error_class=client.error_class(error),
+        message=message,
+        latency_s=latency_s,
+        attempts=attempts,
+    )

@@ -1,0 +1,42 @@
+"""Every prompt variant ("persona") in one place: the only module that holds prompt wording.
+
+A persona is one instruction that steers a model towards a different kind of candidate, so that
+several samples of one model are not all the same obvious solution.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+SYSTEM = (
+    "You are an expert Python programmer. You complete the function the user gives you. "
+    "Answer with one ```python fenced block holding the complete function (its signature, "
+    "and any imports or helper functions it needs). Keep the name and parameters exactly as "
+    "given. Do not include tests, examples or a __main__ block."
+)
+
+PERSONAS: MappingProxyType[str, str] = MappingProxyType(
+    {
+        "simplest": "Write the simplest correct code: clear, short and obviously right.",
+        "fastest": (
+            "Write the fastest correct code: choose the algorithm with the best time "
+            "complexity, avoid needless copies and repeated work."
+        ),
+        "different": (
+            "Solve it with a different approach from the obvious one (another algorithm or "
+            "data structure), still correct on every input."
+        ),
+        "careful": (
+            "Write defensive, correct code: think about empty inputs, duplicates, negative "
+            "numbers and other edge cases the docstring implies."
+        ),
+    }
+)
+
+TASK = "Complete this Python function:\n\n```python\n{stub}\n```"
+VISIBLE_TESTS = "It must pass these tests:\n\n```python\n{tests}\n```"
+FEEDBACK = (
+    "A previous attempt failed.\n\nPrevious code:\n\n```python\n{code}\n```\n\n"
+    "Test output:\n\n```\n{output}\n```\n\nFix the problem and give the complete function again."
+)
+ENTRY_POINT = "The function must be named `{entry_point}`."

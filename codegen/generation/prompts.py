@@ -1,0 +1,24 @@
+"""Turn a task and a persona into chat messages. Pure: the wording lives in `personas`."""
+
+from __future__ import annotations
+
+from codegen.generation import personas
+from codegen.generation.types import GenerationTask
+
+
+def build_messages(task: GenerationTask, persona: str) -> list[dict[str, str]]:
+    """System message = shared rules + persona; user message = stub, tests, feedback."""
+    system = f"{personas.SYSTEM}\n\n{personas.PERSONAS[persona]}"
+    parts = [
+        personas.TASK.format(stub=task.stub.strip("\n")),
+        personas.ENTRY_POINT.format(entry_point=task.entry_point),
+    ]
+    if task.visible_tests and task.visible_tests.strip():
+        parts.append(personas.VISIBLE_TESTS.format(tests=task.visible_tests.strip("\n")))
+    if task.feedback is not None:
+        parts.append(
+            personas.FEEDBACK.format(
+                code=task.feedback.code.strip("\n"), output=task.feedback.test_output.strip("\n")
+            )
+        )
+    return [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join(parts)}]

@@ -1,0 +1,72 @@
+"""Who writes candidates: workers (model × persona × sampling) and the limits of the fan-out.
+
+Pure data, no I/O: `codegen.config` builds these from TOML, `codegen.local_models` builds the
+offline default, and `codegen.generation.fanout` consumes them.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from codegen.generation.personas import PERSONAS
+
+
+class Worker(BaseModel):
+    """One litellm model under one persona; `samples` independent requests per run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = Field(min_length=1, description="litellm model string, e.g. openai/gpt-4o-mini")
+    api_base: str | None = None
+    api_key_env: str | None = Field(
+        default=None, description="environment variable holding the key (else litellm's default)"
+    )
+    persona: str = "simplest"
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    samples: int = Field(default=1, ge=1, le=64)
+    max_tokens: int = Field(default=1024, ge=16, le=32768)
+    timeout_s: float = Field(default=120.0, gt=0.0, le=3600.0)
+
+    @field_validator("persona")
+    @classmethod
+    def _known_persona(cls, value: str) -> str:
+        if value not in PERSONAS:
+            known = ", ".join(sorted(PERSONAS))
+            raise ValueError(f"unknown persona {value!r} (known: {known})")
+        return value
+
+    @property
+    def label(self) -> str:
+        return f"{self.model}[{self.persona}]"
+
+
+class FanoutLimits(BaseModel):
+    """Concurrency, retry and early-stop policy, shared by every worker of a run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_concurrency: int = Field(default=16, ge=1, le=1024, description="global in-flight cap")
+    per_provider: int = Field(
+        default=8, ge=1, le=1024, description="in-flight cap per provider/api_base"
+    )
+    max_retries: int = Field(default=2, ge=0, le=10, description="extra attempts on 429/5xx")
+    backoff_base_s: float = Field(default=0.5, ge=0.0, le=60.0)
+    backoff_max_s: float = Field(
+        default=30.0, ge=0.0, le=600.0, description="longest wait, even if Retry-After says more"
+    )
+    enough: int | None = Field(
+        default=None, ge=1, description="stop early once this many distinct candidates arrived"
+    )
+
+
+class Roster(BaseModel):
+    """The workers of one run and the policy they share."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    workers: tuple[Worker, ...] = Field(min_length=1)
+    limits: FanoutLimits = FanoutLimits()
+
+    @property
+    def request_count(self) -> int:
+        return sum(w.samples for w in self.workers)
