@@ -1,0 +1,138 @@
+"""Config loading: [tool.codegen] or codegen.toml, and one-line errors naming file and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codegen.config import CodegenConfig, find_config, load_config, roster_from_models
+from codegen.errors import BadInput
+
+PYPROJECT = """
+[project]
+name = "demo"
+
+[tool.codegen.generation]
+per_provider = 2
+enough = 3
+
+[[tool.codegen.workers]]
+model = "openai/gpt-4o-mini"
+persona = "fastest"
+samples = 2
+temperature = 0.2
+max_tokens = 800
+timeout_s = 30
+
+[[tool.codegen.workers]]
+model = "openai/local-coder"
+api_base = "http://127.0.0.1:8000/v1"
+persona = "different"
+
+[tool.codegen.jury]
+judges = ["anthropic/claude-3-5-haiku-20241022"]
+"""
+
+
+def test_pyproject_section_builds_a_roster(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    config = load_config(start=tmp_path)
+    roster = config.roster()
+    assert roster is not None
+    first, second = roster.workers
+    assert (first.model, first.persona, first.samples, first.temperature) == (
+        "openai/gpt-4o-mini",
+        "fastest",
+        2,
+        0.2,
+    )
+    assert (first.max_tokens, first.timeout_s) == (800, 30.0)
+    assert second.api_base == "http://127.0.0.1:8000/v1" and second.samples == 1
+    assert roster.limits.per_provider == 2 and roster.limits.enough == 3
+    assert roster.request_count == 3
+    assert config.source == tmp_path / "pyproject.toml"
+
+
+def test_sections_of_other_parts_are_kept(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    config = load_config(start=tmp_path)
+    assert config.model_extra == {"jury": {"judges": ["anthropic/claude-3-5-haiku-20241022"]}}
+
+
+def test_codegen_toml_wins_and_uses_the_top_level(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    (tmp_path / "codegen.toml").write_text('[[workers]]\nmodel = "ollama/qwen2.5-coder"\n')
+    nested = tmp_path / "src" / "pkg"
+    nested.mkdir(parents=True)
+    assert find_config(nested) == tmp_path / "codegen.toml"
+    roster = load_config(start=nested).roster()
+    assert roster is not None and [w.model for w in roster.workers] == ["ollama/qwen2.5-coder"]
+
+
+def test_no_workers_means_the_embedded_default(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert load_config(start=tmp_path).roster() is None
+    assert CodegenConfig().roster() is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[[tool.codegen.workers]]\nmodel = "openai/x"\ntemperature = 9\n',
+            r"pyproject.toml: workers\[0\].temperature: Input should be less than or equal to 2",
+        ),
+        (
+            '[[tool.codegen.workers]]\nmodel = "openai/x"\npersona = "poet"\n',
+            r"pyproject.toml: workers\[0\].persona: unknown persona 'poet' \(known: ",
+        ),
+        (
+            '[[tool.codegen.workers]]\nmodel = "openai/x"\nsampels = 3\n',
+            r"pyproject.toml: workers\[0\].sampels: unknown field",
+        ),
+        (
+            '[[tool.codegen.workers]]\npersona = "fastest"\n',
+            r"pyproject.toml: workers\[0\].model: required field is missing",
+        ),
+        (
+            "[tool.codegen.generation]\nper_provider = 0\n",
+            r"pyproject.toml: generation.per_provider: Input should be greater than or equal to 1",
+        ),
+        ("[tool.codegen\n", r"pyproject.toml: invalid TOML: "),
+        ('[tool]\ncodegen = "yes"\n', r"pyproject.toml: \[tool.codegen\] must be a table"),
+    ],
+)
+def test_bad_config_is_one_line_naming_file_and_field(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(text)
+    with pytest.raises(BadInput, match=expected) as caught:
+        load_config(start=tmp_path)
+    message = str(caught.value)
+    assert "\n" not in message and str(tmp_path) in message
+
+
+def test_explicit_missing_file_is_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="config file not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_command_line_models() -> None:
+    roster = roster_from_models(
+        ["openai/gpt-4o-mini", "ollama/qwen2.5-coder"], personas=["fastest", "simplest"], samples=2
+    )
+    assert [(w.model, w.persona) for w in roster.workers] == [
+        ("openai/gpt-4o-mini", "fastest"),
+        ("openai/gpt-4o-mini", "simplest"),
+        ("ollama/qwen2.5-coder", "fastest"),
+        ("ollama/qwen2.5-coder", "simplest"),
+    ]
+    assert all(w.samples == 2 and w.api_base is None for w in roster.workers)
+
+
+def test_command_line_errors() -> None:
+    with pytest.raises(BadInput, match="no model given"):
+        roster_from_models([])
+    with pytest.raises(BadInput, match=r"command line: samples: Input should be greater"):
+        roster_from_models(["openai/x"], samples=0)
