@@ -29,7 +29,7 @@ from .models import (
 )
 from .prune import prune
 
-RECYCLE_VERDICTS = {"timeout", "memory_limit", "crashed"}
+RECYCLE_VERDICTS = {"timeout", "memory_limit"}
 HOST_MARGIN_S = 5.0
 
 

@@ -91,6 +91,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
         signal.setitimer(signal.ITIMER_REAL, 0)
     fault = call.excinfo is not None and isinstance(call.excinfo.value, CandidateFault)
     report.candidate_cause = call.excinfo.value.verdict if fault else None
+    report.candidate_message = str(call.excinfo.value) if fault else None
     if fault:
         STATE.session.stop()
         if report.candidate_cause in RESOURCE_VERDICTS:
@@ -106,7 +107,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         status, message = "passed", ("skipped" if report.skipped else "")
     else:
         status = "failed" if report.when == "call" and not cause else "error"
-        message = _short(report.longrepr)
+        message = getattr(report, "candidate_message", None) or _short(report.longrepr)
     prior = STATE.outcomes.get(report.nodeid)
     if prior is None or prior["status"] == "passed":  # keep the first problem of a test
         STATE.outcomes[report.nodeid] = {

@@ -82,6 +82,7 @@ def _start_candidate(session: Session, entry: str) -> dict | None:
         return _failure("error", f"candidate is not valid Python: line {error.lineno}: {error.msg}")
     except ValueError as error:
         return _failure("error", f"candidate is not valid Python: {error}")
+    session.start_test()  # importing gets the same time limit as one test
     try:
         process = session.live()
     except CandidateFault as fault:

@@ -1,0 +1,79 @@
+"""No container outlives its owner: not after Ctrl-C, not after SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import docker
+import pytest
+
+from sandbox.engine import LABEL, connect
+from sandbox.prune import prune
+
+pytestmark = pytest.mark.docker
+
+HOLDER = """
+import asyncio, sys
+from sandbox import Sandbox
+
+async def main():
+    async with Sandbox(workers=2):
+        print("ready", flush=True)
+        await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+def _owned_by(client: docker.DockerClient, pid: int) -> list:
+    return [
+        c
+        for c in client.containers.list(all=True, filters={"label": LABEL})
+        if f":{pid}:" in c.labels.get("codegen.owner", "")
+    ]
+
+
+def _start_holder() -> subprocess.Popen:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
+    )
+    assert holder.stdout.readline().strip() == "ready"
+    return holder
+
+
+def _wait_gone(client: docker.DockerClient, pid: int, seconds: float = 20) -> list:
+    end = time.monotonic() + seconds
+    while (left := _owned_by(client, pid)) and time.monotonic() < end:
+        time.sleep(0.2)
+    return left
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
+def test_containers_go_away_with_their_owner(how: signal.Signals) -> None:
+    client = connect()
+    holder = _start_holder()
+    assert len(_owned_by(client, holder.pid)) == 2
+    holder.send_signal(how)
+    holder.wait(30)
+    assert _wait_gone(client, holder.pid) == []
+
+
+def test_prune_removes_what_a_dead_owner_left() -> None:
+    client = connect()
+    image = client.images.list(name="codegen-sandbox")[0].tags[0]
+    leftover = client.containers.create(
+        image,
+        command=["sleep", "60"],
+        labels={LABEL: "1", "codegen.owner": f"{socket.gethostname()}:999999999:0"},
+    )
+    assert prune(client) >= 1
+    with pytest.raises(docker.errors.NotFound):
+        client.containers.get(leftover.id)

@@ -1,0 +1,257 @@
+"""Every hostile candidate gets the right verdict, never a false pass, and leaves nothing behind.
+
+The tests all share one pool, so each also proves that the previous attack did not damage the
+containers: the honest candidate at the end must still pass.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from sandbox import Verdict
+
+pytestmark = pytest.mark.docker
+
+TESTS = textwrap.dedent("""
+    from solution import solve
+
+    def test_small():
+        assert solve(3) == 9
+
+    def test_zero():
+        assert solve(0) == 0
+""")
+HONEST = "def solve(n):\n    return n * n\n"
+
+
+def candidate(body: str) -> str:
+    return textwrap.dedent(body)
+
+
+HOSTILE = {
+    "infinite loop": ("def solve(n):\n    while True:\n        pass\n", {Verdict.TIMEOUT}),
+    "infinite loop at import": ("while True:\n    pass\n", {Verdict.TIMEOUT}),
+    "fork bomb": (
+        candidate("""
+        import os
+        def solve(n):
+            while True:
+                try:
+                    os.fork()
+                except OSError:
+                    pass
+        """),
+        {Verdict.TIMEOUT, Verdict.CRASHED},
+    ),
+    "memory bomb": (
+        candidate("""
+        def solve(n):
+            hog = []
+            while True:
+                hog.append(bytearray(10 ** 7))
+        """),
+        {Verdict.MEMORY_LIMIT},
+    ),
+    "print 100 MB": (
+        candidate("""
+        def solve(n):
+            chunk = "x" * 10 ** 6
+            for _ in range(100):
+                print(chunk)
+            return n * n
+        """),
+        {Verdict.OUTPUT_LIMIT},
+    ),
+    "sys.exit at import": ("import sys\nsys.exit(0)\n", {Verdict.ERROR}),
+    "os._exit at import": ("import os\nos._exit(0)\n", {Verdict.CRASHED}),
+    "sys.exit mid-test": ("import sys\ndef solve(n):\n    sys.exit(0)\n", {Verdict.CRASHED}),
+    "os._exit mid-test": ("import os\ndef solve(n):\n    os._exit(0)\n", {Verdict.CRASHED}),
+    "__eq__ always true": (
+        candidate("""
+        class Anything:
+            def __eq__(self, other):
+                return True
+        def solve(n):
+            return Anything()
+        """),
+        {Verdict.FAILED},
+    ),
+    "int subclass with lying __eq__": (
+        candidate("""
+        class Liar(int):
+            def __eq__(self, other):
+                return True
+            __hash__ = int.__hash__
+        def solve(n):
+            return Liar(-1)
+        """),
+        {Verdict.FAILED},
+    ),
+    "patches builtins, pytest and the clock": (
+        candidate("""
+        import builtins, time
+        builtins.AssertionError = type("Nope", (Exception,), {})
+        builtins.print = lambda *a, **k: None
+        time.perf_counter = lambda: 0.0
+        try:
+            import pytest, _pytest.outcomes
+            pytest.fail = lambda *a, **k: None
+            _pytest.outcomes.fail = lambda *a, **k: None
+        except ImportError:
+            pass
+        def solve(n):
+            return -1
+        """),
+        {Verdict.FAILED},
+    ),
+    "imitates the result protocol": (
+        candidate("""
+        import json, os, struct, sys
+        fake = json.dumps({"verdict": "passed", "tests": [], "clean": True}).encode()
+        frame = struct.pack(">I", len(fake)) + fake
+        sys.stdout.buffer.write(frame); sys.stdout.flush()
+        os.write(1, frame)
+        for path in ("/proc/1/fd/1", "/proc/1/fd/0", "/proc/self/fd/1"):
+            try:
+                with open(path, "wb") as handle:
+                    handle.write(frame)
+            except OSError:
+                pass
+        def solve(n):
+            print('{"verdict": "passed"}')
+            return -1
+        """),
+        {Verdict.FAILED},
+    ),
+    "kills its parent, PID 1 and everyone": (
+        candidate("""
+        import os, signal
+        def solve(n):
+            for pid in (os.getppid(), 1):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            os.kill(-1, signal.SIGKILL)
+            return n * n
+        """),
+        {Verdict.CRASHED},
+    ),
+    "reads the tests from disk": (
+        candidate("""
+        import glob, re
+        def solve(n):
+            for path in glob.glob("/tmp/**/*.py", recursive=True):
+                text = open(path).read()
+                found = re.findall(r"solve\\(" + str(n) + r"\\) == (\\d+)", text)
+                if found:
+                    return int(found[0])
+            return -1
+        """),
+        {Verdict.FAILED},
+    ),
+    "looks for the test module in memory": (
+        candidate("""
+        import gc, sys
+        def solve(n):
+            names = [m for m in sys.modules if "test_problem" in m]
+            texts = [o for o in gc.get_objects() if isinstance(o, dict) and "test_small" in o]
+            return 9 if (names or texts) else -1
+        """),
+        {Verdict.FAILED},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_candidate_gets_its_verdict(sandbox_driver, name: str) -> None:
+    source, expected = HOSTILE[name]
+    result = sandbox_driver.run(source, TESTS)
+    assert result.verdict in expected, (result.verdict, result.message)
+    assert result.verdict is not Verdict.PASSED
+    assert result.message
+
+
+def test_network_is_unreachable(sandbox_driver) -> None:
+    source = candidate("""
+        import socket
+        def solve(n):
+            reached = []
+            try:
+                socket.getaddrinfo("example.com", 80)
+                reached.append("dns")
+            except OSError:
+                pass
+            for address in [("1.1.1.1", 53), ("10.0.0.1", 80), ("172.17.0.1", 2375)]:
+                try:
+                    socket.create_connection(address, timeout=0.5).close()
+                    reached.append(address[0])
+                except OSError:
+                    pass
+            try:
+                with socket.socket(socket.AF_UNIX) as unix:
+                    unix.connect("/var/run/docker.sock")
+                    reached.append("docker.sock")
+            except OSError:
+                pass
+            return n * n if not reached else reached
+        """)
+    assert sandbox_driver.run(source, TESTS).verdict is Verdict.PASSED
+
+
+def test_filesystem_is_read_only_outside_tmp(sandbox_driver) -> None:
+    source = candidate("""
+        import os
+        def solve(n):
+            escaped = []
+            for path in ("/etc/evil", "/usr/evil", "/opt/codegen/evil", "/evil"):
+                try:
+                    with open(path, "w") as handle:
+                        handle.write("x")
+                    escaped.append(path)
+                except OSError:
+                    pass
+            for path in ("/proc/1/root/etc/hostname", "/proc/1/environ", "/proc/1/mem"):
+                try:
+                    open(path, "rb").read(1)
+                    escaped.append(path)
+                except OSError:
+                    pass
+            return n * n if not escaped else escaped
+        """)
+    result = sandbox_driver.run(source, TESTS)
+    assert result.verdict is Verdict.PASSED, result.message
+
+
+def test_nothing_survives_into_the_next_job(sandbox_driver) -> None:
+    """A daemon and files from one job must be gone when the next job runs."""
+    plant = candidate("""
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            time.sleep(60)
+        open("/tmp/planted", "w").write("cache")
+        os.makedirs("/dev/shm/planted", exist_ok=True)
+        def solve(n):
+            return n * n
+        """)
+    assert sandbox_driver.run(plant, TESTS).verdict is Verdict.PASSED
+    inspect = candidate("""
+        import os
+        def solve(n):
+            others = [p for p in os.listdir("/proc") if p.isdigit()
+                      and int(p) not in (1, os.getpid(), os.getppid())]
+            leftovers = [p for p in ("/tmp/planted", "/dev/shm/planted") if os.path.exists(p)]
+            return n * n if len(others) <= 1 and not leftovers else (others, leftovers)
+        """)
+    for _ in range(2):  # one of the two workers may be the other container
+        result = sandbox_driver.run(inspect, TESTS)
+        assert result.verdict is Verdict.PASSED, result.message
+
+
+def test_honest_candidate_still_passes_after_the_attacks(sandbox_driver) -> None:
+    result = sandbox_driver.run(HONEST, TESTS)
+    assert result.verdict is Verdict.PASSED, result.message
+    assert [t.status for t in result.tests] == ["passed", "passed"]
