@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Make sure a Docker engine answers: install docker.io and start dockerd when it does not.
-# Idempotent: does nothing when `docker info` already answers.
+# Make sure a Docker engine answers: install docker.io (and debootstrap, for registry-free
+# images) and start dockerd when it does not.
+# Idempotent: installs only what is missing, starts dockerd only when `docker info` fails.
 set -euo pipefail
-if docker info >/dev/null 2>&1; then exit 0; fi
-if ! command -v dockerd >/dev/null 2>&1; then
-  echo "ensure-docker: installing docker.io (about a minute)" >&2
+need=""
+command -v debootstrap >/dev/null 2>&1 || need="$need debootstrap"
+command -v dockerd >/dev/null 2>&1 || need="$need docker.io"
+if [ -n "$need" ]; then
+  echo "ensure-docker: installing$need (about a minute)" >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y docker.io >/tmp/codegen-apt-docker.log 2>&1 \
-    || { apt-get update >/dev/null 2>&1 && apt-get install -y docker.io >/tmp/codegen-apt-docker.log 2>&1; } \
-    || { echo "ensure-docker: apt-get install docker.io failed, see /tmp/codegen-apt-docker.log" >&2; exit 3; }
+  # shellcheck disable=SC2086
+  apt-get install -y $need >/tmp/codegen-apt.log 2>&1 \
+    || { apt-get update >/dev/null 2>&1 && apt-get install -y $need >/tmp/codegen-apt.log 2>&1; } \
+    || { echo "ensure-docker: apt-get install$need failed, see /tmp/codegen-apt.log" >&2; exit 3; }
 fi
+if docker info >/dev/null 2>&1; then exit 0; fi
 if ! pgrep -x dockerd >/dev/null 2>&1; then
   echo "ensure-docker: starting dockerd (log: /var/log/dockerd.log)" >&2
   nohup dockerd >/var/log/dockerd.log 2>&1 &

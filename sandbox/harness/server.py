@@ -9,6 +9,7 @@ container, so after every job it kills every other process and wipes the writabl
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import os
 import select
@@ -235,6 +236,8 @@ def main() -> None:
     server = Server()
     warm_up()
     wipe_writable()
+    gc.collect()
+    gc.freeze()  # forked children then leave the server's objects (and their pages) alone
     server.serve_forever()
 
 

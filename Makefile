@@ -1,0 +1,41 @@
+# Every target does its own set-up, idempotently: venv, Docker engine, sandbox image.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+export LITELLM_LOCAL_MODEL_COST_MAP := True
+
+.PHONY: demo test test-fast bench lint docker image venv clean-containers
+
+demo: image
+	$(BIN)/codegen sandbox run examples/two_sum examples/two_sum/candidates/*.py
+
+test: image
+	$(BIN)/python -m pytest -q
+
+test-fast: venv  ## no Docker, no model: the pure core only
+	$(BIN)/python -m pytest -q -m "not docker and not model"
+
+bench: image
+	$(BIN)/python -m pytest benchmarks -q --benchmark-columns=min,median,max,rounds
+
+lint: venv
+	$(BIN)/ruff check codegen sandbox tests benchmarks
+	$(BIN)/ruff format --check codegen sandbox tests benchmarks
+
+venv: $(STAMP)
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+docker:
+	scripts/ensure-docker.sh
+
+image: venv docker
+	$(BIN)/codegen sandbox build
+	$(BIN)/codegen sandbox prune
+
+clean-containers: venv
+	$(BIN)/codegen sandbox prune --all

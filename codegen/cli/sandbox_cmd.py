@@ -1,0 +1,78 @@
+"""`codegen sandbox …`: build the image, run candidates, clean up containers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from codegen.problems import load_problem
+from codegen.verify import read_candidates, verify
+from sandbox import Sandbox, engine, image
+from sandbox.prune import prune as prune_containers
+
+
+@click.group()
+def sandbox() -> None:
+    """The Docker sandbox that runs candidates."""
+
+
+@sandbox.command()
+def build() -> None:
+    """Build the sandbox image (cached by a hash of images/ and the harness)."""
+    console = Console(stderr=True)
+    client = engine.connect()
+    tag = image.ensure_image(
+        client, progress=lambda line: console.print(line, markup=False, highlight=False)
+    )
+    click.echo(tag)
+
+
+@sandbox.command()
+@click.option("--all", "everything", is_flag=True, help="Also remove containers of live runs.")
+def prune(everything: bool) -> None:
+    """Remove sandbox containers left behind by killed runs."""
+    removed = prune_containers(engine.connect(), everything=everything)
+    click.echo(f"removed {removed} sandbox container(s)")
+
+
+@sandbox.command()
+@click.argument("problem")
+@click.argument("candidates", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--workers", default=2, show_default=True, help="Containers run in parallel.")
+def run(problem: str, candidates: tuple[str, ...], as_json: bool, workers: int) -> None:
+    """Run CANDIDATES (Python files) against PROBLEM's tests and print their verdicts."""
+    loaded = load_problem(problem)
+    sources = read_candidates(candidates)
+    results = asyncio.run(_run(loaded, sources, workers))
+    if as_json:
+        click.echo(
+            json.dumps(
+                {cid: r.model_dump(mode="json", exclude={"phases"}) for cid, r in results.items()},
+                indent=2,
+            )
+        )
+        return
+    table = Table(title=f"{loaded.name}: {len(results)} candidate(s)")
+    for column in ("candidate", "verdict", "tests", "CPU ms", "peak MB", "why"):
+        table.add_column(column)
+    for cid, result in results.items():
+        passed = sum(t.status == "passed" for t in result.tests)
+        table.add_row(
+            cid,
+            result.verdict.value,
+            f"{passed}/{len(result.tests)}",
+            f"{result.cpu_seconds * 1000:.0f}",
+            f"{result.peak_memory_mb:.0f}",
+            result.message.splitlines()[0][:70] if result.message else "",
+        )
+    Console().print(table)
+
+
+async def _run(problem, sources, workers):  # noqa: ANN001, ANN202 - thin glue
+    async with Sandbox(workers=workers) as pool:
+        return await verify(problem, sources, pool)

@@ -1,0 +1,48 @@
+"""Run candidate files against a problem's tests in the sandbox, all at once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from codegen.errors import BadInput
+from codegen.problems import Problem
+from sandbox import Limits, RunResult, Sandbox, SandboxJob
+
+
+def read_candidates(paths: Sequence[str]) -> dict[str, str]:
+    """Candidate id (the path as given) -> source; a missing file is one clear error."""
+    sources = {}
+    for path in paths:
+        file = Path(path)
+        if not file.is_file():
+            raise BadInput(f"{path}: no such candidate file")
+        sources[path] = file.read_text(encoding="utf-8", errors="replace")
+    return sources
+
+
+async def verify(
+    problem: Problem,
+    candidates: dict[str, str],
+    sandbox: Sandbox,
+    limits: Limits | None = None,
+    hidden: bool = False,
+    on_done: Callable[[str, RunResult], None] | None = None,
+) -> dict[str, RunResult]:
+    """Every candidate against the problem's visible (or hidden) tests, concurrently."""
+    test_files = problem.sandbox_test_files(hidden=hidden)
+
+    async def one(cid: str, source: str) -> tuple[str, RunResult]:
+        job = SandboxJob(
+            entry_point=problem.entry_point,
+            test_files=test_files,
+            candidate=source,
+            limits=limits or sandbox.limits,
+        )
+        result = await sandbox.run(job)
+        if on_done is not None:
+            on_done(cid, result)
+        return cid, result
+
+    return dict(await asyncio.gather(*(one(cid, src) for cid, src in candidates.items())))
