@@ -1,0 +1,254 @@
+"""The final rule on known-truth candidates, as synthetic sandbox evidence.
+
+Truth: `fast` is correct and fastest; `x2` and `x10` are correct and 2× / 10× slower; `same`
+is correct and as fast as `fast`; `wrong` fails an edge-case test; `crash` kills its process;
+`hostile` is stopped by a limit.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import pytest
+
+from codegen.ranking.jury import JuryResult
+from codegen.ranking.jury_prompts import Aspect
+from codegen.ranking.rule import CandidateEvidence, rank, samples_of
+from sandbox.models import BenchmarkStats, CallOutcome, RunResult, TestOutcome, Verdict
+from sandbox.models import TestStatus as Status
+
+ROUNDS = 9
+
+
+def machine(seed: int = 0) -> list[float]:
+    rng = random.Random(seed)
+    return [2e-3 * (1 + rng.expovariate(5)) for _ in range(ROUNDS)]
+
+
+def timed(base: list[float], factor: float, seed: int) -> list[float]:
+    rng = random.Random(seed)
+    return [b * factor * (1 + 0.06 * (2 * rng.random() - 1)) for b in base]
+
+
+def passed(memory: float = 11.0) -> RunResult:
+    tests = [TestOutcome(name=f"test_{i}", status=Status.PASSED) for i in range(4)]
+    return RunResult(verdict=Verdict.PASSED, tests=tests, peak_memory_mb=memory)
+
+
+def failed() -> RunResult:
+    tests = [
+        TestOutcome(name="test_examples", status=Status.PASSED),
+        TestOutcome(
+            name="test_self_pair",
+            status=Status.FAILED,
+            message="assert [0, 0] == [1, 2]\n  At index 0 diff",
+        ),
+    ]
+    return RunResult(verdict=Verdict.FAILED, tests=tests, message="1 of 2 tests failed")
+
+
+def truth(seed: int = 0, with_same: bool = False) -> list[CandidateEvidence]:
+    base = machine(seed)
+    evidence = [
+        CandidateEvidence(id="x10.py", run=passed(), timing_samples=timed(base, 10, seed + 1)),
+        CandidateEvidence(id="wrong.py", run=failed(), timing_samples=timed(base, 0.5, seed)),
+        CandidateEvidence(id="fast.py", run=passed(), timing_samples=timed(base, 1, seed + 2)),
+        CandidateEvidence(
+            id="crash.py",
+            run=RunResult(verdict=Verdict.CRASHED, message="candidate process died (exit 3)"),
+        ),
+        CandidateEvidence(id="x2.py", run=passed(), timing_samples=timed(base, 2, seed + 3)),
+        CandidateEvidence(
+            id="hostile.py",
+            run=RunResult(verdict=Verdict.MEMORY_LIMIT, message="exceeded 384 MB"),
+        ),
+    ]
+    if with_same:
+        same = timed(base, 1, seed + 4)
+        evidence.append(CandidateEvidence(id="same.py", run=passed(), timing_samples=same))
+    return evidence
+
+
+def jury_for(points: dict[str, float], complexity: dict[str, str] | None = None) -> JuryResult:
+    from codegen.ranking.jury import Ballot
+
+    ballots = [
+        Ballot(
+            judge="judge",
+            aspect=Aspect.EFFICIENCY,
+            shown_order=list(points),
+            scores={c: 5 for c in points},
+            complexity=complexity or {},
+        )
+    ]
+    return JuryResult(
+        candidates=list(points),
+        ballots=ballots,
+        failures=[],
+        aspect_points={Aspect.EFFICIENCY: points},
+        points=points,
+        agreement={Aspect.EFFICIENCY: None},
+    )
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_known_truth_pass_set_winner_and_order(seed: int) -> None:
+    report = rank(truth(seed))
+    assert report.winner == "fast.py" and report.tied_winners == []
+    assert {c.id for c in report.candidates if c.passed} == {"fast.py", "x2.py", "x10.py"}
+    assert [(c.id, c.rank) for c in report.candidates] == [
+        ("fast.py", 1),
+        ("x2.py", 2),
+        ("x10.py", 3),
+        ("wrong.py", None),
+        ("crash.py", None),
+        ("hostile.py", None),
+    ]
+    assert not any(c.tied for c in report.candidates)
+
+
+def test_explanations_are_one_line_each() -> None:
+    report = rank(truth())
+    lines = {c.id: c.explanation for c in report.candidates}
+    assert re.fullmatch(r"rank 1: correct, fastest \([\d.]+ ms median CPU\)", lines["fast.py"])
+    assert re.fullmatch(
+        r"rank 2: correct, [12]\.\d× slower than #1 \(CI [12]\.\d–2\.\d\)", lines["x2.py"]
+    )
+    assert re.fullmatch(r"rank 3: correct, \d+\.\d× slower than #1 \(CI .*\)", lines["x10.py"])
+    assert lines["wrong.py"] == (
+        "not ranked: failed — 1 of 2 tests failed; test_self_pair: assert [0, 0] == [1, 2]"
+    )
+    assert lines["crash.py"] == "not ranked: crashed — candidate process died (exit 3)"
+    assert lines["hostile.py"].startswith("not ranked: memory_limit")
+    assert all("\n" not in line for line in lines.values())
+    x2 = report.candidate("x2.py")
+    assert x2.timing and x2.timing.ratio_low <= x2.timing.ratio <= x2.timing.ratio_high
+    assert x2.reasons[0] == "tests: 4/4 passed" and x2.peak_memory_mb == 11.0
+
+
+def test_json_has_the_contract_fields() -> None:
+    data = json.loads(rank(truth()).model_dump_json())
+    assert data["winner"] == "fast.py"
+    for candidate in data["candidates"]:
+        assert {"id", "passed", "rank", "verdict", "timing", "peak_memory_mb", "reasons"} <= set(
+            candidate
+        )
+    assert data["candidates"][1]["timing"]["ratio_low"] > 1.5
+
+
+def test_equal_speed_is_a_tie_not_a_coin_flip() -> None:
+    evidence = truth(with_same=True)
+    evidence[-1] = evidence[-1].model_copy(update={"source": "def f():\n    return 1\n"})
+    evidence[2] = evidence[2].model_copy(update={"source": "def f():\n    x = 1\n    return x\n"})
+    report = rank(evidence)
+    fast, same = report.candidate("fast.py"), report.candidate("same.py")
+    assert fast.rank == same.rank == 1 and fast.tied and same.tied
+    assert fast.tied_with == ["same.py"] and same.tied_with == ["fast.py"]
+    assert set(report.tied_winners) == {"fast.py", "same.py"}
+    assert report.winner == "same.py"  # fewer source lines, the documented preference
+    assert report.candidate("x2.py").rank == 3  # competition ranking: 1, 1, 3
+    assert "within noise" in (same.explanation + fast.explanation)
+    assert "tied with" in fast.explanation
+
+
+def test_jury_breaks_a_tie_and_explains() -> None:
+    points = {"fast.py": 2.0, "same.py": 5.0, "x2.py": 1.0, "x10.py": 0.0}
+    report = rank(truth(with_same=True), jury=jury_for(points, {"x10.py": "O(n²)"}))
+    assert report.winner == "same.py" and report.tied_winners == []
+    assert report.candidate("fast.py").rank == 2
+    assert "jury prefers same.py" in report.candidate("fast.py").explanation
+    assert report.candidate("x10.py").explanation.endswith("O(n²) per jury")
+
+
+def test_jury_never_overrides_measurement_or_correctness() -> None:
+    points = {"x10.py": 9.0, "x2.py": 6.0, "fast.py": 0.0, "wrong.py": 9.0}
+    report = rank(truth(), jury=jury_for(points))
+    assert [c.id for c in report.candidates if c.passed] == ["fast.py", "x2.py", "x10.py"]
+    assert report.candidate("wrong.py").rank is None
+
+
+def test_weak_tests_demote_the_minority_behaviour() -> None:
+    inputs = [([1, 2],), ([-3],), ([],)]
+    right = [CallOutcome(ok=True, value=v) for v in (5, 9, 0)]
+    wrong = [CallOutcome(ok=True, value=v) for v in (5, 0, 0)]
+    base = machine()
+    evidence = [
+        CandidateEvidence(id="skips.py", run=passed(), outputs=wrong, timing_samples=base),
+        CandidateEvidence(
+            id="gen.py", run=passed(), outputs=right, timing_samples=timed(base, 3, 1)
+        ),
+        CandidateEvidence(
+            id="loop.py", run=passed(), outputs=right, timing_samples=timed(base, 6, 2)
+        ),
+    ]
+    report = rank(evidence, weak_tests=True, inputs=inputs, entry_point="sum_squares")
+    assert report.winner == "gen.py"
+    skips = report.candidate("skips.py")
+    assert skips.demoted and skips.rank == 3 and skips.passed
+    assert skips.disagreement and skips.disagreement.call == "sum_squares([-3])"
+    assert "on sum_squares([-3]) returns 0, the majority returns 9" in skips.explanation
+    assert [f.call for f in report.findings] == ["sum_squares([-3])"]
+    strong = rank(evidence, weak_tests=False, inputs=inputs, entry_point="sum_squares")
+    assert strong.winner == "skips.py" and not strong.candidate("skips.py").demoted
+    assert len(strong.findings) == 1  # still reported
+
+
+def test_memory_decides_only_beyond_its_noise() -> None:
+    base = machine()
+    evidence = [
+        CandidateEvidence(id="hungry.py", run=passed(90.0), timing_samples=timed(base, 1, 1)),
+        CandidateEvidence(id="lean.py", run=passed(12.0), timing_samples=timed(base, 1, 2)),
+        CandidateEvidence(id="close.py", run=passed(14.0), timing_samples=timed(base, 1, 3)),
+    ]
+    report = rank(evidence)
+    assert report.candidate("lean.py").rank == report.candidate("close.py").rank == 1
+    hungry = report.candidate("hungry.py")
+    assert hungry.rank == 3 and "more memory (90.0 MB vs 12.0 MB)" in hungry.explanation
+
+
+def test_benchmark_samples_and_untimed_candidates() -> None:
+    def bench(factor: float) -> RunResult:
+        stats = [
+            BenchmarkStats(
+                test=f"test_big_{i}",
+                rounds=5,
+                min=0,
+                max=0,
+                mean=0,
+                median=0,
+                stddev=0,
+                iqr=0,
+                samples=[factor * (i + 1) * 1e-3 * (1 + r / 50) for r in range(5)],
+            )
+            for i in range(2)
+        ]
+        return passed().model_copy(update={"benchmarks": stats})
+
+    evidence = [
+        CandidateEvidence(id="untimed.py", run=passed()),
+        CandidateEvidence(id="slow.py", run=bench(4)),
+        CandidateEvidence(id="quick.py", run=bench(1)),
+    ]
+    assert samples_of(evidence[2]) == pytest.approx([3e-3 * (1 + r / 50) for r in range(5)])
+    report = rank(evidence)
+    assert [(c.id, c.rank) for c in report.candidates] == [
+        ("quick.py", 1),
+        ("slow.py", 2),
+        ("untimed.py", 3),
+    ]
+    assert report.candidate("untimed.py").explanation == "rank 3: correct, not timed"
+
+
+def test_nothing_passes() -> None:
+    report = rank([e for e in truth() if not e.run.passed])
+    assert report.winner is None and all(c.rank is None for c in report.candidates)
+
+
+def test_rank_is_deterministic_and_ids_unique() -> None:
+    assert rank(truth(3)) == rank(truth(3))
+    shuffled = list(reversed(truth(3)))
+    assert [c.id for c in rank(shuffled).candidates if c.passed] == ["fast.py", "x2.py", "x10.py"]
+    with pytest.raises(ValueError, match="unique"):
+        rank(truth() + truth())
