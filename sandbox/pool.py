@@ -78,7 +78,9 @@ class Sandbox:
                 )
             self.image_tag = found or await asyncio.to_thread(image.ensure_image, self.client)
         try:
-            started = await asyncio.gather(*(self._new() for _ in range(self.workers)))
+            started = await asyncio.gather(
+                *(self._new(cpuset=self._worker_cpu(i)) for i in range(self.workers))
+            )
         except BaseException:
             await self.__aexit__(None, None, None)
             raise
@@ -93,6 +95,12 @@ class Sandbox:
         doomed = list(self.all)
         self.all.clear()
         await asyncio.gather(*(asyncio.to_thread(c.close) for c in doomed), return_exceptions=True)
+
+    @staticmethod
+    def _worker_cpu(index: int) -> str:
+        """Every container is pinned to one CPU, the timing one too, so that a candidate cannot
+        tell from its CPU affinity whether it is being timed."""
+        return str(index % (os.cpu_count() or 1))
 
     async def _new(self, cpuset: str | None = None) -> WarmContainer:
         container = WarmContainer(self.client, self.image_tag, self.limits, cpuset)
@@ -114,7 +122,7 @@ class Sandbox:
         async def replace() -> None:
             await self._retire(container)
             try:
-                self.idle.put_nowait(await self._new())
+                self.idle.put_nowait(await self._new(cpuset=container.cpuset))
             except Exception as error:  # waiters get this error instead of hanging
                 self.broken = error
                 self.idle.put_nowait(None)

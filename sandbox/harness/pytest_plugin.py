@@ -9,6 +9,7 @@ it, so neither a memoising cache nor a patched clock can make a candidate look f
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 from dataclasses import dataclass, field
 from typing import Any
@@ -155,6 +156,7 @@ class SandboxBenchmark:
         session = STATE.session
         ids = [cid for cid in session.sources if cid not in STATE.timing_errors]
         result = None
+        first_results: dict[str, bytes] = {}
         for round_index in range(rounds):
             shift = round_index % len(ids) if ids else 0
             for cid in ids[shift:] + ids[:shift]:  # interleaved: A B C, B C A, C A B …
@@ -166,6 +168,7 @@ class SandboxBenchmark:
                 session.meter = meter
                 try:
                     result = function(*args, **kwargs)
+                    _same_every_round(first_results, cid, result)
                 except (Exception, CandidateFault) as error:
                     if len(session.sources) == 1:
                         raise
@@ -176,6 +179,18 @@ class SandboxBenchmark:
                 STATE.samples.setdefault(cid, {}).setdefault(self.name, []).append(meter[0])
         session.stop()
         return result
+
+
+def _same_every_round(first_results: dict[str, bytes], cid: str, result: Any) -> None:
+    """A candidate must return the same value in every round: one that behaves differently on a
+    later round (to look fast) fails instead of being timed."""
+    try:
+        encoded = pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return
+    expected = first_results.setdefault(cid, encoded)
+    if encoded != expected:
+        raise AssertionError("the candidate returned a different value in a later benchmark round")
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ class Session:
                 self.limits,
                 self.streams,
                 self.deadline(),
-                file_bytes=0 if self.timing else self.limits["output_bytes"],
+                file_bytes=self.limits["output_bytes"],
             )
         return self.process
 
@@ -72,11 +72,13 @@ class Session:
 
     # -- calls ----------------------------------------------------------------------------
     def call(self, name: str, args: tuple, kwargs: dict) -> Any:
-        want_args = not self.timing and any(isinstance(a, MUTABLE) for a in args)
+        # The request looks the same whether or not this is a timing round: a candidate must not
+        # be able to tell when it is being timed.
+        want_args = any(isinstance(a, MUTABLE) for a in args)
         value, mutated = self.live().call(
             name, args, kwargs, self.deadline(), want_args, self.meter
         )
-        if mutated is not None:
+        if mutated is not None and not self.timing:
             copy_back(args, mutated)
         return value
 

@@ -115,3 +115,24 @@ def test_call_returns_outputs_for_differential_testing(sandbox_driver) -> None:
     assert [o.ok for o in outcomes] == [True, False, True]
     assert outcomes[0].value == 2 and outcomes[2].value == 4
     assert outcomes[1].error == "ValueError"
+
+
+DETECTS_TIMING = textwrap.dedent("""
+    import os, resource
+    def total(n):
+        fsize = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if fsize == 0 or os.environ.get("CODEGEN_TIMING") or len(os.sched_getaffinity(0)) == 1 \\
+                and os.path.exists("/tmp/.timing"):
+            return n * (n - 1) // 2
+        s = 0
+        for i in range(n):
+            s += i
+        return s
+""")
+
+
+def test_a_candidate_cannot_tell_it_is_being_timed(sandbox_driver) -> None:
+    medians = _medians(
+        sandbox_driver, {"linear": LINEAR, "sly": DETECTS_TIMING, "formula": FORMULA}
+    )
+    assert medians["sly"] > 0.5 * medians["linear"], medians
