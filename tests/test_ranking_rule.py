@@ -252,3 +252,10 @@ def test_rank_is_deterministic_and_ids_unique() -> None:
     assert [c.id for c in rank(shuffled).candidates if c.passed] == ["fast.py", "x2.py", "x10.py"]
     with pytest.raises(ValueError, match="unique"):
         rank(truth() + truth())
+
+
+def test_a_partial_jury_does_not_break_ties() -> None:
+    report = rank(truth(with_same=True), jury=jury_for({"same.py": 5.0}))
+    assert report.candidate("fast.py").rank == report.candidate("same.py").rank == 1
+    data = json.loads(report.model_dump_json())
+    assert data["jury"]["aspect_points"]["efficiency"] == {"same.py": 5.0}

@@ -165,7 +165,7 @@ def problem_from_humaneval(record: Mapping[str, Any], where: str | None = None) 
         visible = doctest_test_file(entry, info.examples, f"{where} prompt")
     else:
         visible = smoke_test_file(entry)
-    hidden = humaneval_check_file(entry, record["test"], f"{where} test")
+    hidden = humaneval_check_file(entry, record["test"], f"{where} test", info.functions)
     canonical = record.get("canonical_solution")
     return Problem(
         name=task,

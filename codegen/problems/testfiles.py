@@ -94,17 +94,23 @@ def smoke_test_file(entry: str) -> TestFile:
     return TestFile(name=SMOKE_FILE, source=source, origin="smoke")
 
 
-def humaneval_check_file(entry: str, test_source: str, where: str) -> TestFile:
-    """HumanEval's ``check(candidate)`` as a pytest file, run like HumanEval's own harness."""
-    parse_source(test_source, where, "fix the record's `test` field")
+def humaneval_check_file(
+    entry: str, test_source: str, where: str, helpers: Sequence[str] = ()
+) -> TestFile:
+    """HumanEval's ``check(candidate)`` as a pytest file, run like HumanEval's own harness.
+
+    HumanEval runs prompt + completion + test as one module, so a test may call helpers the
+    prompt defines (``encode_cyclic``, ``poly``); those it names are imported from the candidate
+    explicitly, since ``import *`` sees nothing through the sandbox's proxy module.
+    """
+    tree = parse_source(test_source, where, "fix the record's `test` field")
     if not re.search(r"^def check\(", test_source, re.MULTILINE):
         raise BadInput(f"{where}: `test` must define `def check(candidate):`")
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    names = [entry, *(h for h in helpers if h != entry and h in used)]
     source = (
         f'"""HumanEval check for {where}, run against the candidate."""\n\n'
-        "# HumanEval runs prompt + completion + test in one module, so the test may use\n"
-        "# helpers the prompt defines: take every public name of the candidate module.\n"
-        "from solution import *  # noqa: F403\n"
-        f"from solution import {entry}\n\n"
+        f"from solution import {', '.join(names)}\n\n"
         f"{test_source.strip()}\n\n\n"
         "def test_check():\n"
         f"    check({entry})\n"

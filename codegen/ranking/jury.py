@@ -129,7 +129,11 @@ async def run_jury(
     seed: int = 0,
     complete: Completer = litellm_complete,
 ) -> JuryResult:
-    """Ask every judge about every aspect, in parallel, and aggregate the valid ballots."""
+    """Ask every judge about every aspect, in parallel, and aggregate the valid ballots.
+
+    ``candidates`` maps id to source; give it the passing candidates only, since the jury's
+    points are only ever used among candidates that are otherwise tied.
+    """
     ids = list(candidates)
     if len(ids) > len(string.ascii_uppercase):
         raise ValueError(f"the jury compares at most 26 candidates, not {len(ids)}")

@@ -186,8 +186,12 @@ def _sort_keys(
     keys = {}
     for bucket in set(groups.values()):
         members = [cid for cid, g in groups.items() if g == bucket]
-        for cid, tier in _memory_tiers(members, memory).items():
-            keys[cid] = (*bucket, tier, -round(points.get(cid, 0.0), 6))
+        tiers = _memory_tiers(members, memory)
+        for tier in set(tiers.values()):
+            tied = [cid for cid in members if tiers[cid] == tier]
+            judged = all(cid in points for cid in tied)  # the jury breaks a tie only whole
+            for cid in tied:
+                keys[cid] = (*bucket, tier, -round(points[cid], 6) if judged else 0.0)
     return keys
 
 
