@@ -185,6 +185,10 @@ def test_hidden_tests_and_benchmark_detection(tmp_path: Path) -> None:
             "never imports the candidate; write `from solution import add_all`",
         ),
         ({"problem.py": STUB, "test_a.py": "import os\n"}, "never imports the candidate"),
+        (
+            {"problem.py": STUB, "test_a.py": "import numpy as np\nfrom solution import add_all\n"},
+            "test_a.py:1: imports `numpy`, which the sandbox does not have",
+        ),
     ],
 )
 def test_bad_folders_name_file_and_fix(tmp_path: Path, files: dict[str, str], message: str) -> None:
@@ -309,3 +313,15 @@ def test_the_real_humaneval_dataset_loads(monkeypatch: pytest.MonkeyPatch) -> No
         visible = next(iter(problem.sandbox_test_files().values()))
         failures = run_tests(visible, problem.canonical_solution or "", monkeypatch)
         assert failures == ([] if problem.name != "HumanEval/47" else ["test_doctest[7]"])
+
+
+def test_optional_imports_and_fingerprint(tmp_path: Path) -> None:
+    test = (
+        "import math\nfrom hypothesis import given\nfrom solution import add_all\n"
+        "try:\n    import numpy\nexcept ImportError:\n    numpy = None\n"
+    )
+    folder = write(tmp_path / "p", {"problem.py": STUB, "test_a.py": test})
+    problem = load_problem(folder)
+    assert problem.fingerprint() == load_problem(folder).fingerprint()
+    (folder / "test_a.py").write_text(test + "\n# changed\n")
+    assert problem.fingerprint() != load_problem(folder).fingerprint()

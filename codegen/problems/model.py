@@ -6,6 +6,8 @@ sent to other processes; nothing here executes user code.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -71,6 +73,18 @@ class Problem(BaseModel):
     @property
     def has_hidden_tests(self) -> bool:
         return bool(self.hidden_tests)
+
+    def fingerprint(self) -> str:
+        """sha256 of what decides a solution: entry point, prompt, tests and strategy. A cache
+        key: a changed stub or test means a new problem."""
+        payload = {
+            "entry": self.entry_point,
+            "prompt": self.prompt,
+            "visible": [[t.name, t.source] for t in self.visible_tests],
+            "hidden": [[t.name, t.source] for t in self.hidden_tests],
+            "strategy": self.strategy,
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def sandbox_test_files(self, hidden: bool = False) -> dict[str, str]:
         """The ``SandboxJob.test_files`` mapping: visible tests, or only the hidden ones.

@@ -1,14 +1,24 @@
 """Check the problem's pytest files and generate the ones a problem implies.
 
-Checks are syntactic (``ast``): a test file must parse and must import the candidate module
-``solution``. Generated files: doctest examples as pytest tests, a HumanEval ``check`` as a
-hidden test, and a bare import check when a problem has nothing else.
+Checks are syntactic (``ast``), nothing runs on the host:
+
+- a test file must parse (errors name ``file:line``);
+- a file that never imports ``solution`` is an error: it cannot test the candidate, and it is
+  usually ``from problem import f`` written by mistake; a file that imports ``solution`` but
+  not the entry point is only a warning, since it may test helpers;
+- a top-level import of a module the sandbox lacks (not the standard library, pytest,
+  hypothesis or pytest-benchmark) is an error, because the tests would fail to import there
+  for every candidate alike.
+
+Generated files: doctest examples as pytest tests, a HumanEval ``check`` as a hidden test, and
+a bare import check when a problem has nothing else.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import sys
 from collections.abc import Sequence
 
 from codegen.errors import BadInput
@@ -19,6 +29,13 @@ TEST_NAME = re.compile(r"^test_[A-Za-z0-9_]*\.py$")
 DOCTEST_FILE = "test_doctests.py"
 SMOKE_FILE = "test_entry_point.py"
 CHECK_FILE = "test_check.py"
+SANDBOX_MODULES = frozenset(sys.stdlib_module_names) | {
+    "solution",
+    "pytest",
+    "_pytest",
+    "hypothesis",
+    "pytest_benchmark",
+}
 
 
 def check_test_file(name: str, source: str, entry: str, where: str) -> tuple[TestFile, list[str]]:
@@ -34,6 +51,7 @@ def check_test_file(name: str, source: str, entry: str, where: str) -> tuple[Tes
         raise BadInput(f"{where}: never imports the candidate; write {hint}{found}")
     if not imports_entry:
         warnings.append(f"{where}: imports `solution` but not `{entry}`")
+    _check_available(tree, where)
     test = TestFile(
         name=name, source=source, origin="file", path=where, uses_benchmark=_uses_benchmark(tree)
     )
@@ -53,6 +71,23 @@ def _imports(tree: ast.Module, entry: str) -> tuple[bool, bool, str | None]:
         elif isinstance(node, ast.ImportFrom) and any(a.name == entry for a in node.names):
             wrong = f"from {'.' * node.level}{node.module or ''} import {entry}"
     return solution, entry_seen, wrong
+
+
+def _check_available(tree: ast.Module, where: str) -> None:
+    """Top-level imports (outside ``try``) must exist in the sandbox image."""
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            modules = [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules = [(node.module, node.lineno)]
+        else:
+            continue
+        for module, line in modules:
+            if module.split(".")[0] not in SANDBOX_MODULES:
+                raise BadInput(
+                    f"{where}:{line}: imports `{module}`, which the sandbox does not have; "
+                    "use the standard library, pytest or hypothesis"
+                )
 
 
 def _uses_benchmark(tree: ast.Module) -> bool:

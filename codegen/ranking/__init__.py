@@ -4,6 +4,19 @@ Pure modules (no I/O): ``inputs`` (differential and timing inputs), ``clusters``
 clusters and findings), ``statistics`` (timing ratios, intervals, ties), ``votes`` (Borda,
 Kendall's W), ``rule`` (the final ranking), ``explain``, ``report``. The one I/O module is
 ``jury`` (LLM judges through litellm).
+
+Wiring (what ``codegen rank`` does; the sandbox calls are the caller's)::
+
+    problem = load_problem(folder)
+    runs = {c: sandbox(problem.sandbox_test_files(), source) for c, source in candidates}
+    inputs = draw_inputs(problem).args              # call every passing candidate on these
+    workload = None if problem.has_benchmark_tests else timing_inputs(problem).args
+    jury = judge_candidates({c: src for passing c}, judges, task=problem.prompt)  # optional
+    report = rank(
+        [CandidateEvidence(id=c, source=..., run=runs[c], outputs=..., timing_samples=...)],
+        weak_tests=problem.weak_tests, inputs=inputs, entry_point=problem.entry_point, jury=jury,
+    )
+    print(report.model_dump_json())
 """
 
 from codegen.ranking.clusters import ClusterReport, Finding, cluster_outcomes
