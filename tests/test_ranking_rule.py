@@ -117,9 +117,12 @@ def test_explanations_are_one_line_each() -> None:
         r"rank 2: correct, [12]\.\d× slower than #1 \(CI [12]\.\d–2\.\d\)", lines["x2.py"]
     )
     assert re.fullmatch(r"rank 3: correct, \d+\.\d× slower than #1 \(CI .*\)", lines["x10.py"])
-    assert lines["wrong.py"] == (
-        "not ranked: failed — 1 of 2 tests failed; test_self_pair: assert [0, 0] == [1, 2]"
-    )
+    assert lines["wrong.py"] == "not ranked: failed — 1 of 2 tests failed"
+    wrong = report.candidate("wrong.py")
+    assert "failed test_self_pair: assert [0, 0] == [1, 2] At index 0 diff" in wrong.reasons
+    silent = failed().model_copy(update={"message": ""})
+    bare = rank([CandidateEvidence(id="w.py", run=silent)]).candidates[0]
+    assert bare.explanation == "not ranked: failed — test_self_pair: assert [0, 0] == [1, 2]"
     assert lines["crash.py"] == "not ranked: crashed — candidate process died (exit 3)"
     assert lines["hostile.py"].startswith("not ranked: memory_limit")
     assert all("\n" not in line for line in lines.values())

@@ -11,6 +11,7 @@ Wiring (what ``codegen rank`` does; the sandbox calls are the caller's)::
     runs = {c: sandbox(problem.sandbox_test_files(), source) for c, source in candidates}
     inputs = draw_inputs(problem).args              # call every passing candidate on these
     workload = None if problem.has_benchmark_tests else timing_inputs(problem).args
+    timing = sandbox.time(...)  # samples_from_benchmarks(timing.timings[c]) per candidate
     jury = judge_candidates({c: src for passing c}, judges, task=problem.prompt)  # optional
     report = rank(
         [CandidateEvidence(id=c, source=..., run=runs[c], outputs=..., timing_samples=...)],
@@ -24,7 +25,7 @@ from codegen.ranking.inputs import InputSet, draw_inputs, timing_inputs
 from codegen.ranking.jury import JudgeSpec, JuryResult, judge_candidates, run_jury
 from codegen.ranking.jury_prompts import Aspect
 from codegen.ranking.report import CandidateReport, RankingReport
-from codegen.ranking.rule import CandidateEvidence, rank, samples_of
+from codegen.ranking.rule import CandidateEvidence, rank, samples_from_benchmarks, samples_of
 from codegen.ranking.statistics import (
     DEFAULT_NOISE_FLOOR,
     TimingStats,
@@ -51,6 +52,7 @@ __all__ = [
     "noise_floor_from",
     "rank",
     "run_jury",
+    "samples_from_benchmarks",
     "samples_of",
     "timing_inputs",
 ]

@@ -33,19 +33,18 @@ def explain_passing(report: CandidateReport, ctx: _Context) -> None:
 
 
 def explain_failing(report: CandidateReport, run: RunResult) -> None:
-    detail = run.message
+    """The sandbox's own one-line reason, else the first failing test and its first line."""
     failed = [t for t in run.tests if t.status is not TestStatus.PASSED]
-    if failed:
-        first = failed[0]
-        line = first.message.strip().splitlines()[0] if first.message.strip() else ""
-        test = f"{first.name}: {line}" if line else first.name
-        detail = f"{detail}; {test}" if detail else test
+    detail = _first_line(run.message)
+    if not detail and failed:
+        line = _first_line(failed[0].message)
+        detail = f"{failed[0].name}: {line}" if line else failed[0].name
     report.message = report.message or detail
     report.explanation = f"not ranked: {run.verdict}" + (f" — {_short(detail)}" if detail else "")
     report.reasons = [f"verdict {run.verdict}"]
     if run.tests:
         report.reasons.append(f"tests: {report.tests_passed}/{report.tests_total} passed")
-    report.reasons += [f"failed {t.name}: {_short(t.message)}" for t in failed[:3]]
+    report.reasons += [f"{t.status} {t.name}: {_short(t.message)}" for t in failed[:3]]
 
 
 def _behaviour(report: CandidateReport) -> str:
@@ -137,6 +136,11 @@ def seconds(value: float) -> str:
 
 def _ratio(value: float) -> str:
     return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0].strip() if lines else ""
 
 
 def _short(text: str, width: int = 160) -> str:

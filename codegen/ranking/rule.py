@@ -32,7 +32,7 @@ from codegen.ranking.explain import explain_failing, explain_passing
 from codegen.ranking.jury import JuryResult
 from codegen.ranking.report import CandidateReport, JuryView, RankingReport, TimingSummary
 from codegen.ranking.statistics import DEFAULT_NOISE_FLOOR, TimingStats, compare_timings
-from sandbox.models import CallOutcome, RunResult, TestStatus
+from sandbox.models import BenchmarkStats, CallOutcome, RunResult, TestStatus
 
 MEMORY_TOLERANCE_RATIO = 1.25
 MEMORY_TOLERANCE_MB = 4.0
@@ -51,15 +51,20 @@ class CandidateEvidence(BaseModel):
     peak_memory_mb: float | None = None  # default: run.peak_memory_mb
 
 
+def samples_from_benchmarks(benchmarks: Sequence[BenchmarkStats]) -> list[float]:
+    """One CPU time per round: the sum over benchmark tests of that round's sample (e.g. a
+    ``TimingResult.timings[candidate]``)."""
+    if not benchmarks:
+        return []
+    rounds = min(len(b.samples) for b in benchmarks)
+    return [sum(b.samples[i] for b in benchmarks) for i in range(rounds)]
+
+
 def samples_of(evidence: CandidateEvidence) -> list[float]:
     """Explicit samples, else the per-round sum over the run's benchmark tests."""
     if evidence.timing_samples:
         return list(evidence.timing_samples)
-    benches = evidence.run.benchmarks
-    if not benches:
-        return []
-    rounds = min(len(b.samples) for b in benches)
-    return [sum(b.samples[i] for b in benches) for i in range(rounds)]
+    return samples_from_benchmarks(evidence.run.benchmarks)
 
 
 def rank(
