@@ -43,14 +43,17 @@ def read_exact(fd: int, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def read_frame(fd: int) -> dict[str, Any] | None:
+def read_frame_body(fd: int) -> bytes | None:
+    """The undecoded body of the next frame, or None at end of file."""
     header = read_exact(fd, HEADER.size)
     if header is None:
         return None
     (size,) = HEADER.unpack(header)
     if size > MAX_FRAME:
         raise ValueError(f"frame of {size} bytes is over the limit")
-    body = read_exact(fd, size)
-    if body is None:
-        return None
-    return decode(body)
+    return read_exact(fd, size)
+
+
+def read_frame(fd: int) -> dict[str, Any] | None:
+    body = read_frame_body(fd)
+    return None if body is None else decode(body)

@@ -96,8 +96,8 @@ class ServerLink:
     def __init__(self, control: socket.socket) -> None:
         self.control = control
 
-    def spawn(self, source: str, limits: dict, file_bytes: int) -> tuple[int, list[int]]:
-        request = {"op": "spawn", "source": source, "limits": limits, "file_bytes": file_bytes}
+    def spawn(self, source: str, limits: dict) -> tuple[int, list[int]]:
+        request = {"op": "spawn", "source": source, "limits": limits}
         self.control.send(json.dumps(request).encode())
         message, fds, _, _ = socket.recv_fds(self.control, 1 << 16, 3)
         return json.loads(message)["pid"], fds
@@ -152,9 +152,8 @@ class CandidateProcess:
         limits: dict,
         streams: Streams,
         deadline: float,
-        file_bytes: int,
     ) -> CandidateProcess:
-        pid, fds = link.spawn(source, limits, file_bytes)
+        pid, fds = link.spawn(source, limits)
         process = cls(link, pid, fds, streams)
         answer = process._await_answer(deadline, what="importing the candidate")
         process._check(answer)

@@ -18,6 +18,7 @@ import signal
 import socket
 import sys
 import time
+from typing import NamedTuple
 
 from . import candidate, framing
 
@@ -71,6 +72,25 @@ def kill_all_others(deadline_s: float = 3.0) -> bool:
     return False
 
 
+class Seed(NamedTuple):
+    pid: int
+    fds: list[int]  # the harness's ends: call socket, stdout, stderr
+    go_w: int
+
+
+class Harness(NamedTuple):
+    pid: int
+    control: socket.socket
+    result_r: int
+    job_w: int
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 class Server:
     def __init__(self) -> None:
         self.host_in = os.dup(0)
@@ -80,38 +100,51 @@ class Server:
             os.dup2(devnull, fd)
         os.close(devnull)
         self.trusted_path = [p for p in sys.path if p and not p.startswith("/tmp")]
+        self.harness: Harness | None = None
+        self.seed: Seed | None = None
 
     # -- candidates -----------------------------------------------------------------------
-    def spawn_candidate(self, request: dict) -> tuple[int, list[int]]:
-        """Fork a candidate from this pristine process; return its pid and the harness's fds."""
+    def fork_seed(self) -> Seed:
+        """Fork a candidate process that waits for its source. Done between jobs, so a job's
+        first candidate costs no fork, and from this pristine process, which holds no tests."""
         call_parent, call_child = socket.socketpair()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
+        go_r, go_w = os.pipe()
         pid = os.fork()
         if pid == 0:
             try:
-                os.setsid()
-                os.dup2(out_w, 1)
-                os.dup2(err_w, 2)
-                os.dup2(call_child.fileno(), candidate.CALL_FD)
-                os.closerange(candidate.CALL_FD + 1, _MAX_FD)
-                set_dumpable(True)
-                signal.signal(signal.SIGALRM, signal.SIG_DFL)
-                os.makedirs(WORK_DIR, exist_ok=True)
-                limits = request["limits"]
-                candidate.set_limits(
-                    limits["candidate_memory_mb"],
-                    limits["cpu_seconds"],
-                    request.get("file_bytes", limits["output_bytes"]),
-                )
-                candidate.serve(request["source"], WORK_DIR, self.trusted_path)
+                request = framing.read_frame(go_r)
+                if request is not None:
+                    self._become_candidate(request, call_child.fileno(), out_w, err_w)
             finally:
                 os._exit(70)
+        for end in (out_w, err_w, go_r):
+            os.close(end)
         call_child.close()
-        os.close(out_w)
-        os.close(err_w)
-        fds = [call_parent.detach(), out_r, err_r]
-        return pid, fds
+        return Seed(pid, [call_parent.detach(), out_r, err_r], go_w)
+
+    def _become_candidate(self, request: dict, call_fd: int, out_w: int, err_w: int) -> None:
+        os.setsid()
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        os.dup2(call_fd, candidate.CALL_FD)
+        os.closerange(candidate.CALL_FD + 1, _MAX_FD)
+        set_dumpable(True)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        os.makedirs(WORK_DIR, exist_ok=True)
+        limits = request["limits"]
+        candidate.set_limits(
+            limits["candidate_memory_mb"], limits["cpu_seconds"], limits["output_bytes"]
+        )
+        candidate.serve(request["source"], WORK_DIR, self.trusted_path)
+
+    def spawn_candidate(self, request: dict) -> tuple[int, list[int]]:
+        """Start a candidate: the waiting seed if there is one, else a fresh fork."""
+        seed, self.seed = self.seed or self.fork_seed(), None
+        framing.write_frame(seed.go_w, request)
+        os.close(seed.go_w)
+        return seed.pid, seed.fds
 
     def reap(self, pid: int, grace_s: float) -> dict:
         """Wait for a candidate; kill it if it is still alive after `grace_s`."""
@@ -136,21 +169,22 @@ class Server:
         }
 
     # -- jobs -----------------------------------------------------------------------------
-    def run_job(self, request: dict) -> dict:
-        deadline = time.monotonic() + float(request["limits"]["wall_seconds"])
+    def fork_harness(self) -> Harness:
+        """Fork the next job's harness ahead of time; it waits for the job on a pipe."""
         control, control_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         result_r, result_w = os.pipe()
-        harness_pid = os.fork()
-        if harness_pid == 0:
+        job_r, job_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
             try:
+                for end in (result_r, job_w, self.host_in, self.host_out):
+                    os.close(end)
                 control.close()
-                os.close(result_r)
-                os.close(self.host_in)
-                os.close(self.host_out)
-                from . import runner
+                request = framing.read_frame(job_r)
+                if request is not None:
+                    from . import runner
 
-                result = runner.run(request, control_child)
-                framing.write_frame(result_w, result)
+                    framing.write_frame(result_w, runner.run(request, control_child))
             except BaseException as error:  # the harness reports its own failure, once
                 framing.write_frame(
                     result_w, {"internal_error": f"{type(error).__name__}: {error}"}
@@ -159,12 +193,21 @@ class Server:
                 os._exit(0)
         control_child.close()
         os.close(result_w)
-        request.clear()  # candidates forked from here on must not find the tests in memory
+        os.close(job_r)
+        return Harness(pid, control, result_r, job_w)
+
+    def run_job(self, body: bytes) -> dict:
+        deadline = time.monotonic() + float(framing.decode(body)["limits"]["wall_seconds"])
+        harness, self.harness = self.harness or self.fork_harness(), None
+        os.write(harness.job_w, framing.HEADER.pack(len(body)))
+        _write_all(harness.job_w, body)
+        os.close(harness.job_w)
+        del body  # candidates forked from here on must not find the tests in memory
         try:
-            return self._serve_harness(control, result_r, deadline)
+            return self._serve_harness(harness.control, harness.result_r, deadline)
         finally:
-            control.close()
-            os.close(result_r)
+            harness.control.close()
+            os.close(harness.result_r)
 
     def _serve_harness(self, control: socket.socket, result_r: int, deadline: float) -> dict:
         chunks: list[bytes] = []
@@ -203,22 +246,20 @@ class Server:
         elif message["op"] == "reap":
             control.send(json.dumps(self.reap(message["pid"], message.get("grace", 0.05))).encode())
 
-    def next_job(self) -> dict | None:
-        request = framing.read_frame(self.host_in)
-        return None if request is None else self.run_job(request)
-
     def serve_forever(self) -> None:
+        self.harness, self.seed = self.fork_harness(), self.fork_seed()
         framing.write_frame(self.host_out, {"ready": True, "python": sys.version.split()[0]})
         while True:
-            started = time.perf_counter()
-            response = self.next_job()
-            if response is None:
+            body = framing.read_frame_body(self.host_in)
+            if body is None:
                 return
-            clean = kill_all_others()
+            started = time.perf_counter()
+            response = self.run_job(body)
+            response["clean"] = kill_all_others()  # the unused seed goes too
             wipe_writable()
-            response["clean"] = clean
             response["server_seconds"] = time.perf_counter() - started
             framing.write_frame(self.host_out, response)
+            self.harness, self.seed = self.fork_harness(), self.fork_seed()
 
 
 def warm_up() -> None:

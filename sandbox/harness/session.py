@@ -48,7 +48,6 @@ class Session:
                 self.limits,
                 self.streams,
                 self.deadline(),
-                file_bytes=self.limits["output_bytes"],
             )
         return self.process
 
