@@ -5,16 +5,31 @@ Example: ``rank 2: correct, 3.1× slower than #1 (CI 2.8–3.4), O(n²) per jury
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 from codegen.ranking.report import CandidateReport
+from codegen.ranking.statistics import TimingStats
 from sandbox.models import RunResult, TestStatus
 
-if TYPE_CHECKING:
-    from codegen.ranking.rule import _Context
+
+@dataclass
+class RankContext:
+    """What an explanation may compare a candidate against. ``keys`` are the rule's sort keys:
+    (behaviour group, speed tier, memory tier, -jury points)."""
+
+    reports: list[CandidateReport]
+    keys: dict[str, tuple[int, int, int, float]]
+    timings: dict[str, TimingStats]
+    memory: dict[str, float | None]
+    points: dict[str, float]
+    fastest: str | None
+    rank_of: dict[str, int | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rank_of = {r.id: r.rank for r in self.reports}
 
 
-def explain_passing(report: CandidateReport, ctx: _Context) -> None:
+def explain_passing(report: CandidateReport, ctx: RankContext) -> None:
     parts = [_behaviour(report)]
     parts.append(_speed(report, ctx))
     memory = _memory(report, ctx)
@@ -59,7 +74,7 @@ def _behaviour(report: CandidateReport) -> str:
     return f"passes the tests but on {finding.call} {mine}, the majority {majority}"
 
 
-def _speed(report: CandidateReport, ctx: _Context) -> str:
+def _speed(report: CandidateReport, ctx: RankContext) -> str:
     timing = report.timing
     if timing is None:
         return "not timed"
@@ -73,7 +88,7 @@ def _speed(report: CandidateReport, ctx: _Context) -> str:
     return f"{_ratio(timing.ratio)}× slower than {reference} ({interval})"
 
 
-def _memory(report: CandidateReport, ctx: _Context) -> str | None:
+def _memory(report: CandidateReport, ctx: RankContext) -> str | None:
     key = ctx.keys[report.id]
     if key[2] == 1 or report.peak_memory_mb is None:
         return None
@@ -84,7 +99,7 @@ def _memory(report: CandidateReport, ctx: _Context) -> str | None:
     return f"more memory ({report.peak_memory_mb:.1f} MB vs {leanest:.1f} MB)"
 
 
-def _jury_tiebreak(report: CandidateReport, ctx: _Context) -> str | None:
+def _jury_tiebreak(report: CandidateReport, ctx: RankContext) -> str | None:
     """Say so when the jury alone separated this candidate from another one."""
     key = ctx.keys[report.id]
     rivals = [c for c, k in ctx.keys.items() if k[:3] == key[:3] and k[3] != key[3]]

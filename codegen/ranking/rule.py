@@ -28,7 +28,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from codegen.ranking.clusters import ClusterReport, Finding, cluster_outcomes
-from codegen.ranking.explain import explain_failing, explain_passing
+from codegen.ranking.explain import RankContext, explain_failing, explain_passing
 from codegen.ranking.jury import JuryResult
 from codegen.ranking.report import CandidateReport, JuryView, RankingReport, TimingSummary
 from codegen.ranking.statistics import DEFAULT_NOISE_FLOOR, TimingStats, compare_timings
@@ -37,7 +37,11 @@ from sandbox.models import BenchmarkStats, CallOutcome, RunResult, TestStatus
 MEMORY_TOLERANCE_RATIO = 1.25
 MEMORY_TOLERANCE_MB = 4.0
 UNTIMED_TIER = 10**6
-RULE = __doc__ or ""
+RULE = (
+    "passes every test > agrees with the dominant behaviour (weak tests only) > speed tier "
+    "(ties within noise) > memory beyond noise > jury points; equal positions share a rank; "
+    "among rank-1 ties the winner is the shortest source (see codegen.ranking.rule)"
+)
 
 
 class CandidateEvidence(BaseModel):
@@ -101,7 +105,7 @@ def rank(
             _passing_report(e, ranks[position], same, clusters, demoted, timings, memory, jury)
         )
     fastest = next(iter(timings), None)  # compare_timings lists the fastest first
-    context = _Context(reports, keys, timings, memory, points, fastest)
+    context = RankContext(reports, keys, timings, memory, points, fastest)
     for report in reports:
         explain_passing(report, context)
     for e in evidence:
@@ -121,27 +125,6 @@ def rank(
         noise_floor=noise_floor,
         rule=RULE,
     )
-
-
-class _Context:
-    """What the explanations may compare a candidate against."""
-
-    def __init__(
-        self,
-        reports: list[CandidateReport],
-        keys: dict[str, tuple[int, int, int, float]],
-        timings: dict[str, TimingStats],
-        memory: dict[str, float | None],
-        points: dict[str, float],
-        fastest: str | None,
-    ) -> None:
-        self.reports = reports
-        self.keys = keys
-        self.timings = timings
-        self.memory = memory
-        self.points = points
-        self.fastest = fastest
-        self.rank_of = {r.id: r.rank for r in reports}
 
 
 def _cluster(
