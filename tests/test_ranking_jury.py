@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -147,3 +148,19 @@ def test_parse_answer() -> None:
         parse_answer('{"candidates": [{"label": "A", "score": 11}]}', labels)
     with pytest.raises(ValueError, match="one entry for each of A, B"):
         parse_answer('{"candidates": [{"label": "A", "score": 1}]}', labels)
+
+
+def test_a_one_slot_judge_gets_one_request_at_a_time() -> None:
+    in_flight, peak = 0, 0
+
+    async def complete(judge: JudgeSpec, messages: list[dict[str, str]]) -> str:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.05)
+        in_flight -= 1
+        return reviewer({"messages": messages}).content or ""
+
+    one_slot = JudgeSpec(model="openai/local", max_parallel=1, timeout_s=5)
+    result = judge_candidates(CANDIDATES, [one_slot], task="Write two_sum.", complete=complete)
+    assert peak == 1 and len(result.ballots) == len(Aspect) and not result.failures

@@ -43,6 +43,9 @@ class JudgeSpec(BaseModel):
     timeout_s: float = Field(60.0, gt=0, description="hard deadline for the judge, retry included")
     max_tokens: int = Field(1024, ge=16)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
+    max_parallel: int = Field(
+        len(Aspect), ge=1, description="requests in flight at once; 1 for a one-slot local server"
+    )
 
 
 class Assessment(BaseModel):
@@ -140,8 +143,9 @@ async def run_jury(
     if complete is litellm_complete:
         import litellm  # noqa: F401 - imported here, so that no judge's deadline pays for it
     names = _judge_names(judges)
+    slots = [asyncio.Semaphore(judge.max_parallel) for judge in judges]
     jobs = [
-        _ask(judge, names[index], index, aspect, candidates, task, seed, complete)
+        _ask(judge, names[index], index, aspect, candidates, task, seed, complete, slots[index])
         for index, judge in enumerate(judges)
         for aspect in aspects
     ]
@@ -196,6 +200,21 @@ def _judge_names(judges: Sequence[JudgeSpec]) -> list[str]:
 
 
 async def _ask(
+    judge: JudgeSpec,
+    name: str,
+    index: int,
+    aspect: Aspect,
+    candidates: Mapping[str, str],
+    task: str,
+    seed: int,
+    complete: Completer,
+    slot: asyncio.Semaphore,
+) -> Ballot | JudgeFailure:
+    async with slot:  # the deadline starts when the request may go out
+        return await _ask_now(judge, name, index, aspect, candidates, task, seed, complete)
+
+
+async def _ask_now(
     judge: JudgeSpec,
     name: str,
     index: int,
