@@ -102,6 +102,15 @@ class ServerLink:
         message, fds, _, _ = socket.recv_fds(self.control, 1 << 16, 3)
         return json.loads(message)["pid"], fds
 
+    def begin(self, wall_seconds: float) -> None:
+        """Tell the server a job started, so that it can end the job if we overrun."""
+        self.control.send(json.dumps({"op": "begin", "wall_seconds": wall_seconds}).encode())
+
+    def end(self) -> bool:
+        """Have the server kill and wipe what the job left; True when nothing survived."""
+        self.control.send(json.dumps({"op": "end"}).encode())
+        return json.loads(self.control.recv(1 << 16))["clean"]
+
     def reap(self, pid: int, grace: float) -> dict:
         self.control.send(json.dumps({"op": "reap", "pid": pid, "grace": grace}).encode())
         return json.loads(self.control.recv(1 << 16))
@@ -283,9 +292,9 @@ class CandidateProcess:
         for fd in (self.out_fd, self.err_fd):
             self._drain_quietly(fd)
         if grace <= 0:
-            _kill_others()
+            kill_others()
         self.usage = self.link.reap(self.pid, grace)
-        _kill_others()
+        kill_others()
         for fd in (self.call_fd, self.out_fd, self.err_fd):
             os.close(fd)
         return self.usage
@@ -298,7 +307,7 @@ class CandidateProcess:
             pass
 
 
-def _kill_others() -> None:
+def kill_others() -> None:
     """SIGKILL every process but this harness and the immune PID 1: the candidate, and anything
     it forked or daemonised."""
     try:

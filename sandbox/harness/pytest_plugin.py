@@ -45,6 +45,9 @@ class JobState:
     timing_errors: dict[str, str] = field(default_factory=dict)
     stopped: str = ""
 
+    def reset(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
 
 STATE = JobState()
 
@@ -170,7 +173,7 @@ class SandboxBenchmark:
                     result = function(*args, **kwargs)
                     _same_every_round(first_results, cid, result)
                 except (Exception, CandidateFault) as error:
-                    if len(session.sources) == 1:
+                    if not session.timing:
                         raise
                     STATE.timing_errors[cid] = f"{type(error).__name__}: {error}"[:300]
                     continue

@@ -1,4 +1,5 @@
-"""The trusted harness: one forked child of the server per job. Three jobs exist:
+"""The trusted harness: one long-lived process per container that runs the host's jobs one by
+one, pytest loaded, candidates in processes of their own. Three jobs exist:
 
 - ``run``: the candidate against the problem's pytest files (verdict, outcomes, benchmarks);
 - ``call``: the entry point on a list of inputs (outputs for differential testing);
@@ -10,41 +11,20 @@ from __future__ import annotations
 import base64
 import os
 import pickle
+import signal
 import sys
 import time
 from typing import Any
 
-from . import plaindata, pytest_plugin, server
+from . import framing, plaindata, processes, pytest_plugin, server
 from .processes import CandidateFault, ServerLink
 from .pytest_plugin import STATE
+from .pytest_session import ReusablePytest
 from .session import Session
 
 JOB_DIR = "/tmp/.harness-job"
 TEST_DIR = JOB_DIR + "/tests"
-UNUSED_PLUGINS = [
-    "cacheprovider",
-    "pastebin",
-    "junitxml",
-    "doctest",
-    "nose",
-    "logging",
-    "stepwise",
-    "setuponly",
-    "setupplan",
-    "faulthandler",
-    "freeze_support",
-    "debugging",
-]
-PYTEST_ARGS = [
-    "-q",
-    "--capture=no",
-    "-o",
-    "python_files=test_*.py",
-    "--rootdir",
-    JOB_DIR,
-    *[arg for name in UNUSED_PLUGINS for arg in ("-p", f"no:{name}")],
-]
-_PREPARED: tuple[Any, Any] | None = None
+PYTEST: ReusablePytest | None = None
 WORST_FIRST = ["output_limit", "memory_limit", "timeout", "crashed"]
 
 
@@ -59,13 +39,12 @@ def mark(phase: str) -> None:
     _last[0] = now
 
 
-def run(request: dict, control: Any) -> dict:
+def run(request: dict, link: ServerLink) -> dict:
     started = _last[0] = time.perf_counter()
-    link = ServerLink(control)
     handler = {"run": run_tests, "time": time_candidates, "call": call_inputs}[request["op"]]
     result = handler(request, link)
     result["wall_seconds"] = time.perf_counter() - started
-    result["phases"] = PHASES
+    result["phases"] = dict(PHASES)
     return result
 
 
@@ -121,8 +100,8 @@ def _run_pytest(request: dict, session: Session, timing_only: bool) -> dict | No
     STATE.timing_only = timing_only
     STATE.test_dir = TEST_DIR
     mark("write tests")
-    config, pytest_session = _PREPARED
-    pytest_session.exitstatus = 0
+    config = PYTEST.config
+    pytest_session = PYTEST.new_session()
     try:
         config.hook.pytest_collection(session=pytest_session)
         mark("collect")
@@ -275,31 +254,34 @@ def call_inputs(request: dict, link: ServerLink) -> dict:
     return {"verdict": "passed", "outcomes": outcomes} | _usage(session)
 
 
-def warm_up() -> None:
-    """Run pytest once on a throwaway test so that its lazy imports happen before any fork,
-    then configure pytest and start its session here, in the server: every job's harness forks
-    with that work done (it is most of pytest's start-up) and only collects and runs."""
-    global _PREPARED
-    import pytest
+def serve(control: Any) -> None:
+    """The harness's life: load pytest once, then run the host's jobs until stdin closes."""
+    global PYTEST
+    host_in, host_out = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):  # pytest and tests print; none of it may reach the host's channel
+        os.dup2(devnull, fd)
+    import hypothesis  # noqa: F401  (loaded once, for the tests that use it)
     import pytest_benchmark.stats  # noqa: F401
-    from _pytest.config import _prepareconfig
-    from _pytest.main import Session as PytestSession
 
-    os.makedirs(JOB_DIR + "/warm", exist_ok=True)
-    with open(JOB_DIR + "/warm/test_warm.py", "w") as handle:
-        handle.write(
-            "import pytest\n\n@pytest.mark.parametrize('x', [1])\n"
-            "def test_warm(x):\n    assert x == 1\n"
-        )
-    import contextlib
-    import io
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        pytest.main(["-q", "-p", "no:cacheprovider", "--rootdir", JOB_DIR, JOB_DIR + "/warm"])
-    sys.modules.pop("test_warm", None)
-    os.makedirs(TEST_DIR, exist_ok=True)
-    config = _prepareconfig([*PYTEST_ARGS, TEST_DIR], plugins=[pytest_plugin])
-    config._do_configure()
-    pytest_session = PytestSession.from_config(config)
-    config.hook.pytest_sessionstart(session=pytest_session)
-    _PREPARED = (config, pytest_session)
+    PYTEST = ReusablePytest(JOB_DIR, TEST_DIR, pytest_plugin)
+    server.wipe_writable()
+    link = ServerLink(control)
+    framing.write_frame(host_out, {"ready": True, "python": sys.version.split()[0]})
+    while (body := framing.read_frame_body(host_in)) is not None:
+        started = time.perf_counter()
+        request = framing.decode(body)
+        del body
+        link.begin(request["limits"]["wall_seconds"])
+        try:
+            result = run(request, link)
+        except BaseException as error:  # a harness bug: reported once, container replaced
+            result = {"internal_error": f"{type(error).__name__}: {error}"}
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        PYTEST.finish()
+        STATE.reset()
+        PHASES.clear()
+        processes.kill_others()
+        result["clean"] = link.end()
+        result["server_seconds"] = time.perf_counter() - started
+        framing.write_frame(host_out, result)

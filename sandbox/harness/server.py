@@ -1,15 +1,17 @@
-"""PID 1 of a warm sandbox container: a pre-warmed, pristine interpreter that forks per job.
+"""PID 1 of a warm sandbox container: small, pristine, and impossible to kill from inside.
 
-It reads job frames from the host on stdin and answers on stdout. For each job it forks a trusted
-*harness* child (which runs pytest) and, on the harness's request, forks *candidate* processes from
-its own pristine state, which holds no tests. Being PID 1 it cannot be killed from inside the
-container, so after every job it kills every other process and wipes the writable mounts.
+It starts one long-lived *harness* (which has pytest loaded and speaks to the host on stdin and
+stdout) and, on the harness's request, forks *candidate* processes from its own pristine state:
+it never imports pytest and never sees a test, so a candidate finds nothing of them in memory.
+The kernel drops signals from inside the container that PID 1 has no handler for, so a candidate
+can kill the harness (the job then ends "crashed") but never this process. When the harness dies
+or a job overruns its wall-clock limit, this process reports it to the host and exits, and the
+host replaces the container.
 """
 
 from __future__ import annotations
 
 import ctypes
-import gc
 import json
 import os
 import select
@@ -53,23 +55,37 @@ def wipe_writable() -> None:
                     pass
 
 
-def kill_all_others(deadline_s: float = 3.0) -> bool:
-    """SIGKILL every process this one may signal, and reap what comes back to PID 1.
+def other_processes(spare: set[int]) -> list[int]:
+    """Every process in the container but PID 1 and `spare`, read from /proc."""
+    return [
+        int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != 1 and int(p) not in spare
+    ]
 
-    Returns False when something survived (a fork bomb outrunning us), so the host recycles."""
+
+def kill_all_but(spare: set[int], deadline_s: float = 3.0) -> bool:
+    """SIGKILL every other process and reap what comes back to PID 1; False if something
+    survived (a fork bomb outrunning us), so that the host recycles the container."""
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            while os.waitpid(-1, os.WNOHANG)[0]:
-                pass
-        except ChildProcessError:
+        reap_orphans()
+        others = other_processes(spare)
+        if not others:
             return True
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         time.sleep(0.0002)
     return False
+
+
+def reap_orphans() -> None:
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
 
 
 class Seed(NamedTuple):
@@ -78,35 +94,41 @@ class Seed(NamedTuple):
     go_w: int
 
 
-class Harness(NamedTuple):
-    pid: int
-    control: socket.socket
-    result_r: int
-    job_w: int
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
 class Server:
     def __init__(self) -> None:
-        self.host_in = os.dup(0)
+        self.trusted_path = [p for p in sys.path if p and not p.startswith("/tmp")]
+        self.seed: Seed | None = None
+        self.harness_pid = 0
+        self.control: socket.socket | None = None
+        self.host_out = -1
+        self.deadline: float | None = None
+
+    # -- the harness ----------------------------------------------------------------------
+    def start_harness(self) -> None:
+        """Fork the harness, which keeps the host's stdin and stdout; keep only a spare copy of
+        stdout, to report the harness's death."""
+        control, control_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()
+                from . import runner
+
+                runner.serve(control_child)
+            finally:
+                os._exit(0)
+        control_child.close()
+        self.harness_pid, self.control = pid, control
         self.host_out = os.dup(1)
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1):
             os.dup2(devnull, fd)
         os.close(devnull)
-        self.trusted_path = [p for p in sys.path if p and not p.startswith("/tmp")]
-        self.harness: Harness | None = None
-        self.seed: Seed | None = None
 
     # -- candidates -----------------------------------------------------------------------
     def fork_seed(self) -> Seed:
         """Fork a candidate process that waits for its source. Done between jobs, so a job's
-        first candidate costs no fork, and from this pristine process, which holds no tests."""
+        first candidate costs no fork on its critical path."""
         call_parent, call_child = socket.socketpair()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -131,7 +153,6 @@ class Server:
         os.dup2(call_fd, candidate.CALL_FD)
         os.closerange(candidate.CALL_FD + 1, _MAX_FD)
         set_dumpable(True)
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)
         os.makedirs(WORK_DIR, exist_ok=True)
         limits = request["limits"]
         candidate.set_limits(
@@ -140,9 +161,17 @@ class Server:
         candidate.serve(request["source"], WORK_DIR, self.trusted_path)
 
     def spawn_candidate(self, request: dict) -> tuple[int, list[int]]:
-        """Start a candidate: the waiting seed if there is one, else a fresh fork."""
-        seed, self.seed = self.seed or self.fork_seed(), None
-        framing.write_frame(seed.go_w, request)
+        """Start a candidate: the waiting seed if it is still alive, else a fresh fork."""
+        seed, self.seed = self.seed, None
+        if seed is not None and not _alive(seed.pid):
+            for fd in (*seed.fds, seed.go_w):
+                os.close(fd)
+            seed = None
+        seed = seed or self.fork_seed()
+        try:
+            framing.write_frame(seed.go_w, request)
+        except OSError:
+            pass  # the seed died just now; the harness sees a dead candidate
         os.close(seed.go_w)
         return seed.pid, seed.fds
 
@@ -168,105 +197,56 @@ class Server:
             "cpu": usage.ru_utime + usage.ru_stime,
         }
 
-    # -- jobs -----------------------------------------------------------------------------
-    def fork_harness(self) -> Harness:
-        """Fork the next job's harness ahead of time; it waits for the job on a pipe."""
-        control, control_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        result_r, result_w = os.pipe()
-        job_r, job_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                for end in (result_r, job_w, self.host_in, self.host_out):
-                    os.close(end)
-                control.close()
-                request = framing.read_frame(job_r)
-                if request is not None:
-                    from . import runner
-
-                    framing.write_frame(result_w, runner.run(request, control_child))
-            except BaseException as error:  # the harness reports its own failure, once
-                framing.write_frame(
-                    result_w, {"internal_error": f"{type(error).__name__}: {error}"}
-                )
-            finally:
-                os._exit(0)
-        control_child.close()
-        os.close(result_w)
-        os.close(job_r)
-        return Harness(pid, control, result_r, job_w)
-
-    def run_job(self, body: bytes) -> dict:
-        deadline = time.monotonic() + float(framing.decode(body)["limits"]["wall_seconds"])
-        harness, self.harness = self.harness or self.fork_harness(), None
-        os.write(harness.job_w, framing.HEADER.pack(len(body)))
-        _write_all(harness.job_w, body)
-        os.close(harness.job_w)
-        del body  # candidates forked from here on must not find the tests in memory
-        try:
-            return self._serve_harness(harness.control, harness.result_r, deadline)
-        finally:
-            harness.control.close()
-            os.close(harness.result_r)
-
-    def _serve_harness(self, control: socket.socket, result_r: int, deadline: float) -> dict:
-        chunks: list[bytes] = []
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return {"verdict": "timeout", "message": "the job ran past its wall-clock limit"}
-            readable, _, _ = select.select([control, result_r], [], [], remaining)
-            if control in readable:
-                try:
-                    message = control.recv(1 << 22)
-                except OSError:
-                    message = b""
-                if message:
-                    self._answer(control, json.loads(message))
-                    continue
-            if result_r in readable:
-                chunk = os.read(result_r, 1 << 20)
-                if chunk:
-                    chunks.append(chunk)
-                    continue
-                break
-        data = b"".join(chunks)
-        if len(data) < framing.HEADER.size:
-            return {
-                "internal_error": "the harness died before reporting (killed by the candidate?)"
-            }
-        return framing.decode(data[framing.HEADER.size :])
-
-    def _answer(self, control: socket.socket, message: dict) -> None:
-        if message["op"] == "spawn":
+    # -- the loop -------------------------------------------------------------------------
+    def answer(self, message: dict) -> None:
+        op = message["op"]
+        if op == "spawn":
             pid, fds = self.spawn_candidate(message)
-            socket.send_fds(control, [json.dumps({"pid": pid}).encode()], fds)
+            socket.send_fds(self.control, [json.dumps({"pid": pid}).encode()], fds)
             for fd in fds:
                 os.close(fd)
-        elif message["op"] == "reap":
-            control.send(json.dumps(self.reap(message["pid"], message.get("grace", 0.05))).encode())
+        elif op == "reap":
+            reply = self.reap(message["pid"], message.get("grace", 0.05))
+            self.control.send(json.dumps(reply).encode())
+        elif op == "begin":
+            self.deadline = time.monotonic() + float(message["wall_seconds"])
+        elif op == "end":  # the harness has finished the job: clean up before it answers
+            clean = kill_all_but({self.harness_pid})
+            wipe_writable()
+            self.deadline = None
+            self.control.send(json.dumps({"clean": clean}).encode())
+            self.seed = self.fork_seed()  # while the host reads the answer
 
     def serve_forever(self) -> None:
-        self.harness, self.seed = self.fork_harness(), self.fork_seed()
-        framing.write_frame(self.host_out, {"ready": True, "python": sys.version.split()[0]})
+        self.start_harness()
+        self.seed = self.fork_seed()
         while True:
-            body = framing.read_frame_body(self.host_in)
-            if body is None:
-                return
-            started = time.perf_counter()
-            response = self.run_job(body)
-            response["clean"] = kill_all_others()  # the unused seed goes too
-            wipe_writable()
-            response["server_seconds"] = time.perf_counter() - started
-            framing.write_frame(self.host_out, response)
-            self.harness, self.seed = self.fork_harness(), self.fork_seed()
+            timeout = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+            readable, _, _ = select.select([self.control], [], [], timeout)
+            if not readable:
+                return self.give_up("timeout", "the job ran past its wall-clock limit")
+            try:
+                message = self.control.recv(1 << 22)
+            except OSError:
+                message = b""
+            if not message:
+                if self.deadline is None:
+                    return  # the host closed stdin: the harness left, and so do we
+                return self.give_up("crashed", "the test harness was killed (by the candidate?)")
+            self.answer(json.loads(message))
+            reap_orphans()
+
+    def give_up(self, verdict: str, message: str) -> None:
+        """Report a job the harness cannot finish, then exit so the host replaces us."""
+        kill_all_but(set())
+        framing.write_frame(self.host_out, {"verdict": verdict, "message": message, "clean": False})
 
 
-def warm_up() -> None:
-    """Import and exercise pytest once so that forked harnesses start with everything loaded."""
-    from . import runner
-
-    runner.warm_up()
+def _alive(pid: int) -> bool:
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] == 0
+    except ChildProcessError:
+        return False
 
 
 def main() -> None:
@@ -274,12 +254,8 @@ def main() -> None:
     set_dumpable(False)
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
     sys.dont_write_bytecode = True
-    server = Server()
-    warm_up()
     wipe_writable()
-    gc.collect()
-    gc.freeze()  # forked children then leave the server's objects (and their pages) alone
-    server.serve_forever()
+    Server().serve_forever()
 
 
 if __name__ == "__main__":
