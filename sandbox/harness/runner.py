@@ -257,6 +257,9 @@ def call_inputs(request: dict, link: ServerLink) -> dict:
 def serve(control: Any) -> None:
     """The harness's life: load pytest once, then run the host's jobs until stdin closes."""
     global PYTEST
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
+                   signal.SIGUSR2, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):  # fmt: skip
+        signal.signal(number, signal.SIG_IGN)  # a candidate's signals must not stop the tests
     host_in, host_out = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # pytest and tests print; none of it may reach the host's channel

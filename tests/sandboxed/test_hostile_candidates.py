@@ -255,3 +255,32 @@ def test_honest_candidate_still_passes_after_the_attacks(sandbox_driver) -> None
     result = sandbox_driver.run(HONEST, TESTS)
     assert result.verdict is Verdict.PASSED, result.message
     assert [t.status for t in result.tests] == ["passed", "passed"]
+
+
+SIGNALS_THE_HARNESS = candidate("""
+    import os, signal
+    def solve(n):
+        others = [int(p) for p in os.listdir("/proc") if p.isdigit()
+                  and int(p) not in (1, os.getpid())]
+        for pid in others:
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1, signal.SIGALRM,
+                        signal.SIG_NUMBER):
+                try:
+                    os.kill(pid, sig)
+                except OSError:
+                    pass
+        return -1
+    """)
+
+
+@pytest.mark.parametrize(
+    "sig, expected",
+    [("SIGHUP", {Verdict.FAILED, Verdict.TIMEOUT}), ("SIGSTOP", {Verdict.TIMEOUT})],
+)
+def test_signalling_the_harness_never_passes(sandbox_driver, sig: str, expected: set) -> None:
+    """Signals sent to the harness are ignored, or end the job; a stopped harness is caught
+    by PID 1's wall-clock limit."""
+    source = SIGNALS_THE_HARNESS.replace("SIG_NUMBER", sig)
+    limits = sandbox_driver.sandbox.limits.model_copy(update={"wall_seconds": 4.0})
+    result = sandbox_driver.run(source, TESTS, limits=limits)
+    assert result.verdict in expected, (result.verdict, result.message)
