@@ -12,15 +12,13 @@ from __future__ import annotations
 import os
 import pickle
 import resource
-import struct
 import sys
 import types
 from typing import Any
 
-from . import plaindata
+from . import framing, plaindata
 
 CALL_FD = 3
-_LEN = struct.Struct(">I")
 
 
 def send(fd: int, message: Any) -> None:
@@ -28,30 +26,14 @@ def send(fd: int, message: Any) -> None:
 
 
 def send_bytes(fd: int, data: bytes) -> None:
-    payload = memoryview(_LEN.pack(len(data)) + data)
-    while payload:
-        payload = payload[os.write(fd, payload) :]
+    framing.write_all(fd, framing.HEADER.pack(len(data)) + data)
 
 
 def receive(fd: int) -> Any:
-    header = _read_exact(fd, _LEN.size)
-    if header is None:
-        raise EOFError
-    body = _read_exact(fd, _LEN.unpack(header)[0])
+    body = framing.read_frame_body(fd)
     if body is None:
         raise EOFError
     return pickle.loads(body)
-
-
-def _read_exact(fd: int, size: int) -> bytes | None:
-    chunks = []
-    while size:
-        chunk = os.read(fd, min(size, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
 
 
 def set_limits(memory_mb: int, cpu_seconds: int, file_bytes: int) -> None:

@@ -24,11 +24,14 @@ def decode(body: bytes) -> dict[str, Any]:
     return json.loads(body)
 
 
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def write_frame(fd: int, message: dict[str, Any]) -> None:
-    data = memoryview(encode(message))
-    while data:
-        written = os.write(fd, data)
-        data = data[written:]
+    write_all(fd, encode(message))
 
 
 def read_exact(fd: int, size: int) -> bytes | None:

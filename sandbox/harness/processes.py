@@ -13,15 +13,13 @@ import pickle
 import select
 import signal
 import socket
-import struct
 import time
 from typing import Any
 
-from . import plaindata
+from . import framing, plaindata
 
 STREAM_KEEP = 8_000
 MAX_ANSWER = 64 * 1024 * 1024
-_LEN = struct.Struct(">I")
 
 
 class CandidateFault(BaseException):
@@ -188,7 +186,7 @@ class CandidateProcess:
         except Exception as error:
             raise TypeError(f"cannot send the arguments to the candidate: {error}") from None
         before = self._cpu_now() if meter is not None else 0.0
-        self._send(_LEN.pack(len(request)) + request, deadline, name)
+        self._send(framing.HEADER.pack(len(request)) + request, deadline, name)
         answer = self._await_answer(deadline, what=f"calling {name}()")
         if meter is not None:
             meter[0] += self._cpu_now() - before
@@ -247,14 +245,14 @@ class CandidateProcess:
                     buffer += chunk
                 else:
                     self._drain(fd)
-            if needed is None and len(buffer) >= _LEN.size:
-                needed = _LEN.unpack_from(buffer)[0] + _LEN.size
+            if needed is None and len(buffer) >= framing.HEADER.size:
+                needed = framing.HEADER.unpack_from(buffer)[0] + framing.HEADER.size
                 if needed > MAX_ANSWER:
                     self.finish()
                     raise CandidateOutput(f"the answer to {what} is over {MAX_ANSWER >> 20} MB")
             if needed is not None and len(buffer) >= needed:
                 try:
-                    return plaindata.loads_plain(bytes(buffer[_LEN.size : needed]))
+                    return plaindata.loads_plain(bytes(buffer[framing.HEADER.size : needed]))
                 except Exception as error:
                     self.finish()
                     raise CandidateCrashed(

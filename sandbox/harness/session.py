@@ -11,7 +11,7 @@ import time
 import types
 from typing import Any
 
-from . import processes, server
+from . import server
 from .processes import CandidateProcess, ServerLink, Streams
 
 MUTABLE = (list, dict, set, bytearray)
@@ -131,6 +131,3 @@ def copy_back(args: tuple, mutated: list) -> None:
         ):
             original.clear()
             original.update(changed)
-
-
-__all__ = ["Session", "ProxyFunction", "processes"]
