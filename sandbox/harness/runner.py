@@ -9,6 +9,7 @@ one, pytest loaded, candidates in processes of their own. Three jobs exist:
 from __future__ import annotations
 
 import base64
+import importlib
 import os
 import pickle
 import signal
@@ -104,6 +105,7 @@ def _run_pytest(request: dict, session: Session, timing_only: bool) -> dict | No
     pytest_session = PYTEST.new_session()
     try:
         config.hook.pytest_collection(session=pytest_session)
+        forget_writable_paths()
         mark("collect")
         if _problem_error() is not None:
             return None
@@ -117,6 +119,15 @@ def _run_pytest(request: dict, session: Session, timing_only: bool) -> dict | No
         pass
     mark("run tests")
     return None
+
+
+def forget_writable_paths() -> None:
+    """The tests are imported: drop /tmp from the import path before any candidate runs, or a
+    module it plants there would be imported by the trusted harness at the next lazy import."""
+    sys.path[:] = [path for path in sys.path if not path.startswith("/tmp")]
+    for path in [p for p in sys.path_importer_cache if p.startswith("/tmp")]:
+        del sys.path_importer_cache[path]
+    importlib.invalidate_caches()
 
 
 def _benchmarks(samples: dict[str, list[float]]) -> list[dict]:

@@ -284,3 +284,37 @@ def test_signalling_the_harness_never_passes(sandbox_driver, sig: str, expected:
     limits = sandbox_driver.sandbox.limits.model_copy(update={"wall_seconds": 4.0})
     result = sandbox_driver.run(source, TESTS, limits=limits)
     assert result.verdict in expected, (result.verdict, result.message)
+
+
+def test_modules_planted_for_the_harness_are_never_imported(sandbox_driver) -> None:
+    """Tests and pytest import some modules lazily (here the test imports colorsys); a module of
+    that name planted in /tmp must never be picked up by the trusted side."""
+    trojan = textwrap.dedent("""
+        import sys
+        plugin = sys.modules.get("codegen_harness.pytest_plugin")
+        if plugin is not None:
+            class Forged(dict):
+                def __setitem__(self, key, value):
+                    super().__setitem__(key, dict(value, status="passed", cause=None))
+            plugin.STATE.outcomes = Forged()
+        raise ImportError("trojan")
+    """)
+    source = candidate(f"""
+        import os
+        TROJAN = {trojan!r}
+        for root, dirs, files in os.walk("/tmp"):
+            for name in ("colorsys", "difflib", "pprint", "unicodedata", "textwrap"):
+                try:
+                    with open(os.path.join(root, name + ".py"), "w") as handle:
+                        handle.write(TROJAN)
+                except OSError:
+                    pass
+        def solve(n):
+            return "x" * 50 + "wrong" + "y" * 50
+        """)
+    tests = (
+        "from solution import solve\n\ndef test_text():\n    value = solve(1)\n"
+        "    import colorsys\n    assert value == 'x' * 50 + 'right' + 'y' * 50\n"
+    )
+    result = sandbox_driver.run(source, tests)
+    assert result.verdict is Verdict.FAILED, (result.verdict, result.message)
