@@ -203,7 +203,7 @@ def test_network_is_unreachable(sandbox_driver) -> None:
 
 def test_filesystem_is_read_only_outside_tmp(sandbox_driver) -> None:
     source = candidate("""
-        import os
+        import ctypes, os
         def solve(n):
             escaped = []
             for path in ("/etc/evil", "/usr/evil", "/opt/codegen/evil", "/evil"):
@@ -213,12 +213,18 @@ def test_filesystem_is_read_only_outside_tmp(sandbox_driver) -> None:
                     escaped.append(path)
                 except OSError:
                     pass
-            for path in ("/proc/1/root/etc/hostname", "/proc/1/environ", "/proc/1/mem"):
-                try:
-                    open(path, "rb").read(1)
-                    escaped.append(path)
-                except OSError:
-                    pass
+            others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
+            for pid in others:
+                for leaf in ("root/etc/hostname", "environ", "mem", "fd/0", "fd/1", "fd/3"):
+                    path = f"/proc/{pid}/{leaf}"
+                    try:
+                        open(path, "rb").read(1)
+                        escaped.append(path)
+                    except OSError:
+                        pass
+                libc = ctypes.CDLL(None, use_errno=True)
+                if libc.ptrace(16, int(pid), 0, 0) == 0:  # PTRACE_ATTACH
+                    escaped.append(f"ptrace {pid}")
             return n * n if not escaped else escaped
         """)
     result = sandbox_driver.run(source, TESTS)
@@ -318,3 +324,22 @@ def test_modules_planted_for_the_harness_are_never_imported(sandbox_driver) -> N
     )
     result = sandbox_driver.run(source, tests)
     assert result.verdict is Verdict.FAILED, (result.verdict, result.message)
+
+
+def test_a_forged_answer_cannot_allocate_in_the_harness(sandbox_driver) -> None:
+    """An answer is unpickled by the harness: one that asks for bytearray(10**10) is refused."""
+    source = candidate("""
+        import os, pickle, struct
+        from codegen_harness import candidate as side
+        class Bomb:
+            def __reduce__(self):
+                return (bytearray, (10 ** 10,))
+        def forged(fd, data):
+            payload = pickle.dumps(("ok", Bomb(), None), protocol=2)
+            os.write(fd, struct.pack(">I", len(payload)) + payload)
+        side.send_bytes = forged
+        def solve(n):
+            return n * n
+        """)
+    result = sandbox_driver.run(source, TESTS)
+    assert result.verdict in {Verdict.CRASHED, Verdict.ERROR}, (result.verdict, result.message)
