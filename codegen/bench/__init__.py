@@ -1,0 +1,13 @@
+"""Leaderboard runs: every model on every problem of a suite, stored, resumable and reported.
+
+The data flow, one module per step::
+
+    suites (problems) ─▶ runner: generation (per model × persona × sample) ─▶ store (SQLite)
+                                 ─▶ executor (local pool or Ray actors) ─▶ evaluate: hidden tests,
+                                    the ensemble's pick (codegen.rank_pipeline, visible tests only),
+                                    efficiency timing against the canonical solution ─▶ store
+    store ─▶ metrics (pure) ─▶ report (markdown, HTML with inline SVG plots) / compare
+
+Pure modules: ``config``, ``records``, ``metrics``, ``compare``, ``plots`` (SVG text).
+I/O: ``store`` (SQLite), ``evaluate`` and ``executors`` (Docker, Ray), ``runner``, ``progress``.
+"""

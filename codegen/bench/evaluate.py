@@ -1,0 +1,142 @@
+"""All sandbox work for one problem, wherever it runs (the driver's pool or a Ray worker):
+
+1. every distinct candidate against the hidden tests (HumanEval's ``check``);
+2. at the same time, the ensemble's pick: ``rank_candidates`` sees only the visible tests;
+   Without hidden tests (a folder suite may have none) the visible ones judge.
+3. then the candidates that pass the hidden tests and the canonical solution, timed together in
+   interleaved rounds in one container, so each efficiency ratio compares like with like.
+
+Data in, data out (:class:`EvalRequest` → :class:`Evaluation`), so a Ray worker can run it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from codegen.bench.records import CandidateOutcome, EvalRequest, Evaluation
+from codegen.problems import Problem
+from codegen.ranking import samples_from_benchmarks, timing_inputs
+from codegen.verify import verify
+from sandbox import RunResult, Sandbox, SandboxError, SandboxUnavailable, Verdict
+
+CANONICAL = "canonical"
+TIMING_FILE = "test_bench_timing.py"
+INFRA_MESSAGES = ("sandbox container lost", "harness failure")
+T = TypeVar("T")
+
+
+async def evaluate(request: EvalRequest, sandbox: Sandbox) -> Evaluation:
+    problem, candidates = request.problem, request.candidates
+    if not candidates:
+        return Evaluation(candidates={}, pick_reason="no candidate to judge")
+    from codegen.rank_pipeline import rank_candidates  # imports the ranking stack lazily
+
+    phases: dict[str, float] = {}
+    judged = verify(problem, candidates, sandbox, hidden=problem.has_hidden_tests)
+    ranked = rank_candidates(problem, candidates, sandbox, rounds=request.rounds)
+    hidden, ranking = await asyncio.gather(
+        _timed(phases, "sandbox", judged), _timed(phases, "ranking", ranked)
+    )
+    outcomes = {cid: _outcome(run) for cid, run in hidden.items()}
+    notes = list(ranking.notes)
+    if ranking.winner is None:
+        reason = "no candidate passes the visible tests"
+    else:
+        reason = f"ranked first of {sum(c.passed for c in ranking.candidates)} passing visible"
+    canonical_s = await _timed(
+        phases, "timing", _efficiency(problem, candidates, outcomes, sandbox, request.rounds, notes)
+    )
+    return Evaluation(
+        candidates=outcomes,
+        pick=ranking.winner,
+        pick_reason=reason,
+        canonical_s=canonical_s,
+        phases=phases,
+        notes=notes,
+    )
+
+
+async def _timed(phases: dict[str, float], name: str, work: Awaitable[T]) -> T:
+    started = time.perf_counter()
+    try:
+        return await work
+    finally:
+        phases[name] = phases.get(name, 0.0) + time.perf_counter() - started
+
+
+def _outcome(run: RunResult) -> CandidateOutcome:
+    infra = run.verdict is Verdict.CRASHED and run.message.startswith(INFRA_MESSAGES)
+    return CandidateOutcome(
+        verdict=str(run.verdict),
+        passed=run.passed,
+        message=run.message.splitlines()[0][:300] if run.message else "",
+        infra=infra,
+        cpu_seconds=run.cpu_seconds,
+    )
+
+
+def timing_workload(problem: Problem) -> tuple[dict[str, str], list[tuple[tuple, dict]] | None]:
+    """(test files, inputs) for ``Sandbox.time``: the problem's benchmark tests when it has
+    some; else HumanEval's ``check`` run as one benchmark (real, valid inputs); else the largest
+    generated inputs."""
+    tests = problem.hidden_tests or problem.visible_tests
+    if any(t.uses_benchmark for t in tests):
+        return {t.name: t.source for t in tests if t.uses_benchmark}, None
+    check = next((t for t in problem.hidden_tests if t.origin == "humaneval_check"), None)
+    if check is not None:
+        bench = f"def test_timing(benchmark):\n    benchmark(check, {problem.entry_point})\n"
+        source = f"{check.source}\n\n{bench}"
+        return {TIMING_FILE: source}, None
+    drawn = timing_inputs(problem)
+    if not drawn.args:
+        return {}, None
+    return problem.sandbox_test_files(), [(tuple(args), {}) for args in drawn.args]
+
+
+async def _efficiency(
+    problem: Problem,
+    candidates: dict[str, str],
+    outcomes: dict[str, CandidateOutcome],
+    sandbox: Sandbox,
+    rounds: int,
+    notes: list[str],
+) -> float | None:
+    """Time the passing candidates with the canonical solution; fill in their ratios."""
+    passing = {cid: candidates[cid] for cid, o in outcomes.items() if o.passed}
+    if not passing or not problem.canonical_solution:
+        return None
+    files, inputs = timing_workload(problem)
+    if not files:
+        notes.append("not timed: no timing workload")
+        return None
+    timed = {CANONICAL: problem.canonical_solution, **passing}
+    budget = sum(outcomes[cid].cpu_seconds for cid in passing) + 0.1 * len(timed)
+    limits = sandbox.limits
+    limits = limits.model_copy(update={"wall_seconds": limits.wall_seconds + 3 * rounds * budget})
+    try:
+        result = await sandbox.time(
+            files, problem.entry_point, timed, rounds=rounds, inputs=inputs, limits=limits
+        )
+    except SandboxUnavailable:
+        raise
+    except SandboxError as error:
+        notes.append(f"not timed: {error}")
+        return None
+    medians = {
+        cid: statistics.median(samples)
+        for cid, stats in result.timings.items()
+        if cid not in result.errors and (samples := samples_from_benchmarks(stats))
+    }
+    for cid, error in result.errors.items():
+        notes.append(f"{'canonical' if cid == CANONICAL else cid} failed while timed: {error}")
+    reference = medians.get(CANONICAL)
+    for cid in passing:
+        if cid in medians:
+            outcomes[cid].time_median_s = medians[cid]
+            if reference:
+                outcomes[cid].efficiency = medians[cid] / reference
+    return reference

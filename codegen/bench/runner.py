@@ -1,0 +1,295 @@
+"""A leaderboard run: for every problem, generate what is missing, evaluate, store; resumable.
+
+Each problem goes through two stored steps, each one SQLite transaction:
+
+1. its samples (model × persona × sample): generated only when missing or when a previous
+   attempt hit an infrastructure error, so a resumed run never pays twice for a model's answer;
+2. its evaluation (candidates and the ensemble's pick), which marks the problem ``done``.
+
+A problem with an infrastructure error (no answer from a model, Docker or Ray trouble) is stored
+as such and retried on the next run of the same command; it never counts as a model failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from codegen.bench.config import RunConfig, prompts_hash
+from codegen.bench.executors import Executor
+from codegen.bench.progress import Progress
+from codegen.bench.records import (
+    EvalRequest,
+    Evaluation,
+    ProblemStatus,
+    SampleKey,
+    SampleRecord,
+    SampleStatus,
+)
+from codegen.bench.store import Store
+from codegen.bench.suites import Suite
+from codegen.errors import BadInput
+from codegen.generation import (
+    FanoutLimits,
+    GenerationResult,
+    GenerationTask,
+    Roster,
+    Worker,
+)
+from codegen.problems import Problem
+from sandbox import ProblemError
+
+GenerateFn = Callable[[GenerationTask, Roster], Awaitable[GenerationResult]]
+MODEL_ERRORS = {"ExtractionError", "EmptyReply"}  # an answer without usable code
+
+
+@dataclass(frozen=True)
+class BenchSpec:
+    """What the user asked for; ``limit`` and ``run_name`` are not part of the run key."""
+
+    suite: Suite
+    models: tuple[str, ...]
+    personas: tuple[str, ...] = ("simplest",)
+    samples: int = 1
+    limit: int | None = None
+    run_name: str | None = None
+    rounds: int = 5
+    api_base: str | None = None
+    timeout_s: float = 120.0
+    temperature: float = 0.7
+    max_tokens: int = 1024
+
+    def config(self, image: str) -> RunConfig:
+        return RunConfig(
+            suite=self.suite.name,
+            suite_version=self.suite.version,
+            models=self.models,
+            personas=self.personas,
+            samples=self.samples,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            prompts=prompts_hash(self.personas),
+            image=image,
+            rounds=self.rounds,
+        )
+
+    def sample_keys(self) -> list[SampleKey]:
+        return [
+            SampleKey(model=m, persona=p, sample=s)
+            for m in self.models
+            for p in self.personas
+            for s in range(self.samples)
+        ]
+
+
+class RunOutcome(BaseModel):
+    name: str
+    total: int
+    done: int
+    infra_errors: int
+    suite_errors: int
+    evaluated_now: int
+    generated_now: int
+    wall_s: float
+
+
+async def run_bench(
+    spec: BenchSpec,
+    store: Store,
+    executor: Executor,
+    progress: Progress,
+    generate_fn: GenerateFn | None = None,
+) -> RunOutcome:
+    started = time.perf_counter()
+    problems = spec.suite.problems()
+    if spec.limit is not None:
+        problems = problems[: spec.limit]
+    generate_fn = generate_fn or _default_generate()
+    async with executor:
+        config = spec.config(executor.image)
+        name = spec.run_name or f"{spec.suite.name}-{config.key()[:8]}"
+        run_id = store.open_run(name, config)
+        store.add_problems(run_id, [p.name for p in problems])
+        statuses = store.statuses(run_id)
+        todo = [p for p in problems if statuses[p.name] in _RETRIED]
+        counters = {"evaluated": 0, "generated": 0}
+        progress.start(name, total=len(problems), done=len(problems) - len(todo))
+        slots = asyncio.Semaphore(max(2, 2 * executor.slots))
+
+        async def one(problem: Problem) -> None:
+            async with slots:
+                status = await _problem(
+                    spec, store, executor, run_id, problem, generate_fn, counters
+                )
+            progress.advance(problem.name, status)
+
+        try:
+            await asyncio.gather(*(one(p) for p in todo))
+        finally:
+            progress.close()
+    final = store.statuses(run_id)
+    names = [p.name for p in problems]
+    return RunOutcome(
+        name=name,
+        total=len(problems),
+        done=sum(final[n] is ProblemStatus.DONE for n in names),
+        infra_errors=sum(final[n] is ProblemStatus.INFRA_ERROR for n in names),
+        suite_errors=sum(final[n] is ProblemStatus.SUITE_ERROR for n in names),
+        evaluated_now=counters["evaluated"],
+        generated_now=counters["generated"],
+        wall_s=time.perf_counter() - started,
+    )
+
+
+_RETRIED = {ProblemStatus.PENDING, ProblemStatus.INFRA_ERROR}
+
+
+async def _problem(
+    spec: BenchSpec,
+    store: Store,
+    executor: Executor,
+    run_id: int,
+    problem: Problem,
+    generate_fn: GenerateFn,
+    counters: dict[str, int],
+) -> ProblemStatus:
+    stored = {SampleKey(model=r.model, persona=r.persona, sample=r.sample): r
+              for r in store.samples(run_id, problem.name)}  # fmt: skip
+    missing = [
+        k
+        for k in spec.sample_keys()
+        if k not in stored or stored[k].status is SampleStatus.INFRA_ERROR
+    ]
+    started = time.perf_counter()
+    if missing:
+        fresh = await generate_samples(problem, missing, spec, generate_fn)
+        store.save_samples(run_id, problem.name, fresh)
+        counters["generated"] += len(fresh)
+        stored.update({SampleKey(model=r.model, persona=r.persona, sample=r.sample): r
+                       for r in fresh})  # fmt: skip
+    generation_s = time.perf_counter() - started
+    unanswered = [r for k, r in stored.items() if r.status is SampleStatus.INFRA_ERROR]
+    if unanswered:
+        message = f"{len(unanswered)} sample(s) got no answer: {unanswered[0].error}"
+        store.mark(run_id, problem.name, ProblemStatus.INFRA_ERROR, message)
+        return ProblemStatus.INFRA_ERROR
+    candidates = {
+        r.code_hash: r.code
+        for k, r in sorted(stored.items(), key=lambda item: _order(spec, item[0]))
+        if r.status is SampleStatus.OK and r.code_hash and r.code
+    }
+    request = EvalRequest(problem=problem, candidates=candidates, rounds=spec.rounds)
+    try:
+        evaluation: Evaluation = await executor.evaluate(request)
+    except ProblemError as error:
+        store.mark(run_id, problem.name, ProblemStatus.SUITE_ERROR, str(error))
+        return ProblemStatus.SUITE_ERROR
+    except (BadInput, asyncio.CancelledError):
+        raise
+    except Exception as error:  # Docker, Ray, the network: infrastructure, retried on resume
+        store.mark(run_id, problem.name, ProblemStatus.INFRA_ERROR, _line(error))
+        return ProblemStatus.INFRA_ERROR
+    broken = [cid for cid, o in evaluation.candidates.items() if o.infra]
+    if broken:
+        message = f"sandbox failure on {broken[0]}: {evaluation.candidates[broken[0]].message}"
+        store.mark(run_id, problem.name, ProblemStatus.INFRA_ERROR, message)
+        return ProblemStatus.INFRA_ERROR
+    phases = {"generation": generation_s, **evaluation.phases}
+    store.save_evaluation(run_id, problem.name, evaluation, phases)
+    counters["evaluated"] += 1
+    return ProblemStatus.DONE
+
+
+def _order(spec: BenchSpec, key: SampleKey) -> tuple[int, int, int]:
+    """Candidates in a fixed order (model, persona, sample as given), so ties in the ranking
+    break the same way on every run and executor."""
+    return (spec.models.index(key.model), spec.personas.index(key.persona), key.sample)
+
+
+def _line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or "no message"
+    return f"{type(error).__name__}: {text}"[:500]
+
+
+async def generate_samples(
+    problem: Problem, missing: Sequence[SampleKey], spec: BenchSpec, generate_fn: GenerateFn
+) -> list[SampleRecord]:
+    """Ask for exactly the missing samples; every one comes back as a record, with an
+    infrastructure error when no answer arrived."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for key in missing:
+        groups.setdefault((key.model, key.persona), []).append(key.sample)
+    workers = tuple(
+        Worker(
+            model=model,
+            persona=persona,
+            samples=len(indices),
+            api_base=spec.api_base,
+            temperature=spec.temperature,
+            max_tokens=spec.max_tokens,
+            timeout_s=spec.timeout_s,
+        )
+        for (model, persona), indices in groups.items()
+    )
+    task = GenerationTask(entry_point=problem.entry_point, stub=problem.prompt)
+    try:
+        result = await generate_fn(task, Roster(workers=workers, limits=FanoutLimits()))
+    except (BadInput, asyncio.CancelledError):
+        raise
+    except Exception as error:
+        return [
+            SampleRecord(**k.model_dump(), status=SampleStatus.INFRA_ERROR, error=_line(error))
+            for k in missing
+        ]
+    records: dict[SampleKey, SampleRecord] = {}
+
+    def key_of(model: str, persona: str, sample: int) -> SampleKey:
+        return SampleKey(model=model, persona=persona, sample=groups[(model, persona)][sample])
+
+    for candidate in result.candidates:
+        code_hash = candidate.fingerprint[:16]
+        for p in candidate.proposers:
+            key = key_of(p.model, p.persona, p.sample)
+            records[key] = SampleRecord(
+                **key.model_dump(),
+                status=SampleStatus.OK,
+                code=candidate.code,
+                code_hash=code_hash,
+                latency_s=p.latency_s,
+                prompt_tokens=p.prompt_tokens,
+                completion_tokens=p.completion_tokens,
+                cost_usd=p.cost_usd,
+            )
+    for failure in result.failures:
+        key = key_of(failure.model, failure.persona, failure.sample)
+        model_error = failure.error_class in MODEL_ERRORS
+        records[key] = SampleRecord(
+            **key.model_dump(),
+            status=SampleStatus.MODEL_ERROR if model_error else SampleStatus.INFRA_ERROR,
+            error=f"{failure.error_class}: {failure.message}",
+            latency_s=failure.latency_s if model_error else None,
+        )
+    for key in missing:
+        records.setdefault(
+            key,
+            SampleRecord(**key.model_dump(), status=SampleStatus.INFRA_ERROR, error="no answer"),
+        )
+    return [records[k] for k in missing]
+
+
+def _default_generate() -> GenerateFn:
+    from codegen.generation import generate
+
+    return generate
+
+
+def check_models(spec: BenchSpec) -> None:
+    """Fail before any work when a model cannot be routed or lacks its key."""
+    from codegen.generation import client
+
+    for model in spec.models:
+        client.check_worker(Worker(model=model, api_base=spec.api_base))

@@ -1,0 +1,339 @@
+"""The run store: SQLite in WAL mode, on the driver only.
+
+Schema changes are numbered migration functions, each recorded in ``_migrations`` once applied
+(as simonw/llm does). Every write is one transaction, so a ``kill -9`` leaves either the whole
+write or none of it: a problem's samples land together, and its candidates and its ``done``
+status land together. Rows are keyed by (run, problem, model, persona, sample) and
+(run, problem, code hash), so a retried write replaces instead of duplicating.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from codegen.bench.config import RunConfig
+from codegen.bench.records import (
+    CandidateOutcome,
+    Evaluation,
+    ProblemRecord,
+    ProblemStatus,
+    RunData,
+    SampleRecord,
+    SampleStatus,
+)
+from codegen.errors import BadInput
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(function: Migration) -> Migration:
+    MIGRATIONS.append((function.__name__, function))
+    return function
+
+
+@migration
+def m001_initial(db: sqlite3.Connection) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            config_hash TEXT NOT NULL,
+            config TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE problems (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            problem TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            message TEXT NOT NULL DEFAULT '',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            pick TEXT,
+            pick_passed INTEGER,
+            canonical_s REAL,
+            phases TEXT NOT NULL DEFAULT '{}',
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (run_id, problem)
+        );
+        CREATE TABLE samples (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            problem TEXT NOT NULL,
+            model TEXT NOT NULL,
+            persona TEXT NOT NULL,
+            sample INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            code TEXT,
+            code_hash TEXT,
+            error TEXT NOT NULL DEFAULT '',
+            latency_s REAL,
+            prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL NOT NULL DEFAULT 0,
+            PRIMARY KEY (run_id, problem, model, persona, sample)
+        );
+        CREATE TABLE candidates (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            problem TEXT NOT NULL,
+            code_hash TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            PRIMARY KEY (run_id, problem, code_hash)
+        );
+        """,
+    )
+
+
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    """Statement by statement: ``executescript`` would commit the migration's transaction."""
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """``Store(path)``: opens (creating and migrating) the database."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")  # durable against a killed process
+        self.db.execute("PRAGMA foreign_keys=ON")
+        migrate(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self.db)
+
+    # -- runs -----------------------------------------------------------------------------
+    def open_run(self, name: str, config: RunConfig) -> int:
+        """The id of run ``name``, created when new; a name already used by a different
+        configuration is refused, so results are never mixed."""
+        key = config.key()
+        row = self.db.execute("SELECT id, config_hash FROM runs WHERE name = ?", (name,)).fetchone()
+        if row is not None:
+            if row["config_hash"] != key:
+                raise BadInput(
+                    f"run {name!r} exists with a different configuration "
+                    f"(models, samples, prompts, suite or sandbox image changed); "
+                    "choose another --run-name"
+                )
+            return int(row["id"])
+        with self._transaction():
+            cursor = self.db.execute(
+                "INSERT INTO runs (name, config_hash, config, created_at) VALUES (?, ?, ?, ?)",
+                (name, key, config.model_dump_json(), _now()),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def run_id(self, name: str) -> int:
+        row = self.db.execute("SELECT id FROM runs WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            known = ", ".join(self.run_names()) or "none yet"
+            raise BadInput(f"no run named {name!r} in {self.path} (runs: {known})")
+        return int(row["id"])
+
+    def run_names(self) -> list[str]:
+        return [r["name"] for r in self.db.execute("SELECT name FROM runs ORDER BY id")]
+
+    # -- problems -------------------------------------------------------------------------
+    def add_problems(self, run_id: int, names: Iterable[str]) -> None:
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO problems (run_id, problem, position, status, updated_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(run_id, n, i, ProblemStatus.PENDING, _now()) for i, n in enumerate(names)],
+            )
+
+    def statuses(self, run_id: int) -> dict[str, ProblemStatus]:
+        rows = self.db.execute("SELECT problem, status FROM problems WHERE run_id = ?", (run_id,))
+        return {r["problem"]: ProblemStatus(r["status"]) for r in rows}
+
+    def mark(self, run_id: int, problem: str, status: ProblemStatus, message: str = "") -> None:
+        with self._transaction():
+            self.db.execute(
+                "UPDATE problems SET status = ?, message = ?, attempts = attempts + 1, "
+                "updated_at = ? WHERE run_id = ? AND problem = ?",
+                (status, message[:500], _now(), run_id, problem),
+            )
+
+    # -- samples --------------------------------------------------------------------------
+    def samples(self, run_id: int, problem: str) -> list[SampleRecord]:
+        rows = self.db.execute(
+            "SELECT * FROM samples WHERE run_id = ? AND problem = ? "
+            "ORDER BY model, persona, sample",
+            (run_id, problem),
+        )
+        return [_sample(row) for row in rows]
+
+    def save_samples(self, run_id: int, problem: str, records: Iterable[SampleRecord]) -> None:
+        """Insert or replace, all in one transaction."""
+        rows = [
+            (
+                run_id,
+                problem,
+                r.model,
+                r.persona,
+                r.sample,
+                r.status,
+                r.code,
+                r.code_hash,
+                r.error[:500],
+                r.latency_s,
+                r.prompt_tokens,
+                r.completion_tokens,
+                r.cost_usd,
+            )  # fmt: skip
+            for r in records
+        ]
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO samples (run_id, problem, model, persona, sample, status, "
+                "code, code_hash, error, latency_s, prompt_tokens, completion_tokens, cost_usd) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    # -- evaluations ----------------------------------------------------------------------
+    def save_evaluation(
+        self, run_id: int, problem: str, evaluation: Evaluation, phases: dict[str, float]
+    ) -> None:
+        """The candidates and the problem's ``done`` status, in one transaction."""
+        # No pick: the ensemble gives no answer, which counts as a failure.
+        pick = evaluation.candidates.get(evaluation.pick or "")
+        pick_passed = int(pick is not None and pick.passed)
+        with self._transaction():
+            self.db.execute(
+                "DELETE FROM candidates WHERE run_id = ? AND problem = ?", (run_id, problem)
+            )
+            self.db.executemany(
+                "INSERT INTO candidates (run_id, problem, code_hash, outcome) VALUES (?, ?, ?, ?)",
+                [
+                    (run_id, problem, code_hash, outcome.model_dump_json())
+                    for code_hash, outcome in evaluation.candidates.items()
+                ],
+            )
+            self.db.execute(
+                "UPDATE problems SET status = ?, message = ?, attempts = attempts + 1, pick = ?, "
+                "pick_passed = ?, canonical_s = ?, phases = ?, updated_at = ? "
+                "WHERE run_id = ? AND problem = ?",
+                (
+                    ProblemStatus.DONE,
+                    "; ".join(evaluation.notes)[:500],
+                    evaluation.pick,
+                    pick_passed,
+                    evaluation.canonical_s,
+                    json.dumps(phases),
+                    _now(),
+                    run_id,
+                    problem,
+                ),  # fmt: skip
+            )
+
+    # -- reading a whole run --------------------------------------------------------------
+    def load(self, name: str) -> RunData:
+        run_id = self.run_id(name)
+        run = self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        samples: dict[str, list[SampleRecord]] = {}
+        for row in self.db.execute(
+            "SELECT * FROM samples WHERE run_id = ? ORDER BY model, persona, sample", (run_id,)
+        ):
+            samples.setdefault(row["problem"], []).append(_sample(row))
+        candidates: dict[str, dict[str, CandidateOutcome]] = {}
+        for row in self.db.execute("SELECT * FROM candidates WHERE run_id = ?", (run_id,)):
+            outcome = CandidateOutcome.model_validate_json(row["outcome"])
+            candidates.setdefault(row["problem"], {})[row["code_hash"]] = outcome
+        problems = [
+            ProblemRecord(
+                problem=row["problem"],
+                position=row["position"],
+                status=ProblemStatus(row["status"]),
+                message=row["message"],
+                attempts=row["attempts"],
+                pick=row["pick"],
+                pick_passed=None if row["pick_passed"] is None else bool(row["pick_passed"]),
+                canonical_s=row["canonical_s"],
+                phases=json.loads(row["phases"]),
+                samples=samples.get(row["problem"], []),
+                candidates=candidates.get(row["problem"], {}),
+            )
+            for row in self.db.execute(
+                "SELECT * FROM problems WHERE run_id = ? ORDER BY position", (run_id,)
+            )
+        ]
+        return RunData(
+            name=run["name"],
+            config_hash=run["config_hash"],
+            config=json.loads(run["config"]),
+            created_at=run["created_at"],
+            problems=problems,
+        )
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` on an exception."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, *rest: object) -> None:
+        self.db.execute("ROLLBACK" if kind else "COMMIT")
+
+
+def migrate(db: sqlite3.Connection) -> list[str]:
+    """Apply the migrations not yet recorded, each with its record in one transaction."""
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
+    applied = []
+    for name, function in MIGRATIONS:
+        if name in done:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            function(db)
+            db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, _now()))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied
+
+
+def _sample(row: sqlite3.Row) -> SampleRecord:
+    return SampleRecord(
+        model=row["model"],
+        persona=row["persona"],
+        sample=row["sample"],
+        status=SampleStatus(row["status"]),
+        code=row["code"],
+        code_hash=row["code_hash"],
+        error=row["error"],
+        latency_s=row["latency_s"],
+        prompt_tokens=row["prompt_tokens"],
+        completion_tokens=row["completion_tokens"],
+        cost_usd=row["cost_usd"],
+    )

@@ -1,0 +1,167 @@
+"""`codegen bench run|report|compare`: leaderboard runs over a suite; thin glue over
+:mod:`codegen.bench`."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from codegen.errors import BadInput, EnvironmentProblem
+
+DB_ENV = "CODEGEN_BENCH_DB"
+
+
+def _default_db() -> Path:
+    return Path(click.get_app_dir("codegen")) / "bench.sqlite"
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    """`--models a,b --models c` -> (a, b, c), in order, without repeats."""
+    items = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    return tuple(dict.fromkeys(items))
+
+
+db_option = click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar=DB_ENV,
+    default=None,
+    help=f"SQLite store (default: ${DB_ENV} or the user's codegen directory).",
+)
+
+
+def _store(db: Path | None):  # noqa: ANN202 - a codegen.bench.store.Store
+    from codegen.bench.store import Store
+
+    return Store(db or _default_db())
+
+
+@click.group()
+def bench() -> None:
+    """Leaderboard runs: every model on every problem of a suite, resumable."""
+
+
+@bench.command()
+@click.option("--suite", default="humaneval", show_default=True,
+              help="`humaneval` or a folder of problem folders.")  # fmt: skip
+@click.option("--models", multiple=True, help="litellm model strings, comma-separated or repeated.")
+@click.option("--personas", multiple=True, help="Prompt personas (default: simplest).")
+@click.option("--samples", default=1, show_default=True, help="Samples per model and persona.")
+@click.option("--limit", type=int, default=None, help="Only the first K problems.")
+@click.option("--run-name", default=None, help="Name of the run (default: suite and config hash).")
+@click.option("--executor", default="local", show_default=True, help="local or ray.")
+@click.option("--ray-address", default=None, help="Ray cluster address (HOST:PORT).")
+@click.option("--rounds", default=5, show_default=True, help="Interleaved timing rounds.")
+@click.option("--api-base", default=None, help="API base URL for every model.")
+@click.option("--timeout", default=120.0, show_default=True, help="Seconds per model request.")
+@click.option("--workers", default=2, show_default=True, help="Local sandbox containers.")
+@db_option
+def run(
+    suite: str,
+    models: tuple[str, ...],
+    personas: tuple[str, ...],
+    samples: int,
+    limit: int | None,
+    run_name: str | None,
+    executor: str,
+    ray_address: str | None,
+    rounds: int,
+    api_base: str | None,
+    timeout: float,
+    workers: int,
+    db: Path | None,
+) -> None:
+    """Run (or resume) a leaderboard run: the same command continues where it stopped."""
+    from codegen.bench.executors import make_executor
+    from codegen.bench.progress import terminal_progress
+    from codegen.bench.runner import BenchSpec, check_models, run_bench
+    from codegen.bench.suites import load_suite
+
+    if samples < 1 or samples > 64:
+        raise BadInput(f"--samples {samples}: give 1 to 64 samples per model")
+    if limit is not None and limit < 1:
+        raise BadInput(f"--limit {limit}: give at least 1 problem")
+    if rounds < 1:
+        raise BadInput(f"--rounds {rounds}: give at least 1 timing round")
+    if workers < 1:
+        raise BadInput(f"--workers {workers}: give at least 1 container")
+    chosen = _split(models) or _configured_models()
+    spec = BenchSpec(
+        suite=load_suite(suite),
+        models=chosen,
+        personas=_split(personas) or ("simplest",),
+        samples=samples,
+        limit=limit,
+        run_name=run_name,
+        rounds=rounds,
+        api_base=api_base,
+        timeout_s=timeout,
+    )
+    check_models(spec)
+    pool = make_executor(executor, ray_address, workers=workers)
+    with _store(db) as store:
+        outcome = asyncio.run(run_bench(spec, store, pool, terminal_progress()))
+    click.echo(
+        f"run {outcome.name}: {outcome.done}/{outcome.total} problems done "
+        f"({outcome.evaluated_now} evaluated and {outcome.generated_now} samples generated now) "
+        f"in {outcome.wall_s:.1f}s; report: codegen bench report {outcome.name}"
+    )
+    if outcome.infra_errors:
+        raise EnvironmentProblem(
+            f"{outcome.infra_errors} problem(s) hit infrastructure errors (model timeouts, "
+            "Docker or Ray trouble); re-run the same command to retry them"
+        )
+
+
+def _configured_models() -> tuple[str, ...]:
+    from codegen.config import load_config
+
+    roster = load_config().roster()
+    if roster is None:
+        raise BadInput("no model given: name them with --models a,b or configure [tool.codegen]")
+    return tuple(dict.fromkeys(w.model for w in roster.workers))
+
+
+@bench.command()
+@click.argument("run_name", metavar="RUN")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write leaderboard.md, index.html and summary.json here.")  # fmt: skip
+@db_option
+def report(run_name: str, output: Path | None, db: Path | None) -> None:
+    """Print RUN's markdown leaderboard; with -o, also write the HTML page with plots."""
+    from codegen.bench.metrics import summarize
+    from codegen.bench.report import html_page, markdown
+
+    with _store(db) as store:
+        data = store.load(run_name)
+    board = summarize(data)
+    text = markdown(board)
+    click.echo(text, nl=False)
+    if output is not None:
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+            (output / "leaderboard.md").write_text(text, encoding="utf-8")
+            (output / "index.html").write_text(html_page(board, data), encoding="utf-8")
+            (output / "summary.json").write_text(board.model_dump_json(indent=2), "utf-8")
+        except OSError as error:
+            raise BadInput(f"{output}: cannot write the report: {error.strerror}") from None
+        click.echo(f"wrote {output / 'index.html'}", err=True)
+
+
+@bench.command()
+@click.argument("run_a", metavar="RUN_A")
+@click.argument("run_b", metavar="RUN_B")
+@db_option
+def compare(run_a: str, run_b: str, db: Path | None) -> None:
+    """Per-problem differences between two runs."""
+    from codegen.bench.compare import compare as diff
+    from codegen.bench.compare import format_comparison
+
+    with _store(db) as store:
+        a, b = store.load(run_a), store.load(run_b)
+    click.echo(format_comparison(diff(a, b)), nl=False)
+
+
+__all__ = ["bench"]

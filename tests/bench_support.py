@@ -1,0 +1,62 @@
+"""Shared by the bench tests and benchmark: a fake model server that answers HumanEval prompts
+with the canonical solution, a wrong variant or a slow variant, per model name."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from codegen.problems import Problem
+from codegen.testing import FakeOpenAIServer
+from codegen.testing.fake_openai import Reply, Script
+
+ENTRY = re.compile(r"The function must be named `([A-Za-z_][A-Za-z0-9_]*)`")
+SLOW_LOOP = 30_000  # extra iterations per call: clearly slower, still far inside the limits
+
+
+def canonical(problem: Problem) -> str:
+    return problem.canonical_solution or ""
+
+
+def wrong(problem: Problem) -> str:
+    return f"def {problem.entry_point}(*args, **kwargs):\n    return None\n"
+
+
+def slow(problem: Problem) -> str:
+    """The canonical solution behind a busy loop: correct, measurably less efficient."""
+    entry = problem.entry_point
+    return (
+        f"{canonical(problem)}\n\n_reference = {entry}\n\n\n"
+        f"def {entry}(*args, **kwargs):\n"
+        f"    total = 0\n    for i in range({SLOW_LOOP}):\n        total += i\n"
+        f"    return _reference(*args, **kwargs)\n"
+    )
+
+
+VARIANTS = {"canonical": canonical, "wrong": wrong, "slow": slow}
+
+
+def responder(problems: list[Problem], variant: str, delay_s: float = 0.0) -> Any:
+    """A fake_openai Responder: finds the problem by the stub in the prompt."""
+    by_stub = [(p.prompt.strip("\n"), p) for p in problems]
+    make = VARIANTS[variant]
+
+    def answer(request: dict[str, Any]) -> Reply:
+        text = " ".join(str(m.get("content", "")) for m in request.get("messages", []))
+        for stub, problem in by_stub:
+            if stub in text:
+                return Reply(content=f"```python\n{make(problem)}\n```", delay_s=delay_s)
+        return Reply(status=404, body='{"error": {"message": "unknown problem"}}')
+
+    return answer
+
+
+def humaneval_server(
+    problems: list[Problem], delays: dict[str, float] | None = None
+) -> FakeOpenAIServer:
+    """Models `canonical`, `wrong` and `slow` (address them as openai/NAME)."""
+    delays = delays or {}
+    script = Script(
+        models={name: responder(problems, name, delays.get(name, 0.0)) for name in VARIANTS}
+    )
+    return FakeOpenAIServer(script)
