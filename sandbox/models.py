@@ -88,6 +88,7 @@ class BenchmarkStats(BaseModel):
     stddev: float
     iqr: float
     samples: list[float] = Field(description="one CPU time per round, each in a fresh process")
+    digest: str = Field("", description="hash of the value returned, the same in every round")
 
 
 class RunResult(BaseModel):

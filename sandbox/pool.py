@@ -234,9 +234,11 @@ class Sandbox:
         rounds: int = 10,
         inputs: list[tuple[tuple, dict]] | None = None,
         limits: Limits | None = None,
+        tested: dict[str, RunResult] | None = None,
     ) -> TimingResult:
         """Time candidates one at a time on the pinned CPU, in interleaved rounds (A B C, B C A…),
-        each round in a fresh process, on the benchmark tests or else on `inputs`."""
+        each round in a fresh process, on the benchmark tests or else on `inputs`. Pass the
+        candidates' `tested` run results to drop any whose timed runs return something else."""
         if not candidates:
             return TimingResult(timings={})
         limits = limits or self.limits
@@ -253,7 +255,22 @@ class Sandbox:
         self._raise_problem(answer)
         if "timings" not in answer:
             raise SandboxError(f"timing failed: {answer.get('message', answer.get('verdict'))}")
-        return TimingResult.model_validate(answer)
+        return _check_against_tested(TimingResult.model_validate(answer), tested or {})
+
+
+def _check_against_tested(timing: TimingResult, tested: dict[str, RunResult]) -> TimingResult:
+    """Drop the timings of a candidate whose timed runs returned something other than what its
+    tested run returned: it behaves differently when timed, so its figures mean nothing."""
+    for cid, run in tested.items():
+        expected = {stats.test: stats.digest for stats in run.benchmarks if stats.digest}
+        for stats in timing.timings.get(cid, []):
+            if stats.digest and expected.get(stats.test, stats.digest) != stats.digest:
+                del timing.timings[cid]
+                timing.errors[cid] = (
+                    f"{stats.test}: returned a different value when timed than when tested"
+                )
+                break
+    return timing
 
 
 def _pack(inputs: list[tuple[tuple, dict]]) -> str:

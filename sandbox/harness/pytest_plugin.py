@@ -8,6 +8,7 @@ it, so neither a memoising cache nor a patched clock can make a candidate look f
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import signal
@@ -42,6 +43,7 @@ class JobState:
     outcomes: dict[str, dict] = field(default_factory=dict)
     collect_errors: list[str] = field(default_factory=list)
     samples: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    digests: dict[str, dict[str, str]] = field(default_factory=dict)
     timing_errors: dict[str, str] = field(default_factory=dict)
     stopped: str = ""
 
@@ -171,7 +173,7 @@ class SandboxBenchmark:
                 session.meter = meter
                 try:
                     result = function(*args, **kwargs)
-                    _same_every_round(first_results, cid, result)
+                    digest = _same_every_round(first_results, cid, result)
                 except (Exception, CandidateFault) as error:
                     if not session.timing:
                         raise
@@ -180,20 +182,23 @@ class SandboxBenchmark:
                 finally:
                     session.meter = None
                 STATE.samples.setdefault(cid, {}).setdefault(self.name, []).append(meter[0])
+                STATE.digests.setdefault(cid, {})[self.name] = digest
         session.stop()
         return result
 
 
-def _same_every_round(first_results: dict[str, bytes], cid: str, result: Any) -> None:
+def _same_every_round(first_results: dict[str, bytes], cid: str, result: Any) -> str:
     """A candidate must return the same value in every round: one that behaves differently on a
-    later round (to look fast) fails instead of being timed."""
+    later round (to look fast) fails instead of being timed. Returns the value's digest, which
+    the host compares between the tested and the timed runs."""
     try:
         encoded = pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
     except Exception:
-        return
+        return ""
     expected = first_results.setdefault(cid, encoded)
     if encoded != expected:
         raise AssertionError("the candidate returned a different value in a later benchmark round")
+    return hashlib.sha256(encoded).hexdigest()
 
 
 @pytest.fixture

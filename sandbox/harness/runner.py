@@ -130,7 +130,7 @@ def forget_writable_paths() -> None:
     importlib.invalidate_caches()
 
 
-def _benchmarks(samples: dict[str, list[float]]) -> list[dict]:
+def _benchmarks(samples: dict[str, list[float]], digests: dict[str, str]) -> list[dict]:
     from pytest_benchmark.stats import Stats
 
     stats = []
@@ -149,6 +149,7 @@ def _benchmarks(samples: dict[str, list[float]]) -> list[dict]:
                 "stddev": summary.stddev,
                 "iqr": summary.iqr,
                 "samples": values,
+                "digest": digests.get(test, ""),
             }
         )
     return stats
@@ -173,7 +174,9 @@ def run_tests(request: dict, link: ServerLink) -> dict:
         return result | failure
     tests = list(STATE.outcomes.values())
     result["tests"] = tests
-    result["benchmarks"] = _benchmarks(STATE.samples.get("candidate", {}))
+    result["benchmarks"] = _benchmarks(
+        STATE.samples.get("candidate", {}), STATE.digests.get("candidate", {})
+    )
     result["verdict"], result["message"] = verdict_of(tests, STATE.collect_errors, STATE.stopped)
     return result
 
@@ -224,7 +227,10 @@ def time_candidates(request: dict, link: ServerLink) -> dict:
     session.stop()
     return {
         "verdict": "passed",
-        "timings": {cid: _benchmarks(tests) for cid, tests in STATE.samples.items()},
+        "timings": {
+            cid: _benchmarks(tests, STATE.digests.get(cid, {}))
+            for cid, tests in STATE.samples.items()
+        },
         "errors": STATE.timing_errors,
     }
 

@@ -136,3 +136,23 @@ def test_a_candidate_cannot_tell_it_is_being_timed(sandbox_driver) -> None:
         sandbox_driver, {"linear": LINEAR, "sly": DETECTS_TIMING, "formula": FORMULA}
     )
     assert medians["sly"] > 0.5 * medians["linear"], medians
+
+
+def test_timings_of_a_candidate_that_answers_differently_when_timed_are_dropped(
+    sandbox_driver,
+) -> None:
+    tested = sandbox_driver.run(LINEAR, BENCH_TESTS, entry="total")
+    assert tested.passed and tested.benchmarks[0].digest
+    off_by_one = LINEAR.replace("return s", "return s + 1")
+    timing = sandbox_driver.wait(
+        sandbox_driver.sandbox.time(
+            {"test_problem.py": BENCH_TESTS},
+            "total",
+            {"same": LINEAR, "sly": off_by_one},
+            rounds=2,
+            tested={"same": tested, "sly": tested},
+        )
+    )
+    assert "same" in timing.timings and "same" not in timing.errors
+    assert "sly" not in timing.timings
+    assert "different value when timed" in timing.errors["sly"]
