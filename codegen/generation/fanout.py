@@ -91,7 +91,7 @@ async def generate(
         pool=CandidatePool(),
         enough_reached=asyncio.Event(),
     )
-    jobs = [(w, s) for w in roster.workers for s in range(w.samples)]
+    jobs = [(w, w.sample_offset + s) for w in roster.workers for s in range(w.samples)]
     tasks = [asyncio.create_task(_request(run, w, s)) for w, s in jobs]
     gathered = asyncio.gather(*tasks, return_exceptions=True)
     if run.enough:

@@ -24,6 +24,9 @@ class Worker(BaseModel):
     persona: str = "simplest"
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     samples: int = Field(default=1, ge=1, le=64)
+    sample_offset: int = Field(
+        default=0, ge=0, description="index of the first sample, when one persona spans servers"
+    )
     max_tokens: int = Field(default=1024, ge=16, le=32768)
     timeout_s: float = Field(default=120.0, gt=0.0, le=3600.0)
 

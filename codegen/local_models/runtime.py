@@ -1,0 +1,243 @@
+"""Serve the embedded models on loopback so that parallel generation is real.
+
+`llama_cpp.server` answers one request at a time, so the runtime starts *several* server
+processes per model ("slots"), splitting the machine's cores between them; the fan-out then
+sends one request to each slot at once (per-endpoint concurrency 1). Servers listen on free
+loopback ports, are health-checked before use, and are stopped on exit: by the context
+manager, by an atexit hook, on SIGTERM/SIGHUP, and by the kernel (PR_SET_PDEATHSIG) if this
+process dies without cleaning up.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from codegen.errors import EnvironmentProblem
+from codegen.local_models.assemble import cache_root, gguf_path, is_assembled, lookup
+from codegen.local_models.catalog import DEFAULT_MODEL, LocalModel
+from codegen.local_models.engine import engine_installed
+
+LOOPBACK = "127.0.0.1"
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One running server: `api_base` for litellm as `openai/<alias>`."""
+
+    model: LocalModel
+    alias: str
+    port: int
+    threads: int
+
+    @property
+    def api_base(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}/v1"
+
+    @property
+    def litellm_model(self) -> str:
+        return f"openai/{self.alias}"
+
+
+def usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def server_command(model_path: Path, alias: str, port: int, threads: int, n_ctx: int) -> list[str]:
+    """The llama-cpp-python server for one model on one port."""
+    return [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(model_path),
+        "--model_alias", alias,
+        "--host", LOOPBACK,
+        "--port", str(port),
+        "--n_threads", str(threads),
+        "--n_threads_batch", str(threads),
+        "--n_ctx", str(n_ctx),
+    ]  # fmt: skip
+
+
+class LocalRuntime:
+    """Context manager: start `slots` servers per model, yield their endpoints, stop them all.
+
+    `slots` defaults to the number of usable cores (one thread each), the layout measured
+    fastest for several concurrent candidates on a small machine; `slots=1` gives the classic
+    single server using every core.
+    """
+
+    def __init__(
+        self,
+        models: Sequence[str] = (DEFAULT_MODEL,),
+        *,
+        slots: int | None = None,
+        threads_per_slot: int | None = None,
+        n_ctx: int = 4096,
+        startup_timeout_s: float = 180.0,
+        log_dir: Path | None = None,
+    ) -> None:
+        self.models = [lookup(name) for name in models]
+        cores = usable_cores()
+        per_model_cores = max(1, cores // max(1, len(self.models)))
+        self.slots = slots or per_model_cores
+        self.threads = threads_per_slot or max(1, per_model_cores // self.slots)
+        self.n_ctx = n_ctx
+        self.startup_timeout_s = startup_timeout_s
+        self.log_dir = log_dir or cache_root() / "logs"
+        self.endpoints: list[Endpoint] = []
+        self._processes: list[subprocess.Popen[bytes]] = []
+        self._lock = threading.Lock()
+        self._previous_handlers: dict[int, object] = {}
+
+    def __enter__(self) -> LocalRuntime:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        if not engine_installed():
+            raise EnvironmentProblem(
+                "the local engine llama-cpp-python is not installed: run `codegen models pull`"
+            )
+        for model in self.models:
+            if not is_assembled(model):
+                raise EnvironmentProblem(
+                    f"local model {model.name} is not pulled: "
+                    f"run `codegen models pull --model {model.name}`"
+                )
+        atexit.register(self.stop)
+        self._install_signal_handlers()
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            pending = [
+                self._spawn(model, slot) for model in self.models for slot in range(self.slots)
+            ]
+            deadline = time.monotonic() + self.startup_timeout_s
+            for endpoint, process, log in pending:
+                self._wait_healthy(endpoint, process, log, deadline)
+                self.endpoints.append(endpoint)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Terminate every server (then kill the stubborn ones); safe to call twice."""
+        with self._lock:
+            processes, self._processes = self._processes, []
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        self.endpoints = []
+        self._restore_signal_handlers()
+        with contextlib.suppress(Exception):
+            atexit.unregister(self.stop)
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self._processes]
+
+    def _spawn(
+        self, model: LocalModel, slot: int
+    ) -> tuple[Endpoint, subprocess.Popen[bytes], Path]:
+        port = free_port()
+        endpoint = Endpoint(model=model, alias=model.name, port=port, threads=self.threads)
+        command = server_command(gguf_path(model), endpoint.alias, port, self.threads, self.n_ctx)
+        log = self.log_dir / f"{model.name}-slot{slot}.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only sets PDEATHSIG
+            )
+        with self._lock:
+            self._processes.append(process)
+        return endpoint, process, log
+
+    def _wait_healthy(
+        self, endpoint: Endpoint, process: subprocess.Popen[bytes], log: Path, deadline: float
+    ) -> None:
+        url = f"{endpoint.api_base}/models"
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise EnvironmentProblem(
+                    f"local server for {endpoint.model.name} exited with {process.returncode}: "
+                    f"{_last_line(log)} (log: {log})"
+                )
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.2)
+        raise EnvironmentProblem(
+            f"local server for {endpoint.model.name} not ready after "
+            f"{self.startup_timeout_s:g}s (log: {log})"
+        )
+
+    def _install_signal_handlers(self) -> None:
+        """Turn SIGTERM/SIGHUP into SystemExit so `with` blocks and atexit run (main thread only;
+        SIGINT already raises KeyboardInterrupt)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(sig) in (signal.SIG_DFL, None):
+                self._previous_handlers[sig] = signal.signal(sig, _exit_on_signal)
+
+    def _restore_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig, handler in self._previous_handlers.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+        self._previous_handlers = {}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: the kernel sends SIGTERM if the parent dies first."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _last_line(log: Path) -> str:
+    try:
+        lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "no log"
+    return lines[-1][:200] if lines else "no output"
