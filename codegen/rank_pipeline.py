@@ -1,0 +1,302 @@
+"""`codegen rank` end to end: gather the evidence in the sandbox and from the jury, then apply the
+pure ranking rule (:mod:`codegen.ranking`). This module only orchestrates I/O.
+
+    verify (all candidates at once) ─▶ differential calls (passing ones, same inputs)
+                                     ─▶ interleaved timing (passing ones, one pinned CPU)
+                                     ─▶ rank()
+    jury (passing ones, in parallel with the calls and the timing) ─────────┘
+
+The calls run before the timing, never beside it: the pool's workers share CPUs with the timing
+container, and a busy neighbour is noise. Nothing here is fatal but bad input and a missing
+sandbox: a judge or a timing job that fails is recorded in ``notes`` and ranking goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from codegen.errors import BadInput
+from codegen.problems import Problem
+from codegen.ranking import (
+    CandidateEvidence,
+    InputSet,
+    JudgeSpec,
+    JuryResult,
+    RankingReport,
+    draw_inputs,
+    rank,
+    run_jury,
+    samples_from_benchmarks,
+    timing_inputs,
+)
+from codegen.verify import verify
+from sandbox import (
+    CallOutcome,
+    Limits,
+    ProblemError,
+    RunResult,
+    Sandbox,
+    SandboxError,
+    SandboxUnavailable,
+    Verdict,
+)
+
+DEFAULT_ROUNDS = 10  # paired sign test: 10 rounds give a 97.9 % interval (see statistics)
+TIMING_INPUTS = 3  # the largest generated inputs, when a problem has no benchmark tests
+ROUND_OVERHEAD_S = 0.1  # a fresh process per candidate and round, generously
+OPENAI_LIKE = {"openai", "text-completion-openai", "hosted_vllm", "llamafile", "lm_studio"}
+
+# How the sandbox names a candidate's fault in TimingResult.errors ("CandidateTimeout: …").
+FAULT_VERDICTS = {
+    "CandidateTimeout": Verdict.TIMEOUT,
+    "CandidateMemory": Verdict.MEMORY_LIMIT,
+    "CandidateOutput": Verdict.OUTPUT_LIMIT,
+    "CandidateCrashed": Verdict.CRASHED,
+    "CandidateFault": Verdict.CRASHED,
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    """Progress, for a live display: ``stage`` is verify, behaviour, timing, jury or rank."""
+
+    stage: str
+    message: str
+    candidate: str | None = None
+
+
+class InputsUsed(BaseModel):
+    """Where differential (or timing) inputs came from, how many, or why there are none."""
+
+    origin: str
+    count: int
+    reason: str = ""
+
+
+class RankingRun(RankingReport):
+    """The ranking plus how its evidence was gathered, so that a reader can judge it."""
+
+    problem: str
+    differential_inputs: InputsUsed
+    timing_workload: str  # "benchmark tests", "3 largest generated inputs" or "none: …"
+    timing_rounds: int
+    notes: list[str] = []  # what went wrong without stopping the ranking
+
+
+async def rank_candidates(
+    problem: Problem,
+    candidates: dict[str, str],
+    sandbox: Sandbox,
+    *,
+    judges: Sequence[JudgeSpec] | None = None,
+    rounds: int = DEFAULT_ROUNDS,
+    on_event: Callable[[Event], None] | None = None,
+) -> RankingRun:
+    """Rank ``candidates`` (id -> source) for ``problem``; see the module docstring."""
+    emit = on_event or (lambda event: None)
+    notes: list[str] = []
+    # Hypothesis draws on the host while the sandbox runs the tests.
+    drawing = asyncio.create_task(asyncio.to_thread(_draw, problem))
+    try:
+        runs = await verify(
+            problem,
+            candidates,
+            sandbox,
+            on_done=lambda cid, run: emit(Event("verify", _verdict_line(run), cid)),
+        )
+    except BaseException:
+        drawing.cancel()
+        raise
+    differential, workload = await drawing
+    passing = {cid: source for cid, source in candidates.items() if runs[cid].passed}
+
+    jury = None
+    if judges and passing:
+        emit(Event("jury", f"{len(judges)} judge(s) on {len(passing)} candidate(s)"))
+        jury = asyncio.create_task(_jury(problem, passing, judges, notes))
+    try:
+        outputs = await _behaviour(problem, passing, differential, sandbox, emit)
+        samples = await _timing(problem, passing, runs, workload, sandbox, rounds, notes, emit)
+        verdict = await jury if jury else None
+    except BaseException:
+        if jury:
+            jury.cancel()
+        raise
+    if verdict:
+        emit(Event("jury", f"{len(verdict.ballots)} ballot(s), {len(verdict.failures)} failed"))
+
+    evidence = [
+        CandidateEvidence(
+            id=cid,
+            source=source,
+            run=runs[cid],
+            outputs=outputs.get(cid),
+            timing_samples=samples.get(cid),
+        )
+        for cid, source in candidates.items()
+    ]
+    report = rank(
+        evidence,
+        weak_tests=problem.weak_tests,
+        inputs=differential.args,
+        entry_point=problem.entry_point,
+        jury=verdict,
+    )
+    emit(Event("rank", f"winner: {report.winner}"))
+    return RankingRun(
+        **dict(report),
+        problem=problem.name,
+        differential_inputs=_used(differential),
+        timing_workload=_workload_name(workload),
+        timing_rounds=rounds,
+        notes=notes,
+    )
+
+
+def judge_specs(
+    models: Sequence[str], api_base: str | None = None, timeout_s: float = 60.0
+) -> list[JudgeSpec]:
+    """Judges for model names given on the command line, addressed as litellm addresses them:
+    an OpenAI-compatible model without ``api_base`` uses OPENAI_API_BASE (or OPENAI_BASE_URL)
+    and OPENAI_API_KEY when set. An unknown model is bad input, before any request."""
+    import litellm
+
+    litellm.suppress_debug_info = True  # no banners on stdout, which --json owns
+    specs = []
+    for model in models:
+        try:
+            _, provider, _, _ = litellm.get_llm_provider(model, api_base=api_base)
+        except Exception:
+            raise BadInput(
+                f"unknown judge model {model!r}: use litellm's provider/model form, "
+                f"e.g. openai/{model.split('/')[-1]}"
+            ) from None
+        base, key_env = api_base, None
+        if provider in OPENAI_LIKE:
+            env = os.environ
+            base = base or env.get("OPENAI_API_BASE") or env.get("OPENAI_BASE_URL")
+            key_env = "OPENAI_API_KEY" if env.get("OPENAI_API_KEY") else None
+        specs.append(
+            JudgeSpec(model=model, api_base=base, api_key_env=key_env, timeout_s=timeout_s)
+        )
+    return specs
+
+
+def _draw(problem: Problem) -> tuple[InputSet, InputSet | None]:
+    """Differential inputs, and the timing workload when there are no benchmark tests."""
+    differential = draw_inputs(problem)
+    workload = None if problem.has_benchmark_tests else timing_inputs(problem, k=TIMING_INPUTS)
+    return differential, workload
+
+
+async def _behaviour(
+    problem: Problem,
+    passing: dict[str, str],
+    inputs: InputSet,
+    sandbox: Sandbox,
+    emit: Callable[[Event], None],
+) -> dict[str, list[CallOutcome]]:
+    """Every passing candidate on the same inputs; nothing to compare with fewer than two."""
+    if len(passing) < 2:
+        return {}
+    if not inputs.args:
+        emit(Event("behaviour", f"skipped: {inputs.reason}"))
+        return {}
+    emit(Event("behaviour", f"{len(passing)} candidate(s) on {len(inputs.args)} inputs"))
+    calls = [(tuple(args), {}) for args in inputs.args]
+    outcomes = await asyncio.gather(
+        *(sandbox.call(source, problem.entry_point, calls) for source in passing.values())
+    )
+    return dict(zip(passing, outcomes, strict=True))
+
+
+async def _timing(
+    problem: Problem,
+    passing: dict[str, str],
+    runs: dict[str, RunResult],
+    workload: InputSet | None,
+    sandbox: Sandbox,
+    rounds: int,
+    notes: list[str],
+    emit: Callable[[Event], None],
+) -> dict[str, list[float]]:
+    """Interleaved CPU-time samples per candidate. A candidate that fails while being timed (a
+    limit, an error, a different value in a later round) fails outright, like in a test: the
+    timing rounds are more runs of the same workload. ``runs`` is updated in place."""
+    if not passing:
+        return {}
+    if workload is not None and not workload.args:
+        notes.append(f"not timed: no benchmark tests and no inputs ({workload.reason})")
+        return {}
+    emit(Event("timing", f"{len(passing)} candidate(s), {rounds} interleaved rounds"))
+    inputs = [(tuple(args), {}) for args in workload.args] if workload else None
+    try:
+        timing = await sandbox.time(
+            problem.sandbox_test_files(),
+            problem.entry_point,
+            passing,
+            rounds=rounds,
+            inputs=inputs,
+            limits=_timing_limits(sandbox.limits, [runs[cid] for cid in passing], rounds),
+        )
+    except (ProblemError, SandboxUnavailable):
+        raise
+    except SandboxError as error:  # the whole timing job failed: rank on correctness alone
+        notes.append(f"not timed: {error}")
+        emit(Event("timing", f"failed: {error}"))
+        return {}
+    for cid, error in timing.errors.items():
+        verdict = FAULT_VERDICTS.get(error.split(":", 1)[0], Verdict.FAILED)
+        runs[cid] = runs[cid].model_copy(
+            update={"verdict": verdict, "message": f"failed while being timed: {error}"}
+        )
+        notes.append(f"{cid}: failed while being timed: {error}")
+        emit(Event("timing", f"failed while being timed: {error}", cid))
+    return {
+        cid: samples_from_benchmarks(stats)
+        for cid, stats in timing.timings.items()
+        if cid not in timing.errors
+    }
+
+
+def _timing_limits(limits: Limits, runs: Sequence[RunResult], rounds: int) -> Limits:
+    """The timing job's wall-clock budget covers every round of every candidate: a slow but
+    passing candidate must not time out the whole job. Estimated from the test runs."""
+    per_round = sum(
+        sum(b.median for b in run.benchmarks) if run.benchmarks else run.cpu_seconds for run in runs
+    )
+    needed = 3 * rounds * (per_round + ROUND_OVERHEAD_S * len(runs)) + limits.wall_seconds
+    return limits.model_copy(update={"wall_seconds": max(limits.wall_seconds, needed)})
+
+
+async def _jury(
+    problem: Problem, passing: dict[str, str], judges: Sequence[JudgeSpec], notes: list[str]
+) -> JuryResult | None:
+    """The jury's own failures are in its result; this catches the rest (never fatal)."""
+    try:
+        return await run_jury(passing, judges, task=problem.prompt)
+    except Exception as error:
+        notes.append(f"jury skipped: {type(error).__name__}: {error}")
+        return None
+
+
+def _used(inputs: InputSet) -> InputsUsed:
+    return InputsUsed(origin=inputs.origin, count=len(inputs.args), reason=inputs.reason)
+
+
+def _workload_name(workload: InputSet | None) -> str:
+    if workload is None:
+        return "benchmark tests"
+    if not workload.args:
+        return f"none: {workload.reason}"
+    return f"{len(workload.args)} largest generated inputs ({workload.origin})"
+
+
+def _verdict_line(run: RunResult) -> str:
+    first = run.message.strip().splitlines()[0] if run.message.strip() else ""
+    return f"{run.verdict}" + (f": {first}" if first else "")

@@ -1,0 +1,371 @@
+"""`codegen rank` end to end, as a user runs it: a subprocess, the real sandbox, real timing.
+
+Every candidate's truth is known (see ``examples/*/candidates``, ``tests/rank_candidates`` and
+``tests/scaled_work.py``), so the pass set, the winner, the ranks and the ties are checked
+exactly. The jury runs against a real OpenAI-speaking HTTP server on loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codegen.testing.fake_openai import FakeOpenAIServer, Reply
+from tests.scaled_work import write_candidate, write_problem
+
+ROOT = Path(__file__).resolve().parent.parent
+TWO_SUM = "examples/two_sum"
+SUM_SQUARES = "examples/sum_squares"
+FAST = f"{TWO_SUM}/candidates/fast_hash.py"
+SLOW = f"{TWO_SUM}/candidates/slow_quadratic.py"
+WRONG = f"{TWO_SUM}/candidates/wrong_edge.py"
+CRASHES = f"{TWO_SUM}/candidates/crashes.py"
+RENAMED = "tests/rank_candidates/two_sum/fast_hash_renamed.py"
+TEN_TIMES = "tests/rank_candidates/two_sum/ten_times_the_work.py"
+HOSTILE = "tests/rank_candidates/two_sum/hostile_always_equal.py"
+
+
+def codegen(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    environment["COLUMNS"] = "200"  # rich wraps at 80 columns when stdout is not a terminal
+    return subprocess.run(
+        [sys.executable, "-c", "from codegen.cli import main; main()", *args],
+        cwd=ROOT,
+        env={**environment, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def ranked(*args: str) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
+    """Run with --json; stdout must be exactly one JSON object."""
+    done = codegen("rank", *args, "--json")
+    assert done.returncode in (0, 1), done.stderr
+    return json.loads(done.stdout), done
+
+
+def by_id(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["id"]: c for c in report["candidates"]}
+
+
+def assert_one_clean_line(done: subprocess.CompletedProcess[str]) -> None:
+    assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("codegen: ") and "Traceback" not in done.stderr
+
+
+# -- two_sum: the bundled candidates plus known-truth extras -------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_sum() -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
+    return ranked(TWO_SUM, FAST, SLOW, WRONG, CRASHES, RENAMED, TEN_TIMES, HOSTILE)
+
+
+@pytest.mark.docker
+def test_two_sum_pass_set_winner_and_ranks(two_sum: tuple[dict, Any]) -> None:
+    report, done = two_sum
+    assert done.returncode == 0
+    candidates = by_id(report)
+    assert list(candidates) == [FAST, RENAMED, TEN_TIMES, SLOW, WRONG, CRASHES, HOSTILE]
+    assert {c for c, r in candidates.items() if r["passed"]} == {FAST, RENAMED, TEN_TIMES, SLOW}
+    assert report["winner"] == FAST  # tied with its renamed copy; the shorter source wins
+    assert {c: r["rank"] for c, r in candidates.items()} == {
+        FAST: 1,
+        RENAMED: 1,
+        TEN_TIMES: 3,
+        SLOW: 4,
+        WRONG: None,
+        CRASHES: None,
+        HOSTILE: None,
+    }
+    assert candidates[TEN_TIMES]["timing"]["ratio_low"] > 1.05  # outside the noise
+    assert candidates[SLOW]["timing"]["ratio_low"] > 10
+    assert candidates[SLOW]["explanation"].startswith("rank 4: correct, ")
+    assert "slower than #1 (CI " in candidates[SLOW]["explanation"]
+    assert all(r["peak_memory_mb"] > 0 for r in candidates.values())
+    assert report["findings"] == []  # the correct ones agree on every drawn input
+
+
+@pytest.mark.docker
+def test_two_sum_ties_are_reported_as_ties(two_sum: tuple[dict, Any]) -> None:
+    report, _ = two_sum
+    fast, renamed = by_id(report)[FAST], by_id(report)[RENAMED]
+    assert report["tied_winners"] == [FAST, RENAMED]
+    assert fast["tied"] and fast["tied_with"] == [RENAMED]
+    assert renamed["tied"] and renamed["tied_with"] == [FAST]
+    assert fast["timing"]["tied_with_fastest"] and renamed["timing"]["tied_with_fastest"]
+    assert fast["explanation"].startswith(f"rank 1 (tied with {RENAMED})")
+
+
+@pytest.mark.docker
+def test_two_sum_failures_say_why(two_sum: tuple[dict, Any]) -> None:
+    report, _ = two_sum
+    candidates = by_id(report)
+    assert candidates[CRASHES]["verdict"] == "crashed"
+    assert "exited with code 3" in candidates[CRASHES]["explanation"]
+    assert candidates[WRONG]["verdict"] == "failed"
+    assert "assert [0, 0] == [0, 1]" in candidates[WRONG]["explanation"]
+    # The always-equal object reaches the tests as plain data, and plain data is honest.
+    assert candidates[HOSTILE]["verdict"] == "failed"
+    assert candidates[HOSTILE]["tests_passed"] < candidates[HOSTILE]["tests_total"]
+    for failing in (CRASHES, WRONG, HOSTILE):
+        assert candidates[failing]["timing"] is None and candidates[failing]["reasons"]
+
+
+# -- measured speed: factors of CPU work known by construction ------------------------------
+
+
+@pytest.mark.docker
+def test_speed_tiers_follow_the_true_factors(tmp_path: Path) -> None:
+    problem = write_problem(tmp_path / "spin")
+    paths = {
+        "x1": write_candidate(tmp_path, "x1.py", 1),
+        "copy": write_candidate(tmp_path, "x1_copy.py", 1, renamed=True),
+        "x2": write_candidate(tmp_path, "x2.py", 2),
+        "x10": write_candidate(tmp_path, "x10.py", 10),
+    }
+    report, done = ranked(str(problem), *(str(p) for p in paths.values()))
+    assert done.returncode == 0
+    result = {name: by_id(report)[str(path)] for name, path in paths.items()}
+    assert {n: r["rank"] for n, r in result.items()} == {"x1": 1, "copy": 1, "x2": 3, "x10": 4}
+    assert report["winner"] == str(paths["x1"])  # as short as its copy, and given first
+    assert 1.6 < result["x2"]["timing"]["ratio"] < 2.5
+    assert 7 < result["x10"]["timing"]["ratio"] < 13
+    assert result["x10"]["timing"]["tier"] == 3
+    assert report["timing_workload"] == "benchmark tests" and report["timing_rounds"] == 10
+
+
+# -- weak tests: doctests only ----------------------------------------------------------------
+
+
+@pytest.mark.docker
+def test_weak_tests_demote_the_edge_case_bug_and_show_the_finding() -> None:
+    skips = f"{SUM_SQUARES}/candidates/skips_negatives.py"
+    good = [f"{SUM_SQUARES}/candidates/generator.py", f"{SUM_SQUARES}/candidates/loop.py"]
+    report, done = ranked(SUM_SQUARES, skips, *good)
+    assert done.returncode == 0
+    assert report["weak_tests"] and all(c["passed"] for c in report["candidates"])
+    demoted = by_id(report)[skips]
+    assert demoted["demoted"] and demoted["rank"] == 3
+    assert report["winner"] in good and all(by_id(report)[g]["rank"] == 1 for g in good)
+    assert any(x < 0 for x in demoted["disagreement"]["args"][0])
+    assert report["findings"] and all(
+        [skips] in [g["members"] for g in f["groups"]] for f in report["findings"]
+    )
+    assert "the majority returns" in demoted["explanation"]
+    assert report["timing_workload"].startswith("3 largest generated inputs")
+    assert report["differential_inputs"]["origin"] == "type hints"
+
+
+@pytest.mark.docker
+def test_human_output_has_the_table_the_reasons_the_findings_and_the_winners_code() -> None:
+    skips = f"{SUM_SQUARES}/candidates/skips_negatives.py"
+    loop = f"{SUM_SQUARES}/candidates/loop.py"
+    generator = f"{SUM_SQUARES}/candidates/generator.py"
+    done = codegen("rank", SUM_SQUARES, skips, loop, generator, WRONG, "--rounds", "5")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert re.search(r"┃ rank ┃ candidate", out)
+    assert f"{skips} rank 3: passes the tests but on sum_squares([-" in out
+    assert f"{WRONG} not ranked: error" in out  # it defines two_sum, not sum_squares
+    assert "Findings" in out
+    call = r"sum_squares\(\[[^\]]*-\d+[^\]]*\]\)"  # a list with a negative number
+    assert re.search(rf"{call}: {skips} returns \d+; {loop}, {generator} returns \d+", out)
+    winner = re.search(r"^Winner: (\S+)", out, re.MULTILINE)
+    assert winner and winner.group(1) in (loop, generator)
+    code = (ROOT / winner.group(1)).read_text().strip().splitlines()[-1].strip()
+    assert code in out.split("Winner: ")[1]  # the winner's code follows its name
+    assert "verify" in done.stderr  # progress goes to stderr, never into the report
+
+
+# -- the jury: a real HTTP server on loopback, judges that fail --------------------------------
+
+BLOCK = re.compile(r"### Candidate (\w)\n```python\n(.*?)```", re.DOTALL)
+
+
+def opinionated(request: dict[str, Any]) -> Reply:
+    """A judge that loves the slow candidate and prefers the renamed copy to fast_hash."""
+    prompt = request["messages"][1]["content"]
+    entries = []
+    for label, code in BLOCK.findall(prompt):
+        if "for i in range(j)" in code:
+            score, complexity = 10, "O(n²)"
+        elif "seen_at" in code:
+            score, complexity = 8, "O(n)"
+        else:
+            score, complexity = 5, "O(n)"
+        entries.append(
+            {"label": label, "score": score, "complexity": complexity, "note": "reviewed"}
+        )
+    return Reply(content=json.dumps({"candidates": entries}))
+
+
+JURY_SCRIPT = {
+    "models": {
+        "judge-a": opinionated,
+        "judge-b": opinionated,
+        "garbled": [{"content": '{"candidates": [{"label": "A", "score": "high"'}],
+        "stuck": [{"hang": True}],
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def jury_run() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    with FakeOpenAIServer(JURY_SCRIPT) as server:
+        models = "openai/judge-a,openai/judge-b,openai/garbled"
+        report, done = ranked(
+            TWO_SUM,
+            *(FAST, RENAMED, SLOW, WRONG),
+            *("--jury", "--models", models, "--models", "openai/stuck"),
+            *("--api-base", server.base_url, "--judge-timeout", "3"),
+        )
+        assert done.returncode == 0, done.stderr
+        return report, server.requests
+
+
+@pytest.mark.docker
+def test_jury_views_agreement_and_failed_judges_are_reported(jury_run: tuple[dict, list]) -> None:
+    report, _ = jury_run
+    jury = report["jury"]
+    assert sorted(jury["candidates"]) == sorted([FAST, RENAMED, SLOW])  # passing ones only
+    assert jury["agreement"] == {a: pytest.approx(1.0) for a in jury["agreement"]}
+    assert len(jury["agreement"]) == 3
+    failures = {(f["judge"], f["kind"]) for f in jury["failures"]}
+    assert failures == {("openai/garbled", "malformed"), ("openai/stuck", "timeout")}
+    assert len(jury["failures"]) == 6  # two judges, three aspects each
+    views = {c["id"]: c["jury"] for c in report["candidates"]}
+    assert views[WRONG] is None
+    assert views[SLOW]["complexity"] == "O(n²)" and views[FAST]["complexity"] == "O(n)"
+    assert views[SLOW]["points"] > views[RENAMED]["points"] > views[FAST]["points"]
+
+
+@pytest.mark.docker
+def test_jury_breaks_ties_but_never_overrides_a_measurement(jury_run: tuple[dict, list]) -> None:
+    report, requests = jury_run
+    candidates = by_id(report)
+    # Tied on speed, so the jury decides between fast_hash and its renamed copy...
+    assert report["winner"] == RENAMED and report["tied_winners"] == []
+    assert candidates[RENAMED]["rank"] == 1 and candidates[FAST]["rank"] == 2
+    assert "jury prefers" in candidates[FAST]["explanation"]
+    # ...but its favourite is measured 100x slower, and a failing candidate is never judged.
+    assert candidates[SLOW]["rank"] == 3
+    assert candidates[WRONG]["rank"] is None and not candidates[WRONG]["passed"]
+    wrong_code = "reversed(list(enumerate(nums)))"
+    assert requests and not any(wrong_code in json.dumps(r["body"]) for r in requests)
+
+
+# -- a candidate that passes the tests but fails while being timed ----------------------------
+
+TOTAL_STUB = '''\
+def total(nums: list[int]) -> int:
+    """Return the sum of nums."""
+    ...
+'''
+TOTAL_TESTS = """\
+from solution import total
+
+
+def test_total():
+    assert total([]) == 0
+    assert total([1, 2, 3]) == 6
+    assert total(list(range(100))) == 4950
+"""
+TOTAL_STRATEGIES = """\
+from hypothesis import strategies as st
+
+inputs = st.tuples(st.lists(st.integers(-100, 100), max_size=20))
+large_inputs = st.integers(3_000, 4_000).map(lambda n: (list(range(n)),))
+"""
+
+
+@pytest.mark.docker
+def test_a_candidate_failing_while_timed_is_not_ranked(tmp_path: Path) -> None:
+    problem = tmp_path / "total"
+    problem.mkdir()
+    (problem / "problem.py").write_text(TOTAL_STUB)
+    (problem / "test_total.py").write_text(TOTAL_TESTS)
+    (problem / "strategies.py").write_text(TOTAL_STRATEGIES)
+    builtin = tmp_path / "builtin.py"
+    builtin.write_text("def total(nums):\n    return sum(nums)\n")
+    recursive = tmp_path / "recursive.py"  # fine on the tests, too deep for the timing inputs
+    recursive.write_text("def total(nums):\n    return nums[0] + total(nums[1:]) if nums else 0\n")
+    report, done = ranked(str(problem), str(recursive), str(builtin))
+    assert done.returncode == 0
+    deep = by_id(report)[str(recursive)]
+    assert not deep["passed"] and deep["rank"] is None and deep["verdict"] == "failed"
+    assert "failed while being timed: RecursionError" in deep["explanation"]
+    assert report["winner"] == str(builtin) and by_id(report)[str(builtin)]["timing"]
+    assert any("RecursionError" in note for note in report["notes"])
+
+
+# -- exit codes: no winner, bad input, no Docker ----------------------------------------------
+
+
+@pytest.mark.docker
+def test_no_passing_candidate_exits_1_with_a_null_winner() -> None:
+    report, done = ranked(TWO_SUM, WRONG, CRASHES)
+    assert done.returncode == 1
+    assert report["winner"] is None and all(c["rank"] is None for c in report["candidates"])
+    assert done.stderr.strip() == "codegen: no candidate passes the tests"
+
+
+def test_missing_candidate_file_is_one_line_and_exit_2() -> None:
+    done = codegen("rank", TWO_SUM, FAST, "no/such/candidate.py")
+    assert done.returncode == 2
+    assert_one_clean_line(done)
+    assert "no/such/candidate.py" in done.stderr
+
+
+def test_test_file_with_a_syntax_error_is_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "problem.py").write_text((ROOT / TWO_SUM / "problem.py").read_text())
+    (tmp_path / "test_broken.py").write_text("from solution import two_sum\ndef test_x(:\n")
+    done = codegen("rank", str(tmp_path), FAST)
+    assert done.returncode == 2
+    assert_one_clean_line(done)
+    assert "test_broken.py" in done.stderr
+
+
+@pytest.mark.docker
+def test_tests_that_fail_to_load_in_the_sandbox_are_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "problem.py").write_text((ROOT / TWO_SUM / "problem.py").read_text())
+    broken = textwrap.dedent("""\
+        import json
+
+        from solution import two_sum
+
+        CASES = json.loads("{not json")
+
+
+        def test_cases():
+            assert two_sum([1, 2], 3) == [0, 1]
+    """)
+    (tmp_path / "test_broken.py").write_text(broken)
+    done = codegen("rank", str(tmp_path), FAST)
+    assert done.returncode == 2
+    assert_one_clean_line(done)
+    assert "JSONDecodeError" in done.stderr
+
+
+def test_no_docker_is_exit_3() -> None:
+    done = codegen("rank", TWO_SUM, FAST, env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    assert done.returncode == 3
+    assert_one_clean_line(done)
+    assert "Docker" in done.stderr
+
+
+def test_jury_without_models_is_exit_2() -> None:
+    done = codegen("rank", TWO_SUM, FAST, "--jury")
+    assert done.returncode == 2
+    assert_one_clean_line(done)
+    assert "--models" in done.stderr
