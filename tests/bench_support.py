@@ -3,7 +3,12 @@ with the canonical solution, a wrong variant or a slow variant, per model name."
 
 from __future__ import annotations
 
+import os
 import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from codegen.problems import Problem
@@ -60,3 +65,44 @@ def humaneval_server(
         models={name: responder(problems, name, delays.get(name, 0.0)) for name in VARIANTS}
     )
     return FakeOpenAIServer(script)
+
+
+def cli_env(db: Path) -> dict[str, str]:
+    """The environment of a `codegen bench` subprocess: no real keys, a private store."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env.update(
+        CODEGEN_BENCH_DB=str(db),
+        LITELLM_LOCAL_MODEL_COST_MAP="True",
+        RAY_USAGE_STATS_ENABLED="0",
+        COLUMNS="200",
+    )
+    return env
+
+
+def cli_command(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from codegen.cli import main; main()", "bench", *args]
+
+
+def codegen_bench(db: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cli_command(*args), env=cli_env(db), capture_output=True, text=True, timeout=timeout
+    )
+
+
+def count(db: Path, sql: str) -> int:
+    with sqlite3.connect(db) as raw:
+        return int(raw.execute(sql).fetchone()[0])
+
+
+def pass_table(db: Path, run: str) -> dict[tuple[str, str, int], tuple[bool, bool]]:
+    """(problem, model, sample) -> (the sample passes, the problem's pick passes)."""
+    with sqlite3.connect(db) as raw:
+        rows = raw.execute(
+            "SELECT s.problem, s.model, s.sample, json_extract(c.outcome, '$.passed'), "
+            "p.pick_passed FROM samples s JOIN runs r ON r.id = s.run_id "
+            "JOIN problems p ON p.run_id = s.run_id AND p.problem = s.problem "
+            "LEFT JOIN candidates c ON c.run_id = s.run_id AND c.problem = s.problem "
+            "AND c.code_hash = s.code_hash WHERE r.name = ?",
+            (run,),
+        )
+        return {(p, m, s): (bool(ok), bool(pick)) for p, m, s, ok, pick in rows}

@@ -7,6 +7,7 @@ key), ``slots`` (evaluations worth keeping in flight) and ``evaluate(request)``.
 
 from __future__ import annotations
 
+import socket
 from typing import Any, Protocol
 
 from codegen.bench.evaluate import evaluate
@@ -45,7 +46,9 @@ class LocalExecutor:
         await self.sandbox.__aexit__(*exc)
 
     async def evaluate(self, request: EvalRequest) -> Evaluation:
-        return await evaluate(request, self.sandbox)
+        evaluation = await evaluate(request, self.sandbox)
+        evaluation.executed_on = f"local:{socket.gethostname()}"
+        return evaluation
 
 
 def make_executor(name: str, ray_address: str | None = None, workers: int = 2) -> Executor:

@@ -75,6 +75,7 @@ class Evaluation(BaseModel):
     canonical_s: float | None = None
     phases: dict[str, float] = Field({}, description="seconds: sandbox, ranking, timing")
     notes: list[str] = []
+    executed_on: str = Field("", description="which executor and node did the work")
 
 
 class ProblemRecord(BaseModel):
@@ -89,6 +90,7 @@ class ProblemRecord(BaseModel):
     pick_passed: bool | None = None
     canonical_s: float | None = None
     phases: dict[str, float] = {}
+    executed_on: str = ""
     samples: list[SampleRecord] = []
     candidates: dict[str, CandidateOutcome] = {}
 

@@ -89,6 +89,12 @@ def m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m002_executed_on(db: sqlite3.Connection) -> None:
+    """Where a problem was evaluated (local, or a Ray node): runs are compared across both."""
+    db.execute("ALTER TABLE problems ADD COLUMN executed_on TEXT NOT NULL DEFAULT ''")
+
+
 def _script(db: sqlite3.Connection, sql: str) -> None:
     """Statement by statement: ``executescript`` would commit the migration's transaction."""
     for statement in sql.split(";"):
@@ -235,7 +241,7 @@ class Store:
             )
             self.db.execute(
                 "UPDATE problems SET status = ?, message = ?, attempts = attempts + 1, pick = ?, "
-                "pick_passed = ?, canonical_s = ?, phases = ?, updated_at = ? "
+                "pick_passed = ?, canonical_s = ?, phases = ?, executed_on = ?, updated_at = ? "
                 "WHERE run_id = ? AND problem = ?",
                 (
                     ProblemStatus.DONE,
@@ -244,6 +250,7 @@ class Store:
                     pick_passed,
                     evaluation.canonical_s,
                     json.dumps(phases),
+                    evaluation.executed_on,
                     _now(),
                     run_id,
                     problem,
@@ -274,6 +281,7 @@ class Store:
                 pick_passed=None if row["pick_passed"] is None else bool(row["pick_passed"]),
                 canonical_s=row["canonical_s"],
                 phases=json.loads(row["phases"]),
+                executed_on=row["executed_on"],
                 samples=samples.get(row["problem"], []),
                 candidates=candidates.get(row["problem"], {}),
             )

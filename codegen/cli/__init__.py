@@ -9,6 +9,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import click  # noqa: E402
 
+from codegen.cli.bench_cmd import bench  # noqa: E402
 from codegen.cli.errors import run_cli  # noqa: E402
 from codegen.cli.rank_cmd import rank  # noqa: E402
 from codegen.cli.sandbox_cmd import sandbox  # noqa: E402
@@ -22,6 +23,7 @@ def cli() -> None:
 
 cli.add_command(sandbox)
 cli.add_command(rank)
+cli.add_command(bench)
 
 
 def main() -> None:

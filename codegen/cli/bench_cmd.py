@@ -99,8 +99,8 @@ def run(
         api_base=api_base,
         timeout_s=timeout,
     )
-    check_models(spec)
     pool = make_executor(executor, ray_address, workers=workers)
+    check_models(spec)
     with _store(db) as store:
         outcome = asyncio.run(run_bench(spec, store, pool, terminal_progress()))
     click.echo(
