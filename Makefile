@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: demo test test-fast bench lint docker image venv clean-containers
+.PHONY: demo test test-fast bench lint docker image venv clean-containers chromium
 
 demo: image
 	$(BIN)/codegen sandbox run examples/two_sum examples/two_sum/candidates/*.py
 
-test: image
+test: image chromium
 	$(BIN)/python -m pytest -q
 
 test-fast: venv  ## no Docker, no model: the pure core only
@@ -27,7 +27,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,ray]'
 	touch $@
 
 docker:
@@ -36,6 +36,10 @@ docker:
 image: venv docker
 	$(BIN)/codegen sandbox build
 	$(BIN)/codegen sandbox prune
+
+chromium:  ## headless browser for the report test (Debian's package), installed once
+	command -v chromium >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
+	  || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 
 clean-containers: venv
 	$(BIN)/codegen sandbox prune --all

@@ -29,8 +29,10 @@ def _chromium() -> str:
     found = shutil.which("chromium")
     if found is None and shutil.which("apt-get") and os.geteuid() == 0:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], env=env,
-                       capture_output=True, timeout=600)  # fmt: skip
+        install = ["apt-get", "install", "-y", "-q", "chromium"]
+        if subprocess.run(install, env=env, capture_output=True, timeout=600).returncode:
+            subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, timeout=600)
+            subprocess.run(install, env=env, capture_output=True, timeout=600)
         found = shutil.which("chromium")
     if found is None:
         pytest.fail("chromium is missing: `apt-get install -y chromium` (or `make chromium`)")
