@@ -11,6 +11,7 @@ process dies without cleaning up.
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import contextlib
 import ctypes
 import os
@@ -22,7 +23,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -34,6 +35,8 @@ from codegen.local_models.engine import engine_installed
 
 LOOPBACK = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
+
+ServerCommand = Callable[[Path, str, int, int, int], list[str]]  # (gguf, alias, port, threads, ctx)
 
 
 @dataclass(frozen=True)
@@ -92,15 +95,17 @@ class LocalRuntime:
         n_ctx: int = 4096,
         startup_timeout_s: float = 180.0,
         log_dir: Path | None = None,
+        command: ServerCommand | None = None,
     ) -> None:
         self.models = [lookup(name) for name in models]
+        self.command = command or server_command
         cores = usable_cores()
         per_model_cores = max(1, cores // max(1, len(self.models)))
         self.slots = slots or per_model_cores
         self.threads = threads_per_slot or max(1, per_model_cores // self.slots)
         self.n_ctx = n_ctx
         self.startup_timeout_s = startup_timeout_s
-        self.log_dir = log_dir or cache_root() / "logs"
+        self.log_dir = Path(log_dir) if log_dir else cache_root() / "logs"
         self.endpoints: list[Endpoint] = []
         self._processes: list[subprocess.Popen[bytes]] = []
         self._lock = threading.Lock()
@@ -114,16 +119,8 @@ class LocalRuntime:
         self.stop()
 
     def start(self) -> None:
-        if not engine_installed():
-            raise EnvironmentProblem(
-                "the local engine llama-cpp-python is not installed: run `codegen models pull`"
-            )
-        for model in self.models:
-            if not is_assembled(model):
-                raise EnvironmentProblem(
-                    f"local model {model.name} is not pulled: "
-                    f"run `codegen models pull --model {model.name}`"
-                )
+        if self.command is server_command:
+            self._preflight()
         atexit.register(self.stop)
         self._install_signal_handlers()
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -138,6 +135,18 @@ class LocalRuntime:
         except BaseException:
             self.stop()
             raise
+
+    def _preflight(self) -> None:
+        if not engine_installed():
+            raise EnvironmentProblem(
+                "the local engine llama-cpp-python is not installed: run `codegen models pull`"
+            )
+        for model in self.models:
+            if not is_assembled(model):
+                raise EnvironmentProblem(
+                    f"local model {model.name} is not pulled: "
+                    f"run `codegen models pull --model {model.name}`"
+                )
 
     def stop(self) -> None:
         """Terminate every server (then kill the stubborn ones); safe to call twice."""
@@ -166,16 +175,10 @@ class LocalRuntime:
     ) -> tuple[Endpoint, subprocess.Popen[bytes], Path]:
         port = free_port()
         endpoint = Endpoint(model=model, alias=model.name, port=port, threads=self.threads)
-        command = server_command(gguf_path(model), endpoint.alias, port, self.threads, self.n_ctx)
+        command = self.command(gguf_path(model), endpoint.alias, port, self.threads, self.n_ctx)
         log = self.log_dir / f"{model.name}-slot{slot}.log"
         with log.open("wb") as sink:
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only sets PDEATHSIG
-            )
+            process = _spawner().submit(_popen, command, sink).result()
         with self._lock:
             self._processes.append(process)
         return endpoint, process, log
@@ -217,6 +220,29 @@ class LocalRuntime:
         for sig, handler in self._previous_handlers.items():
             signal.signal(sig, handler)  # type: ignore[arg-type]
         self._previous_handlers = {}
+
+
+_SPAWNER: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _spawner() -> concurrent.futures.ThreadPoolExecutor:
+    """One thread that lives as long as the interpreter: PR_SET_PDEATHSIG fires when the
+    *thread* that forked the child ends, so servers must not be forked from a short-lived one
+    (such as an `asyncio.to_thread` worker)."""
+    global _SPAWNER
+    if _SPAWNER is None:
+        _SPAWNER = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="codegen-spawner")
+    return _SPAWNER
+
+
+def _popen(command: list[str], sink: object) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=sink,  # type: ignore[arg-type]
+        stderr=subprocess.STDOUT,
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 - only sets PDEATHSIG
+    )
 
 
 def free_port() -> int:
