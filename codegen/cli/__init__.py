@@ -10,9 +10,12 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 import click  # noqa: E402
 
 from codegen.cli.bench_cmd import bench  # noqa: E402
+from codegen.cli.config_cmd import config  # noqa: E402
 from codegen.cli.errors import run_cli  # noqa: E402
+from codegen.cli.precommit_cmd import precommit  # noqa: E402
 from codegen.cli.rank_cmd import rank  # noqa: E402
 from codegen.cli.sandbox_cmd import sandbox  # noqa: E402
+from codegen.cli.solve_cmd import solve  # noqa: E402
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,6 +25,9 @@ def cli() -> None:
 
 
 cli.add_command(sandbox)
+cli.add_command(solve)
+cli.add_command(config)
+cli.add_command(precommit)
 cli.add_command(rank)
 cli.add_command(bench)
 

@@ -1,0 +1,92 @@
+"""`codegen config show`: the effective configuration, flags over the file over the defaults."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from codegen.cli.solve_cmd import settings_from_flags, solve_options
+from codegen.local_models import MODELS
+from codegen.settings import SolveSettings
+
+
+@click.group()
+def config() -> None:
+    """The configuration: [tool.codegen] in pyproject.toml, or codegen.toml."""
+
+
+@config.command()
+@solve_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def show(
+    models: tuple[str, ...],
+    samples: int | None,
+    jury: bool | None,
+    config_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Print the effective configuration and where each part came from (starts nothing)."""
+    settings = settings_from_flags(models, samples, jury, config_file)
+    data = effective(settings)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    origins = data.pop("origins")
+    click.echo(f"# config file: {settings.config_file or 'none (defaults)'}")
+    click.echo("# origin of each setting: " + ", ".join(f"{k}={v}" for k, v in origins.items()))
+    click.echo(to_toml(data).rstrip())
+
+
+def effective(settings: SolveSettings) -> dict[str, Any]:
+    """The settings as a config file would say them, plus the roster actually used."""
+    data = settings.model_dump(mode="json", exclude={"config_file"})
+    if settings.roster_kind == "embedded":
+        roster = [f"{name} (embedded) [{', '.join(settings.personas)}]"
+                  for name in settings.local_models]  # fmt: skip
+    elif settings.roster_kind == "flags":
+        roster = [
+            f"{name}{' (embedded)' if name in MODELS else ''} [{', '.join(settings.personas)}]"
+            for name in settings.models
+        ]
+    else:
+        roster = [f"{w.label} x{w.samples}" for w in settings.workers]
+    data["roster"] = roster
+    if data["jury"]["enabled"] is None:
+        data["jury"]["enabled"] = settings.roster_kind != "embedded"
+    return data
+
+
+def to_toml(data: dict[str, Any], prefix: str = "") -> str:
+    """A small TOML writer for this data: scalars and lists first, then tables and arrays of
+    tables; None values are left out (TOML has no null)."""
+    lines: list[str] = []
+    tables: list[tuple[str, Any]] = []
+    for key, value in data.items():
+        if isinstance(value, dict) or (
+            isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
+        ):
+            tables.append((key, value))
+        elif value is not None:
+            lines.append(f"{key} = {_value(value)}")
+    out = "\n".join(lines) + ("\n" if lines else "")
+    for key, value in tables:
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out += f"\n[{name}]\n" + to_toml(value, f"{name}.")
+        else:
+            for item in value:
+                out += f"\n[[{name}]]\n" + to_toml(item, f"{name}.")
+    return out
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value if v is not None) + "]"
+    return json.dumps(str(value))

@@ -1,0 +1,52 @@
+"""`codegen precommit [FILES]... [--fix]`: the pre-commit hook (see .pre-commit-hooks.yaml)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+
+from codegen.cli.solve_cmd import settings_from_flags, solve_options
+from codegen.errors import BadInput, CodegenError
+from codegen.precommit import SolvedCache, cache_dir, repo_root, run_hook
+from codegen.progress import for_solve
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--fix", is_flag=True, help="Write the implementations in place (else: a diff).")
+@solve_options
+def precommit(
+    files: tuple[Path, ...],
+    fix: bool,
+    models: tuple[str, ...],
+    samples: int | None,
+    jury: bool | None,
+    config_file: Path | None,
+) -> None:
+    """Write the functions marked `# codegen: solve` in FILES (the staged Python files).
+
+    A marked function has a body of `...` or `raise NotImplementedError`, and doctests or a
+    test file (test_<module>.py next to it or in a tests/ folder). Exit 1 when it proposes or
+    writes code, like a formatter; 0 when there is nothing to do.
+    """
+    root = repo_root(Path.cwd())
+    outcome = asyncio.run(
+        run_hook(
+            list(files),
+            fix=fix,
+            settings=lambda: settings_from_flags(models, samples, jury, config_file),
+            cache=SolvedCache(cache_dir(root)),
+            root=root,
+            say=lambda line: click.echo(line, err=True),
+            progress=for_solve(as_json=False, stdout=sys.stderr),
+        )
+    )
+    for diff in outcome.diffs:
+        click.echo(diff, nl=False)
+    if outcome.exit_code == BadInput.exit_code:
+        raise BadInput(f"{outcome.summary()}; fix the stubs named above")
+    if outcome.exit_code:
+        raise CodegenError(outcome.summary())  # exit 1: the commit stops for a review

@@ -1,0 +1,132 @@
+"""`codegen solve PROBLEM`: generate, test, rank, print the winner (exit 1 when none passes)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from codegen.errors import BadInput, CodegenError
+from codegen.problems import Problem, load_problem, problem_from_text
+from codegen.progress import SolveProgress, for_solve
+from codegen.session import SolveSession
+from codegen.settings import Overrides, SolveSettings, load_settings, split_models
+from codegen.solve import solve as solve_problem
+from codegen.solve_report import SolveReport
+from codegen.solve_view import print_no_winner, print_summary, print_winner
+
+
+def solve_options(command: click.Command) -> click.Command:
+    """The flags `codegen solve` shares with `codegen precommit` and `codegen config show`."""
+    options = [
+        click.option(
+            "--models",
+            multiple=True,
+            metavar="A,B,...",
+            help="litellm model strings (keys from the environment) or embedded model names; "
+            "replaces the configured roster.",
+        ),
+        click.option("--samples", type=click.IntRange(1, 64), help="Requests per model×persona."),
+        click.option("--jury/--no-jury", default=None, help="Let LLM judges break ties."),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(path_type=Path),
+            help="codegen.toml or pyproject.toml (default: the nearest one).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def settings_from_flags(
+    models: tuple[str, ...], samples: int | None, jury: bool | None, config_file: Path | None
+) -> SolveSettings:
+    overrides = Overrides(models=split_models(models), samples=samples, jury=jury)
+    return load_settings(config_file, overrides)
+
+
+@click.command()
+@click.argument("problem")
+@click.option(
+    "--tests",
+    "tests",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="A pytest file importing `from solution import NAME`; repeat for several.",
+)
+@solve_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the winner to this file.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print only a JSON report on stdout.")
+@click.option("--entry", help="The function's name (needed for a plain-text task on stdin).")
+def solve(
+    problem: str,
+    tests: tuple[Path, ...],
+    models: tuple[str, ...],
+    samples: int | None,
+    jury: bool | None,
+    config_file: Path | None,
+    output: Path | None,
+    as_json: bool,
+    entry: str | None,
+) -> None:
+    """Write PROBLEM's function with several models at once and print the best passing one.
+
+    PROBLEM is a problem folder, a .py stub, a HumanEval .json record, or - for a plain-text
+    task on stdin (with --entry and --tests). Exit codes: 0 solved, 1 no passing candidate,
+    2 bad input, 3 environment problem (Docker, a model server).
+    """
+    loaded = load_input(problem, entry, tests)
+    if output is not None and not output.parent.is_dir():
+        raise BadInput(f"{output}: its folder does not exist; create it or pick another -o path")
+    settings = settings_from_flags(models, samples, jury, config_file)
+    report = asyncio.run(_run(loaded, settings, for_solve(as_json)))
+    terminal = sys.stdout.isatty()
+    if report.solved and output is not None:
+        _write(output, report.code or "")
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+    elif report.solved:
+        console = Console()
+        if terminal:
+            print_summary(console, report)
+            print_winner(console, report)
+            if output is not None:
+                console.print(f"wrote {output}", highlight=False)
+        elif output is None:
+            click.echo(report.code, nl=False)
+    if not report.solved:
+        if not as_json:
+            print_no_winner(Console(stderr=True), report)
+        raise CodegenError(
+            f"no passing candidate for {loaded.name} among {len(report.candidates)} "
+            f"(closest: {', '.join(report.closest) or 'none'})"
+        )
+
+
+def load_input(problem: str, entry: str | None, tests: tuple[Path, ...]) -> Problem:
+    """A folder, a .py stub, a HumanEval record, or `-`: a plain-text task on stdin."""
+    if problem == "-":
+        return problem_from_text(sys.stdin.read(), entry=entry or "", tests=tests)
+    if tests and problem.endswith((".json", ".jsonl", ".jsonl.gz")):
+        raise BadInput(f"{problem}: a HumanEval record brings its own tests; drop --tests")
+    return load_problem(problem, entry=entry, tests=tests)
+
+
+async def _run(problem: Problem, settings: SolveSettings, progress: SolveProgress) -> SolveReport:
+    with progress:
+        async with SolveSession(settings) as session:
+            return await solve_problem(problem, session, on_event=progress)
+
+
+def _write(path: Path, code: str) -> None:
+    try:
+        path.write_text(code if code.endswith("\n") else code + "\n", encoding="utf-8")
+    except OSError as error:
+        raise BadInput(f"{path}: cannot write the winner: {error.strerror}") from None

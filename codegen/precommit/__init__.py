@@ -1,0 +1,26 @@
+"""The pre-commit helper: functions marked `# codegen: solve` in staged files get written.
+
+find (marked stubs, pure) → associate (their doctests and test file → a Problem) → cache (solved
+stubs by fingerprint) → the solve engine for the rest → rewrite (new bodies, a diff, pure) →
+hook (the orchestration and exit code).
+"""
+
+from codegen.precommit.cache import SolvedCache, SolvedEntry, cache_dir
+from codegen.precommit.find import MARKER, MarkedStub, find_stubs
+from codegen.precommit.hook import HookOutcome, repo_root, run_hook
+from codegen.precommit.rewrite import apply, implementation_body, unified_diff
+
+__all__ = [
+    "MARKER",
+    "HookOutcome",
+    "MarkedStub",
+    "SolvedCache",
+    "SolvedEntry",
+    "apply",
+    "cache_dir",
+    "find_stubs",
+    "implementation_body",
+    "repo_root",
+    "run_hook",
+    "unified_diff",
+]

@@ -1,0 +1,131 @@
+"""The tests of a marked stub: its doctests, and the tests of its associated test file rewritten
+to import the candidate (`from solution import name`). Reads files; runs nothing.
+
+The associated file of `pkg/mod.py` is the first of `pkg/test_mod.py`, `pkg/tests/test_mod.py`
+or `tests/test_mod.py` in `pkg` or any folder above it (up to the repository root). From it we
+keep the test functions (and Test classes) that use the stub's name and no other name imported
+from `mod`, the fixtures and every other top-level statement, and we replace the imports from
+`mod` by `from solution import name`.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from codegen.errors import BadInput
+from codegen.precommit.find import MarkedStub
+from codegen.problems import Problem
+from codegen.problems.stub import parse_stub
+from codegen.problems.testfiles import check_test_file, doctest_test_file
+
+
+def test_file_for(source: Path, root: Path) -> Path | None:
+    """The associated test file of `source`, searched from its folder up to `root`."""
+    name = f"test_{source.stem}.py"
+    folder = source.parent.resolve()
+    root = root.resolve()
+    candidates = [folder / name, folder / "tests" / name]
+    for parent in (folder, *folder.parents):
+        candidates.append(parent / "tests" / name)
+        if parent == root:
+            break
+    return next((c for c in candidates if c.is_file() and c.resolve() != source.resolve()), None)
+
+
+def tests_for(stub: MarkedStub, module: str, test_source: str, where: str) -> str | None:
+    """The tests of `test_source` that exercise `stub.name`, importing it from `solution`;
+    None when none of them uses it."""
+    try:
+        tree = ast.parse(test_source, filename=where)
+    except SyntaxError as error:
+        raise BadInput(f"{where}:{error.lineno or 0}: syntax error: {error.msg}") from None
+    from_module: set[str] = set()
+    entry_alias = None
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and _imports_module(node, module):
+            for alias in node.names:
+                from_module.add(alias.asname or alias.name)
+                if alias.name == stub.name:
+                    entry_alias = alias.asname or alias.name
+    if entry_alias is None:
+        return None
+    others = from_module - {entry_alias}
+    kept: list[ast.stmt] = []
+    tests = 0
+    for node in tree.body:
+        if _imports_module(node, module):
+            alias = "" if entry_alias == stub.name else f" as {entry_alias}"
+            kept.append(ast.parse(f"from solution import {stub.name}{alias}").body[0])
+        elif _is_test(node):
+            used = _names(node)
+            if entry_alias in used and not used & others:
+                kept.append(node)
+                tests += 1
+        else:
+            kept.append(node)
+    if not tests:
+        return None
+    return ast.unparse(ast.Module(body=kept, type_ignores=[])) + "\n"
+
+
+def problem_for(stub: MarkedStub, root: Path) -> Problem:
+    """The Problem of one stub: its doctests and/or its associated tests; BadInput when it has
+    neither, naming both fixes."""
+    where = f"{stub.path}:{stub.lineno}"
+    info = parse_stub(stub.stub, where, stub.name)
+    warnings = list(info.warnings)
+    visible = []
+    source_path = Path(stub.path)
+    test_path = test_file_for(source_path, root)
+    if test_path is not None:
+        shown = _relative(test_path, root)
+        rewritten = tests_for(stub, source_path.stem, test_path.read_text("utf-8"), shown)
+        if rewritten is not None:
+            test, notes = check_test_file(f"test_{stub.name}.py", rewritten, stub.name, shown)
+            visible.append(test)
+            warnings.extend(notes)
+    if info.examples:
+        visible.append(doctest_test_file(stub.name, info.examples, where))
+    if not visible:
+        raise BadInput(
+            f"{where}: {stub.name} is marked `# codegen: solve` but has no tests; add >>> "
+            f"examples to its docstring, or tests to tests/test_{source_path.stem}.py"
+        )
+    return Problem(
+        name=f"{stub.path}::{stub.name}",
+        entry_point=stub.name,
+        prompt=stub.stub,
+        stub=stub.stub,
+        parameters=info.parameters,
+        returns=info.returns,
+        visible_tests=tuple(visible),
+        origin=where,
+        warnings=tuple(warnings),
+    )
+
+
+def _imports_module(node: ast.stmt, module: str) -> bool:
+    """`from mod import …` or `from pkg.mod import …` (the module under test)."""
+    return (
+        isinstance(node, ast.ImportFrom)
+        and node.module is not None
+        and (node.module == module or node.module.endswith(f".{module}"))
+    )
+
+
+def _is_test(node: ast.stmt) -> bool:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return node.name.startswith("test")
+    return isinstance(node, ast.ClassDef) and node.name.startswith("Test")
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,190 @@
+"""What a solve run holds open: the rosters (starting the embedded models when they are used),
+the judges, and the sandbox pool, which opens in the background while the models generate.
+
+    async with SolveSession(settings) as session:
+        session.rosters      # one per kind of server: hosted and embedded have different limits
+        session.judges       # JudgeSpec list, empty when the jury is off
+        await session.sandbox()
+
+Shared by `codegen solve` and the pre-commit hook, so that several stubs pay for one start-up.
+Every check that needs no server (unknown model, missing key, empty roster) runs first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+from collections.abc import Sequence
+
+from codegen.config import roster_from_models
+from codegen.errors import BadInput
+from codegen.generation.roster import Roster, Worker
+from codegen.local_models import MODELS, LocalRuntime, local_roster
+from codegen.rank_pipeline import judge_specs
+from codegen.ranking import JudgeSpec
+from codegen.settings import SolveSettings
+from sandbox import Sandbox
+
+
+class SolveSession:
+    """Async context manager; see the module docstring."""
+
+    def __init__(self, settings: SolveSettings, *, runtime: LocalRuntime | None = None) -> None:
+        self.settings = settings
+        self.rosters: list[Roster] = []
+        self.judges: list[JudgeSpec] = []
+        self._local_names = _local_names(settings)
+        self._runtime = runtime
+        self._sandbox = Sandbox(workers=settings.sandbox.workers, limits=settings.limits)
+        self._opening: asyncio.Task[Sandbox] | None = None
+
+    async def __aenter__(self) -> SolveSession:
+        self._opening = asyncio.create_task(self._open_sandbox())
+        try:
+            # litellm takes seconds to import: the sandbox opens meanwhile
+            client = await asyncio.to_thread(importlib.import_module, "codegen.generation.client")
+            hosted = _hosted_roster(self.settings)
+            if hosted is not None:
+                for worker in hosted.workers:
+                    client.check_worker(worker)  # unknown model or missing key: before waiting
+                self.rosters.append(hosted)
+            if self._local_names:
+                if self._runtime is None:
+                    self._runtime = LocalRuntime(self._local_names)
+                await asyncio.to_thread(self._runtime.start)
+                self.rosters.append(self._local_roster())
+            self.judges = self._judges()
+        except BaseException:
+            await self.__aexit__(None, None, None)
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._opening is not None and not self._opening.done():
+            self._opening.cancel()
+        if self._opening is not None:
+            with contextlib.suppress(BaseException):
+                await self._opening
+        await self._sandbox.__aexit__(None, None, None)
+        if self._runtime is not None:
+            await asyncio.to_thread(self._runtime.stop)
+
+    async def sandbox(self) -> Sandbox:
+        """The open pool; raises SandboxUnavailable (exit 3) when Docker is not there."""
+        assert self._opening is not None, "use SolveSession as an async context manager"
+        return await asyncio.shield(self._opening)
+
+    @property
+    def workers(self) -> list[Worker]:
+        return [w for roster in self.rosters for w in roster.workers]
+
+    async def _open_sandbox(self) -> Sandbox:
+        return await self._sandbox.__aenter__()
+
+    def _local_roster(self) -> Roster:
+        assert self._runtime is not None
+        return local_roster(
+            self._runtime.endpoints,
+            personas=self.settings.personas,
+            samples=self.settings.samples or 1,
+        )
+
+    def _judges(self) -> list[JudgeSpec]:
+        jury = self.settings.jury
+        enabled = jury.enabled if jury.enabled is not None else not self._local_names
+        if not enabled:
+            return []
+        names = jury.judges or list(dict.fromkeys(w.model for w in self.workers))
+        specs = []
+        for name in names:
+            local = self._local_judge(name)
+            if local is not None:
+                specs.append(local)
+                continue
+            worker = next((w for w in self.workers if w.model == name), None)
+            api_base = worker.api_base if worker else None
+            spec = judge_specs([name], api_base, jury.timeout_s)[0]
+            if worker is not None and worker.api_key_env:
+                spec = spec.model_copy(update={"api_key_env": worker.api_key_env})
+            specs.append(spec)
+        return specs
+
+    def _local_judge(self, name: str) -> JudgeSpec | None:
+        """A judge on an embedded server: one request at a time (it serves one slot)."""
+        endpoints = self._runtime.endpoints if self._runtime else []
+        for endpoint in endpoints:
+            if name in (endpoint.model.name, endpoint.litellm_model):
+                return JudgeSpec(
+                    model=endpoint.litellm_model,
+                    api_base=endpoint.api_base,
+                    timeout_s=self.settings.jury.timeout_s,
+                    max_parallel=1,
+                )
+        if name in MODELS:
+            raise BadInput(
+                f"judge {name!r} is an embedded model that this run does not start: "
+                f"add it to --models or to local_models"
+            )
+        return None
+
+
+def _local_names(settings: SolveSettings) -> list[str]:
+    if settings.roster_kind == "embedded":
+        return list(settings.local_models)
+    if settings.roster_kind == "flags":
+        return [name for name in settings.models if name in MODELS]
+    return []
+
+
+def _hosted_roster(settings: SolveSettings) -> Roster | None:
+    """Workers on litellm-addressed servers: from --models, or the config's workers."""
+    if settings.roster_kind == "flags":
+        names = [name for name in settings.models if name not in MODELS]
+        for name in names:
+            _check_known(name)
+        if not names:
+            return None
+        return roster_from_models(
+            names,
+            personas=settings.personas,
+            samples=settings.samples or 1,
+            limits=settings.generation,
+        )
+    if settings.roster_kind == "config":
+        return Roster(
+            workers=tuple(_with_samples(w, settings) for w in settings.workers),
+            limits=settings.generation,
+        )
+    return None
+
+
+def _with_samples(worker: Worker, settings: SolveSettings) -> Worker:
+    """The file's `samples` fills in workers that do not set theirs; --samples sets them all."""
+    if settings.samples is None:
+        return worker
+    if settings.origins.get("samples") != "flag" and "samples" in worker.model_fields_set:
+        return worker
+    return worker.model_copy(update={"samples": settings.samples})
+
+
+def _check_known(name: str) -> None:
+    """One line for a name that is neither routable by litellm nor an embedded model."""
+    from codegen.generation import client
+
+    try:
+        client.resolve(Worker(model=name))
+    except BadInput:
+        raise BadInput(
+            f"unknown model {name!r}: use litellm's provider/model form (e.g. openai/{name}, "
+            f"anthropic/{name}) or an embedded model ({', '.join(MODELS)})"
+        ) from None
+
+
+def describe_rosters(rosters: Sequence[Roster]) -> list[str]:
+    """One line per worker, for the report: `model[persona] ×samples @ api_base`."""
+    return [
+        f"{w.label} ×{w.samples}" + (f" @ {w.api_base}" if w.api_base else "")
+        for roster in rosters
+        for w in roster.workers
+    ]

@@ -1,0 +1,119 @@
+"""What `codegen solve` returns: every candidate with who wrote it, what it cost, how it ran and
+where it ranked (printed as `--json`). Pure: also the two judgements the flow makes about failing
+candidates, which is closest to passing and what test output goes back to the models.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from codegen.generation.types import Failure, Proposal
+from codegen.rank_pipeline import RankingRun
+from codegen.ranking.report import TimingSummary
+from sandbox import RunResult, TestStatus, Verdict
+
+Round = Literal["initial", "repair"]
+
+# How far from passing each verdict is, for "closest candidates": a failed assertion is nearer
+# than code that errors, which is nearer than code that never finishes or dies.
+_DISTANCE = {
+    Verdict.PASSED: 0,
+    Verdict.FAILED: 1,
+    Verdict.ERROR: 2,
+    Verdict.OUTPUT_LIMIT: 3,
+    Verdict.MEMORY_LIMIT: 4,
+    Verdict.TIMEOUT: 5,
+    Verdict.CRASHED: 6,
+}
+
+
+class CandidateSummary(BaseModel):
+    """One distinct program: its authors (first proposer as `model`/`persona`), cost, run, rank."""
+
+    id: str
+    round: Round = "initial"
+    repair_of: str | None = Field(None, description="the failing candidate it was repaired from")
+    model: str
+    persona: str
+    proposers: list[Proposal]
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    latency_s: float = Field(description="the first proposer's request latency")
+    verdict: Verdict
+    tests_passed: int = 0
+    tests_total: int = 0
+    message: str = ""
+    cpu_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    peak_memory_mb: float = 0.0
+    timing: TimingSummary | None = None
+    rank: int | None = None
+    tied: bool = False
+    explanation: str = ""
+    code: str
+
+
+class Totals(BaseModel):
+    requests: int
+    candidates: int
+    passing: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
+class SolveReport(BaseModel):
+    """The whole run; `solved` is False when no candidate passes (the CLI then exits 1)."""
+
+    problem: str
+    entry_point: str
+    origin: str
+    solved: bool
+    winner: str | None
+    code: str | None = Field(None, description="the winner's source")
+    hidden_tests: Verdict | None = Field(None, description="the winner on the hidden tests")
+    repair_round: bool = False
+    candidates: list[CandidateSummary] = Field(
+        description="ranked candidates first, then the others from closest to passing"
+    )
+    closest: list[str] = Field(default_factory=list, description="when unsolved: nearest ids")
+    generation_failures: list[Failure] = Field(default_factory=list)
+    roster: list[str] = Field(default_factory=list)
+    judges: list[str] = Field(default_factory=list)
+    totals: Totals
+    phases_s: dict[str, float] = Field(default_factory=dict)
+    ranking: RankingRun | None = None
+    notes: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+    def candidate(self, candidate_id: str) -> CandidateSummary:
+        return next(c for c in self.candidates if c.id == candidate_id)
+
+
+def tests_passed(run: RunResult) -> tuple[int, int]:
+    return sum(t.status is TestStatus.PASSED for t in run.tests), len(run.tests)
+
+
+def closeness(run: RunResult) -> tuple[float, int]:
+    """Sort key, nearest to passing first: share of tests passed, then the kind of failure."""
+    passed, total = tests_passed(run)
+    return (-(passed / total) if total else 0.0, _DISTANCE.get(run.verdict, 9))
+
+
+def feedback_text(run: RunResult, limit: int) -> str:
+    """The test output a model sees in the repair round: the verdict, each failing test and
+    its message, then the candidate's stderr; cut to `limit` characters."""
+    passed, total = tests_passed(run)
+    lines = [f"verdict: {run.verdict.value} ({passed} of {total} tests passed)"]
+    if run.message:
+        lines.append(run.message.strip())
+    for test in run.tests:
+        if test.status is not TestStatus.PASSED:
+            lines.append(f"{test.status.value.upper()} {test.name}\n{test.message.strip()}")
+    if run.stderr.strip():
+        lines.append("stderr:\n" + run.stderr.strip()[-500:])
+    text = "\n\n".join(lines)
+    return text if len(text) <= limit else text[: limit - 20] + "\n… (cut)"

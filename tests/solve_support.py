@@ -1,0 +1,139 @@
+"""Shared by the solve, pre-commit and config tests: `codegen` as a subprocess, and the fake
+OpenAI server as a separate process that logs every request it receives, so that a test can
+count the LLM calls a `codegen` run made (none on a cache hit).
+
+    with FakeServerProcess(script, tmp_path) as server:
+        codegen("solve", ..., env={"OPENAI_API_BASE": server.base_url})
+        server.requests()
+
+Run directly: `python -m tests.solve_support --script S.json --log L.jsonl` prints the base URL
+on its first stdout line and serves until SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from codegen.testing.fake_openai import FakeOpenAIServer, Reply, Script
+
+ROOT = Path(__file__).resolve().parents[1]
+CODEGEN = [sys.executable, "-m", "codegen.cli"]
+CLEAN_ENV = ("OPENAI_API_KEY", "OPENAI_API_BASE", "OPENAI_BASE_URL", "CODEGEN_CACHE")
+
+
+def fenced(code: str) -> dict[str, str]:
+    """A scripted reply holding `code` the way models answer."""
+    return {"content": f"Here you go:\n```python\n{code}```\n"}
+
+
+def codegen(
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path = ROOT,
+    stdin: str | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI; the caller's OpenAI variables and caches never leak in."""
+    base = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
+    return subprocess.run(
+        [*CODEGEN, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        input=stdin,
+        timeout=timeout,
+        env={**base, "LITELLM_LOCAL_MODEL_COST_MAP": "True", **(env or {})},
+    )
+
+
+def one_line(stderr: str) -> str:
+    """The error line of a failed run; asserts it is exactly one line without a traceback."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+class LoggingScript(Script):
+    """A Script that appends each request body to a JSON-lines file before answering."""
+
+    def __init__(self, data: dict[str, Any], log: Path) -> None:
+        super().__init__(models=data.get("models", {}), default=data.get("default"))
+        self._log = log
+        self._log_lock = threading.Lock()
+
+    def next_reply(self, request: dict[str, Any]) -> Reply:
+        with self._log_lock, self._log.open("a") as handle:
+            handle.write(json.dumps(request) + "\n")
+        return super().next_reply(request)
+
+
+class FakeServerProcess:
+    """Start the server process; `requests()` reads its log; stopped on exit, always."""
+
+    def __init__(self, script: dict[str, Any], folder: Path) -> None:
+        self.script_path = folder / "fake_script.json"
+        self.log_path = folder / "fake_requests.jsonl"
+        self.script_path.write_text(json.dumps(script))
+        self.log_path.write_text("")
+        self.process: subprocess.Popen[str] | None = None
+        self.base_url = ""
+
+    def __enter__(self) -> FakeServerProcess:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.solve_support",
+             "--script", str(self.script_path), "--log", str(self.log_path)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        self.base_url = self.process.stdout.readline().strip()
+        if not self.base_url.startswith("http://127.0.0.1:"):
+            self.__exit__()
+            raise RuntimeError(f"fake server did not start: {self.base_url!r}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def requests(self) -> list[dict[str, Any]]:
+        lines = self.log_path.read_text().splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--script", type=Path, required=True)
+    parser.add_argument("--log", type=Path, required=True)
+    args = parser.parse_args()
+    script = LoggingScript(json.loads(args.script.read_text()), args.log)
+    server = FakeOpenAIServer(script)
+    done = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: done.set())
+    server.start()
+    print(server.base_url, flush=True)
+    try:
+        done.wait()
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""`codegen solve` end to end: the real CLI as a subprocess, the fake OpenAI server as a process
+on loopback, and the real Docker sandbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.solve_support import ROOT, FakeServerProcess, codegen, fenced
+
+pytestmark = pytest.mark.docker
+
+TWO_SUM = ROOT / "examples" / "two_sum"
+HASH = """def two_sum(nums, target):
+    seen = {}
+    for j, x in enumerate(nums):
+        if target - x in seen:
+            return [seen[target - x], j]
+        seen.setdefault(x, j)
+    return []
+"""
+QUADRATIC = """def two_sum(nums, target):
+    for j in range(len(nums)):
+        for i in range(j):
+            if nums[i] + nums[j] == target:
+                return [i, j]
+    return []
+"""
+WRONG = "def two_sum(nums, target):\n    return [0, 1]\n"
+SQUARES_STUB = '''def sum_squares(nums: list[int]) -> int:
+    """Return the sum of the squares of the numbers in ``nums``.
+
+    >>> sum_squares([1, 2, 3])
+    14
+    >>> sum_squares([])
+    0
+    """
+    ...
+'''
+SQUARES_WRONG = "def sum_squares(nums):\n    return sum(nums)\n"
+SQUARES_RIGHT = "def sum_squares(nums):\n    return sum(n * n for n in nums)\n"
+
+
+def _config(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "codegen.toml"
+    path.write_text(body + "\n[sandbox]\ntiming_rounds = 3\n\n[jury]\nenabled = false\n")
+    return path
+
+
+def _workers(url: str, *names: str) -> str:
+    return "".join(
+        f'[[workers]]\nmodel = "openai/{name}"\napi_base = "{url}"\n\n' for name in names
+    )
+
+
+def test_solve_ranks_every_candidate_and_writes_the_winner(tmp_path: Path) -> None:
+    script = {"models": {"fast": [fenced(HASH)], "slow": [fenced(QUADRATIC)],
+                         "wrong": [fenced(WRONG)]}}  # fmt: skip
+    out = tmp_path / "winner.py"
+    with FakeServerProcess(script, tmp_path) as server:
+        config = _config(tmp_path, _workers(server.base_url, "fast", "slow", "wrong"))
+        done = codegen("solve", str(TWO_SUM), "--config", str(config), "--json", "-o", str(out))
+        requests = server.requests()
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)  # stdout is the JSON report and nothing else
+    assert report["solved"] and not report["repair_round"]
+    by_model = {c["model"]: c for c in report["candidates"]}
+    assert set(by_model) == {"openai/fast", "openai/slow", "openai/wrong"}
+    assert (
+        by_model["openai/fast"]["rank"] == 1 and report["winner"] == by_model["openai/fast"]["id"]
+    )
+    assert by_model["openai/slow"]["rank"] == 2
+    assert by_model["openai/wrong"]["rank"] is None
+    assert by_model["openai/wrong"]["verdict"] == "failed"
+    for candidate in report["candidates"]:
+        assert candidate["persona"] == "simplest"
+        assert candidate["prompt_tokens"] > 0 and candidate["completion_tokens"] > 0
+        assert candidate["latency_s"] > 0 and candidate["cost_usd"] == 0.0
+        assert candidate["tests_total"] == 5 and candidate["cpu_seconds"] > 0
+    assert by_model["openai/slow"]["timing"]["ratio"] > 1
+    assert report["totals"]["requests"] == 3 and report["totals"]["passing"] == 2
+    assert out.read_text() == report["code"] and "seen" in report["code"]
+    # each model saw the stub and the visible test file, and nothing hidden
+    prompt = requests[0]["messages"][-1]["content"]
+    assert "def two_sum(nums: list[int], target: int)" in prompt
+    assert "def test_earliest_pair_wins" in prompt
+
+
+def test_repair_round_sends_the_failure_back_and_can_win(tmp_path: Path) -> None:
+    stub = tmp_path / "squares.py"
+    stub.write_text(SQUARES_STUB)
+    script = {"models": {"fixer": [fenced(SQUARES_WRONG), fenced(SQUARES_RIGHT)]}}
+    with FakeServerProcess(script, tmp_path) as server:
+        config = _config(tmp_path, 'personas = ["simplest"]\n\n[repair]\nmax_candidates = 2\n')
+        done = codegen(
+            "solve", str(stub), "--models", "openai/fixer", "--config", str(config), "--json",
+            env={"OPENAI_API_BASE": server.base_url},
+        )  # fmt: skip
+        requests = server.requests()
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["repair_round"] is True
+    first, fixed = report["candidates"][1], report["candidates"][0]
+    assert (first["id"], first["verdict"], first["round"]) == ("c1", "failed", "initial")
+    assert report["winner"] == fixed["id"] == "r1"
+    assert (fixed["round"], fixed["repair_of"], fixed["rank"]) == ("repair", "c1", 1)
+    assert len(requests) == 3  # one initial request, then max_candidates repair requests
+    repair_prompt = requests[1]["messages"][-1]["content"]
+    assert "return sum(nums)" in repair_prompt  # the failing code …
+    assert "verdict: failed" in repair_prompt and "test_doctest" in repair_prompt  # … its output
+
+
+def test_no_passing_candidate_exits_1_with_the_closest_failures(tmp_path: Path) -> None:
+    stub = tmp_path / "squares.py"
+    stub.write_text(SQUARES_STUB)
+    hopeless = "def sum_squares(nums):\n    return -1\n"  # passes no example
+    nearly = "def sum_squares(nums):\n    return 14 if nums else 1\n"  # passes one
+    script = {"models": {"bad": [fenced(hopeless), fenced(nearly)]}}
+    with FakeServerProcess(script, tmp_path) as server:
+        config = _config(
+            tmp_path,
+            'personas = ["simplest"]\n\n[repair]\nmax_candidates = 1\n\n'
+            + _workers(server.base_url, "bad"),
+        )
+        done = codegen("solve", str(stub), "--config", str(config), "--json")
+        text = codegen("solve", str(stub), "--config", str(config))
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    assert not report["solved"] and report["winner"] is None and report["code"] is None
+    assert report["repair_round"] is True
+    assert report["closest"][0] == "r1"  # passes 1 of 2 examples: closer than c1
+    assert {c["verdict"] for c in report["candidates"]} == {"failed"}
+    assert all(c["message"] for c in report["candidates"])
+    assert "no passing candidate" in done.stderr.strip().splitlines()[-1]
+    assert text.returncode == 1 and text.stdout == ""
+    assert "No passing candidate" in text.stderr and "c1" in text.stderr
+    assert "sum_squares" in text.stderr  # the failing test output is shown
+
+
+def test_plain_text_task_on_stdin_prints_only_the_code(tmp_path: Path) -> None:
+    script = {"models": {"fast": [fenced(HASH)]}}
+    task = "Write two_sum(nums, target): indices [i, j] of the earliest pair adding to target."
+    with FakeServerProcess(script, tmp_path) as server:
+        config = _config(tmp_path, 'personas = ["simplest"]\n')
+        done = codegen(
+            "solve", "-", "--entry", "two_sum", "--tests", str(TWO_SUM / "test_two_sum.py"),
+            "--models", "openai/fast", "--config", str(config),
+            env={"OPENAI_API_BASE": server.base_url}, stdin=task,
+        )  # fmt: skip
+        requests = server.requests()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == HASH.strip()  # not a TTY: no progress, no table
+    assert task in requests[0]["messages"][-1]["content"]
+
+
+def test_humaneval_record_reports_the_hidden_check(tmp_path: Path) -> None:
+    record = {
+        "task_id": "Demo/0",
+        "entry_point": "sum_squares",
+        "prompt": SQUARES_STUB.replace("    ...\n", ""),
+        "test": "def check(candidate):\n    assert candidate([3, 4]) == 25\n",
+    }
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(record))
+    script = {"models": {"fast": [fenced(SQUARES_RIGHT)]}}
+    with FakeServerProcess(script, tmp_path) as server:
+        config = _config(tmp_path, 'personas = ["simplest"]\n' + _workers(server.base_url, "fast"))
+        done = codegen("solve", str(path), "--config", str(config), "--json")
+        requests = server.requests()
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["hidden_tests"] == "passed" and report["problem"] == "Demo/0"
+    assert "candidate([3, 4])" not in json.dumps(requests)  # the hidden check stays hidden
