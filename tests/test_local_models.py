@@ -278,3 +278,25 @@ def test_embedded_model_generates_candidates_end_to_end() -> None:
             assert proposal.model == "openai/qwen2.5-coder-0.5b"
             assert proposal.completion_tokens > 0 and proposal.cost_usd == 0.0
     assert passing >= 1, [c.code for c in result.candidates]
+
+
+def test_models_list_command(cache: Path) -> None:
+    from click.testing import CliRunner
+
+    from codegen.cli.models_cmd import models
+
+    result = CliRunner().invoke(models, ["list"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "qwen2.5-coder-0.5b" in result.output and "qwen2.5-coder-1.5b" in result.output
+    rows = [line.split("│") for line in result.output.splitlines() if line.startswith("│ qwen")]
+    assert [cells[4].strip() for cells in rows] == ["no", "no"]  # nothing in the empty cache
+    assert "llama-cpp-python[server]==0.3.36" in result.output
+
+
+def test_models_pull_rejects_unknown_names() -> None:
+    from click.testing import CliRunner
+
+    from codegen.cli.models_cmd import models
+
+    result = CliRunner().invoke(models, ["pull", "--model", "gpt-5"])
+    assert result.exit_code == 2 and "is not one of" in result.output

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -65,7 +66,9 @@ def pull(names: tuple[str, ...], rehash: bool, no_engine: bool) -> None:
 @models.command(name="list")
 def list_models() -> None:
     """Show the known local models and whether they are ready."""
-    table = Table("model", "size", "parts installed", "assembled", "path")
+    table = Table("model", "size", "parts", "assembled", "path")
+    table.columns[0].no_wrap = True
+    table.columns[4].overflow = "fold"
     for name, model in MODELS.items():
         table.add_row(
             name,
@@ -77,7 +80,7 @@ def list_models() -> None:
     console = Console()
     console.print(table)
     engine = "installed" if engine_installed() else "not installed (run `codegen models pull`)"
-    console.print(f"engine {REQUIREMENT}: {engine}")
+    console.print(f"engine {escape(REQUIREMENT)}: {engine}")
 
 
 @contextmanager
