@@ -137,11 +137,11 @@ def _local_names(settings: SolveSettings) -> list[str]:
     return []
 
 
-def _hosted_roster(settings: SolveSettings) -> Roster | None:
+def _hosted_roster(settings: SolveSettings, *, check: bool = True) -> Roster | None:
     """Workers on litellm-addressed servers: from --models, or the config's workers."""
     if settings.roster_kind == "flags":
         names = [name for name in settings.models if name not in MODELS]
-        for name in names:
+        for name in names if check else ():
             _check_known(name)
         if not names:
             return None
@@ -179,6 +179,16 @@ def _check_known(name: str) -> None:
             f"unknown model {name!r}: use litellm's provider/model form (e.g. openai/{name}, "
             f"anthropic/{name}) or an embedded model ({', '.join(MODELS)})"
         ) from None
+
+
+def roster_plan(settings: SolveSettings) -> list[str]:
+    """The roster a run would use, described without starting or checking anything."""
+    hosted = _hosted_roster(settings, check=False)
+    lines = describe_rosters([hosted] if hosted else [])
+    samples = settings.samples or 1
+    for name in _local_names(settings):
+        lines.append(f"{name} (embedded) [{', '.join(settings.personas)}] ×{samples}")
+    return lines
 
 
 def describe_rosters(rosters: Sequence[Roster]) -> list[str]:

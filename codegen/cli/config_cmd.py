@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from codegen.cli.solve_cmd import settings_from_flags, solve_options
-from codegen.local_models import MODELS
+from codegen.session import roster_plan
 from codegen.settings import SolveSettings
 
 
@@ -43,17 +43,7 @@ def show(
 def effective(settings: SolveSettings) -> dict[str, Any]:
     """The settings as a config file would say them, plus the roster actually used."""
     data = settings.model_dump(mode="json", exclude={"config_file"})
-    if settings.roster_kind == "embedded":
-        roster = [f"{name} (embedded) [{', '.join(settings.personas)}]"
-                  for name in settings.local_models]  # fmt: skip
-    elif settings.roster_kind == "flags":
-        roster = [
-            f"{name}{' (embedded)' if name in MODELS else ''} [{', '.join(settings.personas)}]"
-            for name in settings.models
-        ]
-    else:
-        roster = [f"{w.label} x{w.samples}" for w in settings.workers]
-    data["roster"] = roster
+    data["roster"] = roster_plan(settings)
     if data["jury"]["enabled"] is None:
         data["jury"]["enabled"] = settings.roster_kind != "embedded"
     return data
@@ -89,4 +79,4 @@ def _value(value: Any) -> str:
         return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(_value(v) for v in value if v is not None) + "]"
-    return json.dumps(str(value))
+    return json.dumps(str(value), ensure_ascii=False)

@@ -20,7 +20,7 @@ from codegen.problems.stub import parse_stub
 from codegen.problems.testfiles import check_test_file, doctest_test_file
 
 
-def test_file_for(source: Path, root: Path) -> Path | None:
+def find_test_file(source: Path, root: Path) -> Path | None:
     """The associated test file of `source`, searched from its folder up to `root`."""
     name = f"test_{source.stem}.py"
     folder = source.parent.resolve()
@@ -33,7 +33,7 @@ def test_file_for(source: Path, root: Path) -> Path | None:
     return next((c for c in candidates if c.is_file() and c.resolve() != source.resolve()), None)
 
 
-def tests_for(stub: MarkedStub, module: str, test_source: str, where: str) -> str | None:
+def associated_tests(stub: MarkedStub, module: str, test_source: str, where: str) -> str | None:
     """The tests of `test_source` that exercise `stub.name`, importing it from `solution`;
     None when none of them uses it."""
     try:
@@ -77,10 +77,10 @@ def problem_for(stub: MarkedStub, root: Path) -> Problem:
     warnings = list(info.warnings)
     visible = []
     source_path = Path(stub.path)
-    test_path = test_file_for(source_path, root)
+    test_path = find_test_file(source_path, root)
     if test_path is not None:
         shown = _relative(test_path, root)
-        rewritten = tests_for(stub, source_path.stem, test_path.read_text("utf-8"), shown)
+        rewritten = associated_tests(stub, source_path.stem, test_path.read_text("utf-8"), shown)
         if rewritten is not None:
             test, notes = check_test_file(f"test_{stub.name}.py", rewritten, stub.name, shown)
             visible.append(test)

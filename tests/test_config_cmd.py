@@ -1,0 +1,94 @@
+"""`codegen config show`: flags override the file, which overrides the defaults."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.solve_support import codegen, one_line
+
+PYPROJECT = """
+[project]
+name = "demo"
+
+[tool.codegen]
+samples = 3
+personas = ["fastest"]
+
+[[tool.codegen.workers]]
+model = "openai/gpt-4o-mini"
+persona = "fastest"
+
+[tool.codegen.limits]
+wall_seconds = 12
+
+[tool.codegen.jury]
+judges = ["anthropic/claude-3-5-haiku-20241022"]
+"""
+
+
+def _show(tmp_path: Path, *flags: str) -> dict:
+    done = codegen("config", "show", "--json", *flags, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_defaults_without_a_config_file(tmp_path: Path) -> None:
+    data = _show(tmp_path)
+    assert data["roster_kind"] == "embedded"
+    assert data["local_models"] == ["qwen2.5-coder-0.5b"]
+    assert data["samples"] is None and data["limits"]["wall_seconds"] == 30.0
+    assert data["jury"]["enabled"] is False  # off for the embedded model
+    assert set(data["origins"].values()) == {"default"}
+
+
+def test_the_file_overrides_the_defaults(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    data = _show(tmp_path)
+    source = str(tmp_path / "pyproject.toml")
+    assert data["roster_kind"] == "config"
+    assert data["roster"] == ["openai/gpt-4o-mini[fastest] ×3"]  # the file's samples = 3
+    assert data["limits"]["wall_seconds"] == 12 and data["limits"]["test_seconds"] == 10
+    assert data["jury"] == {
+        "enabled": True,
+        "judges": ["anthropic/claude-3-5-haiku-20241022"],
+        "timeout_s": 120.0,
+    }
+    assert data["origins"]["samples"] == data["origins"]["limits"] == source
+    assert data["origins"]["repair"] == "default"
+
+
+def test_flags_override_the_file(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    data = _show(tmp_path, "--samples", "5", "--no-jury", "--models", "openai/a,qwen2.5-coder-0.5b")
+    assert data["samples"] == 5 and data["origins"]["samples"] == "flag"
+    assert data["jury"]["enabled"] is False and data["origins"]["jury"] == "flag"
+    assert data["roster_kind"] == "flags" and data["models"] == ["openai/a", "qwen2.5-coder-0.5b"]
+    assert data["roster"] == [
+        "openai/a[fastest] ×5",
+        "qwen2.5-coder-0.5b (embedded) [fastest] ×5",
+    ]
+
+
+def test_explicit_config_file_and_text_output(tmp_path: Path) -> None:
+    config = tmp_path / "team.toml"
+    config.write_text("samples = 2\n\n[repair]\nmax_candidates = 6\n")
+    done = codegen("config", "show", "--config", str(config), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"# config file: {config}" in done.stdout
+    assert "samples = 2" in done.stdout and "max_candidates = 6" in done.stdout
+    assert "\n[limits]\nwall_seconds = 30.0\n" in done.stdout
+
+
+def test_a_wrong_key_is_one_line_naming_file_and_field(tmp_path: Path) -> None:
+    (tmp_path / "codegen.toml").write_text("[repair]\nmax_candidate = 6\n")
+    done = codegen("config", "show", cwd=tmp_path)
+    assert done.returncode == 2
+    line = one_line(done.stderr)
+    assert "codegen.toml" in line and "repair.max_candidate: unknown field" in line
+
+
+def test_a_missing_config_file(tmp_path: Path) -> None:
+    done = codegen("config", "show", "--config", str(tmp_path / "nope.toml"))
+    assert done.returncode == 2
+    assert "config file not found" in one_line(done.stderr)

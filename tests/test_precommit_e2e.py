@@ -1,0 +1,127 @@
+"""The pre-commit hook for real: a temporary git repository, `pre-commit` from PyPI running this
+project's hook definition on `git commit`, the fake OpenAI server as a process and the Docker
+sandbox. Check-only fails with a diff, `--fix` writes the file, the cache saves the second LLM
+call, and the commit of the reviewed file goes through."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.solve_support import CLEAN_ENV, ROOT, FakeServerProcess, fenced
+
+pytestmark = pytest.mark.docker
+
+PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
+CODEGEN_SCRIPT = Path(sys.executable).with_name("codegen")
+STUB = '''"""Small algorithms."""
+
+
+def two_sum(nums: list[int], target: int) -> list[int]:  # codegen: solve
+    """Indices [i, j], i < j, of the earliest pair adding up to target; [] if none.
+
+    >>> two_sum([2, 7, 11, 15], 9)
+    [0, 1]
+    """
+    raise NotImplementedError
+
+
+def untouched(x):
+    return x   # odd spacing that must survive
+'''
+TESTS = """from pkg.algo import two_sum
+
+
+def test_pair_in_the_middle():
+    assert two_sum([3, 2, 4], 6) == [1, 2]
+
+
+def test_no_pair():
+    assert two_sum([1, 2], 7) == []
+"""
+SOLUTION = """def two_sum(nums, target):
+    seen = {}
+    for j, x in enumerate(nums):
+        if target - x in seen:
+            return [seen[target - x], j]
+        seen.setdefault(x, j)
+    return []
+"""
+
+
+def _hook_config(args: list[str]) -> str:
+    """This project's hook definition, as a `repo: local` hook running the installed CLI (the
+    `repo: <url>` form would pip-install the project into pre-commit's own virtualenv)."""
+    (manifest,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert manifest["id"] == "codegen" and manifest["require_serial"] is True
+    entry = manifest["entry"].replace("codegen", str(CODEGEN_SCRIPT), 1)
+    hook = {**manifest, "entry": entry, "language": "system", "args": args}
+    return yaml.safe_dump({"repos": [{"repo": "local", "hooks": [hook]}]})
+
+
+@pytest.mark.skipif(not PRE_COMMIT.exists(), reason="pre-commit missing: pip install -e '.[dev]'")
+def test_git_commit_runs_the_hook(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "pkg").mkdir(parents=True)
+    (repo / "tests").mkdir()
+    (repo / "pkg" / "algo.py").write_text(STUB)
+    (repo / "tests" / "test_algo.py").write_text(TESTS)
+    (repo / "codegen.toml").write_text('personas = ["simplest"]\n\n[sandbox]\ntiming_rounds = 3\n')
+    args = ["--models", "openai/coder", "--no-jury"]
+    (repo / ".pre-commit-config.yaml").write_text(_hook_config(args))
+
+    with FakeServerProcess({"models": {"coder": [fenced(SOLUTION)]}}, tmp_path) as server:
+        env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
+        env |= {
+            "OPENAI_API_BASE": server.base_url,
+            "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+        }  # fmt: skip
+
+        def run(*command: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                command, cwd=repo, env=env, capture_output=True, text=True, timeout=600
+            )
+
+        assert run("git", "init", "-q").returncode == 0
+        assert run(str(PRE_COMMIT), "install").returncode == 0
+        run("git", "add", "-A")
+
+        # 1. check-only: the commit stops, the diff is shown, the file is untouched
+        first = run("git", "commit", "-m", "stub")
+        output = first.stdout + first.stderr
+        assert first.returncode == 1, output
+        assert "+    seen = {}" in output and "-    raise NotImplementedError" in output
+        assert "codegen precommit --fix" in output
+        assert (repo / "pkg" / "algo.py").read_text() == STUB
+        assert len(server.requests()) == 1
+        cached = list((repo / ".git" / "codegen" / "solved").glob("*.json"))
+        assert len(cached) == 1
+
+        # 2. --fix: the file is written from the cache, no new LLM call; the commit still stops
+        (repo / ".pre-commit-config.yaml").write_text(_hook_config([*args, "--fix"]))
+        run("git", "add", ".pre-commit-config.yaml")
+        second = run("git", "commit", "-m", "stub")
+        output = second.stdout + second.stderr
+        assert second.returncode == 1, output
+        assert "files were modified by this hook" in output and "cached solution" in output
+        assert len(server.requests()) == 1
+        fixed = (repo / "pkg" / "algo.py").read_text()
+        body = "".join(f"{line}\n" for line in SOLUTION.splitlines()[1:])
+        assert fixed == STUB.replace("    raise NotImplementedError\n", body)
+
+        # 3. the reviewed file commits: nothing is marked and unsolved any more
+        run("git", "add", "pkg/algo.py")
+        third = run("git", "commit", "-m", "two_sum")
+        assert third.returncode == 0, third.stdout + third.stderr
+        assert len(server.requests()) == 1
+    assert "two_sum" in run("git", "log", "--oneline").stdout
+    shutil.rmtree(tmp_path / "pre-commit-home", ignore_errors=True)

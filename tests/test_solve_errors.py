@@ -1,0 +1,94 @@
+"""Each bad input to `codegen solve` is one clear line on stderr with its documented exit code:
+2 for the user's files and flags, 3 for the environment (Docker, a model server)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.solve_support import ROOT, codegen, one_line
+
+STUB = ROOT / "examples" / "sum_squares" / "problem.py"
+
+
+def _closed_port_url() -> str:
+    """A loopback URL nothing listens on (the port was free a moment ago)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+def test_missing_problem_file() -> None:
+    done = codegen("solve", "no/such/problem.py", "--models", "openai/x")
+    assert done.returncode == 2
+    assert "no/such/problem.py: no such file" in one_line(done.stderr)
+
+
+def test_stub_with_no_function(tmp_path: Path) -> None:
+    stub = tmp_path / "empty.py"
+    stub.write_text('"""Only a docstring."""\nVALUE = 1\n')
+    done = codegen("solve", str(stub), "--models", "openai/x")
+    assert done.returncode == 2
+    assert "no top-level function" in one_line(done.stderr)
+
+
+def test_unknown_model_name() -> None:
+    done = codegen("solve", str(STUB), "--models", "no-such-model-anywhere")
+    assert done.returncode == 2
+    line = one_line(done.stderr)
+    assert "unknown model 'no-such-model-anywhere'" in line and "openai/" in line
+
+
+@pytest.mark.parametrize(
+    ("config", "flags"),
+    [("workers = []\n", ()), ("", ("--models", ","))],
+    ids=["config-workers-empty", "models-flag-empty"],
+)
+def test_empty_roster(tmp_path: Path, config: str, flags: tuple[str, ...]) -> None:
+    (tmp_path / "codegen.toml").write_text(config)
+    done = codegen("solve", str(STUB), *flags, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "empty" in one_line(done.stderr)
+
+
+def test_stdin_task_needs_an_entry_point() -> None:
+    done = codegen("solve", "-", "--models", "openai/x", stdin="Add two numbers.")
+    assert done.returncode == 2
+    assert "--entry" in one_line(done.stderr)
+
+
+def test_no_docker() -> None:
+    done = codegen(
+        "solve", str(STUB), "--models", "openai/x",
+        env={"DOCKER_HOST": "unix:///nonexistent/docker.sock",
+             "OPENAI_API_BASE": _closed_port_url()},
+    )  # fmt: skip
+    assert done.returncode == 3
+    assert "Docker engine is not reachable" in one_line(done.stderr)
+
+
+@pytest.mark.docker
+def test_unreachable_model_server() -> None:
+    url = _closed_port_url()
+    done = codegen("solve", str(STUB), "--models", "openai/x", env={"OPENAI_API_BASE": url})
+    assert done.returncode == 3
+    line = one_line(done.stderr)
+    assert "cannot reach the model server" in line and url in line
+
+
+@pytest.mark.docker
+def test_tests_that_fail_to_import(tmp_path: Path) -> None:
+    (tmp_path / "problem.py").write_text('def double(n: int) -> int:\n    """Twice n."""\n')
+    (tmp_path / "test_double.py").write_text(
+        "from solution import double\n\nLIMIT = int('not a number')\n\n"
+        "def test_double():\n    assert double(2) == 4\n"
+    )
+    done = codegen(
+        "solve", str(tmp_path), "--models", "openai/x", env={"OPENAI_API_BASE": _closed_port_url()}
+    )
+    assert done.returncode == 2
+    line = one_line(done.stderr)
+    assert "tests do not load" in line and "not a number" in line
