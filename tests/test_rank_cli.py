@@ -142,7 +142,7 @@ def test_speed_tiers_follow_the_true_factors(tmp_path: Path) -> None:
     assert 1.6 < result["x2"]["timing"]["ratio"] < 2.5
     assert 7 < result["x10"]["timing"]["ratio"] < 13
     assert result["x10"]["timing"]["tier"] == 3
-    assert report["timing_workload"] == "benchmark tests" and report["timing_rounds"] == 10
+    assert report["timing_workload"] == "benchmark tests" and report["timing_rounds"] in (10, 20)
 
 
 # -- weak tests: doctests only ----------------------------------------------------------------
