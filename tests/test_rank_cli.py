@@ -18,7 +18,11 @@ from typing import Any
 
 import pytest
 
+from codegen.cli.rank_cmd import _print
+from codegen.rank_pipeline import InputsUsed, RankingRun
+from codegen.ranking import CandidateEvidence, rank
 from codegen.testing.fake_openai import FakeOpenAIServer, Reply
+from sandbox import RunResult, Verdict
 from tests.scaled_work import write_candidate, write_problem
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -369,3 +373,34 @@ def test_jury_without_models_is_exit_2() -> None:
     assert done.returncode == 2
     assert_one_clean_line(done)
     assert "--models" in done.stderr
+
+
+# -- the terminal is not the candidates' to control ----------------------------------------
+
+
+def test_human_output_shows_escape_codes_and_markup_instead_of_obeying_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    winner = "[bold]a.py"
+    source = "def f():\n    return 1  # \x1b[2J\x1b]0;pwned\x07\n"
+    failing = RunResult(verdict=Verdict.FAILED, message="ValueError: \x1b[31m[red]x[/red]")
+    report = rank(
+        [
+            CandidateEvidence(id=winner, source=source, run=RunResult(verdict=Verdict.PASSED)),
+            CandidateEvidence(id="b.py", run=failing),
+        ]
+    )
+    run = RankingRun(
+        **dict(report),
+        problem="p",
+        differential_inputs=InputsUsed(origin="none", count=0, reason="no stub"),
+        timing_workload="benchmark tests",
+        timing_rounds=0,
+        notes=["b.py: failed while being timed: \x9b2J"],
+    )
+    _print(run, {winner: source, "b.py": ""})
+    out = capsys.readouterr().out
+    assert not any(ch in out for ch in "\x1b\x07\x9b")
+    assert "\\x1b[2J\\x1b]0;pwned\\x07" in out  # the winner's code, control characters shown
+    assert "\\x1b[31m[red]x[/red]" in out and "\\x9b2J" in out
+    assert f"{winner} rank 1" in out and f"Winner: {winner}" in out

@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 
 from codegen.errors import BadInput, CodegenError
 from codegen.problems import Problem, load_problem
@@ -24,6 +25,8 @@ from codegen.verify import read_candidates
 from sandbox import ProblemError, Sandbox
 
 SHOWN_FINDINGS = 5
+# C0 and C1 control characters but newline and tab, shown as \xNN instead of obeyed.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if chr(c) not in "\n\t"}
 
 
 @click.command()
@@ -39,7 +42,9 @@ SHOWN_FINDINGS = 5
 )
 @click.option("--api-base", help="OpenAI-compatible base URL for the judges (else litellm's).")
 @click.option("--judge-timeout", default=60.0, show_default=True, help="Seconds per judge.")
-@click.option("--rounds", default=DEFAULT_ROUNDS, show_default=True, help="Timing rounds.")
+@click.option(
+    "--rounds", default=DEFAULT_ROUNDS, show_default=True, help="Timing rounds (twice when unsure)."
+)
 @click.option("--workers", default=2, show_default=True, help="Containers run in parallel.")
 def rank(
     problem: str,
@@ -89,7 +94,8 @@ async def _rank(
     def show(event: Event) -> None:
         if progress is not None:
             who = f"{event.candidate}: " if event.candidate else ""
-            progress.print(f"[dim]{event.stage:>9}[/dim] {who}{event.message}", highlight=False)
+            line = Text.assemble((f"{event.stage:>9} ", "dim"), _safe(who + event.message))
+            progress.print(line, highlight=False)
 
     try:
         async with Sandbox(workers=workers) as sandbox:
@@ -103,7 +109,7 @@ async def _rank(
 
 def _print(report: RankingRun, sources: dict[str, str]) -> None:
     console = Console()
-    table = Table(title=f"{report.problem}: {len(report.candidates)} candidate(s)")
+    table = Table(title=Text(_safe(f"{report.problem}: {len(report.candidates)} candidate(s)")))
     for column in ("rank", "candidate", "verdict", "tests", "median CPU", "vs fastest", "peak MB"):
         if column == "candidate":
             table.add_column(column, overflow="fold")
@@ -115,7 +121,7 @@ def _print(report: RankingRun, sources: dict[str, str]) -> None:
         t = c.timing
         row = [
             f"{c.rank}{'=' if c.tied else ''}" if c.rank else "-",
-            c.id,
+            Text(_safe(c.id)),
             str(c.verdict),
             f"{c.tests_passed}/{c.tests_total}",
             seconds(t.median_s) if t else "",
@@ -127,12 +133,12 @@ def _print(report: RankingRun, sources: dict[str, str]) -> None:
         table.add_row(*row)
     console.print(table)
     for c in report.candidates:
-        console.print(f"[bold]{c.id}[/bold] {c.explanation}", highlight=False)
+        console.print(Text.assemble((_safe(c.id), "bold"), " ", _safe(c.explanation)))
     if report.findings:
         console.print("\n[bold]Findings[/bold] (inputs on which passing candidates disagree):")
         for finding in report.findings[:SHOWN_FINDINGS]:
             groups = "; ".join(f"{', '.join(g.members)} {g.behaviour}" for g in finding.groups)
-            console.print(f"  {finding.call}: {groups}", highlight=False, markup=False)
+            console.print(_safe(f"  {finding.call}: {groups}"), highlight=False, markup=False)
         if len(report.findings) > SHOWN_FINDINGS:
             console.print(f"  … and {len(report.findings) - SHOWN_FINDINGS} more (see --json)")
     _print_evidence(console, report)
@@ -141,8 +147,8 @@ def _print(report: RankingRun, sources: dict[str, str]) -> None:
         return
     others = [w for w in report.tied_winners if w != report.winner]
     tie = f" (tied with {', '.join(others)}; the shorter source wins a tie)" if others else ""
-    console.print(f"\n[bold green]Winner:[/bold green] {report.winner}{tie}", highlight=False)
-    console.print(Syntax(sources[report.winner], "python", line_numbers=False))
+    console.print(Text.assemble("\n", ("Winner:", "bold green"), " ", _safe(report.winner + tie)))
+    console.print(Syntax(_safe(sources[report.winner]), "python", line_numbers=False))
 
 
 def _print_evidence(console: Console, report: RankingRun) -> None:
@@ -162,9 +168,17 @@ def _print_evidence(console: Console, report: RankingRun) -> None:
         console.print(f"Jury agreement (Kendall's W): {agreement}", highlight=False)
         for failure in report.jury.failures:
             console.print(
-                f"  judge {failure.judge} ({failure.aspect}) {failure.kind}: {failure.message}",
+                _safe(
+                    f"  judge {failure.judge} ({failure.aspect}) {failure.kind}: {failure.message}"
+                ),
                 highlight=False,
                 markup=False,
             )
     for note in report.notes:
-        console.print(f"Note: {note}", highlight=False, markup=False)
+        console.print(_safe(f"Note: {note}"), highlight=False, markup=False)
+
+
+def _safe(text: str) -> str:
+    """Text that candidates or judges wrote (code, messages, values), with control characters
+    made visible: the user's terminal must not obey escape sequences from untrusted code."""
+    return text.translate(_CONTROL)
