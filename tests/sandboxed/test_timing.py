@@ -156,3 +156,19 @@ def test_timings_of_a_candidate_that_answers_differently_when_timed_are_dropped(
     assert "same" in timing.timings and "same" not in timing.errors
     assert "sly" not in timing.timings
     assert "different value when timed" in timing.errors["sly"]
+
+
+def test_each_round_of_each_candidate_has_its_own_time_limit(sandbox_driver) -> None:
+    """The rounds of a timing job together may take far longer than one test's limit."""
+    limits = sandbox_driver.sandbox.limits.model_copy(update={"test_seconds": 0.5})
+    timing = sandbox_driver.wait(
+        sandbox_driver.sandbox.time(
+            {"test_problem.py": BENCH_TESTS},
+            "total",
+            {"a": LINEAR, "b": LINEAR, "c": LINEAR},
+            rounds=15,
+            limits=limits,
+        )
+    )
+    assert timing.errors == {}
+    assert all(len(stats[0].samples) == 15 for stats in timing.timings.values())
