@@ -38,7 +38,21 @@ def slow(problem: Problem) -> str:
     )
 
 
-VARIANTS = {"canonical": canonical, "wrong": wrong, "slow": slow}
+def wrapped(problem: Problem) -> str:
+    """The canonical solution behind a plain wrapper: a distinct program, equally right."""
+    entry = problem.entry_point
+    return (
+        f"{canonical(problem)}\n\n_reference = {entry}\n\n\n"
+        f"def {entry}(*args, **kwargs):\n    return _reference(*args, **kwargs)\n"
+    )
+
+
+def raises(problem: Problem) -> str:
+    return f"def {problem.entry_point}(*args, **kwargs):\n    return len(args) / 0\n"
+
+
+VARIANTS = {"canonical": canonical, "wrong": wrong, "slow": slow, "wrapped": wrapped,
+            "raises": raises}  # fmt: skip
 
 
 def responder(problems: list[Problem], variant: str, delay_s: float = 0.0) -> Any:
@@ -59,7 +73,7 @@ def responder(problems: list[Problem], variant: str, delay_s: float = 0.0) -> An
 def humaneval_server(
     problems: list[Problem], delays: dict[str, float] | None = None
 ) -> FakeOpenAIServer:
-    """Models `canonical`, `wrong` and `slow` (address them as openai/NAME)."""
+    """Models named after :data:`VARIANTS` (address them as openai/NAME)."""
     delays = delays or {}
     script = Script(
         models={name: responder(problems, name, delays.get(name, 0.0)) for name in VARIANTS}

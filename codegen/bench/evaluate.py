@@ -36,11 +36,20 @@ async def evaluate(request: EvalRequest, sandbox: Sandbox) -> Evaluation:
     from codegen.rank_pipeline import rank_candidates  # imports the ranking stack lazily
 
     phases: dict[str, float] = {}
+    started = time.perf_counter()
+    stages: dict[str, float] = {"verify": started}
     judged = verify(problem, candidates, sandbox, hidden=problem.has_hidden_tests)
-    ranked = rank_candidates(problem, candidates, sandbox, rounds=request.rounds)
+    ranked = rank_candidates(
+        problem,
+        candidates,
+        sandbox,
+        rounds=request.rounds,
+        on_event=lambda event: stages.setdefault(event.stage, time.perf_counter()),
+    )
     hidden, ranking = await asyncio.gather(
         _timed(phases, "sandbox", judged), _timed(phases, "ranking", ranked)
     )
+    phases.update(_stage_durations(stages, started + phases["ranking"]))
     outcomes = {cid: _outcome(run) for cid, run in hidden.items()}
     notes = list(ranking.notes)
     if ranking.winner is None:
@@ -66,6 +75,17 @@ async def _timed(phases: dict[str, float], name: str, work: Awaitable[T]) -> T:
         return await work
     finally:
         phases[name] = phases.get(name, 0.0) + time.perf_counter() - started
+
+
+def _stage_durations(stages: dict[str, float], end: float) -> dict[str, float]:
+    """Seconds of each ranking stage (``ranking.verify``, ``ranking.behaviour``,
+    ``ranking.timing``, ``ranking.jury``), from when it first reported to when the next did."""
+    marks = sorted((t, stage) for stage, t in stages.items() if stage != "rank")
+    bounds = [t for t, _ in marks[1:]] + [end]
+    return {
+        f"ranking.{stage}": max(0.0, stop - t)
+        for (t, stage), stop in zip(marks, bounds, strict=True)
+    }
 
 
 def _outcome(run: RunResult) -> CandidateOutcome:
