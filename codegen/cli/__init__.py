@@ -12,6 +12,7 @@ import click  # noqa: E402
 from codegen.cli.bench_cmd import bench  # noqa: E402
 from codegen.cli.config_cmd import config  # noqa: E402
 from codegen.cli.errors import run_cli  # noqa: E402
+from codegen.cli.models_cmd import models  # noqa: E402
 from codegen.cli.precommit_cmd import precommit  # noqa: E402
 from codegen.cli.rank_cmd import rank  # noqa: E402
 from codegen.cli.sandbox_cmd import sandbox  # noqa: E402
@@ -30,6 +31,7 @@ cli.add_command(config)
 cli.add_command(precommit)
 cli.add_command(rank)
 cli.add_command(bench)
+cli.add_command(models)
 
 
 def main() -> None:
