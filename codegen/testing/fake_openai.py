@@ -23,9 +23,10 @@ means "always 500". In-process, a model may instead map to a callable ``(request
 
 Standalone, for end-to-end tests in another process:
 
-    python -m codegen.testing.fake_openai --port 0 --script FILE.json
+    python -m codegen.testing.fake_openai --port 0 --script FILE.json [--log REQUESTS.jsonl]
 
-prints the base URL as its first stdout line and serves until SIGTERM or SIGINT.
+prints the base URL as its first stdout line and serves until SIGTERM or SIGINT; `--log`
+appends every request as a JSON line, and `serve_until_signal` serves a custom `Script`.
 """
 
 from __future__ import annotations
@@ -202,28 +203,39 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int, script: Script) -> None:
+    def __init__(self, port: int, script: Script, log: Path | None = None) -> None:
         super().__init__((LOOPBACK, port), _Handler)
         self.script = script
         self.stopping = threading.Event()
         self.requests: list[dict[str, Any]] = []
+        self.log = log
         self._lock = threading.Lock()
 
     def record(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> None:
         entry = {"path": path, "headers": headers, "body": body, "at": time.monotonic()}
         with self._lock:
             self.requests.append(entry)
+            if self.log is not None:
+                with self.log.open("a", encoding="utf-8") as sink:
+                    sink.write(json.dumps(entry) + "\n")
 
 
 class FakeOpenAIServer:
     """The server on a background thread; `base_url` ends in `/v1` as OpenAI clients expect."""
 
-    def __init__(self, script: Script | Mapping[str, Any] | None = None, *, port: int = 0) -> None:
+    def __init__(
+        self,
+        script: Script | Mapping[str, Any] | None = None,
+        *,
+        port: int = 0,
+        log: Path | None = None,
+    ) -> None:
+        """`log`: also append every request as a JSON line, for readers in other processes."""
         if script is None:
             script = Script()
         elif not isinstance(script, Script):
             script = Script.from_json(script)
-        self._server = _Server(port, script)
+        self._server = _Server(port, script, log)
         self._thread: threading.Thread | None = None
 
     @property
@@ -268,9 +280,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--script", type=Path, help="JSON file: {models: {...}, default: {...}}")
+    parser.add_argument("--log", type=Path, help="append each received request as a JSON line")
     args = parser.parse_args(argv)
     data = json.loads(args.script.read_text()) if args.script else {}
-    server = FakeOpenAIServer(Script.from_json(data), port=args.port)
+    serve_until_signal(FakeOpenAIServer(Script.from_json(data), port=args.port, log=args.log))
+    return 0
+
+
+def serve_until_signal(server: FakeOpenAIServer) -> None:
+    """Start, print the base URL as the first stdout line, serve until SIGTERM or SIGINT."""
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
@@ -280,7 +298,6 @@ def main(argv: list[str] | None = None) -> int:
         done.wait()
     finally:
         server.stop()
-    return 0
 
 
 if __name__ == "__main__":
