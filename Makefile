@@ -7,8 +7,9 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 
 .PHONY: demo test test-fast bench lint docker image venv clean-containers chromium
 
-demo: image
-	$(BIN)/codegen sandbox run examples/two_sum examples/two_sum/candidates/*.py
+demo: image  ## codegen solve on a bundled example with the embedded model (pulled once)
+	$(BIN)/codegen models pull
+	$(BIN)/codegen solve examples/sum_squares/problem.py
 
 test: image chromium
 	$(BIN)/python -m pytest -q

@@ -27,6 +27,7 @@ from codegen.solve import (
     SolveEvent,
     StageProgress,
 )
+from codegen.solve_view import plain
 
 STYLES = {
     "passed": "green",
@@ -113,7 +114,7 @@ class SolveProgress:
         elif isinstance(event, JudgeProgress):
             self._judges[event.judge] = _Row(event.status, event.detail)
         elif isinstance(event, StageProgress):
-            self._stage = Text(f"{event.stage}: {event.message}", style="bold")
+            self._stage = plain(f"{event.stage}: {event.message}", style="bold")
 
     def _render(self) -> RenderableType:
         with self._lock:
@@ -121,17 +122,17 @@ class SolveProgress:
             if self._requests:
                 table = _table("models", "round", "model", "persona", "#", "status", "")
                 for (round_, model, persona, sample), row in self._requests.items():
-                    table.add_row(round_, model, persona, str(sample), *_status(row))
+                    table.add_row(round_, plain(model), persona, str(sample), *_status(row))
                 parts.append(table)
             if self._candidates:
                 table = _table("sandbox", "candidate", "written by", "status", "")
                 for cid, (author, row) in self._candidates.items():
-                    table.add_row(cid, _short(author), *_status(row))
+                    table.add_row(cid, plain(_short(author)), *_status(row))
                 parts.append(table)
             if self._judges:
                 table = _table("jury", "judge", "status", "")
                 for judge, row in self._judges.items():
-                    table.add_row(judge, *_status(row))
+                    table.add_row(plain(judge), *_status(row))
                 parts.append(table)
             return Group(*parts)
 
@@ -162,11 +163,11 @@ def _table(title: str, *columns: str) -> Table:
     return table
 
 
-def _status(row: _Row) -> tuple[Text, str]:
+def _status(row: _Row) -> tuple[Text, Text]:
     status = row.status
     if status in ("started", "testing", "judging"):
         status = f"{status} {time.monotonic() - row.since:.0f}s"
-    return Text(status, style=STYLES.get(row.status, "")), row.detail
+    return Text(status, style=STYLES.get(row.status, "")), plain(row.detail)
 
 
 def _short(model: str) -> str:

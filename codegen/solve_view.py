@@ -1,31 +1,47 @@
-"""How a SolveReport reads on a terminal: the candidates table, the winner, or why none won."""
+"""How a SolveReport reads on a terminal: the candidates table, the winner, or why none won.
+
+Everything a model or a candidate wrote (code, names, test messages) is shown as plain text:
+rich markup in it is printed, not obeyed, and control characters appear as \\xNN.
+"""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 
 from codegen.ranking.explain import seconds
 from codegen.solve_report import CandidateSummary, SolveReport
 
 FAILURES_SHOWN = 5
+# C0 and C1 control characters but newline and tab, shown as \xNN instead of obeyed.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if chr(c) not in "\n\t"}
+
+
+def plain(text: str, style: str = "") -> Text:
+    """Untrusted text for rich: no markup, no terminal control sequences."""
+    return Text(text.translate(_CONTROL), style=style)
+
+
+def author(c: CandidateSummary) -> str:
+    more = f" +{len(c.proposers) - 1}" if len(c.proposers) > 1 else ""
+    return f"{c.model.removeprefix('openai/')}[{c.persona}]{more}"
 
 
 def print_summary(console: Console, report: SolveReport) -> None:
     """The candidates, ranked ones first, with who wrote them and what they cost."""
-    table = Table(title=f"{report.problem}: {len(report.candidates)} candidate(s)")
+    table = Table(title=plain(f"{report.problem}: {len(report.candidates)} candidate(s)"))
     costs = any(c.cost_usd for c in report.candidates)
     columns = ["rank", "id", "written by", "verdict", "tests", "median CPU", "latency", "tokens"]
     for column in [*columns, *(["cost"] if costs else [])]:
         left = column in ("id", "written by", "verdict")
         table.add_column(column, justify="left" if left else "right", overflow="fold")
     for c in report.candidates:
-        more = f" +{len(c.proposers) - 1}" if len(c.proposers) > 1 else ""
         row = [
             f"{c.rank}{'=' if c.tied else ''}" if c.rank else "-",
             c.id + (f" ← {c.repair_of}" if c.repair_of else ""),
-            f"{c.model.removeprefix('openai/')}[{c.persona}]{more}",
+            plain(author(c)),
             str(c.verdict),
             f"{c.tests_passed}/{c.tests_total}",
             seconds(c.timing.median_s) if c.timing else "",
@@ -41,30 +57,30 @@ def print_summary(console: Console, report: SolveReport) -> None:
         f"${totals.cost_usd:.4f}; {report.phases_s.get('total_s', 0):.1f}s"
         + ("; after one repair round" if report.repair_round else ""),
         highlight=False,
+        markup=False,
     )
     for note in [*report.warnings, *report.notes]:
-        console.print(f"Note: {note}", highlight=False, markup=False)
+        console.print(plain(f"Note: {note}"))
 
 
 def print_winner(console: Console, report: SolveReport) -> None:
     assert report.winner is not None and report.code is not None
     winner = report.candidate(report.winner)
-    console.print(
-        f"\n[bold green]Winner:[/bold green] {winner.id} by {winner.model}[{winner.persona}]"
-        + (f" — {winner.explanation}" if winner.explanation else ""),
-        highlight=False,
-    )
+    why = f" — {winner.explanation}" if winner.explanation else ""
+    line = plain(f" {winner.id} by {author(winner)}{why}")
+    console.print(Text.assemble("\n", ("Winner:", "bold green"), line))
     if report.hidden_tests is not None:
-        console.print(f"Hidden tests: {report.hidden_tests}", highlight=False)
-    console.print(Syntax(report.code, "python", line_numbers=False))
+        console.print(f"Hidden tests: {report.hidden_tests}", highlight=False, markup=False)
+    console.print(Syntax(report.code.translate(_CONTROL), "python", line_numbers=False))
 
 
 def print_no_winner(console: Console, report: SolveReport) -> None:
     """The closest candidates and how each failed, then what the models could not produce."""
     repair = " after one repair round" if report.repair_round else ""
     console.print(
-        f"[bold red]No passing candidate[/bold red] among {len(report.candidates)}{repair}.",
-        highlight=False,
+        Text.assemble(
+            ("No passing candidate", "bold red"), f" among {len(report.candidates)}{repair}."
+        )
     )
     for cid in report.closest:
         _print_failure(console, report.candidate(cid))
@@ -72,19 +88,15 @@ def print_no_winner(console: Console, report: SolveReport) -> None:
     if failures:
         console.print(f"{len(failures)} request(s) gave no candidate:", highlight=False)
         for failure in failures[:FAILURES_SHOWN]:
-            console.print(
+            line = (
                 f"  {failure.model}[{failure.persona}] #{failure.sample}: "
-                f"{failure.error_class}: {failure.message}",
-                highlight=False,
-                markup=False,
+                f"{failure.error_class}: {failure.message}"
             )
+            console.print(plain(line))
 
 
 def _print_failure(console: Console, c: CandidateSummary) -> None:
-    console.print(
-        f"\n[bold]{c.id}[/bold] by {c.model}[{c.persona}]: {c.verdict}, "
-        f"{c.tests_passed}/{c.tests_total} tests passed",
-        highlight=False,
-    )
+    head = f" by {author(c)}: {c.verdict}, {c.tests_passed}/{c.tests_total} tests passed"
+    console.print(Text.assemble("\n", (c.id, "bold"), plain(head)))
     if c.message:
-        console.print("  " + c.message.strip().replace("\n", "\n  "), highlight=False, markup=False)
+        console.print(plain("  " + c.message.strip().replace("\n", "\n  ")))

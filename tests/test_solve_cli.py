@@ -4,11 +4,15 @@ on loopback, and the real Docker sandbox."""
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 
-from tests.solve_support import ROOT, FakeServerProcess, codegen, fenced
+from tests.solve_support import CLEAN_ENV, CODEGEN, ROOT, FakeServerProcess, codegen, fenced
 
 pytestmark = pytest.mark.docker
 
@@ -152,6 +156,7 @@ def test_plain_text_task_on_stdin_prints_only_the_code(tmp_path: Path) -> None:
         requests = server.requests()
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == HASH.strip()  # not a TTY: no progress, no table
+    assert done.stderr == ""
     assert task in requests[0]["messages"][-1]["content"]
 
 
@@ -173,3 +178,44 @@ def test_humaneval_record_reports_the_hidden_check(tmp_path: Path) -> None:
     report = json.loads(done.stdout)
     assert report["hidden_tests"] == "passed" and report["problem"] == "Demo/0"
     assert "candidate([3, 4])" not in json.dumps(requests)  # the hidden check stays hidden
+
+
+def test_json_on_stdout_and_the_live_display_on_a_terminal_stderr(tmp_path: Path) -> None:
+    script = {"models": {"fast": [fenced(HASH)], "wrong": [fenced(WRONG)]}}
+    with FakeServerProcess(script, tmp_path) as server:
+        config = _config(tmp_path, _workers(server.base_url, "fast", "wrong"))
+        stdout, terminal, code = _with_terminal_stderr(
+            [*CODEGEN, "solve", str(TWO_SUM), "--config", str(config), "--json"]
+        )
+    assert code == 0, terminal
+    assert json.loads(stdout)["solved"] is True
+    for shown in ("models", "sandbox", "fast", "wrong", "passed", "failed"):
+        assert shown in terminal, terminal
+
+
+def _with_terminal_stderr(command: list[str]) -> tuple[str, str, int]:
+    """Run with stdout a pipe and stderr a pseudo-terminal; returns both outputs and the code."""
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
+    env |= {"COLUMNS": "120", "LINES": "50", "TERM": "xterm"}
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=follower, stdin=subprocess.DEVNULL)  # fmt: skip
+    os.close(follower)
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    stdout, _ = process.communicate(timeout=300)
+    reader.join(10)
+    os.close(leader)
+    return stdout.decode(), b"".join(chunks).decode(errors="replace"), process.returncode
