@@ -47,9 +47,9 @@ SQUARES_WRONG = "def sum_squares(nums):\n    return sum(nums)\n"
 SQUARES_RIGHT = "def sum_squares(nums):\n    return sum(n * n for n in nums)\n"
 
 
-def _config(tmp_path: Path, body: str) -> Path:
+def _config(tmp_path: Path, body: str, jury: str = "enabled = false") -> Path:
     path = tmp_path / "codegen.toml"
-    path.write_text(body + "\n[sandbox]\ntiming_rounds = 3\n\n[jury]\nenabled = false\n")
+    path.write_text(body + f"\n[sandbox]\ntiming_rounds = 3\n\n[jury]\n{jury}\n")
     return path
 
 
@@ -60,12 +60,18 @@ def _workers(url: str, *names: str) -> str:
 
 
 def test_solve_ranks_every_candidate_and_writes_the_winner(tmp_path: Path) -> None:
-    script = {"models": {"fast": [fenced(HASH)], "slow": [fenced(QUADRATIC)],
-                         "wrong": [fenced(WRONG)]}}  # fmt: skip
+    ballot = {"candidates": [{"label": "A", "score": 7}, {"label": "B", "score": 7}]}
+    replies = {"fast": fenced(HASH), "slow": fenced(QUADRATIC), "wrong": fenced(WRONG),
+               "judge": {"content": json.dumps(ballot)}}  # fmt: skip
+    script = {"models": {name: [reply] for name, reply in replies.items()}}
     out = tmp_path / "winner.py"
     with FakeServerProcess(script, tmp_path) as server:
-        config = _config(tmp_path, _workers(server.base_url, "fast", "slow", "wrong"))
-        done = codegen("solve", str(TWO_SUM), "--config", str(config), "--json", "-o", str(out))
+        workers = _workers(server.base_url, "fast", "slow", "wrong")
+        config = _config(tmp_path, workers, jury='judges = ["openai/judge"]')
+        done = codegen(
+            "solve", str(TWO_SUM), "--config", str(config), "--json", "-o", str(out),
+            env={"OPENAI_API_BASE": server.base_url},  # where the judge is
+        )  # fmt: skip
         requests = server.requests()
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)  # stdout is the JSON report and nothing else
@@ -85,9 +91,13 @@ def test_solve_ranks_every_candidate_and_writes_the_winner(tmp_path: Path) -> No
         assert candidate["tests_total"] == 5 and candidate["cpu_seconds"] > 0
     assert by_model["openai/slow"]["timing"]["ratio"] > 1
     assert report["totals"]["requests"] == 3 and report["totals"]["passing"] == 2
+    # two passing candidates: the jury sat, one request per aspect
+    assert report["judges"] == ["openai/judge"]
+    assert len(report["ranking"]["jury"]["ballots"]) == 3
+    assert [r["model"] for r in requests].count("judge") == 3
     assert out.read_text() == report["code"] and "seen" in report["code"]
     # each model saw the stub and the visible test file, and nothing hidden
-    prompt = requests[0]["messages"][-1]["content"]
+    prompt = next(r for r in requests if r["model"] == "fast")["messages"][-1]["content"]
     assert "def two_sum(nums: list[int], target: int)" in prompt
     assert "def test_earliest_pair_wins" in prompt
 
