@@ -183,7 +183,7 @@ def test_a_different_configuration_is_never_reused(tmp_path: Path) -> None:
     db = tmp_path / "bench.sqlite"
     with Store(db) as store:
         _run(store, Executor(), Generator(), limit=2)
-        with pytest.raises(BadInput, match="different configuration"):
+        with pytest.raises(BadInput, match=r"different configuration \(samples changed\)"):
             _run(store, Executor(), Generator(), limit=2, samples=3)
         generator = Generator()
         other = _run(store, Executor(), generator, limit=2, samples=3, run_name=None)

@@ -136,12 +136,15 @@ class Store:
         """The id of run ``name``, created when new; a name already used by a different
         configuration is refused, so results are never mixed."""
         key = config.key()
-        row = self.db.execute("SELECT id, config_hash FROM runs WHERE name = ?", (name,)).fetchone()
+        row = self.db.execute(
+            "SELECT id, config_hash, config FROM runs WHERE name = ?", (name,)
+        ).fetchone()
         if row is not None:
             if row["config_hash"] != key:
+                stored, now = json.loads(row["config"]), config.model_dump(mode="json")
+                changed = ", ".join(k for k in now if stored.get(k) != now[k]) or "format"
                 raise BadInput(
-                    f"run {name!r} exists with a different configuration "
-                    f"(models, samples, prompts, suite or sandbox image changed); "
+                    f"run {name!r} exists with a different configuration ({changed} changed); "
                     "choose another --run-name"
                 )
             return int(row["id"])
