@@ -5,14 +5,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: demo test test-fast bench lint docker image venv clean-containers chromium
+.PHONY: demo test test-fast bench lint docker image venv clean-containers chromium models
 
 demo: image  ## codegen solve on a bundled example with the embedded model (pulled once)
 	$(BIN)/codegen models pull
 	$(BIN)/codegen solve examples/sum_squares/problem.py
 
-test: image chromium
+test: image chromium models
 	$(BIN)/python -m pytest -q
+
+models: venv  ## the embedded 0.5B model the model test uses (built and verified once, cached)
+	$(BIN)/codegen models pull --model qwen2.5-coder-0.5b
 
 test-fast: venv  ## no Docker, no model: the pure core only
 	$(BIN)/python -m pytest -q -m "not docker and not model"
