@@ -106,19 +106,19 @@ class _Run:
     notes: list[str] = field(default_factory=list)
 
     def add(
-        self, candidates: Sequence[Candidate], round: Round, repair_of: str | None
+        self, candidates: Sequence[Candidate], stage: Round, repair_of: str | None
     ) -> list[str]:
         """Record new programs (a repeat only adds its proposers); returns the new ids."""
         by_fingerprint = {e.candidate.fingerprint: e for e in self.entries.values()}
         new = []
-        prefix = "c" if round == "initial" else "r"
+        prefix = "c" if stage == "initial" else "r"
         for candidate in candidates:
             known = by_fingerprint.get(candidate.fingerprint)
             if known is not None:
                 known.candidate.proposers.extend(candidate.proposers)
                 continue
-            cid = f"{prefix}{sum(e.round == round for e in self.entries.values()) + 1}"
-            entry = _Entry(cid, candidate.model_copy(deep=True), round, repair_of)
+            cid = f"{prefix}{sum(e.round == stage for e in self.entries.values()) + 1}"
+            entry = _Entry(cid, candidate.model_copy(deep=True), stage, repair_of)
             self.entries[cid] = by_fingerprint[candidate.fingerprint] = entry
             new.append(cid)
         return new
@@ -196,14 +196,14 @@ async def check_tests_load(problem: Problem, sandbox: Sandbox) -> None:
 
 
 async def _generate_all(
-    run: _Run, task: GenerationTask, rosters: Sequence[Roster], round: Round
+    run: _Run, task: GenerationTask, rosters: Sequence[Roster], stage: Round
 ) -> GenerationResult:
     """Every roster at once (hosted and embedded servers have different limits); merged."""
 
     from codegen.generation.fanout import generate  # litellm: imported when first needed
 
     def relay(event: GenerationEvent) -> None:
-        run.emit(GenerationProgress(round, event))
+        run.emit(GenerationProgress(stage, event))
 
     results = await asyncio.gather(*(generate(task, r, on_event=relay) for r in rosters))
     run.requests += sum(r.request_count for r in rosters)
@@ -222,6 +222,7 @@ def _check_reachable(result: GenerationResult, session: SolveSession) -> None:
     if result.candidates or not result.failures:
         return
     from codegen.generation import client as model_client
+
     classes = {f.error_class for f in result.failures}
     first = result.failures[0]
     bases = sorted({w.api_base or model_client.resolve(w)[1] or "its default URL"
