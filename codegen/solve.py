@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -45,6 +46,11 @@ from codegen.verify import verify
 from sandbox import ProblemError, RunResult, Sandbox, SandboxJob, Verdict
 
 log = logging.getLogger(__name__)
+# A litellm request cancelled mid-way (a deadline, a failed run, Ctrl-C) leaves an inner coroutine
+# unawaited; Python then prints a warning that would break the CLI's one-line errors.
+warnings.filterwarnings(
+    "ignore", message=r"coroutine '.*acompletion' was never awaited", category=RuntimeWarning
+)
 
 CLOSEST_SHOWN = 3
 UNREACHABLE = {"APIConnectionError"}
