@@ -6,23 +6,17 @@ count the LLM calls a `codegen` run made (none on a cache hit).
         codegen("solve", ..., env={"OPENAI_API_BASE": server.base_url})
         server.requests()
 
-Run directly: `python -m tests.solve_support --script S.json --log L.jsonl` prints the base URL
-on its first stdout line and serves until SIGTERM.
+The server is `python -m codegen.testing.fake_openai --log FILE`, the one users can run too.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
-
-from codegen.testing.fake_openai import FakeOpenAIServer, Reply, Script
 
 ROOT = Path(__file__).resolve().parents[1]
 CODEGEN = [sys.executable, "-m", "codegen.cli"]
@@ -62,20 +56,6 @@ def one_line(stderr: str) -> str:
     return lines[0]
 
 
-class LoggingScript(Script):
-    """A Script that appends each request body to a JSON-lines file before answering."""
-
-    def __init__(self, data: dict[str, Any], log: Path) -> None:
-        super().__init__(models=data.get("models", {}), default=data.get("default"))
-        self._log = log
-        self._log_lock = threading.Lock()
-
-    def next_reply(self, request: dict[str, Any]) -> Reply:
-        with self._log_lock, self._log.open("a") as handle:
-            handle.write(json.dumps(request) + "\n")
-        return super().next_reply(request)
-
-
 class FakeServerProcess:
     """Start the server process; `requests()` reads its log; stopped on exit, always."""
 
@@ -89,7 +69,7 @@ class FakeServerProcess:
 
     def __enter__(self) -> FakeServerProcess:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.solve_support",
+            [sys.executable, "-m", "codegen.testing.fake_openai", "--port", "0",
              "--script", str(self.script_path), "--log", str(self.log_path)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -112,28 +92,6 @@ class FakeServerProcess:
                 self.process.wait(timeout=10)
 
     def requests(self) -> list[dict[str, Any]]:
+        """The request bodies received so far, in arrival order."""
         lines = self.log_path.read_text().splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--script", type=Path, required=True)
-    parser.add_argument("--log", type=Path, required=True)
-    args = parser.parse_args()
-    script = LoggingScript(json.loads(args.script.read_text()), args.log)
-    server = FakeOpenAIServer(script)
-    done = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: done.set())
-    server.start()
-    print(server.base_url, flush=True)
-    try:
-        done.wait()
-    finally:
-        server.stop()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        return [json.loads(line)["body"] for line in lines if line.strip()]
