@@ -74,7 +74,7 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Codeg
     try:
         config = CodegenConfig.model_validate(section)
     except ValidationError as error:
-        raise BadInput(f"{path}: {_first_problem(error, path)}") from error
+        raise BadInput(f"{path}: {first_problem(error, path)}") from error
     config.source = path
     return config
 
@@ -102,7 +102,7 @@ def roster_from_models(
         )
         return Roster(workers=workers, limits=limits or FanoutLimits())
     except ValidationError as error:
-        raise BadInput(f"command line: {_first_problem(error, None)}") from error
+        raise BadInput(f"command line: {first_problem(error, None)}") from error
 
 
 def _section(data: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -116,7 +116,7 @@ def _section(data: dict[str, Any], path: Path) -> dict[str, Any]:
     return section
 
 
-def _first_problem(error: ValidationError, path: Path | None) -> str:
+def first_problem(error: ValidationError, path: Path | None) -> str:
     """One line naming the field, e.g. `workers[1].temperature: Input should be <= 2`."""
     problem = error.errors()[0]
     field = ""

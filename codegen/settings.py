@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from codegen.config import CodegenConfig, _first_problem, load_config
+from codegen.config import CodegenConfig, first_problem, load_config
 from codegen.errors import BadInput
 from codegen.generation.personas import PERSONAS
 from codegen.generation.roster import FanoutLimits, Worker
@@ -144,7 +144,7 @@ def resolve(config: CodegenConfig, overrides: Overrides | None = None) -> SolveS
     try:
         file = FileSettings.model_validate(given)
     except ValidationError as error:
-        raise BadInput(f"{where or 'config'}: {_first_problem(error, None)}") from error
+        raise BadInput(f"{where or 'config'}: {first_problem(error, None)}") from error
 
     origins = {key: (where or "file") if key in given else "default" for key in FILE_KEYS}
     origins["workers"] = (where or "file") if config.workers else "default"

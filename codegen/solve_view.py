@@ -13,15 +13,9 @@ from rich.text import Text
 
 from codegen.ranking.explain import seconds
 from codegen.solve_report import CandidateSummary, SolveReport
+from codegen.untrusted import plain, visible
 
 FAILURES_SHOWN = 5
-# C0 and C1 control characters but newline and tab, shown as \xNN instead of obeyed.
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if chr(c) not in "\n\t"}
-
-
-def plain(text: str, style: str = "") -> Text:
-    """Untrusted text for rich: no markup, no terminal control sequences."""
-    return Text(text.translate(_CONTROL), style=style)
 
 
 def author(c: CandidateSummary) -> str:
@@ -71,7 +65,7 @@ def print_winner(console: Console, report: SolveReport) -> None:
     console.print(Text.assemble("\n", ("Winner:", "bold green"), line))
     if report.hidden_tests is not None:
         console.print(f"Hidden tests: {report.hidden_tests}", highlight=False, markup=False)
-    console.print(Syntax(report.code.translate(_CONTROL), "python", line_numbers=False))
+    console.print(Syntax(visible(report.code), "python", line_numbers=False))
 
 
 def print_no_winner(console: Console, report: SolveReport) -> None:

@@ -22,7 +22,9 @@ def exit_code_for(error: BaseException) -> int:
 
 def run_cli(group: click.Group) -> None:
     try:
-        group.main(standalone_mode=False)
+        # Without standalone mode click returns the code of `ctx.exit(n)` instead of raising.
+        code = group.main(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as usage:

@@ -21,12 +21,11 @@ from codegen.rank_pipeline import (
 )
 from codegen.ranking import JudgeSpec
 from codegen.ranking.explain import seconds
+from codegen.untrusted import visible
 from codegen.verify import read_candidates
 from sandbox import ProblemError, Sandbox
 
 SHOWN_FINDINGS = 5
-# C0 and C1 control characters but newline and tab, shown as \xNN instead of obeyed.
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if chr(c) not in "\n\t"}
 
 
 @click.command()
@@ -94,7 +93,7 @@ async def _rank(
     def show(event: Event) -> None:
         if progress is not None:
             who = f"{event.candidate}: " if event.candidate else ""
-            line = Text.assemble((f"{event.stage:>9} ", "dim"), _safe(who + event.message))
+            line = Text.assemble((f"{event.stage:>9} ", "dim"), visible(who + event.message))
             progress.print(line, highlight=False)
 
     try:
@@ -109,7 +108,7 @@ async def _rank(
 
 def _print(report: RankingRun, sources: dict[str, str]) -> None:
     console = Console()
-    table = Table(title=Text(_safe(f"{report.problem}: {len(report.candidates)} candidate(s)")))
+    table = Table(title=Text(visible(f"{report.problem}: {len(report.candidates)} candidate(s)")))
     for column in ("rank", "candidate", "verdict", "tests", "median CPU", "vs fastest", "peak MB"):
         if column == "candidate":
             table.add_column(column, overflow="fold")
@@ -121,7 +120,7 @@ def _print(report: RankingRun, sources: dict[str, str]) -> None:
         t = c.timing
         row = [
             f"{c.rank}{'=' if c.tied else ''}" if c.rank else "-",
-            Text(_safe(c.id)),
+            Text(visible(c.id)),
             str(c.verdict),
             f"{c.tests_passed}/{c.tests_total}",
             seconds(t.median_s) if t else "",
@@ -133,12 +132,12 @@ def _print(report: RankingRun, sources: dict[str, str]) -> None:
         table.add_row(*row)
     console.print(table)
     for c in report.candidates:
-        console.print(Text.assemble((_safe(c.id), "bold"), " ", _safe(c.explanation)))
+        console.print(Text.assemble((visible(c.id), "bold"), " ", visible(c.explanation)))
     if report.findings:
         console.print("\n[bold]Findings[/bold] (inputs on which passing candidates disagree):")
         for finding in report.findings[:SHOWN_FINDINGS]:
             groups = "; ".join(f"{', '.join(g.members)} {g.behaviour}" for g in finding.groups)
-            console.print(_safe(f"  {finding.call}: {groups}"), highlight=False, markup=False)
+            console.print(visible(f"  {finding.call}: {groups}"), highlight=False, markup=False)
         if len(report.findings) > SHOWN_FINDINGS:
             console.print(f"  … and {len(report.findings) - SHOWN_FINDINGS} more (see --json)")
     _print_evidence(console, report)
@@ -147,8 +146,8 @@ def _print(report: RankingRun, sources: dict[str, str]) -> None:
         return
     others = [w for w in report.tied_winners if w != report.winner]
     tie = f" (tied with {', '.join(others)}; the shorter source wins a tie)" if others else ""
-    console.print(Text.assemble("\n", ("Winner:", "bold green"), " ", _safe(report.winner + tie)))
-    console.print(Syntax(_safe(sources[report.winner]), "python", line_numbers=False))
+    console.print(Text.assemble("\n", ("Winner:", "bold green"), " ", visible(report.winner + tie)))
+    console.print(Syntax(visible(sources[report.winner]), "python", line_numbers=False))
 
 
 def _print_evidence(console: Console, report: RankingRun) -> None:
@@ -168,17 +167,11 @@ def _print_evidence(console: Console, report: RankingRun) -> None:
         console.print(f"Jury agreement (Kendall's W): {agreement}", highlight=False)
         for failure in report.jury.failures:
             console.print(
-                _safe(
+                visible(
                     f"  judge {failure.judge} ({failure.aspect}) {failure.kind}: {failure.message}"
                 ),
                 highlight=False,
                 markup=False,
             )
     for note in report.notes:
-        console.print(_safe(f"Note: {note}"), highlight=False, markup=False)
-
-
-def _safe(text: str) -> str:
-    """Text that candidates or judges wrote (code, messages, values), with control characters
-    made visible: the user's terminal must not obey escape sequences from untrusted code."""
-    return text.translate(_CONTROL)
+        console.print(visible(f"Note: {note}"), highlight=False, markup=False)

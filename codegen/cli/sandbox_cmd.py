@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from codegen.problems import load_problem
+from codegen.untrusted import plain
 from codegen.verify import read_candidates, verify
 from sandbox import Sandbox, engine, image
 from sandbox.prune import prune as prune_containers
@@ -57,18 +58,20 @@ def run(problem: str, candidates: tuple[str, ...], as_json: bool, workers: int) 
             )
         )
         return
-    table = Table(title=f"{loaded.name}: {len(results)} candidate(s)")
-    for column in ("candidate", "verdict", "tests", "CPU ms", "peak MB", "why"):
-        table.add_column(column)
+    table = Table(title=plain(f"{loaded.name}: {len(results)} candidate(s)"))
+    table.add_column("candidate", overflow="fold")
+    for column in ("verdict", "tests", "CPU ms", "peak MB"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("why", overflow="fold")
     for cid, result in results.items():
         passed = sum(t.status == "passed" for t in result.tests)
         table.add_row(
-            cid,
+            plain(cid),
             result.verdict.value,
             f"{passed}/{len(result.tests)}",
             f"{result.cpu_seconds * 1000:.0f}",
             f"{result.peak_memory_mb:.0f}",
-            result.message.splitlines()[0][:70] if result.message else "",
+            plain(result.message.splitlines()[0][:100] if result.message else ""),
         )
     Console().print(table)
 
