@@ -8,11 +8,12 @@ folder (`.git/codegen/solved`, never committed), else `~/.cache/codegen/solved`.
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
+
+from codegen.precommit.git import git_output
 
 
 class SolvedEntry(BaseModel):
@@ -55,18 +56,8 @@ class SolvedCache:
 
 
 def _git_common_dir(repo: Path) -> Path | None:
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--git-common-dir"],
-            cwd=repo,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=10,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+    out = git_output(repo, "rev-parse", "--git-common-dir")
+    if out is None:
         return None
-    if done.returncode != 0 or not done.stdout.strip():
-        return None
-    path = Path(done.stdout.strip())
+    path = Path(out)
     return path if path.is_absolute() else (repo / path).resolve()

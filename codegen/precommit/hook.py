@@ -6,7 +6,6 @@ stops for a review; 0 when no file has a marked stub.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from codegen.errors import BadInput, CodegenError
 from codegen.precommit.associate import problem_for
 from codegen.precommit.cache import SolvedCache, SolvedEntry
 from codegen.precommit.find import MarkedStub, find_stubs
+from codegen.precommit.git import git_output
 from codegen.precommit.rewrite import apply, implementation_body, unified_diff
 from codegen.problems import Problem
 from codegen.progress import SolveProgress
@@ -160,19 +160,8 @@ def _accept(
 
 def repo_root(start: Path) -> Path:
     """The git work tree's top (pre-commit runs hooks there), else `start`."""
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=start,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=10,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return start
-    top = done.stdout.strip()
-    return Path(top) if done.returncode == 0 and top else start
+    top = git_output(start, "rev-parse", "--show-toplevel")
+    return Path(top) if top else start
 
 
 def _read(path: Path) -> str:
