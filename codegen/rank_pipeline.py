@@ -55,6 +55,7 @@ from sandbox import (
 
 DEFAULT_ROUNDS = 10  # paired sign test: 10 rounds give a 97.9 % interval (see statistics)
 TIMING_INPUTS = 3  # the largest generated inputs, when a problem has no benchmark tests
+TIMING_POOL = 10  # large inputs screened for the workload: some break the preconditions
 ROUND_OVERHEAD_S = 0.1  # a fresh process per candidate and round, generously
 OPENAI_LIKE = {"openai", "text-completion-openai", "hosted_vllm", "llamafile", "lm_studio"}
 
@@ -128,6 +129,8 @@ async def rank_candidates(
         jury = asyncio.create_task(_jury(problem, passing, judges, notes))
     try:
         outputs = await _behaviour(problem, passing, differential, sandbox, emit)
+        if workload is not None and passing:
+            workload = await _screen(problem, passing, workload, sandbox)
         samples = await _timing(problem, passing, runs, workload, sandbox, rounds, notes, emit)
         verdict = await jury if jury else None
     except BaseException:
@@ -197,7 +200,7 @@ def judge_specs(
 def _draw(problem: Problem) -> tuple[InputSet, InputSet | None]:
     """Differential inputs, and the timing workload when there are no benchmark tests."""
     differential = draw_inputs(problem)
-    workload = None if problem.has_benchmark_tests else timing_inputs(problem, k=TIMING_INPUTS)
+    workload = None if problem.has_benchmark_tests else timing_inputs(problem, k=TIMING_POOL)
     return differential, workload
 
 
@@ -251,6 +254,21 @@ async def _timing(
         if more:  # else the extra job failed as a whole: keep what the first one measured
             samples = {cid: samples[cid] + more[cid] for cid in more}
     return samples
+
+
+async def _screen(
+    problem: Problem, passing: dict[str, str], workload: InputSet, sandbox: Sandbox
+) -> InputSet:
+    """The largest generated inputs that at least one passing candidate handles. An input that
+    makes every one of them raise breaks the problem's preconditions and would time nothing;
+    one that only some fail on stays, and those are not timed (they fail on valid input)."""
+    calls = [(tuple(args), {}) for args in workload.args]
+    outcomes = await asyncio.gather(
+        *(sandbox.call(source, problem.entry_point, calls) for source in passing.values())
+    )
+    usable = [args for i, args in enumerate(workload.args) if any(o[i].ok for o in outcomes)]
+    reason = workload.reason or "every generated input made every passing candidate raise"
+    return workload.model_copy(update={"args": usable[:TIMING_INPUTS], "reason": reason})
 
 
 def _undecided(samples: dict[str, list[float]]) -> list[str]:

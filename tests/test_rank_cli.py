@@ -313,6 +313,45 @@ def test_a_candidate_failing_while_timed_is_not_ranked(tmp_path: Path) -> None:
     assert any("RecursionError" in note for note in report["notes"])
 
 
+PEAK_STUB = '''\
+def peak(nums: list[int]) -> int:
+    """The largest of nums, which are never negative (raise ValueError otherwise)."""
+    ...
+'''
+PEAK_TESTS = """\
+from solution import peak
+
+
+def test_peak():
+    assert peak([3, 1, 2]) == 3
+"""
+PEAK_STRATEGIES = """\
+from hypothesis import strategies as st
+
+inputs = st.tuples(st.lists(st.integers(0, 100), min_size=1, max_size=20))
+# Half of the large inputs break the precondition: every correct candidate raises on them.
+large_inputs = st.integers(3_000, 4_000).map(lambda n: (list(range(n)) if n % 2 else [-1] * n,))
+"""
+
+
+@pytest.mark.docker
+def test_timing_inputs_that_break_the_preconditions_are_left_out(tmp_path: Path) -> None:
+    problem = tmp_path / "peak"
+    problem.mkdir()
+    (problem / "problem.py").write_text(PEAK_STUB)
+    (problem / "test_peak.py").write_text(PEAK_TESTS)
+    (problem / "strategies.py").write_text(PEAK_STRATEGIES)
+    check = "    if any(n < 0 for n in nums):\n        raise ValueError('negative')\n"
+    builtin = tmp_path / "builtin.py"
+    builtin.write_text("def peak(nums):\n" + check + "    return max(nums)\n")
+    loop = tmp_path / "loop.py"
+    loop.write_text("def peak(nums):\n" + check + "    best = nums[0]\n    for n in nums:\n"
+                    "        best = n if n > best else best\n    return best\n")  # fmt: skip
+    report, done = ranked(str(problem), str(builtin), str(loop))
+    assert done.returncode == 0, report["notes"]
+    assert all(c["passed"] and c["timing"] for c in report["candidates"]), report["notes"]
+
+
 # -- exit codes: no winner, bad input, no Docker ----------------------------------------------
 
 
