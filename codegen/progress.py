@@ -98,6 +98,7 @@ class SolveProgress:
             return
         with self._lock:
             self._apply(event)
+        self._live.refresh()  # every state is drawn at least once, however fast the run
 
     def _apply(self, event: SolveEvent) -> None:
         if isinstance(event, GenerationProgress):
@@ -157,9 +158,12 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 def _table(title: str, *columns: str) -> Table:
+    """Named columns keep their width; the last, unnamed detail column is the one that wraps
+    when the terminal is narrow (else rich may squeeze a status column away)."""
     table = Table(title=title, title_justify="left", box=None, pad_edge=False, expand=False)
-    for column in columns:
+    for column in columns[:-1]:
         table.add_column(column, overflow="ellipsis", no_wrap=True, min_width=len(column))
+    table.add_column(columns[-1], overflow="fold", no_wrap=False, max_width=80)
     return table
 
 
