@@ -261,12 +261,17 @@ async def _screen(
 ) -> InputSet:
     """The largest generated inputs that at least one passing candidate handles. An input that
     makes every one of them raise breaks the problem's preconditions and would time nothing;
-    one that only some fail on stays, and those are not timed (they fail on valid input)."""
-    calls = [(tuple(args), {}) for args in workload.args]
-    outcomes = await asyncio.gather(
-        *(sandbox.call(source, problem.entry_point, calls) for source in passing.values())
-    )
-    usable = [args for i, args in enumerate(workload.args) if any(o[i].ok for o in outcomes)]
+    one that only some fail on stays, and those are not timed (they fail on valid input).
+    Screens the largest first, a timing round's worth at a time: usually one is enough."""
+    usable: list[tuple] = []
+    pool = list(workload.args)
+    while pool and len(usable) < TIMING_INPUTS:
+        batch, pool = pool[:TIMING_INPUTS], pool[TIMING_INPUTS:]
+        calls = [(tuple(args), {}) for args in batch]
+        outcomes = await asyncio.gather(
+            *(sandbox.call(source, problem.entry_point, calls) for source in passing.values())
+        )
+        usable += [args for i, args in enumerate(batch) if any(o[i].ok for o in outcomes)]
     reason = workload.reason or "every generated input made every passing candidate raise"
     return workload.model_copy(update={"args": usable[:TIMING_INPUTS], "reason": reason})
 

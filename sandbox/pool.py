@@ -137,7 +137,12 @@ class Sandbox:
             async with self.timer_lock:
                 if self.timer is None:
                     self.timer = await self._new(cpuset=self.timing_cpu)
-                answer, keep = await self._on(self.timer, message, limits)
+                try:
+                    answer, keep = await self._on(self.timer, message, limits)
+                except BaseException:  # cancelled mid-job: its answer must not reach the next
+                    await self._retire(self.timer)
+                    self.timer = None
+                    raise
                 if not keep:
                     await self._retire(self.timer)
                     self.timer = None
