@@ -96,8 +96,7 @@ def _run_pytest(request: dict, session: Session, timing_only: bool) -> dict | No
         with open(os.path.join(TEST_DIR, name), "w") as handle:
             handle.write(text)
     sys.modules["solution"] = session.proxy_module()
-    STATE.session = session
-    STATE.rounds = int(request.get("rounds", 5))
+    _bind(session, request)
     STATE.timing_only = timing_only
     STATE.test_dir = TEST_DIR
     mark("write tests")
@@ -119,6 +118,12 @@ def _run_pytest(request: dict, session: Session, timing_only: bool) -> dict | No
         pass
     mark("run tests")
     return None
+
+
+def _bind(session: Session, request: dict) -> None:
+    """Hand the job's candidates and its number of benchmark rounds to the pytest plugin."""
+    STATE.session = session
+    STATE.rounds = int(request.get("rounds", 5))
 
 
 def forget_writable_paths() -> None:
@@ -207,8 +212,7 @@ def time_candidates(request: dict, link: ServerLink) -> dict:
     session = Session(link, request["candidates"], request["limits"])
     session.timing = True
     if request.get("inputs"):
-        STATE.session = session
-        STATE.rounds = int(request.get("rounds", 5))
+        _bind(session, request)
         entry = request["entry_point"]
         inputs = pickle.loads(base64.b64decode(request["inputs"]))
 
@@ -227,9 +231,10 @@ def time_candidates(request: dict, link: ServerLink) -> dict:
     session.stop()
     return {
         "verdict": "passed",
-        "timings": {
+        "timings": {  # a candidate that failed part-way has no timings, only its error
             cid: _benchmarks(tests, STATE.digests.get(cid, {}))
             for cid, tests in STATE.samples.items()
+            if cid not in STATE.timing_errors
         },
         "errors": STATE.timing_errors,
     }
