@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -41,6 +41,7 @@ from codegen.ranking import (
     samples_from_benchmarks,
     timing_inputs,
 )
+from codegen.ranking.soft_tests import SET_ASIDE
 from codegen.verify import verify
 from sandbox import (
     CallOutcome,
@@ -57,6 +58,10 @@ DEFAULT_ROUNDS = 10  # paired sign test: 10 rounds give a 97.9 % interval (see s
 TIMING_INPUTS = 3  # the largest generated inputs, when a problem has no benchmark tests
 TIMING_POOL = 10  # large inputs screened for the workload: some break the preconditions
 ROUND_OVERHEAD_S = 0.1  # a fresh process per candidate and round, generously
+# One generated input's budget in the differential calls and the screening: generated inputs
+# are small, so a call past this is stuck (``prime_fib(-3)``) and a timeout is its behaviour.
+# Without it a stuck candidate costs the whole test budget (10 s) three times per job.
+CALL_SECONDS = 2.0
 OPENAI_LIKE = {"openai", "text-completion-openai", "hosted_vllm", "llamafile", "lm_studio"}
 
 # How the sandbox names a candidate's fault in TimingResult.errors ("CandidateTimeout: …").
@@ -104,23 +109,29 @@ async def rank_candidates(
     judges: Sequence[JudgeSpec] | None = None,
     rounds: int = DEFAULT_ROUNDS,
     on_event: Callable[[Event], None] | None = None,
+    verified: Mapping[str, RunResult] | None = None,
 ) -> RankingRun:
-    """Rank ``candidates`` (id -> source) for ``problem``; see the module docstring."""
+    """Rank ``candidates`` (id -> source) for ``problem``; see the module docstring.
+    ``verified``: their runs against the visible tests when the caller has them already."""
     emit = on_event or (lambda event: None)
     notes: list[str] = []
     # Hypothesis draws on the host while the sandbox runs the tests.
     drawing = asyncio.create_task(asyncio.to_thread(_draw, problem))
     try:
-        runs = await verify(
-            problem,
-            candidates,
-            sandbox,
-            on_done=lambda cid, run: emit(Event("verify", _verdict_line(run), cid)),
-        )
+        if verified is not None:
+            runs = {cid: verified[cid] for cid in candidates}
+        else:
+            runs = await verify(
+                problem,
+                candidates,
+                sandbox,
+                on_done=lambda cid, run: emit(Event("verify", _verdict_line(run), cid)),
+            )
     except BaseException:
         drawing.cancel()
         raise
     differential, workload = await drawing
+    notes += sorted({run.message for run in runs.values() if run.message.startswith(SET_ASIDE)})
     passing = {cid: source for cid, source in candidates.items() if runs[cid].passed}
 
     jury = None
@@ -219,8 +230,9 @@ async def _behaviour(
         return {}
     emit(Event("behaviour", f"{len(passing)} candidate(s) on {len(inputs.args)} inputs"))
     calls = [(tuple(args), {}) for args in inputs.args]
+    limits = _call_limits(sandbox.limits)
     outcomes = await asyncio.gather(
-        *(sandbox.call(source, problem.entry_point, calls) for source in passing.values())
+        *(sandbox.call(src, problem.entry_point, calls, limits) for src in passing.values())
     )
     return dict(zip(passing, outcomes, strict=True))
 
@@ -268,8 +280,9 @@ async def _screen(
     while pool and len(usable) < TIMING_INPUTS:
         batch, pool = pool[:TIMING_INPUTS], pool[TIMING_INPUTS:]
         calls = [(tuple(args), {}) for args in batch]
+        limits = _call_limits(sandbox.limits)
         outcomes = await asyncio.gather(
-            *(sandbox.call(source, problem.entry_point, calls) for source in passing.values())
+            *(sandbox.call(src, problem.entry_point, calls, limits) for src in passing.values())
         )
         usable += [args for i, args in enumerate(batch) if any(o[i].ok for o in outcomes)]
     reason = workload.reason or "every generated input made every passing candidate raise"
@@ -326,6 +339,10 @@ async def _time_batch(
         for cid, stats in timing.timings.items()
         if cid not in timing.errors
     }
+
+
+def _call_limits(limits: Limits) -> Limits:
+    return limits.model_copy(update={"test_seconds": min(limits.test_seconds, CALL_SECONDS)})
 
 
 def _timing_limits(limits: Limits, runs: Sequence[RunResult], rounds: int) -> Limits:

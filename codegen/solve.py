@@ -32,6 +32,7 @@ from codegen.generation import (
 from codegen.problems import Problem
 from codegen.rank_pipeline import Event as RankEvent
 from codegen.rank_pipeline import RankingRun, rank_candidates
+from codegen.ranking.soft_tests import SET_ASIDE
 from codegen.session import SolveSession, describe_rosters
 from codegen.solve_report import (
     CandidateSummary,
@@ -268,6 +269,8 @@ async def _test(run: _Run, sandbox: Sandbox, ids: Sequence[str]) -> None:
         raise BadInput(f"{run.problem.origin or run.problem.name}: {first}") from None
     for cid, result in results.items():
         run.entries[cid].run = result
+        if result.message.startswith(SET_ASIDE):
+            done(cid, result)  # passes after all: an example no candidate satisfies was set aside
 
 
 async def _repair(run: _Run, sandbox: Sandbox) -> None:
@@ -318,8 +321,6 @@ async def _rank(run: _Run, sandbox: Sandbox, passing: dict[str, str]) -> Ranking
     names: list[str] = []
 
     def relay(event: RankEvent) -> None:
-        if event.stage == "verify":
-            return  # the passing candidates are re-run; their verdicts were shown already
         if event.stage == "jury" and not names:
             names.extend(j.model for j in judges)
             for name in names:
@@ -335,6 +336,7 @@ async def _rank(run: _Run, sandbox: Sandbox, passing: dict[str, str]) -> Ranking
         judges=judges or None,
         rounds=run.session.settings.sandbox.timing_rounds,
         on_event=relay,
+        verified={cid: run.entries[cid].run for cid in passing},
     )
     if ranking.jury is not None:
         for judge in dict.fromkeys(names):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from codegen.errors import BadInput
 from codegen.problems import Problem
+from codegen.ranking.soft_tests import set_aside_unsatisfiable
 from sandbox import Limits, RunResult, Sandbox, SandboxJob
 
 
@@ -30,8 +31,10 @@ async def verify(
     hidden: bool = False,
     on_done: Callable[[str, RunResult], None] | None = None,
 ) -> dict[str, RunResult]:
-    """Every candidate against the problem's visible (or hidden) tests, concurrently."""
+    """Every candidate against the problem's visible (or hidden) tests, concurrently. Prose
+    examples no candidate satisfies are set aside (:mod:`codegen.ranking.soft_tests`)."""
     test_files = problem.sandbox_test_files(hidden=hidden)
+    soft = set() if hidden else {t.name for t in problem.visible_tests if t.origin == "examples"}
 
     async def one(cid: str, source: str) -> tuple[str, RunResult]:
         job = SandboxJob(
@@ -45,4 +48,5 @@ async def verify(
             on_done(cid, result)
         return cid, result
 
-    return dict(await asyncio.gather(*(one(cid, src) for cid, src in candidates.items())))
+    runs = dict(await asyncio.gather(*(one(cid, src) for cid, src in candidates.items())))
+    return set_aside_unsatisfiable(runs, soft)

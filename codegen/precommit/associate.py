@@ -16,8 +16,9 @@ from pathlib import Path
 from codegen.errors import BadInput
 from codegen.precommit.find import MarkedStub
 from codegen.problems import Problem
+from codegen.problems.loaders import docstring_test_file
 from codegen.problems.stub import parse_stub
-from codegen.problems.testfiles import check_test_file, doctest_test_file
+from codegen.problems.testfiles import check_test_file
 
 
 def find_test_file(source: Path, root: Path) -> Path | None:
@@ -85,8 +86,9 @@ def problem_for(stub: MarkedStub, root: Path) -> Problem:
             test, notes = check_test_file(f"test_{stub.name}.py", rewritten, stub.name, shown)
             visible.append(test)
             warnings.extend(notes)
-    if info.examples:
-        visible.append(doctest_test_file(stub.name, info.examples, where))
+    docstring_tests = docstring_test_file(info, where)
+    if docstring_tests is not None:
+        visible.append(docstring_tests)
     if not visible:
         raise BadInput(
             f"{where}: {stub.name} is marked `# codegen: solve` but has no tests; add >>> "
@@ -98,6 +100,7 @@ def problem_for(stub: MarkedStub, root: Path) -> Problem:
         prompt=stub.stub,
         stub=stub.stub,
         parameters=info.parameters,
+        example_args=info.example_args,
         returns=info.returns,
         visible_tests=tuple(visible),
         origin=where,

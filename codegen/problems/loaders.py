@@ -26,6 +26,7 @@ from codegen.problems.stub import StubInfo, parse_source, parse_stub
 from codegen.problems.testfiles import (
     check_test_file,
     doctest_test_file,
+    examples_test_file,
     humaneval_check_file,
     smoke_test_file,
 )
@@ -103,12 +104,13 @@ def problem_from_stub(
     warnings = list(info.warnings)
     visible = _read_tests(tests, info.entry, warnings)
     if not visible:
-        if not info.examples:
+        docstring_tests = docstring_test_file(info, where)
+        if docstring_tests is None:
             raise BadInput(
                 f"{where}: no tests; add a test_*.py file or doctest examples (>>> ...) "
                 f"to the docstring of {info.entry}"
             )
-        visible = [doctest_test_file(info.entry, info.examples, where)]
+        visible = [docstring_tests]
     strategy = None
     if strategy_path is not None:
         strategy = _read(strategy_path)
@@ -124,6 +126,7 @@ def problem_from_stub(
         hidden_tests=tuple(_read_tests(hidden_tests, info.entry, warnings)),
         strategy=strategy,
         strategy_path=str(strategy_path) if strategy_path else None,
+        example_args=info.example_args,
         origin=where,
         warnings=tuple(warnings),
     )
@@ -161,10 +164,7 @@ def problem_from_humaneval(record: Mapping[str, Any], where: str | None = None) 
     entry = record["entry_point"]
     prompt = record["prompt"]
     info: StubInfo = parse_stub(prompt, f"{where} prompt", entry, lenient_doctests=True)
-    if info.examples:
-        visible = doctest_test_file(entry, info.examples, f"{where} prompt")
-    else:
-        visible = smoke_test_file(entry)
+    visible = docstring_test_file(info, f"{where} prompt") or smoke_test_file(entry)
     hidden = humaneval_check_file(entry, record["test"], f"{where} test", info.functions)
     canonical = record.get("canonical_solution")
     return Problem(
@@ -177,9 +177,19 @@ def problem_from_humaneval(record: Mapping[str, Any], where: str | None = None) 
         visible_tests=(visible,),
         hidden_tests=(hidden,),
         canonical_solution=prompt + canonical if isinstance(canonical, str) else None,
+        example_args=info.example_args,
         origin=where,
         warnings=info.warnings,
     )
+
+
+def docstring_test_file(info: StubInfo, where: str) -> TestFile | None:
+    """The docstring's doctests (``>>>``), else its examples written in prose, else None."""
+    if info.examples:
+        return doctest_test_file(info.entry, info.examples, where)
+    if info.prose_examples:
+        return examples_test_file(info.entry, info.prose_examples, where)
+    return None
 
 
 def load_humaneval(path: str | Path) -> list[Problem]:

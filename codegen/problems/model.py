@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-TestOrigin = Literal["file", "doctest", "humaneval_check", "smoke"]
+TestOrigin = Literal["file", "doctest", "examples", "humaneval_check", "smoke"]
 
 
 class TestFile(BaseModel):
@@ -57,13 +57,16 @@ class Problem(BaseModel):
     strategy: str | None = Field(None, description="source of strategies.py, if provided")
     strategy_path: str | None = None
     canonical_solution: str | None = Field(None, description="a full reference module")
+    example_args: tuple[str, ...] = Field(
+        (), description="argument tuples of the docstring's examples, as Python literals"
+    )
     origin: str = Field("", description="path or task id it was loaded from")
     warnings: tuple[str, ...] = ()
 
     @property
     def weak_tests(self) -> bool:
-        """True when the visible tests are only doctest examples (or a bare import check)."""
-        return all(test.origin in ("doctest", "smoke") for test in self.visible_tests)
+        """True when the visible tests are only docstring examples (or a bare import check)."""
+        return all(test.origin in ("doctest", "examples", "smoke") for test in self.visible_tests)
 
     @property
     def has_benchmark_tests(self) -> bool:
@@ -97,3 +100,14 @@ class Problem(BaseModel):
             which = "hidden" if hidden else "visible"
             raise ValueError(f"problem {self.name!r} has no {which} tests")
         return {test.name: test.source for test in tests}
+
+
+def is_plain(value: Any) -> bool:
+    """Builtin data only, so that it survives JSON or pickle into the sandbox unchanged."""
+    if value is None or isinstance(value, bool | int | float | str | bytes):
+        return True
+    if isinstance(value, list | tuple | set | frozenset):
+        return all(is_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(is_plain(k) and is_plain(v) for k, v in value.items())
+    return False

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import ast
 import doctest
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from codegen.errors import BadInput
+from codegen.problems.examples import CallExample, call_arguments, prose_examples
 from codegen.problems.model import Parameter
 
 
@@ -30,6 +31,15 @@ class StubInfo:
     examples: tuple[Example, ...]
     functions: tuple[str, ...]
     warnings: tuple[str, ...] = field(default=())
+    prose_examples: tuple[CallExample, ...] = field(default=())  # when there are no doctests
+
+    @property
+    def example_args(self) -> tuple[str, ...]:
+        """The examples' argument tuples as literals: valid inputs, for differential tests."""
+        names = [p.name for p in self.parameters if p.kind == "positional"]
+        found = [call_arguments(e.source, self.entry, names) for e in self.examples]
+        found += [e.args for e in self.prose_examples]
+        return tuple(dict.fromkeys(repr(args) for args in found if args is not None))
 
 
 def parse_source(source: str, where: str, fix: str) -> ast.Module:
@@ -75,13 +85,22 @@ def parse_stub(
             raise
         warnings.append(f"{error}; doctest examples ignored")
         examples = ()
+    parameters = _parameters(node)
+    prose: list[CallExample] = []
+    if not examples:
+        positional = [p.name for p in parameters if p.kind == "positional"]
+        docstring = ast.get_docstring(node, clean=False) or ""
+        first = node.body[0].lineno  # the docstring's first line in the stub
+        found = prose_examples(docstring, node.name, positional)
+        prose = [replace(example, line=first + example.line - 1) for example in found]
     return StubInfo(
         entry=node.name,
-        parameters=_parameters(node),
+        parameters=parameters,
         returns=ast.unparse(node.returns) if node.returns else None,
         examples=examples,
         functions=names,
         warnings=tuple(warnings),
+        prose_examples=tuple(prose),
     )
 
 

@@ -22,11 +22,13 @@ import sys
 from collections.abc import Sequence
 
 from codegen.errors import BadInput
+from codegen.problems.examples import CallExample
 from codegen.problems.model import TestFile
 from codegen.problems.stub import Example, parse_source
 
 TEST_NAME = re.compile(r"^test_[A-Za-z0-9_]*\.py$")
 DOCTEST_FILE = "test_doctests.py"
+EXAMPLES_FILE = "test_examples.py"
 SMOKE_FILE = "test_entry_point.py"
 CHECK_FILE = "test_check.py"
 SANDBOX_MODULES = frozenset(sys.stdlib_module_names) | {
@@ -119,6 +121,18 @@ def doctest_test_file(entry: str, examples: Sequence[Example], where: str) -> Te
     return TestFile(name=DOCTEST_FILE, source=source, origin="doctest", path=where)
 
 
+def examples_test_file(entry: str, examples: Sequence[CallExample], where: str) -> TestFile:
+    """One parametrised pytest test per example read from the docstring's prose. Lists and
+    tuples compare alike and a written float matches to the decimals it shows (``6.00``),
+    since prose is loose about both."""
+    cases = [(e.args, e.expected, e.decimals, e.line) for e in examples]
+    ids = [f"line{e.line}" for e in examples]
+    source = _EXAMPLES_TEMPLATE.format(
+        entry=entry, where=where, cases=_literal(cases), ids=_literal(ids)
+    )
+    return TestFile(name=EXAMPLES_FILE, source=source, origin="examples", path=where)
+
+
 def smoke_test_file(entry: str) -> TestFile:
     """The weakest test: the candidate defines a callable entry point."""
     source = (
@@ -197,4 +211,34 @@ def test_doctest(setup, source, want, line):
     runner.run(test, out=report.append, clear_globs=False)
     if runner.failures:
         pytest.fail("".join(report), pytrace=False)
+'''
+
+
+_EXAMPLES_TEMPLATE = '''\
+"""Examples of `{entry}` read from the prose of its docstring in {where}."""
+
+import math
+
+import pytest
+
+from solution import {entry}
+
+CASES = {cases}
+
+
+def same(got, want, decimals):
+    if isinstance(want, float) and isinstance(got, (int, float)) and not isinstance(got, bool):
+        tolerance = 0.5 * 10.0 ** -decimals if decimals is not None else 1e-9
+        return math.isclose(got, want, rel_tol=1e-9, abs_tol=tolerance)
+    if isinstance(want, (list, tuple)) and isinstance(got, (list, tuple)):
+        return len(got) == len(want) and all(same(g, w, None) for g, w in zip(got, want))
+    return got == want and isinstance(got, bool) == isinstance(want, bool)
+
+
+@pytest.mark.parametrize("args, want, decimals, line", CASES, ids={ids})
+def test_example(args, want, decimals, line):
+    got = {entry}(*args)
+    assert same(got, want, decimals), (
+        f"{entry}{{args!r}}: returned {{got!r}}; the docstring (line {{line}}) says {{want!r}}"
+    )
 '''

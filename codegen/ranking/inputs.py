@@ -9,6 +9,13 @@ Where inputs come from, first match wins:
 2. The entry point's type hints: one strategy per required positional parameter, built here with
    small size bounds (:data:`SMALL`) so every call stays fast; :data:`LARGE` bounds for timing.
    Types not covered below fall back to ``st.from_type``.
+3. Where a parameter has no hint, the docstring's examples: values shaped like the example
+   arguments (:func:`strategy_like`: same types and nesting, integers of the same sign, strings
+   over the same characters), since an untyped stub's examples are its only description.
+
+The docstring's examples also calibrate (2): generated integers stay within a few times the
+largest one in an example (``fib(10)`` in a docstring means ``fib(100)`` is no fair question),
+and the example arguments themselves come first, being valid inputs by definition.
 
 Draws are seeded (``@seed``, no database, generate phase only), so the same problem and seed give
 the same inputs in every process. Inputs are plain builtins (they cross into the sandbox as
@@ -23,7 +30,7 @@ import collections.abc
 import math
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
@@ -34,6 +41,7 @@ from pydantic import BaseModel
 
 from codegen.errors import BadInput
 from codegen.problems import Problem
+from codegen.problems.model import is_plain
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ class Bounds:
     min_size: int = 0
     max_int: int = 100
     max_float: float = 1e3
+    min_int: int | None = None  # default: -max_int
 
 
 SMALL = Bounds(max_size=10, max_int=100)
@@ -54,7 +63,7 @@ class InputSet(BaseModel):
     """Argument tuples for the entry point, or none and the reason why."""
 
     args: list[tuple[Any, ...]] = []
-    origin: Literal["strategies.py", "type hints", "none"] = "none"
+    origin: Literal["strategies.py", "type hints", "examples", "none"] = "none"
     reason: str = ""
 
 
@@ -105,45 +114,130 @@ def input_size(value: Any) -> tuple[int, float]:
     return count, magnitude
 
 
-def is_plain(value: Any) -> bool:
-    """Builtin data only, so that it survives JSON or pickle into the sandbox unchanged."""
-    if value is None or isinstance(value, bool | int | float | str | bytes):
-        return True
-    if isinstance(value, list | tuple | set | frozenset):
-        return all(is_plain(item) for item in value)
-    if isinstance(value, dict):
-        return all(is_plain(k) and is_plain(v) for k, v in value.items())
-    return False
-
-
 def input_strategy(problem: Problem, large: bool = False) -> tuple[SearchStrategy, str]:
     """The strategy of argument tuples and where it came from; raises NoInputs."""
     if problem.strategy is not None:
         return _problem_strategy(problem, large), "strategies.py"
     if problem.parameters is None:
         raise NoInputs("the task has no stub, so no type hints to generate inputs from")
-    bounds = LARGE if large else SMALL
+    examples = example_args(problem)
     namespace = _annotation_namespace(problem.stub or "")
     parts = []
-    for param in problem.parameters:
+    origins = set()
+    for position, param in enumerate(problem.parameters):
         if param.has_default or param.kind in ("var_positional", "var_keyword"):
             continue
         if param.kind == "keyword_only":
             raise NoInputs(f"parameter {param.name} is keyword-only")
+        seen = [args[position] for args in examples if len(args) > position]
+        bounds = _calibrated(LARGE if large else SMALL, seen, large)
         if param.annotation is None:
-            raise NoInputs(f"parameter {param.name} has no type hint")
+            if not seen:
+                raise NoInputs(f"parameter {param.name} has no type hint and no example")
+            parts.append(strategy_like(seen, _same_sign(bounds, seen)))
+            origins.add("examples")
+            continue
         try:
             hint = eval(param.annotation, namespace)  # noqa: S307 - the stub's own annotation
         except Exception as error:
             raise NoInputs(f"cannot evaluate the type hint {param.annotation!r}: {error}") from None
         parts.append(strategy_for(hint, bounds))
-    return st.tuples(*parts), "type hints"
+        origins.add("type hints")
+    return st.tuples(*parts), "examples" if "examples" in origins else "type hints"
+
+
+def example_args(problem: Problem) -> list[tuple[Any, ...]]:
+    """The argument tuples of the docstring's examples (see :mod:`codegen.problems.examples`)."""
+    found = []
+    for text in problem.example_args:
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            continue
+        if isinstance(value, tuple) and is_plain(value):
+            found.append(value)
+    return found
+
+
+def strategy_like(values: list[Any], bounds: Bounds, depth: int = 0) -> SearchStrategy:
+    """Values of the same shape as ``values``: their types and nesting; integers and floats of
+    the same sign; strings over the same characters; containers up to ``bounds`` in size."""
+    inner = replace(bounds, max_size=max(3, math.isqrt(bounds.max_size)), min_size=0)
+    sizes = bounds if depth == 0 else inner
+    groups: dict[type, list[Any]] = {}
+    for value in values:
+        groups.setdefault(type(value), []).append(value)
+    parts = []
+    for kind, group in groups.items():
+        if kind is type(None):
+            parts.append(st.none())
+        elif kind is bool:
+            parts.append(st.booleans())
+        elif kind is int:
+            low = -bounds.max_int if bounds.min_int is None else bounds.min_int
+            parts.append(st.integers(low, bounds.max_int))
+        elif kind is float:
+            low = 0.0 if min(group) >= 0 else -bounds.max_float
+            parts.append(st.floats(low, bounds.max_float, allow_nan=False))
+        elif kind is str:
+            alphabet = sorted(set("".join(group)))
+            chars = st.sampled_from(alphabet) if len(alphabet) > 1 else _PRINTABLE
+            parts.append(st.text(chars, min_size=sizes.min_size, max_size=sizes.max_size))
+        elif kind in (list, tuple, set, frozenset):
+            items = [item for container in group for item in container]
+            element = strategy_like(items, bounds, depth + 1) if items else st.integers(0, 9)
+            lists = st.lists(element, min_size=sizes.min_size, max_size=sizes.max_size)
+            parts.append(lists if kind is list else lists.map(kind))
+        elif kind is dict:
+            keys = [k for d in group for k in d] or [""]
+            items = [v for d in group for v in d.values()] or [0]
+            parts.append(
+                st.dictionaries(
+                    strategy_like(keys, bounds, depth + 1),
+                    strategy_like(items, bounds, depth + 1),
+                    max_size=sizes.max_size,
+                )
+            )
+        else:
+            raise NoInputs(f"an example argument is a {kind.__name__}, not plain data")
+    return st.one_of(parts) if len(parts) > 1 else parts[0]
+
+
+def _calibrated(bounds: Bounds, seen: list[Any], large: bool) -> Bounds:
+    """A parameter's integers no larger than a few times (ten times when timing) the largest in
+    its examples."""
+    integers = _integers(seen)
+    if not integers:
+        return bounds
+    largest = max(abs(n) for n in integers)
+    return replace(bounds, max_int=min(bounds.max_int, max(10, largest * (10 if large else 2))))
+
+
+def _same_sign(bounds: Bounds, seen: list[Any]) -> Bounds:
+    """For an untyped parameter: no negative integers when no example has one (nor zero when
+    none is zero), as the prose around such examples usually says "a positive integer". A type
+    hint says ``int``, negatives included, so typed parameters keep them."""
+    integers = _integers(seen)
+    if not integers or min(integers) < 0:
+        return bounds
+    return replace(bounds, min_int=min(min(integers), 1))
+
+
+def _integers(value: Any) -> list[int]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        return [value]
+    if isinstance(value, str | bytes) or value is None or isinstance(value, float):
+        return []
+    items = value.items() if isinstance(value, dict) else value
+    return [n for item in items for n in _integers(item)]
 
 
 def strategy_for(hint: Any, bounds: Bounds, depth: int = 0) -> SearchStrategy:
     """A bounded strategy of plain data for one type hint."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
-    inner = Bounds(max(3, math.isqrt(bounds.max_size)), 0, bounds.max_int, bounds.max_float)
+    inner = replace(bounds, max_size=max(3, math.isqrt(bounds.max_size)), min_size=0)
     sizes = bounds if depth == 0 else inner
 
     def sub(arg: Any) -> SearchStrategy:
@@ -156,7 +250,8 @@ def strategy_for(hint: Any, bounds: Bounds, depth: int = 0) -> SearchStrategy:
     if hint is bool:
         return st.booleans()
     if hint is int:
-        return st.integers(-bounds.max_int, bounds.max_int)
+        low = -bounds.max_int if bounds.min_int is None else bounds.min_int
+        return st.integers(low, bounds.max_int)
     if hint is float:
         return st.floats(-bounds.max_float, bounds.max_float, allow_nan=False)
     if hint is str:
@@ -185,15 +280,19 @@ _PRINTABLE = st.characters(min_codepoint=32, max_codepoint=126)
 
 
 def _draw(problem: Problem, n: int, seed_value: int, large: bool) -> InputSet:
+    known = example_args(problem) if problem.strategy is None else []
     try:
         strategy, origin = input_strategy(problem, large)
         args = _collect(strategy, n, seed_value)
     except NoInputs as reason:
+        if known:  # e.g. a parameter typed Any: the examples alone are still valid inputs
+            return InputSet(args=known[:n], origin="examples", reason=str(reason))
         return InputSet(reason=str(reason))
     for value in args:
         if not is_plain(value):
             return InputSet(reason=f"generated input {value!r} is not plain data")
-    return InputSet(args=args, origin=origin)
+    unique = {repr(args): args for args in [*known, *args]}
+    return InputSet(args=list(unique.values())[:n], origin=origin)
 
 
 def _collect(strategy: SearchStrategy, n: int, seed_value: int) -> list[tuple[Any, ...]]:

@@ -1,0 +1,256 @@
+"""Examples written in prose in a docstring, read as (arguments, expected value) pairs.
+
+People (and HumanEval) write examples in many shapes besides doctest's ``>>>``:
+
+    add(2, 3) == 5          add(2, 3) ➞ 5        add(2, 3) => 5       add(2, 3) returns 5
+    add(2, 3) should return 5.                   add(2, 3)  # returns 5
+    For a = 2, b = 3 the output should be 5      Input: a = 2, b = 3 / Output: 5
+
+Only examples whose arguments and expected value are Python literals are kept; anything else is
+skipped silently, since prose is not a format. Nothing here runs code: ``ast.literal_eval`` only.
+An example can still be wrong or misread, so the ranking treats these as soft evidence (see
+:func:`codegen.ranking.soft_examples`), never as the user's own tests.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from codegen.problems.model import is_plain
+
+ARROW = re.compile(
+    r"\s*(?:#\s*)?(?:==>|=>|==|=|➞|→|->|returns?\b|should\s+(?:return|be)\b)\s*:?", re.I
+)
+FOR_FORM = re.compile(
+    r"\bfor\s+(?P<args>[A-Za-z_]\w*\s*=.+?)\s*,?\s+the\s+(?:output|result)\s+"
+    r"(?:should\s+be|will\s+be|is)\s*:?\s*(?P<want>.+)$",
+    re.I,
+)
+INPUT_LINE = re.compile(r"^\s*(?:\*\s*)?input\s*:\s*(?P<args>.+)$", re.I)
+OUTPUT_LINE = re.compile(r"^\s*(?:\*\s*)?output\s*:\s*(?P<want>.+)$", re.I)
+VALUE_TOKENS = (tokenize.OP, tokenize.NUMBER, tokenize.STRING, tokenize.NAME)
+WORDS = {"true": "True", "false": "False", "none": "None", "null": "None"}
+
+
+@dataclass(frozen=True)
+class CallExample:
+    """``entry(*args)`` should equal ``expected``; ``line`` is 1-based in the docstring."""
+
+    args: tuple[Any, ...]
+    expected: Any
+    line: int
+    decimals: int | None = None  # digits after the point of a written float: its precision
+
+
+def prose_examples(docstring: str, entry: str, params: Sequence[str]) -> list[CallExample]:
+    """Every example found, in docstring order, without duplicates."""
+    found = [*_call_form(docstring, entry, params), *_for_form(docstring, params)]
+    found += _input_output_form(docstring, params)
+    unique: dict[str, CallExample] = {}
+    for example in sorted(found, key=lambda e: e.line):
+        unique.setdefault(repr(example.args), example)
+    return list(unique.values())
+
+
+def call_arguments(source: str, entry: str, params: Sequence[str]) -> tuple[Any, ...] | None:
+    """The literal arguments of ``source`` when it is exactly one call of ``entry``
+    (a doctest example's source), else None."""
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError:
+        return None
+    call = tree.body
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+        return None
+    if call.func.id != entry:
+        return None
+    return _arguments(call, params)
+
+
+def _call_form(doc: str, entry: str, params: Sequence[str]) -> list[CallExample]:
+    examples = []
+    for match in re.finditer(rf"(?<![\w.]){re.escape(entry)}\s*\(", doc):
+        if doc[: match.start()].rstrip().endswith("def"):
+            continue
+        end = _closing(doc, match.end() - 1)
+        if end is None:
+            continue
+        args = call_arguments(doc[match.start() : end + 1], entry, params)
+        if args is None:
+            continue
+        rest = doc[end + 1 :].split("\n", 1)[0]
+        arrow = ARROW.match(rest)
+        if arrow:
+            want_text = rest[arrow.end() :]
+        elif not rest.strip() and doc[: match.start()].rstrip().endswith(">>>"):
+            want_text = _next_line(doc, end)  # a doctest that doctest itself could not parse
+        else:
+            continue
+        example = _example(args, want_text, _line_of(doc, match.start()))
+        if example is not None:
+            examples.append(example)
+    return examples
+
+
+def _for_form(doc: str, params: Sequence[str]) -> list[CallExample]:
+    examples = []
+    for number, line in enumerate(doc.splitlines(), 1):
+        match = FOR_FORM.search(line)
+        if match:
+            args = _keyword_arguments(match["args"], params)
+            example = _example(args, match["want"], number) if args is not None else None
+            if example is not None:
+                examples.append(example)
+    return examples
+
+
+def _input_output_form(doc: str, params: Sequence[str]) -> list[CallExample]:
+    """``Input: ...`` followed within three lines by ``Output: ...``."""
+    lines = doc.splitlines()
+    examples = []
+    for index, line in enumerate(lines):
+        given = INPUT_LINE.match(line)
+        if not given:
+            continue
+        for later in lines[index + 1 : index + 4]:
+            output = OUTPUT_LINE.match(later)
+            if output:
+                args = _keyword_arguments(given["args"], params)
+                example = _example(args, output["want"], index + 1) if args is not None else None
+                if example is not None:
+                    examples.append(example)
+                break
+    return examples
+
+
+def _keyword_arguments(text: str, params: Sequence[str]) -> tuple[Any, ...] | None:
+    """``a = 1, b = [2]`` or ``1, [2]``; the longest prefix (cut at commas) that parses, so
+    ``N = 1000, the sum of digits will be 1`` still gives ``(1000,)``."""
+    cuts = [len(text)] + [m.start() for m in re.finditer(",", text)][::-1]
+    for cut in cuts:
+        try:
+            tree = ast.parse(f"_({text[:cut]})", mode="eval")
+        except SyntaxError:
+            continue
+        if isinstance(tree.body, ast.Call):
+            args = _arguments(tree.body, params)
+            if args is not None:
+                return args
+    return None
+
+
+def _arguments(call: ast.Call, params: Sequence[str]) -> tuple[Any, ...] | None:
+    """Literal positional arguments, keywords placed by parameter name; None otherwise."""
+    try:
+        values = [ast.literal_eval(arg) for arg in call.args]
+        named = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if any(isinstance(arg, ast.Starred) for arg in call.args) or None in named:
+        return None
+    for name in params[len(values) :]:
+        if name not in named:
+            break
+        values.append(named.pop(name))
+    if named or not values or len(values) > len(params) or not is_plain(values):
+        return None
+    return tuple(values)
+
+
+def _example(args: tuple[Any, ...], want_text: str, line: int) -> CallExample | None:
+    value = _literal_prefix(want_text)
+    if value is None:
+        return None
+    expected, written = value
+    decimals = None
+    if isinstance(expected, float) and "." in written and "e" not in written.lower():
+        decimals = len(written.split(".", 1)[1].strip().rstrip("."))
+    return CallExample(args=args, expected=expected, line=line, decimals=decimals)
+
+
+def _literal_prefix(text: str) -> tuple[Any, str] | None:
+    """The value of the longest literal that starts ``text`` (``'No' (because…)`` gives 'No'),
+    after the last ``=`` when there is one (``1 + 9 = 10`` gives 10); lowercase true/false/
+    none are read as Python's. Returns (value, its text)."""
+    text = text.strip()
+    if "=" in text:
+        tail = text.rsplit("=", 1)[1]
+        found = _literal_prefix(tail) if "=" not in tail else None
+        if found is not None and _equation(text):
+            return found
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return None
+    ends = []
+    depth = 0
+    for token in tokens:
+        if token.type == tokenize.OP and token.string in "([{":
+            depth += 1
+        elif token.type == tokenize.OP and token.string in ")]}":
+            depth -= 1
+        if depth == 0 and token.type in VALUE_TOKENS:
+            ends.append(token.end[1] if token.end[0] == 1 else None)
+        if depth < 0 or token.type in (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT):
+            break
+    for end in sorted({e for e in ends if e}, reverse=True):
+        written = text[:end].strip().rstrip(".,;")
+        if not written or text[end : end + 1] not in ("", " ", "\t", ".", ",", ";", "#"):
+            continue  # ``""abc"`` is a typo, not the string ""
+        value = _literal(WORDS.get(written.lower(), written))
+        if value is not None:
+            return value[0], written
+    return None
+
+
+def _equation(text: str) -> bool:
+    """``19 - 5 - 6 = 8``: an arithmetic working-out, not a literal containing ``=``."""
+    head = text.rsplit("=", 1)[0]
+    return not any(quote in head for quote in "'\"")
+
+
+def _literal(text: str) -> tuple[Any] | None:
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return (value,) if is_plain(value) else None
+
+
+def _closing(text: str, open_at: int) -> int | None:
+    """Index of the bracket closing ``text[open_at]``, skipping quoted strings."""
+    depth, quote, index = 0, "", open_at
+    while index < len(text):
+        char = text[index]
+        if quote:
+            if char == "\\":
+                index += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                return index
+        index += 1
+    return None
+
+
+def _next_line(doc: str, after: int) -> str:
+    for line in doc[after:].split("\n")[1:]:
+        if line.strip():
+            return line
+    return ""
+
+
+def _line_of(doc: str, index: int) -> int:
+    return doc.count("\n", 0, index) + 1

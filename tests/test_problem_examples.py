@@ -1,0 +1,177 @@
+"""Examples written in prose: parsing, the tests made of them, the inputs drawn like them, and
+the ranking setting aside an example no candidate satisfies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codegen.problems import load_problem
+from codegen.problems.examples import prose_examples
+from codegen.ranking.inputs import draw_inputs, timing_inputs
+from codegen.ranking.soft_tests import SET_ASIDE, set_aside_unsatisfiable
+from sandbox.models import RunResult, TestOutcome, Verdict
+from sandbox.models import TestStatus as Status
+from tests.test_problem import run_tests
+
+
+def parsed(doc: str, params: tuple[str, ...] = ("a", "b")) -> list[tuple[Any, Any]]:
+    return [(e.args, e.expected) for e in prose_examples(doc, "f", params)]
+
+
+@pytest.mark.parametrize(
+    ("line", "args", "expected"),
+    [
+        ("f(1, 2) == 3", (1, 2), 3),
+        ("f(1, 2) ➞ 3", (1, 2), 3),
+        ("f(1, 2) => 3", (1, 2), 3),
+        ("f(1, 2) ==> 3", (1, 2), 3),
+        ("f(1, 2) -> [3, 4]", (1, 2), [3, 4]),
+        ("f(1, 2) = 'x'", (1, 2), "x"),
+        ("f(1, 2) returns 'Hello !!!Wdlor'", (1, 2), "Hello !!!Wdlor"),
+        ("f(1, 2) should return 16.", (1, 2), 16),
+        ("f([1], 'a') should return True.", ([1], "a"), True),
+        ('f(-1, 2)   # returns "db1111db"', (-1, 2), "db1111db"),
+        ("f(1, 2) # => 'No' (the name should start with a letter)", (1, 2), "No"),
+        ("f(1, 2) => true", (1, 2), True),
+        ("* f(1, 2) ==>0", (1, 2), 0),
+        ("for f(1, 2) == (None, 1)", (1, 2), (None, 1)),
+        ("f({'a': 1}, {2}) == {'a': 2}", ({"a": 1}, {2}), {"a": 2}),
+        ("f(1, 2) == 1 + 9 + 0 = 10", (1, 2), 10),
+        ("f('5 apples', 19) ->19 - 5 - 6 = 8", ("5 apples", 19), 8),
+        ("f(1, 2) = 'a=b'", (1, 2), "a=b"),
+        ("f(a=1, b=2) == 3", (1, 2), 3),
+        ("f(1) == 3", (1,), 3),  # b may have a default
+    ],
+)
+def test_call_forms(line: str, args: tuple, expected: Any) -> None:
+    assert parsed(f"Examples:\n    {line}\n") == [(args, expected)]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "f(a) => False",  # not literals
+        "g(1, 2) == 3",  # another function
+        'f(["x"]) == ""x"',  # a typo, not the empty string
+        "f(1, 2) is big",  # no value
+        "f(1, 2, 3) == 6",  # more arguments than parameters
+        "f(c=1) == 2",  # unknown parameter
+        "def f(a, b) == 3",
+        "self.f(1, 2) == 3",
+        "f(1, 2",
+    ],
+)
+def test_what_is_not_an_example(line: str) -> None:
+    assert parsed(f"{line}\n") == []
+
+
+def test_keyword_and_input_output_forms() -> None:
+    doc = """
+    For lst = [1,2,3] the output should be 14
+    For s = "abcde", c = "ae", the result should be ('bcd',False)
+    For N = 1000, the sum of digits will be 1 the output should be "1".
+
+    Example 1:
+        Input: arr = [111,21,3], k = 2
+        Output: 24 # sum of 21 + 3
+    Example 2:
+        Input: 3
+        Explanation: two lines later
+        Output: (1, 2)
+    """
+    assert parsed(doc, ("lst",))[:1] == [(([1, 2, 3],), 14)]
+    assert parsed(doc, ("s", "c"))[:1] == [(("abcde", "ae"), ("bcd", False))]
+    assert parsed(doc, ("N",))[:1] == [((1000,), "1")]
+    assert (([111, 21, 3], 2), 24) in parsed(doc, ("arr", "k"))
+    assert ((3,), (1, 2)) in parsed(doc, ("n",))
+
+
+def test_multiline_calls_broken_doctests_and_duplicates() -> None:
+    doc = """
+    f([
+      [1, 2],
+      [3]
+    ], 1) == [(0, 0)]
+    >>> f("ab\ncd", 2)
+    >>> f('x', 1)
+    'y'
+    f('x', 1) == 'z'
+    """
+    found = prose_examples(doc, "f", ("a", "b"))
+    assert [(e.args, e.expected, e.line) for e in found] == [
+        (([[1, 2], [3]], 1), [(0, 0)], 2),
+        (("x", 1), "y", 8),  # the later f('x', 1) == 'z' is a duplicate input: first one wins
+    ]
+
+
+UNTYPED = '''\
+def collisions(n, word):
+    """Count things.
+
+    Examples:
+    collisions(3, 'ab') == 9
+    collisions(10, 'ba') ➞ 100
+    For n = 2, word = "b" the output should be 4
+    """
+'''
+GOOD = "def collisions(n, word):\n    return n * n\n"
+WRONG = "def collisions(n, word):\n    return n + n\n"
+
+
+def test_an_untyped_stub_with_prose_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    stub = tmp_path / "collisions.py"
+    stub.write_text(UNTYPED)
+    problem = load_problem(stub)  # no test file, no doctest: the prose examples are the tests
+    assert [t.origin for t in problem.visible_tests] == ["examples"] and problem.weak_tests
+    source = problem.sandbox_test_files()["test_examples.py"]
+    assert run_tests(source, GOOD, monkeypatch) == []
+    assert run_tests(source, WRONG, monkeypatch) == ["test_example[5]", "test_example[6]"]
+
+    drawn = draw_inputs(problem, n=20)
+    assert drawn.origin == "examples"
+    assert drawn.args[:3] == [(3, "ab"), (10, "ba"), (2, "b")]  # valid inputs, first
+    for n, word in drawn.args:
+        assert isinstance(n, int) and 1 <= n <= 20  # positive like the examples, near their scale
+        assert isinstance(word, str) and set(word) <= {"a", "b"}
+    assert len({n for n, _ in drawn.args}) > 5
+    for n, word in timing_inputs(problem, k=3).args:
+        assert 1 <= n <= 100 and len(word) >= 50  # ten times the examples' scale when timing
+
+
+def test_typed_parameters_keep_negatives_but_follow_the_examples_scale(tmp_path: Path) -> None:
+    stub = tmp_path / "fib.py"
+    stub.write_text('def fib(n: int) -> int:\n    """\n    >>> fib(10)\n    55\n    """\n')
+    drawn = draw_inputs(load_problem(stub), n=30)
+    assert drawn.origin == "type hints" and drawn.args[0] == (10,)
+    values = [n for (n,) in drawn.args]
+    assert max(map(abs, values)) <= 20 and min(values) < 0  # fib(100) is no fair question
+
+
+def run(verdict: Verdict, **tests: Status) -> RunResult:
+    outcomes = [TestOutcome(name=f"tests/test_examples.py::{n}", status=s) for n, s in tests.items()]
+    return RunResult(verdict=verdict, tests=outcomes, message="failed" * (verdict != "passed"))
+
+
+P, F = Status.PASSED, Status.FAILED
+
+
+def test_an_example_no_candidate_satisfies_is_set_aside() -> None:
+    runs = {
+        "a": run(Verdict.FAILED, one=P, wrong=F),
+        "b": run(Verdict.FAILED, one=P, wrong=F),
+        "c": run(Verdict.FAILED, one=F, wrong=F),
+        "d": run(Verdict.PASSED, one=P),
+    }
+    judged = set_aside_unsatisfiable(runs, {"test_examples.py"})
+    assert [cid for cid, r in judged.items() if r.passed] == ["a", "b", "d"]
+    assert judged["a"].message == f"{SET_ASIDE}: wrong"
+    assert judged["c"] == runs["c"]  # fails `one`, which others satisfy
+    # Only prose examples are soft, and one candidate alone is no evidence against them.
+    assert set_aside_unsatisfiable(runs, {"test_doctests.py"}) == runs
+    assert not set_aside_unsatisfiable({"a": runs["a"]}, {"test_examples.py"})["a"].passed
+    timeout = runs["a"].model_copy(deep=True)
+    timeout.tests[1].cause = Verdict.TIMEOUT
+    assert not set_aside_unsatisfiable({**runs, "a": timeout}, {"test_examples.py"})["a"].passed
