@@ -2,13 +2,13 @@
 negligible latency on loopback and the real sandbox.
 
 - ``test_leaderboard_slice``: 20 HumanEval problems × 3 models × 2 samples (3 distinct programs
-  per problem after dedupe). Always run by ``make bench``.
+  per problem after dedupe), with one (fake) judge on the jury. Always run by ``make bench``.
 - ``test_leaderboard_full``: the target, all 164 problems × 5 distinct candidates verified,
   ranked and timed; opt in with ``CODEGEN_BENCH_FULL=1`` (minutes of both cores).
 
 Phases are summed over problems (problems overlap, so the sum exceeds the wall time):
 generation, sandbox (hidden tests), ranking (its stages: verify = visible tests, behaviour =
-differential calls, timing; jury: none configured), timing (efficiency vs canonical).
+differential calls, timing; jury, beside them), timing (efficiency vs canonical).
 """
 
 from __future__ import annotations
@@ -34,7 +34,13 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow]
 SUITE = HumanEvalSuite()
 
 
-def _measure(tmp_path: Path, problems: int, models: tuple[str, ...], samples: int) -> dict:
+def _measure(
+    tmp_path: Path,
+    problems: int,
+    models: tuple[str, ...],
+    samples: int,
+    judges: tuple[str, ...] = (),
+) -> dict:
     suite_problems = SUITE.problems()[:problems]
     with humaneval_server(suite_problems) as server, Store(tmp_path / "bench.sqlite") as store:
         spec = BenchSpec(
@@ -44,6 +50,7 @@ def _measure(tmp_path: Path, problems: int, models: tuple[str, ...], samples: in
             limit=problems,
             run_name="bench",
             api_base=server.base_url,
+            judges=judges,
         )
         started = time.perf_counter()
         outcome = asyncio.run(run_bench(spec, store, LocalExecutor(workers=2), LineProgress()))
@@ -82,7 +89,10 @@ def _measure(tmp_path: Path, problems: int, models: tuple[str, ...], samples: in
 
 def test_leaderboard_slice(tmp_path: Path, benchmark) -> None:  # noqa: ANN001 - pytest fixture
     figures = benchmark.pedantic(
-        _measure, args=(tmp_path, 20, ("canonical", "wrong", "slow"), 2), rounds=1, iterations=1
+        _measure,
+        args=(tmp_path, 20, ("canonical", "wrong", "slow"), 2, ("openai/judge",)),
+        rounds=1,
+        iterations=1,
     )
     benchmark.extra_info.update(figures)
     assert figures["candidates"] == 20 * 3

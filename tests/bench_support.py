@@ -1,8 +1,9 @@
 """Shared by the bench tests and benchmark: a fake model server that answers HumanEval prompts
-with the canonical solution, a wrong variant or a slow variant, per model name."""
+with the canonical solution, a wrong variant or a slow variant, per model name, and a judge."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -70,15 +71,27 @@ def responder(problems: list[Problem], variant: str, delay_s: float = 0.0) -> An
     return answer
 
 
+CANDIDATE_BLOCK = re.compile(r"### Candidate (\w)\n```python\n(.*?)```", re.DOTALL)
+
+
+def judge(request: dict[str, Any]) -> Reply:
+    """A juror that prefers shorter code: a valid ballot for every candidate it is shown."""
+    prompt = str(request["messages"][-1]["content"])
+    ballot = [
+        {"label": label, "score": max(1, 10 - len(code) // 100), "complexity": "O(n)", "note": ""}
+        for label, code in CANDIDATE_BLOCK.findall(prompt)
+    ]
+    return Reply(content=json.dumps({"candidates": ballot}))
+
+
 def humaneval_server(
     problems: list[Problem], delays: dict[str, float] | None = None
 ) -> FakeOpenAIServer:
-    """Models named after :data:`VARIANTS` (address them as openai/NAME)."""
+    """Models named after :data:`VARIANTS` (address them as openai/NAME), and openai/judge."""
     delays = delays or {}
-    script = Script(
-        models={name: responder(problems, name, delays.get(name, 0.0)) for name in VARIANTS}
-    )
-    return FakeOpenAIServer(script)
+    models: dict[str, Any] = {name: responder(problems, name, delays.get(name, 0.0))
+                              for name in VARIANTS}  # fmt: skip
+    return FakeOpenAIServer(Script(models={**models, "judge": judge}))
 
 
 def cli_env(db: Path) -> dict[str, str]:

@@ -5,7 +5,9 @@ may be lost, duplicated or asked of the models twice."""
 
 from __future__ import annotations
 
+import json
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -31,7 +33,7 @@ def _run_args(base_url: str) -> list[str]:
     return [
         "run", "--suite", "humaneval", "--models", ",".join(f"openai/{m}" for m in MODELS),
         "--samples", str(SAMPLES), "--limit", str(PROBLEMS), "--run-name", "e2e",
-        "--api-base", base_url, "--rounds", "3",
+        "--api-base", base_url, "--rounds", "3", "--judges", "openai/judge",
     ]  # fmt: skip
 
 
@@ -66,14 +68,18 @@ def test_run_killed_mid_way_resumes_without_loss_or_duplicates(tmp_path: Path) -
         done = count(db, "SELECT count(*) FROM problems WHERE status = 'done'")
         assert 1 <= done < PROBLEMS, log
         stored = count(db, "SELECT count(*) FROM samples")
-        asked_before = len(server.requests)
+        asked_before = len(generation_requests(server.requests))
 
         resumed = codegen_bench(db, *args)
         assert resumed.returncode == 0, resumed.stderr
         assert f"{PROBLEMS}/{PROBLEMS} problems done ({PROBLEMS - done} evaluated" in resumed.stdout
         assert f"{done}/{PROBLEMS} problems already done" in resumed.stderr
         # Exactly the samples missing at the kill were asked for again, and no other.
-        assert len(server.requests) - asked_before == expected_samples - stored
+        assert len(generation_requests(server.requests)) - asked_before == expected_samples - stored
+        # The jury sat on every evaluated problem: 2 passing programs, 3 aspects.
+        assert len(server.requests) - len(generation_requests(server.requests)) >= 3 * PROBLEMS
+    phases = [json.loads(p) for (p,) in query(db, "SELECT phases FROM problems")]
+    assert all(phase["ranking.jury"] > 0 for phase in phases), phases
 
     assert count(db, "SELECT count(*) FROM runs") == 1
     assert count(db, "SELECT count(*) FROM problems WHERE status = 'done'") == PROBLEMS
@@ -101,12 +107,23 @@ def test_run_killed_mid_way_resumes_without_loss_or_duplicates(tmp_path: Path) -
     assert same.returncode == 0 and "0 difference(s)" in same.stdout
 
 
+def generation_requests(requests: list[dict]) -> list[dict]:
+    return [r for r in requests if r["body"].get("model") != "judge"]
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as raw:
+        return raw.execute(sql).fetchall()
+
+
 def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
     db = tmp_path / "bench.sqlite"
     cases = [
         (["run", "--suite", "nowhere", "--models", "openai/x"], "unknown suite 'nowhere'"),
         (["run", "--models", "openai/x", "--samples", "0"], "--samples 0"),
         (["run", "--models", "openai/x", "--executor", "slurm"], "unknown executor 'slurm'"),
+        (["run", "--models", "openai/x", "--api-base", "http://127.0.0.1:9/v1", "--judges",
+          "nonsense"], "unknown judge model"),  # fmt: skip
         (["report", "missing"], "no run named 'missing'"),
         (["compare", "a", "b"], "no run named 'a'"),
     ]

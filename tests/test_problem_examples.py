@@ -151,7 +151,8 @@ def test_typed_parameters_keep_negatives_but_follow_the_examples_scale(tmp_path:
 
 
 def run(verdict: Verdict, **tests: Status) -> RunResult:
-    outcomes = [TestOutcome(name=f"tests/test_examples.py::{n}", status=s) for n, s in tests.items()]
+    names = {f"tests/test_examples.py::{name}": status for name, status in tests.items()}
+    outcomes = [TestOutcome(name=name, status=status) for name, status in names.items()]
     return RunResult(verdict=verdict, tests=outcomes, message="failed" * (verdict != "passed"))
 
 
@@ -175,3 +176,48 @@ def test_an_example_no_candidate_satisfies_is_set_aside() -> None:
     timeout = runs["a"].model_copy(deep=True)
     timeout.tests[1].cause = Verdict.TIMEOUT
     assert not set_aside_unsatisfiable({**runs, "a": timeout}, {"test_examples.py"})["a"].passed
+
+
+def test_input_blocks_name_each_argument_on_its_own_line() -> None:
+    doc = """
+    Example 1:
+        Input:
+            grid : [[0,0,1,0], [1,1,1,1]]
+            bucket_capacity : 2
+        Output: 3
+    """
+    # The prose calls the parameter bucket_capacity; all arguments are named, so in order.
+    assert parsed(doc, ("grid", "capacity")) == [(([[0, 0, 1, 0], [1, 1, 1, 1]], 2), 3)]
+
+
+ASSERTING = '''\
+def count(arr, k=0):
+    """
+    >>> count([]) == 0
+    >>> count([1, 1]) == 2
+    >>> xs = [5]
+    >>> count(xs) == len(xs)
+    >>> count([3])
+    1
+    """
+'''
+
+
+def test_doctests_written_as_assertions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``>>> f(x) == y`` with no output means "is True": with literals it is a (soft) call
+    example, otherwise a doctest expecting True; real doctests stay doctests."""
+    stub = tmp_path / "count.py"
+    stub.write_text(ASSERTING)
+    problem = load_problem(stub)
+    files = problem.sandbox_test_files()
+    assert [t.origin for t in problem.visible_tests] == ["doctest", "examples"]
+    assert set(problem.example_args) == {"([],)", "([1, 1],)", "([3],)"}
+    good = "def count(arr, k=0):\n    return len(arr)\n"
+    constant = "def count(arr, k=0):\n    return 1\n"
+    assert run_tests(files["test_doctests.py"], good, monkeypatch) == []
+    assert run_tests(files["test_examples.py"], good, monkeypatch) == []
+    assert run_tests(files["test_doctests.py"], constant, monkeypatch) == []  # 1 == len([5])
+    assert run_tests(files["test_examples.py"], constant, monkeypatch) == [
+        "test_example[3]",
+        "test_example[4]",
+    ]

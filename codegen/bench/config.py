@@ -2,7 +2,7 @@
 
 Everything that changes what a candidate is or how it is judged is in the key: the suite's
 version, the models, personas and samples, the prompt wording, the sampling settings, the
-sandbox image and the timing rounds. What only changes *where* work runs (executor, Ray
+sandbox image, the timing rounds and the judges. What only changes *where* work runs (executor, Ray
 address, concurrency) and which slice of the suite is run (``--limit``) is not, so a run can be
 extended with a larger ``--limit`` or resumed on Ray.
 """
@@ -16,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from codegen.generation import personas
 
-BENCH_FORMAT = 1  # bump when the evaluation's meaning changes: old runs are then not reused
+# Bump when the evaluation's meaning changes: old runs are then not reused.
+# 2: visible tests include examples written in prose; runs may have judges.
+BENCH_FORMAT = 2
 
 
 class RunConfig(BaseModel):
@@ -32,6 +34,7 @@ class RunConfig(BaseModel):
     prompts: str = Field(description="hash of the prompt wording of the personas used")
     image: str = Field(description="the sandbox image tag, which hashes its recipe")
     rounds: int = Field(ge=1)
+    judges: tuple[str, ...] = Field((), description="the jury's models; none: no jury")
     bench_format: int = BENCH_FORMAT
 
     def key(self) -> str:

@@ -33,18 +33,24 @@ async def evaluate(request: EvalRequest, sandbox: Sandbox) -> Evaluation:
     problem, candidates = request.problem, request.candidates
     if not candidates:
         return Evaluation(candidates={}, pick_reason="no candidate to judge")
-    from codegen.rank_pipeline import rank_candidates  # imports the ranking stack lazily
+    from codegen.rank_pipeline import Event, rank_candidates  # the ranking stack, lazily
 
     phases: dict[str, float] = {}
     started = time.perf_counter()
-    stages: dict[str, float] = {"verify": started}
+    stages: dict[str, list[float]] = {"verify": [started, started]}  # first and last event
+
+    def mark(event: Event) -> None:
+        now = time.perf_counter()
+        stages.setdefault(event.stage, [now, now])[1] = now
+
     judged = verify(problem, candidates, sandbox, hidden=problem.has_hidden_tests)
     ranked = rank_candidates(
         problem,
         candidates,
         sandbox,
+        judges=request.judges or None,
         rounds=request.rounds,
-        on_event=lambda event: stages.setdefault(event.stage, time.perf_counter()),
+        on_event=mark,
     )
     hidden, ranking = await asyncio.gather(
         _timed(phases, "sandbox", judged), _timed(phases, "ranking", ranked)
@@ -77,15 +83,19 @@ async def _timed(phases: dict[str, float], name: str, work: Awaitable[T]) -> T:
         phases[name] = phases.get(name, 0.0) + time.perf_counter() - started
 
 
-def _stage_durations(stages: dict[str, float], end: float) -> dict[str, float]:
-    """Seconds of each ranking stage (``ranking.verify``, ``ranking.behaviour``,
-    ``ranking.timing``, ``ranking.jury``), from when it first reported to when the next did."""
-    marks = sorted((t, stage) for stage, t in stages.items() if stage != "rank")
+def _stage_durations(stages: dict[str, list[float]], end: float) -> dict[str, float]:
+    """Seconds of each ranking stage: ``ranking.verify``, ``ranking.behaviour`` and
+    ``ranking.timing`` follow each other (each lasts until the next one first reports);
+    ``ranking.jury`` sits beside them, from its first report to its last."""
+    marks = sorted((times[0], s) for s, times in stages.items() if s not in ("rank", "jury"))
     bounds = [t for t, _ in marks[1:]] + [end]
-    return {
+    durations = {
         f"ranking.{stage}": max(0.0, stop - t)
         for (t, stage), stop in zip(marks, bounds, strict=True)
     }
+    if "jury" in stages:
+        durations["ranking.jury"] = stages["jury"][1] - stages["jury"][0]
+    return durations
 
 
 def _outcome(run: RunResult) -> CandidateOutcome:

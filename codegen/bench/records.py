@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from codegen.problems import Problem
+from codegen.ranking.jury import JudgeSpec
 
 
 class SampleStatus(StrEnum):
@@ -64,6 +65,7 @@ class EvalRequest(BaseModel):
     problem: Problem
     candidates: dict[str, str] = Field(description="code hash -> source, distinct programs")
     rounds: int = Field(ge=1)
+    judges: list[JudgeSpec] = Field([], description="the jury of the ensemble's ranking")
 
 
 class Evaluation(BaseModel):

@@ -41,6 +41,7 @@ from codegen.generation import (
     Worker,
 )
 from codegen.problems import Problem
+from codegen.ranking.jury import JudgeSpec
 from sandbox import ProblemError
 
 GenerateFn = Callable[[GenerationTask, Roster], Awaitable[GenerationResult]]
@@ -62,6 +63,7 @@ class BenchSpec:
     timeout_s: float = 120.0
     temperature: float = 0.7
     max_tokens: int = 1024
+    judges: tuple[str, ...] = ()  # the jury's models (litellm strings); none: no jury
 
     def config(self, image: str) -> RunConfig:
         return RunConfig(
@@ -75,6 +77,7 @@ class BenchSpec:
             prompts=prompts_hash(self.personas),
             image=image,
             rounds=self.rounds,
+            judges=self.judges,
         )
 
     def sample_keys(self) -> list[SampleKey]:
@@ -117,13 +120,14 @@ async def run_bench(
         statuses = store.statuses(run_id)
         todo = [p for p in problems if statuses[p.name] in _RETRIED]
         counters = {"evaluated": 0, "generated": 0}
+        jury = jury_of(spec)
         progress.start(name, total=len(problems), done=len(problems) - len(todo))
         slots = asyncio.Semaphore(max(2, 2 * executor.slots))
 
         async def one(problem: Problem) -> None:
             async with slots:
                 status = await _problem(
-                    spec, store, executor, run_id, problem, generate_fn, counters
+                    spec, store, executor, run_id, problem, generate_fn, counters, jury
                 )
             progress.advance(problem.name, status)
 
@@ -156,6 +160,7 @@ async def _problem(
     problem: Problem,
     generate_fn: GenerateFn,
     counters: dict[str, int],
+    jury: list[JudgeSpec],
 ) -> ProblemStatus:
     stored = {SampleKey(model=r.model, persona=r.persona, sample=r.sample): r
               for r in store.samples(run_id, problem.name)}  # fmt: skip
@@ -182,7 +187,7 @@ async def _problem(
         for k, r in sorted(stored.items(), key=lambda item: _order(spec, item[0]))
         if r.status is SampleStatus.OK and r.code_hash and r.code
     }
-    request = EvalRequest(problem=problem, candidates=candidates, rounds=spec.rounds)
+    request = EvalRequest(problem=problem, candidates=candidates, rounds=spec.rounds, judges=jury)
     try:
         evaluation: Evaluation = await executor.evaluate(request)
     except ProblemError as error:
@@ -288,8 +293,18 @@ def _default_generate() -> GenerateFn:
 
 
 def check_models(spec: BenchSpec) -> None:
-    """Fail before any work when a model cannot be routed or lacks its key."""
+    """Fail before any work when a model or judge cannot be routed or lacks its key."""
     from codegen.generation import client
 
     for model in spec.models:
         client.check_worker(Worker(model=model, api_base=spec.api_base))
+    jury_of(spec)
+
+
+def jury_of(spec: BenchSpec) -> list[JudgeSpec]:
+    """The judges, addressed like the models (same ``api_base``); BadInput for an unknown one."""
+    if not spec.judges:
+        return []
+    from codegen.rank_pipeline import judge_specs
+
+    return judge_specs(spec.judges, spec.api_base, timeout_s=spec.timeout_s)

@@ -48,6 +48,7 @@ def bench() -> None:
               help="`humaneval` or a folder of problem folders.")  # fmt: skip
 @click.option("--models", multiple=True, help="litellm model strings, comma-separated or repeated.")
 @click.option("--personas", multiple=True, help="Prompt personas (default: simplest).")
+@click.option("--judges", multiple=True, help="Jury models for the pick (default: no jury).")
 @click.option("--samples", default=1, show_default=True, help="Samples per model and persona.")
 @click.option("--limit", type=int, default=None, help="Only the first K problems.")
 @click.option("--run-name", default=None, help="Name of the run (default: suite and config hash).")
@@ -62,6 +63,7 @@ def run(
     suite: str,
     models: tuple[str, ...],
     personas: tuple[str, ...],
+    judges: tuple[str, ...],
     samples: int,
     limit: int | None,
     run_name: str | None,
@@ -98,6 +100,7 @@ def run(
         rounds=rounds,
         api_base=api_base,
         timeout_s=timeout,
+        judges=_split(judges),
     )
     pool = make_executor(executor, ray_address, workers=workers)
     check_models(spec)

@@ -16,7 +16,7 @@ from pathlib import Path
 from codegen.errors import BadInput
 from codegen.precommit.find import MarkedStub
 from codegen.problems import Problem
-from codegen.problems.loaders import docstring_test_file
+from codegen.problems.loaders import docstring_test_files
 from codegen.problems.stub import parse_stub
 from codegen.problems.testfiles import check_test_file
 
@@ -86,9 +86,7 @@ def problem_for(stub: MarkedStub, root: Path) -> Problem:
             test, notes = check_test_file(f"test_{stub.name}.py", rewritten, stub.name, shown)
             visible.append(test)
             warnings.extend(notes)
-    docstring_tests = docstring_test_file(info, where)
-    if docstring_tests is not None:
-        visible.append(docstring_tests)
+    visible += docstring_test_files(info, where)
     if not visible:
         raise BadInput(
             f"{where}: {stub.name} is marked `# codegen: solve` but has no tests; add >>> "

@@ -32,7 +32,8 @@ FOR_FORM = re.compile(
     r"(?:should\s+be|will\s+be|is)\s*:?\s*(?P<want>.+)$",
     re.I,
 )
-INPUT_LINE = re.compile(r"^\s*(?:\*\s*)?input\s*:\s*(?P<args>.+)$", re.I)
+INPUT_LINE = re.compile(r"^\s*(?:\*\s*)?input\s*:\s*(?P<args>.*)$", re.I)
+NAMED_VALUE = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*[:=]\s*(?P<value>\S.*)$")
 OUTPUT_LINE = re.compile(r"^\s*(?:\*\s*)?output\s*:\s*(?P<want>.+)$", re.I)
 VALUE_TOKENS = (tokenize.OP, tokenize.NUMBER, tokenize.STRING, tokenize.NAME)
 WORDS = {"true": "True", "false": "False", "none": "None", "null": "None"}
@@ -66,6 +67,8 @@ def call_arguments(source: str, entry: str, params: Sequence[str]) -> tuple[Any,
     except SyntaxError:
         return None
     call = tree.body
+    if isinstance(call, ast.Compare):  # ``f(1) == 2``, a doctest written as an assertion
+        call = call.left
     if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
         return None
     if call.func.id != entry:
@@ -111,17 +114,23 @@ def _for_form(doc: str, params: Sequence[str]) -> list[CallExample]:
 
 
 def _input_output_form(doc: str, params: Sequence[str]) -> list[CallExample]:
-    """``Input: ...`` followed within three lines by ``Output: ...``."""
+    """``Input: ...`` followed within three lines by ``Output: ...``; or ``Input:`` alone, then
+    one ``name : value`` line per argument, then ``Output: ...``."""
     lines = doc.splitlines()
     examples = []
     for index, line in enumerate(lines):
         given = INPUT_LINE.match(line)
         if not given:
             continue
-        for later in lines[index + 1 : index + 4]:
+        text = given["args"].strip()
+        following = lines[index + 1 : index + 2 + max(2, len(params))]
+        if not text:
+            named = [NAMED_VALUE.match(later) for later in following]
+            text = ", ".join(f"{m['name']}={m['value']}" for m in named if m)
+        for later in following:
             output = OUTPUT_LINE.match(later)
             if output:
-                args = _keyword_arguments(given["args"], params)
+                args = _keyword_arguments(text, params, by_order=True)
                 example = _example(args, output["want"], index + 1) if args is not None else None
                 if example is not None:
                     examples.append(example)
@@ -129,9 +138,12 @@ def _input_output_form(doc: str, params: Sequence[str]) -> list[CallExample]:
     return examples
 
 
-def _keyword_arguments(text: str, params: Sequence[str]) -> tuple[Any, ...] | None:
+def _keyword_arguments(
+    text: str, params: Sequence[str], by_order: bool = False
+) -> tuple[Any, ...] | None:
     """``a = 1, b = [2]`` or ``1, [2]``; the longest prefix (cut at commas) that parses, so
-    ``N = 1000, the sum of digits will be 1`` still gives ``(1000,)``."""
+    ``N = 1000, the sum of digits will be 1`` still gives ``(1000,)``. ``by_order``: names
+    that are not the parameters' are taken in order when there are as many."""
     cuts = [len(text)] + [m.start() for m in re.finditer(",", text)][::-1]
     for cut in cuts:
         try:
@@ -140,6 +152,10 @@ def _keyword_arguments(text: str, params: Sequence[str]) -> tuple[Any, ...] | No
             continue
         if isinstance(tree.body, ast.Call):
             args = _arguments(tree.body, params)
+            keywords = tree.body.keywords
+            if args is None and by_order and not tree.body.args and len(keywords) == len(params):
+                values = [keyword.value for keyword in keywords]
+                args = _arguments(ast.Call(tree.body.func, values, []), params)
             if args is not None:
                 return args
     return None

@@ -104,13 +104,12 @@ def problem_from_stub(
     warnings = list(info.warnings)
     visible = _read_tests(tests, info.entry, warnings)
     if not visible:
-        docstring_tests = docstring_test_file(info, where)
-        if docstring_tests is None:
+        visible = docstring_test_files(info, where)
+        if not visible:
             raise BadInput(
                 f"{where}: no tests; add a test_*.py file or doctest examples (>>> ...) "
                 f"to the docstring of {info.entry}"
             )
-        visible = [docstring_tests]
     strategy = None
     if strategy_path is not None:
         strategy = _read(strategy_path)
@@ -164,7 +163,7 @@ def problem_from_humaneval(record: Mapping[str, Any], where: str | None = None) 
     entry = record["entry_point"]
     prompt = record["prompt"]
     info: StubInfo = parse_stub(prompt, f"{where} prompt", entry, lenient_doctests=True)
-    visible = docstring_test_file(info, f"{where} prompt") or smoke_test_file(entry)
+    visible = docstring_test_files(info, f"{where} prompt") or [smoke_test_file(entry)]
     hidden = humaneval_check_file(entry, record["test"], f"{where} test", info.functions)
     canonical = record.get("canonical_solution")
     return Problem(
@@ -174,7 +173,7 @@ def problem_from_humaneval(record: Mapping[str, Any], where: str | None = None) 
         stub=prompt,
         parameters=info.parameters,
         returns=info.returns,
-        visible_tests=(visible,),
+        visible_tests=tuple(visible),
         hidden_tests=(hidden,),
         canonical_solution=prompt + canonical if isinstance(canonical, str) else None,
         example_args=info.example_args,
@@ -183,13 +182,14 @@ def problem_from_humaneval(record: Mapping[str, Any], where: str | None = None) 
     )
 
 
-def docstring_test_file(info: StubInfo, where: str) -> TestFile | None:
-    """The docstring's doctests (``>>>``), else its examples written in prose, else None."""
+def docstring_test_files(info: StubInfo, where: str) -> list[TestFile]:
+    """The docstring's doctests (``>>>``) and its call examples (see :mod:`.examples`)."""
+    files = []
     if info.examples:
-        return doctest_test_file(info.entry, info.examples, where)
+        files.append(doctest_test_file(info.entry, info.examples, where))
     if info.prose_examples:
-        return examples_test_file(info.entry, info.prose_examples, where)
-    return None
+        files.append(examples_test_file(info.entry, info.prose_examples, where))
+    return files
 
 
 def load_humaneval(path: str | Path) -> list[Problem]:

@@ -86,9 +86,9 @@ def parse_stub(
         warnings.append(f"{error}; doctest examples ignored")
         examples = ()
     parameters = _parameters(node)
-    prose: list[CallExample] = []
-    if not examples:
-        positional = [p.name for p in parameters if p.kind == "positional"]
+    positional = [p.name for p in parameters if p.kind == "positional"]
+    examples, prose = _assertions_apart(examples, node.name, positional)
+    if not examples and not prose:
         docstring = ast.get_docstring(node, clean=False) or ""
         first = node.body[0].lineno  # the docstring's first line in the stub
         found = prose_examples(docstring, node.name, positional)
@@ -163,6 +163,34 @@ def _examples(node: ast.FunctionDef, where: str) -> tuple[Example, ...]:
     return tuple(
         Example(source=ex.source, want=ex.want, lineno=doc_line + ex.lineno) for ex in parsed
     )
+
+
+def _assertions_apart(
+    examples: tuple[Example, ...], entry: str, params: list[str]
+) -> tuple[tuple[Example, ...], list[CallExample]]:
+    """``>>> f([]) == 0`` without output is an assertion written without its ``True`` (doctest
+    itself would fail it: it prints True). With literal arguments and value it becomes a call
+    example, as soft as prose (HumanEval has wrong ones); otherwise a doctest expecting True."""
+    doctests, calls = [], []
+    for example in examples:
+        if example.want or not _is_equality(example.source):
+            doctests.append(example)
+            continue
+        found = prose_examples(example.source, entry, params)
+        if len(found) == 1:
+            calls.append(replace(found[0], line=example.lineno))
+        else:
+            doctests.append(Example(example.source, "True\n", example.lineno))
+    return tuple(doctests), calls
+
+
+def _is_equality(source: str) -> bool:
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError:
+        return False
+    body = tree.body
+    return isinstance(body, ast.Compare) and all(isinstance(op, ast.Eq) for op in body.ops)
 
 
 def _is_stub_body(node: ast.FunctionDef) -> bool:
