@@ -213,8 +213,9 @@ def judge_specs(
 def _draw(problem: Problem) -> tuple[InputSet, InputSet | None]:
     """Differential inputs, and the timing workload when there are no benchmark tests."""
     differential = draw_inputs(problem)
-    workload = None if problem.has_benchmark_tests else timing_inputs(problem, k=TIMING_POOL, pool=TIMING_DRAWS)
-    return differential, workload
+    if problem.has_benchmark_tests:
+        return differential, None
+    return differential, timing_inputs(problem, k=TIMING_POOL, pool=TIMING_DRAWS)
 
 
 async def _behaviour(

@@ -89,8 +89,7 @@ def parse_stub(
     positional = [p.name for p in parameters if p.kind == "positional"]
     examples, prose = _assertions_apart(examples, node.name, positional)
     if not examples and not prose:
-        docstring = ast.get_docstring(node, clean=False) or ""
-        first = node.body[0].lineno  # the docstring's first line in the stub
+        docstring, first = _docstring(node)
         found = prose_examples(docstring, node.name, positional)
         prose = [replace(example, line=first + example.line - 1) for example in found]
     return StubInfo(
@@ -152,10 +151,9 @@ def _parameters(node: ast.FunctionDef) -> tuple[Parameter, ...]:
 
 
 def _examples(node: ast.FunctionDef, where: str) -> tuple[Example, ...]:
-    docstring = ast.get_docstring(node, clean=False)
+    docstring, doc_line = _docstring(node)
     if not docstring:
         return ()
-    doc_line = node.body[0].lineno  # the docstring statement's first line
     try:
         parsed = doctest.DocTestParser().get_examples(docstring, name=node.name)
     except ValueError as error:
@@ -182,6 +180,20 @@ def _assertions_apart(
         else:
             doctests.append(Example(example.source, "True\n", example.lineno))
     return tuple(doctests), calls
+
+
+def _docstring(node: ast.FunctionDef) -> tuple[str, int]:
+    """The docstring and its first line in the stub; also when imports come before it
+    (``def f():\n    import math\n    \"\"\"...\"\"\"``, as in HumanEval/115), which Python
+    does not count as a docstring but the author meant as one."""
+    for statement in node.body:
+        if isinstance(statement, ast.Import | ast.ImportFrom):
+            continue
+        value = statement.value if isinstance(statement, ast.Expr) else None
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return value.value, statement.lineno
+        break
+    return "", node.lineno
 
 
 def _is_equality(source: str) -> bool:
