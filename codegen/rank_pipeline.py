@@ -62,9 +62,12 @@ TIMING_POOL = 10  # large inputs screened for the workload: some break the preco
 TIMING_DRAWS = 15
 ROUND_OVERHEAD_S = 0.1  # a fresh process per candidate and round, generously
 # One generated input's budget in the differential calls and the screening: generated inputs
-# are small, so a call past this is stuck (``prime_fib(-3)``) and a timeout is its behaviour.
-# Without it a stuck candidate costs the whole test budget (10 s) three times per job.
-CALL_SECONDS = 2.0
+# are small, so a call past this is stuck (``prime_fib(-3)``) and a timeout is its behaviour;
+# after the first one a candidate's remaining inputs are skipped as timeouts too. Without this,
+# a stuck candidate cost the whole test budget (10 s) three times per job: two HumanEval
+# problems (prime_fib, find_zero) took half the sandbox's time in a leaderboard run.
+CALL_SECONDS = 1.0
+CALL_TIMEOUTS = 1
 OPENAI_LIKE = {"openai", "text-completion-openai", "hosted_vllm", "llamafile", "lm_studio"}
 
 # How the sandbox names a candidate's fault in TimingResult.errors ("CandidateTimeout: …").
@@ -232,12 +235,24 @@ async def _behaviour(
         emit(Event("behaviour", f"skipped: {inputs.reason}"))
         return {}
     emit(Event("behaviour", f"{len(passing)} candidate(s) on {len(inputs.args)} inputs"))
-    calls = [(tuple(args), {}) for args in inputs.args]
-    limits = _call_limits(sandbox.limits)
-    outcomes = await asyncio.gather(
-        *(sandbox.call(src, problem.entry_point, calls, limits) for src in passing.values())
+    return await _call_each(problem, passing, inputs.args, sandbox)
+
+
+async def _call_each(
+    problem: Problem, candidates: dict[str, str], inputs: Sequence[tuple], sandbox: Sandbox
+) -> dict[str, list[CallOutcome]]:
+    """Every candidate on the same inputs, each call under CALL_SECONDS."""
+    calls = [(tuple(args), {}) for args in inputs]
+    limits = sandbox.limits.model_copy(
+        update={"test_seconds": min(sandbox.limits.test_seconds, CALL_SECONDS)}
     )
-    return dict(zip(passing, outcomes, strict=True))
+    outcomes = await asyncio.gather(
+        *(
+            sandbox.call(source, problem.entry_point, calls, limits, CALL_TIMEOUTS)
+            for source in candidates.values()
+        )
+    )
+    return dict(zip(candidates, outcomes, strict=True))
 
 
 async def _timing(
@@ -282,11 +297,7 @@ async def _screen(
     pool = list(workload.args)
     while pool and len(usable) < TIMING_INPUTS:
         batch, pool = pool[:TIMING_INPUTS], pool[TIMING_INPUTS:]
-        calls = [(tuple(args), {}) for args in batch]
-        limits = _call_limits(sandbox.limits)
-        outcomes = await asyncio.gather(
-            *(sandbox.call(src, problem.entry_point, calls, limits) for src in passing.values())
-        )
+        outcomes = (await _call_each(problem, passing, batch, sandbox)).values()
         usable += [args for i, args in enumerate(batch) if any(o[i].ok for o in outcomes)]
     reason = workload.reason or "every generated input made every passing candidate raise"
     return workload.model_copy(update={"args": usable[:TIMING_INPUTS], "reason": reason})
@@ -342,10 +353,6 @@ async def _time_batch(
         for cid, stats in timing.timings.items()
         if cid not in timing.errors
     }
-
-
-def _call_limits(limits: Limits) -> Limits:
-    return limits.model_copy(update={"test_seconds": min(limits.test_seconds, CALL_SECONDS)})
 
 
 def _timing_limits(limits: Limits, runs: Sequence[RunResult], rounds: int) -> Limits:

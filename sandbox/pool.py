@@ -211,13 +211,17 @@ class Sandbox:
         entry_point: str,
         inputs: list[tuple[tuple, dict]],
         limits: Limits | None = None,
+        max_timeouts: int = 3,
     ) -> list[CallOutcome]:
-        """The entry point's output on each input, for differential testing."""
+        """The entry point's output on each input, for differential testing. After
+        ``max_timeouts`` calls that hit the test deadline the rest are skipped (cause timeout):
+        a candidate stuck on these inputs would otherwise cost a deadline per input."""
         limits = limits or self.limits
         message = {
             "op": "call",
             "entry_point": entry_point,
             "candidate": candidate,
+            "max_timeouts": max_timeouts,
             "inputs": _pack(inputs),
             "limits": limits.model_dump(),
         }

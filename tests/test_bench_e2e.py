@@ -122,8 +122,18 @@ def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
         (["run", "--suite", "nowhere", "--models", "openai/x"], "unknown suite 'nowhere'"),
         (["run", "--models", "openai/x", "--samples", "0"], "--samples 0"),
         (["run", "--models", "openai/x", "--executor", "slurm"], "unknown executor 'slurm'"),
-        (["run", "--models", "openai/x", "--api-base", "http://127.0.0.1:9/v1", "--judges",
-          "nonsense"], "unknown judge model"),  # fmt: skip
+        (
+            [
+                "run",
+                "--models",
+                "openai/x",
+                "--api-base",
+                "http://127.0.0.1:9/v1",
+                "--judges",
+                "nonsense",
+            ],
+            "unknown judge model",
+        ),  # fmt: skip
         (["report", "missing"], "no run named 'missing'"),
         (["compare", "a", "b"], "no run named 'a'"),
     ]

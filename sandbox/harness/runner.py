@@ -248,8 +248,9 @@ def call_inputs(request: dict, link: ServerLink) -> dict:
     entry = request["entry_point"]
     outcomes = []
     faults = 0
+    max_timeouts = int(request.get("max_timeouts", 3))
     for args, kwargs in pickle.loads(base64.b64decode(request["inputs"])):
-        if faults >= 3:
+        if faults >= max_timeouts:
             outcomes.append({"ok": False, "error": "skipped", "cause": "timeout"})
             continue
         session.start_test()
