@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import textwrap
+import time
 
 import pytest
 
@@ -115,6 +116,20 @@ def test_call_returns_outputs_for_differential_testing(sandbox_driver) -> None:
     assert [o.ok for o in outcomes] == [True, False, True]
     assert outcomes[0].value == 2 and outcomes[2].value == 4
     assert outcomes[1].error == "ValueError"
+
+
+def test_a_stuck_candidate_costs_one_deadline_then_its_inputs_are_skipped(sandbox_driver) -> None:
+    source = "def total(n):\n    while n < 0:\n        pass\n    return n\n"
+    limits = sandbox_driver.sandbox.limits.model_copy(update={"test_seconds": 1.0})
+    inputs = [((1,), {}), ((-1,), {}), ((-2,), {}), ((2,), {})]
+    started = time.monotonic()
+    outcomes = sandbox_driver.wait(
+        sandbox_driver.sandbox.call(source, "total", inputs, limits, max_timeouts=1)
+    )
+    assert time.monotonic() - started < 5  # one deadline, not one per stuck input
+    assert [o.ok for o in outcomes] == [True, False, False, False]
+    assert [o.cause for o in outcomes[1:]] == ["timeout"] * 3
+    assert [o.error for o in outcomes[2:]] == ["skipped"] * 2
 
 
 DETECTS_TIMING = textwrap.dedent("""
