@@ -3,13 +3,17 @@ the ranking setting aside an example no candidate satisfies."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from codegen.problems import load_problem
 from codegen.problems.examples import prose_examples
+from codegen.problems.model import is_plain
 from codegen.ranking.inputs import draw_inputs, timing_inputs
 from codegen.ranking.soft_tests import SET_ASIDE, set_aside_unsatisfiable
 from sandbox.models import RunResult, TestOutcome, Verdict
@@ -221,3 +225,24 @@ def test_doctests_written_as_assertions(tmp_path: Path, monkeypatch: pytest.Monk
         "test_example[3]",
         "test_example[4]",
     ]
+
+
+PIECES = ["f(", ")", "(", "[", "]", "{", "}", "'", '"', "==", "=>", "➞", "->", " returns ", "=",
+          "\n", " ", ",", "1", "-2", "3.50", "'ab'", "true", "None", ">>> ", "For a = ",
+          " the output should be ", "Input:", "Output:", "a : ", "#", "\\", "\x00", "def f(",
+          "g(", "f(*x)", "f(**k)", "(((((", "]]]]"]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES) | st.text(max_size=5), max_size=60))
+def test_prose_parsing_never_fails_on_any_docstring(pieces: list[str]) -> None:
+    for example in prose_examples("".join(pieces), "f", ("a", "b")):
+        assert is_plain(example.args) and is_plain(example.expected)
+        assert 1 <= len(example.args) <= 2
+
+
+def test_prose_parsing_stays_fast_on_huge_docstrings() -> None:
+    started = time.perf_counter()
+    prose_examples("f(" * 50_000 + "'unclosed" + " x" * 100_000, "f", ("a",))
+    prose_examples("f([1] " + "+ [1] " * 20_000 + ") == 2\n" * 50, "f", ("a",))
+    assert time.perf_counter() - started < 10  # bounded scans, not quadratic ones

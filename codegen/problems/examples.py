@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import io
+import itertools
 import re
 import tokenize
 from collections.abc import Sequence
@@ -36,6 +37,10 @@ INPUT_LINE = re.compile(r"^\s*(?:\*\s*)?input\s*:\s*(?P<args>.*)$", re.I)
 NAMED_VALUE = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*[:=]\s*(?P<value>\S.*)$")
 OUTPUT_LINE = re.compile(r"^\s*(?:\*\s*)?output\s*:\s*(?P<want>.+)$", re.I)
 VALUE_TOKENS = (tokenize.OP, tokenize.NUMBER, tokenize.STRING, tokenize.NAME)
+PARSE_ERRORS = (SyntaxError, ValueError, TypeError, MemoryError, RecursionError)
+MAX_EXAMPLE_CHARS = 2000  # one example's call or value; longer is not an example (and costly)
+MAX_TRIES = 20  # prefixes of a value tried, longest first
+MAX_CALLS = 200  # calls of the entry point looked at in one docstring
 WORDS = {"true": "True", "false": "False", "none": "None", "null": "None"}
 
 
@@ -62,9 +67,11 @@ def prose_examples(docstring: str, entry: str, params: Sequence[str]) -> list[Ca
 def call_arguments(source: str, entry: str, params: Sequence[str]) -> tuple[Any, ...] | None:
     """The literal arguments of ``source`` when it is exactly one call of ``entry``
     (a doctest example's source), else None."""
+    if len(source) > MAX_EXAMPLE_CHARS:
+        return None
     try:
         tree = ast.parse(source.strip(), mode="eval")
-    except SyntaxError:
+    except PARSE_ERRORS:
         return None
     call = tree.body
     if isinstance(call, ast.Compare):  # ``f(1) == 2``, a doctest written as an assertion
@@ -78,8 +85,10 @@ def call_arguments(source: str, entry: str, params: Sequence[str]) -> tuple[Any,
 
 def _call_form(doc: str, entry: str, params: Sequence[str]) -> list[CallExample]:
     examples = []
-    for match in re.finditer(rf"(?<![\w.]){re.escape(entry)}\s*\(", doc):
-        if doc[: match.start()].rstrip().endswith("def"):
+    calls = re.finditer(rf"(?<![\w.]){re.escape(entry)}\s*\(", doc)
+    for match in itertools.islice(calls, MAX_CALLS):
+        before = doc[max(0, match.start() - 20) : match.start()].rstrip()
+        if before.endswith("def"):
             continue
         end = _closing(doc, match.end() - 1)
         if end is None:
@@ -91,7 +100,7 @@ def _call_form(doc: str, entry: str, params: Sequence[str]) -> list[CallExample]
         arrow = ARROW.match(rest)
         if arrow:
             want_text = rest[arrow.end() :]
-        elif not rest.strip() and doc[: match.start()].rstrip().endswith(">>>"):
+        elif not rest.strip() and before.endswith(">>>"):
             want_text = _next_line(doc, end)  # a doctest that doctest itself could not parse
         else:
             continue
@@ -104,7 +113,7 @@ def _call_form(doc: str, entry: str, params: Sequence[str]) -> list[CallExample]
 def _for_form(doc: str, params: Sequence[str]) -> list[CallExample]:
     examples = []
     for number, line in enumerate(doc.splitlines(), 1):
-        match = FOR_FORM.search(line)
+        match = FOR_FORM.search(line) if len(line) <= MAX_EXAMPLE_CHARS else None
         if match:
             args = _keyword_arguments(match["args"], params)
             example = _example(args, match["want"], number) if args is not None else None
@@ -119,7 +128,7 @@ def _input_output_form(doc: str, params: Sequence[str]) -> list[CallExample]:
     lines = doc.splitlines()
     examples = []
     for index, line in enumerate(lines):
-        given = INPUT_LINE.match(line)
+        given = INPUT_LINE.match(line) if len(line) <= MAX_EXAMPLE_CHARS else None
         if not given:
             continue
         text = given["args"].strip()
@@ -148,7 +157,7 @@ def _keyword_arguments(
     for cut in cuts:
         try:
             tree = ast.parse(f"_({text[:cut]})", mode="eval")
-        except SyntaxError:
+        except PARSE_ERRORS:
             continue
         if isinstance(tree.body, ast.Call):
             args = _arguments(tree.body, params)
@@ -166,7 +175,7 @@ def _arguments(call: ast.Call, params: Sequence[str]) -> tuple[Any, ...] | None:
     try:
         values = [ast.literal_eval(arg) for arg in call.args]
         named = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+    except PARSE_ERRORS:
         return None
     if any(isinstance(arg, ast.Starred) for arg in call.args) or None in named:
         return None
@@ -194,7 +203,7 @@ def _literal_prefix(text: str) -> tuple[Any, str] | None:
     """The value of the longest literal that starts ``text`` (``'No' (because…)`` gives 'No'),
     after the last ``=`` when there is one (``1 + 9 = 10`` gives 10); lowercase true/false/
     none are read as Python's. Returns (value, its text)."""
-    text = text.strip()
+    text = text.strip()[:MAX_EXAMPLE_CHARS]
     if "=" in text:
         tail = text.rsplit("=", 1)[1]
         found = _literal_prefix(tail) if "=" not in tail else None
@@ -202,7 +211,7 @@ def _literal_prefix(text: str) -> tuple[Any, str] | None:
             return found
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, SyntaxError, IndentationError):
+    except (tokenize.TokenError, *PARSE_ERRORS):
         return None
     ends = []
     depth = 0
@@ -215,7 +224,7 @@ def _literal_prefix(text: str) -> tuple[Any, str] | None:
             ends.append(token.end[1] if token.end[0] == 1 else None)
         if depth < 0 or token.type in (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT):
             break
-    for end in sorted({e for e in ends if e}, reverse=True):
+    for end in sorted({e for e in ends if e}, reverse=True)[:MAX_TRIES]:
         written = text[:end].strip().rstrip(".,;")
         if not written or text[end : end + 1] not in ("", " ", "\t", ".", ",", ";", "#"):
             continue  # ``""abc"`` is a typo, not the string ""
@@ -234,15 +243,16 @@ def _equation(text: str) -> bool:
 def _literal(text: str) -> tuple[Any] | None:
     try:
         value = ast.literal_eval(text)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+    except PARSE_ERRORS:
         return None
     return (value,) if is_plain(value) else None
 
 
 def _closing(text: str, open_at: int) -> int | None:
-    """Index of the bracket closing ``text[open_at]``, skipping quoted strings."""
+    """Index of the bracket closing ``text[open_at]``, skipping quoted strings; None past
+    MAX_EXAMPLE_CHARS."""
     depth, quote, index = 0, "", open_at
-    while index < len(text):
+    while index < min(len(text), open_at + MAX_EXAMPLE_CHARS):
         char = text[index]
         if quote:
             if char == "\\":
