@@ -122,6 +122,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
         (["run", "--suite", "nowhere", "--models", "openai/x"], "unknown suite 'nowhere'"),
         (["run", "--models", "openai/x", "--samples", "0"], "--samples 0"),
         (["run", "--models", "openai/x", "--executor", "slurm"], "unknown executor 'slurm'"),
+        (["run", "--models", "openai/x", "--ray-generation"], "--ray-generation needs --executor"),
         (
             [
                 "run",

@@ -103,7 +103,7 @@ def ray_cluster() -> Iterator[str]:
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 
-def test_ray_run_equals_local_and_uses_both_nodes(tmp_path: Path, ray_cluster: str) -> None:
+def test_ray_runs_equal_local_and_use_both_nodes(tmp_path: Path, ray_cluster: str) -> None:
     db = tmp_path / "bench.sqlite"
     problems = HumanEvalSuite().problems()[:PROBLEMS]
     with humaneval_server(problems) as server:
@@ -114,8 +114,12 @@ def test_ray_run_equals_local_and_uses_both_nodes(tmp_path: Path, ray_cluster: s
         remote = codegen_bench(db, *common, "--run-name", "ray", "--executor", "ray",
                                "--ray-address", ray_cluster)  # fmt: skip
         assert remote.returncode == 0, remote.stderr
+        generated = codegen_bench(db, *common, "--run-name", "ray-gen", "--executor", "ray",
+                                  "--ray-address", ray_cluster, "--ray-generation")  # fmt: skip
+        assert generated.returncode == 0, generated.stderr
+        assert "generation ran as Ray tasks on" in generated.stdout, generated.stdout
 
-    assert pass_table(db, "ray") == pass_table(db, "local")
+    assert pass_table(db, "ray") == pass_table(db, "local") == pass_table(db, "ray-gen")
     assert len(pass_table(db, "local")) == PROBLEMS * 3
     with sqlite3.connect(db) as raw:
         where = raw.execute(
@@ -126,6 +130,6 @@ def test_ray_run_equals_local_and_uses_both_nodes(tmp_path: Path, ray_cluster: s
     assert len(where) == PROBLEMS
     assert all(w.startswith("ray:") for (w,) in where)
     assert len({w for (w,) in where}) == 2  # both nodes did work
-    assert len(keys) == 1  # the executor is not part of the run's configuration
+    assert len(keys) == 1  # neither the executor nor where generation runs is in the run's key
     compared = codegen_bench(db, "compare", "local", "ray")
     assert "0 difference(s)" in compared.stdout, compared.stdout

@@ -246,3 +246,11 @@ def test_prose_parsing_stays_fast_on_huge_docstrings() -> None:
     prose_examples("f(" * 50_000 + "'unclosed" + " x" * 100_000, "f", ("a",))
     prose_examples("f([1] " + "+ [1] " * 20_000 + ") == 2\n" * 50, "f", ("a",))
     assert time.perf_counter() - started < 10  # bounded scans, not quadratic ones
+
+
+def test_fixed_shape_tuples_keep_their_shape(tmp_path: Path) -> None:
+    stub = tmp_path / "overlap.py"
+    stub.write_text('def overlap(a, b):\n    """overlap((1, 2), (2, 3)) ==> 1"""\n')
+    drawn = draw_inputs(load_problem(stub), n=20)
+    assert drawn.origin == "examples" and len(drawn.args) == 20
+    assert all(len(a) == 2 and len(b) == 2 for a, b in drawn.args)  # intervals stay intervals

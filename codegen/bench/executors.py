@@ -2,7 +2,8 @@
 pools held by Ray actors across a cluster (:mod:`codegen.bench.ray_executor`).
 
 An executor is an async context manager with ``image`` (the sandbox image tag, part of the run
-key), ``slots`` (evaluations worth keeping in flight) and ``evaluate(request)``.
+key), ``slots`` (evaluations worth keeping in flight), ``evaluate(request)`` and ``generator``:
+where the model calls run when not on the driver (None: on the driver).
 """
 
 from __future__ import annotations
@@ -10,19 +11,23 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from codegen.bench.evaluate import evaluate
 from codegen.bench.records import EvalRequest, Evaluation
 from codegen.errors import BadInput
+from codegen.generation import GenerationResult, GenerationTask, Roster
 from sandbox import DEFAULT_LIMITS, Limits, Sandbox
 
 EXECUTORS = ("local", "ray")
+GenerateFn = Callable[[GenerationTask, Roster], Awaitable[GenerationResult]]
 
 
 class Executor(Protocol):
     image: str
     slots: int
+    generator: GenerateFn | None
 
     async def __aenter__(self) -> Executor: ...
 
@@ -49,6 +54,7 @@ class LocalExecutor:
         self.slots = workers * count
         self.turn = 0
         self.image = ""
+        self.generator: GenerateFn | None = None
 
     async def __aenter__(self) -> LocalExecutor:
         entered: list[Sandbox] = []
@@ -73,13 +79,16 @@ class LocalExecutor:
         return evaluation
 
 
-def make_executor(name: str, ray_address: str | None = None, workers: int = 2) -> Executor:
+def make_executor(
+    name: str, ray_address: str | None = None, workers: int = 2, ray_generation: bool = False
+) -> Executor:
     if name == "local":
-        if ray_address:
-            raise BadInput("--ray-address needs --executor ray")
+        if ray_address or ray_generation:
+            flag = "--ray-address" if ray_address else "--ray-generation"
+            raise BadInput(f"{flag} needs --executor ray")
         return LocalExecutor(workers=workers)
     if name == "ray":
         from codegen.bench.ray_executor import RayExecutor
 
-        return RayExecutor(address=ray_address)
+        return RayExecutor(address=ray_address, generation=ray_generation)
     raise BadInput(f"unknown executor {name!r}: use one of {', '.join(EXECUTORS)}")

@@ -6,8 +6,10 @@ every actor holds a warm pool of :data:`CONTAINERS_PER_ACTOR` containers and ask
 units, so Ray never places more containers on a node than it offers. Actors rather than plain
 tasks because a container costs about 0.4 s to start: warm pools are what makes a run fast.
 
-The driver keeps the SQLite store and generation; workers get an :class:`EvalRequest` as JSON
-and return an :class:`Evaluation` as JSON.
+The driver keeps the SQLite store; workers get an :class:`EvalRequest` as JSON and return an
+:class:`Evaluation` as JSON. Generation stays on the driver too unless ``generation=True``
+(``--ray-generation``): then each problem's model calls run as a Ray task, spread over the
+nodes, for models served next to the nodes (a local server on each) or keys only they hold.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from codegen.bench.evaluate import evaluate
 from codegen.bench.records import EvalRequest, Evaluation
 from codegen.errors import EnvironmentProblem
+from codegen.generation import GenerationResult, GenerationTask, Roster
 
 RESOURCE = "sandbox"
 CONTAINERS_PER_ACTOR = 2  # one test container and the pinned timing container
@@ -52,9 +55,23 @@ class SandboxActor:
             await self.sandbox.__aexit__(None, None, None)
 
 
+def generate_on_node(task: str, roster: str) -> tuple[str, str]:
+    """A Ray task: one problem's generation on the node Ray picked; (result JSON, node id)."""
+    import ray
+
+    from codegen.generation import generate
+
+    result = asyncio.run(
+        generate(GenerationTask.model_validate_json(task), Roster.model_validate_json(roster))
+    )
+    return result.model_dump_json(), ray.get_runtime_context().get_node_id()[:12]
+
+
 class RayExecutor:
-    def __init__(self, address: str | None = None) -> None:
+    def __init__(self, address: str | None = None, generation: bool = False) -> None:
         self.address = address
+        self.generator = self.generate if generation else None
+        self.generated_on: set[str] = set()  # nodes that ran generation tasks
         self.actors: list[Any] = []
         self.idle: asyncio.Queue[Any] = asyncio.Queue()
         self.alive = 0
@@ -123,6 +140,16 @@ class RayExecutor:
             raise
         self.idle.put_nowait(actor)
         return Evaluation.model_validate_json(answer)
+
+    async def generate(self, task: GenerationTask, roster: Roster) -> GenerationResult:
+        import ray
+
+        remote = ray.remote(generate_on_node).options(
+            num_cpus=0, scheduling_strategy="SPREAD", max_retries=0
+        )
+        answer, node = await remote.remote(task.model_dump_json(), roster.model_dump_json())
+        self.generated_on.add(node)
+        return GenerationResult.model_validate_json(answer)
 
     async def __aexit__(self, *exc: Any) -> None:
         import ray

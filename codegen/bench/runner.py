@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel
 
 from codegen.bench.config import RunConfig, prompts_hash
-from codegen.bench.executors import Executor
+from codegen.bench.executors import Executor, GenerateFn
 from codegen.bench.progress import Progress
 from codegen.bench.records import (
     EvalRequest,
@@ -35,7 +35,6 @@ from codegen.bench.suites import Suite
 from codegen.errors import BadInput
 from codegen.generation import (
     FanoutLimits,
-    GenerationResult,
     GenerationTask,
     Roster,
     Worker,
@@ -44,7 +43,6 @@ from codegen.problems import Problem
 from codegen.ranking.jury import JudgeSpec
 from sandbox import ProblemError
 
-GenerateFn = Callable[[GenerationTask, Roster], Awaitable[GenerationResult]]
 MODEL_ERRORS = {"ExtractionError", "EmptyReply"}  # an answer without usable code
 
 
@@ -111,8 +109,8 @@ async def run_bench(
     problems = spec.suite.problems()
     if spec.limit is not None:
         problems = problems[: spec.limit]
-    generate_fn = generate_fn or _default_generate()
     async with executor:
+        generate_fn = generate_fn or executor.generator or _default_generate()
         config = spec.config(executor.image)
         name = spec.run_name or f"{spec.suite.name}-{config.key()[:8]}"
         run_id = store.open_run(name, config)

@@ -54,6 +54,8 @@ def bench() -> None:
 @click.option("--run-name", default=None, help="Name of the run (default: suite and config hash).")
 @click.option("--executor", default="local", show_default=True, help="local or ray.")
 @click.option("--ray-address", default=None, help="Ray cluster address (HOST:PORT).")
+@click.option("--ray-generation", is_flag=True,
+              help="With --executor ray: the model calls run as Ray tasks too.")  # fmt: skip
 @click.option("--rounds", default=5, show_default=True, help="Interleaved timing rounds.")
 @click.option("--api-base", default=None, help="API base URL for every model.")
 @click.option("--timeout", default=120.0, show_default=True, help="Seconds per model request.")
@@ -69,6 +71,7 @@ def run(
     run_name: str | None,
     executor: str,
     ray_address: str | None,
+    ray_generation: bool,
     rounds: int,
     api_base: str | None,
     timeout: float,
@@ -102,7 +105,7 @@ def run(
         timeout_s=timeout,
         judges=_split(judges),
     )
-    pool = make_executor(executor, ray_address, workers=workers)
+    pool = make_executor(executor, ray_address, workers=workers, ray_generation=ray_generation)
     check_models(spec)
     with _store(db) as store:
         outcome = asyncio.run(run_bench(spec, store, pool, terminal_progress()))
@@ -111,6 +114,8 @@ def run(
         f"({outcome.evaluated_now} evaluated and {outcome.generated_now} samples generated now) "
         f"in {outcome.wall_s:.1f}s; report: codegen bench report {outcome.name}"
     )
+    if nodes := getattr(pool, "generated_on", None):
+        click.echo(f"generation ran as Ray tasks on {len(nodes)} node(s)")
     if outcome.infra_errors:
         raise EnvironmentProblem(
             f"{outcome.infra_errors} problem(s) hit infrastructure errors (model timeouts, "

@@ -41,6 +41,7 @@ from pydantic import BaseModel
 
 from codegen.errors import BadInput
 from codegen.problems import Problem
+from codegen.problems.examples import PARSE_ERRORS
 from codegen.problems.model import is_plain
 
 
@@ -152,7 +153,7 @@ def example_args(problem: Problem) -> list[tuple[Any, ...]]:
     for text in problem.example_args:
         try:
             value = ast.literal_eval(text)
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        except PARSE_ERRORS:
             continue
         if isinstance(value, tuple) and is_plain(value):
             found.append(value)
@@ -183,6 +184,10 @@ def strategy_like(values: list[Any], bounds: Bounds, depth: int = 0) -> SearchSt
             alphabet = sorted(set("".join(group)))
             chars = st.sampled_from(alphabet) if len(alphabet) > 1 else _PRINTABLE
             parts.append(st.text(chars, min_size=sizes.min_size, max_size=sizes.max_size))
+        elif kind is tuple and len({len(t) for t in group}) == 1 and 0 < len(group[0]) <= 5:
+            # a fixed shape, like an interval (1, 3): the same shape, position by position
+            positions = zip(*group, strict=True)
+            parts.append(st.tuples(*(strategy_like(list(p), bounds, depth + 1) for p in positions)))
         elif kind in (list, tuple, set, frozenset):
             items = [item for container in group for item in container]
             element = strategy_like(items, bounds, depth + 1) if items else st.integers(0, 9)
