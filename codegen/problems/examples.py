@@ -9,7 +9,7 @@ People (and HumanEval) write examples in many shapes besides doctest's ``>>>``:
 Only examples whose arguments and expected value are Python literals are kept; anything else is
 skipped silently, since prose is not a format. Nothing here runs code: ``ast.literal_eval`` only.
 An example can still be wrong or misread, so the ranking treats these as soft evidence (see
-:func:`codegen.ranking.soft_examples`), never as the user's own tests.
+:mod:`codegen.ranking.soft_tests`), never as the user's own tests.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ WORDS = {"true": "True", "false": "False", "none": "None", "null": "None"}
 
 @dataclass(frozen=True)
 class CallExample:
-    """``entry(*args)`` should equal ``expected``; ``line`` is 1-based in the docstring."""
+    """``entry(*args)`` should equal ``expected``; ``line``: 1-based, in the docstring here and
+    in the stub once loaded (:func:`codegen.problems.stub.parse_stub`)."""
 
     args: tuple[Any, ...]
     expected: Any
