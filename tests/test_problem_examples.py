@@ -66,6 +66,8 @@ def test_call_forms(line: str, args: tuple, expected: Any) -> None:
         "def f(a, b) == 3",
         "self.f(1, 2) == 3",
         "f(1, 2",
+        "f(1) == 1e999",  # inf: no literal writes it back
+        "f(1) == " + "[" * 300 + "]" * 300,  # nested past what the parser takes back
     ],
 )
 def test_what_is_not_an_example(line: str) -> None:
@@ -230,7 +232,7 @@ def test_doctests_written_as_assertions(tmp_path: Path, monkeypatch: pytest.Monk
 PIECES = ["f(", ")", "(", "[", "]", "{", "}", "'", '"', "==", "=>", "➞", "->", " returns ", "=",
           "\n", " ", ",", "1", "-2", "3.50", "'ab'", "true", "None", ">>> ", "For a = ",
           " the output should be ", "Input:", "Output:", "a : ", "#", "\\", "\x00", "def f(",
-          "g(", "f(*x)", "f(**k)", "(((((", "]]]]"]  # fmt: skip
+          "g(", "f(*x)", "f(**k)", "(((((", "]]]]", "1e999", "-0.0"]  # fmt: skip
 
 
 @settings(max_examples=300, deadline=None)

@@ -191,7 +191,7 @@ def _arguments(call: ast.Call, params: Sequence[str]) -> tuple[Any, ...] | None:
 
 def _example(args: tuple[Any, ...], want_text: str, line: int) -> CallExample | None:
     value = _literal_prefix(want_text)
-    if value is None:
+    if value is None or not _round_trips((args, value[0])):
         return None
     expected, written = value
     decimals = None
@@ -233,6 +233,15 @@ def _literal_prefix(text: str) -> tuple[Any, str] | None:
         if value is not None:
             return value[0], written
     return None
+
+
+def _round_trips(value: Any) -> bool:
+    """Written back as a literal, it reads the same: not ``1e999`` (inf), not nested past what
+    the parser takes. Generated test files hold examples as literals."""
+    try:
+        return bool(ast.literal_eval(repr(value)) == value)
+    except PARSE_ERRORS:
+        return False
 
 
 def _equation(text: str) -> bool:
