@@ -3,6 +3,7 @@ the ranking setting aside an example no candidate satisfies."""
 
 from __future__ import annotations
 
+import ast
 import time
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from codegen.errors import BadInput
 from codegen.problems import load_problem
 from codegen.problems.examples import prose_examples
+from codegen.problems.loaders import problem_from_stub
 from codegen.problems.model import is_plain
 from codegen.ranking.inputs import draw_inputs, timing_inputs
 from codegen.ranking.soft_tests import SET_ASIDE, set_aside_unsatisfiable
@@ -241,6 +244,19 @@ def test_prose_parsing_never_fails_on_any_docstring(pieces: list[str]) -> None:
     for example in prose_examples("".join(pieces), "f", ("a", "b")):
         assert is_plain(example.args) and is_plain(example.expected)
         assert 1 <= len(example.args) <= 2
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # "\\{" in a docstring: its problem
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(PIECES) | st.text(max_size=5), max_size=40))
+def test_any_docstring_loads_or_is_one_clear_error(pieces: list[str]) -> None:
+    doc = "".join(pieces).replace('"""', "")
+    try:
+        problem = problem_from_stub(f'def f(a, b):\n    """{doc}"""\n', name="p", where="p.py")
+    except BadInput:
+        return
+    for test in problem.visible_tests:
+        ast.parse(test.source)  # every generated test file is valid Python
 
 
 def test_prose_parsing_stays_fast_on_huge_docstrings() -> None:

@@ -49,6 +49,8 @@ def parse_source(source: str, where: str, fix: str) -> ast.Module:
     except SyntaxError as error:
         line = error.lineno or 0
         raise BadInput(f"{where}:{line}: syntax error: {error.msg}; {fix}") from None
+    except (ValueError, MemoryError, RecursionError) as error:  # a NUL byte, absurd nesting
+        raise BadInput(f"{where}: cannot be parsed: {error}; {fix}") from None
 
 
 def parse_stub(
