@@ -187,8 +187,8 @@ def docstring_test_files(info: StubInfo, where: str) -> list[TestFile]:
     files = []
     if info.examples:
         files.append(doctest_test_file(info.entry, info.examples, where))
-    if info.prose_examples:
-        files.append(examples_test_file(info.entry, info.prose_examples, where))
+    if info.call_examples:
+        files.append(examples_test_file(info.entry, info.call_examples, where))
     return files
 
 

@@ -31,14 +31,15 @@ class StubInfo:
     examples: tuple[Example, ...]
     functions: tuple[str, ...]
     warnings: tuple[str, ...] = field(default=())
-    prose_examples: tuple[CallExample, ...] = field(default=())  # when there are no doctests
+    # ``f(x) == y`` examples: doctests written as assertions, else examples in the prose
+    call_examples: tuple[CallExample, ...] = field(default=())
 
     @property
     def example_args(self) -> tuple[str, ...]:
         """The examples' argument tuples as literals: valid inputs, for differential tests."""
         names = [p.name for p in self.parameters if p.kind == "positional"]
         found = [call_arguments(e.source, self.entry, names) for e in self.examples]
-        found += [e.args for e in self.prose_examples]
+        found += [e.args for e in self.call_examples]
         return tuple(dict.fromkeys(repr(args) for args in found if args is not None))
 
 
@@ -89,11 +90,11 @@ def parse_stub(
         examples = ()
     parameters = _parameters(node)
     positional = [p.name for p in parameters if p.kind == "positional"]
-    examples, prose = _assertions_apart(examples, node.name, positional)
-    if not examples and not prose:
+    examples, calls = _assertions_apart(examples, node.name, positional)
+    if not examples and not calls:
         docstring, first = _docstring(node)
         found = prose_examples(docstring, node.name, positional)
-        prose = [replace(example, line=first + example.line - 1) for example in found]
+        calls = [replace(example, line=first + example.line - 1) for example in found]
     return StubInfo(
         entry=node.name,
         parameters=parameters,
@@ -101,7 +102,7 @@ def parse_stub(
         examples=examples,
         functions=names,
         warnings=tuple(warnings),
-        prose_examples=tuple(prose),
+        call_examples=tuple(calls),
     )
 
 
