@@ -32,7 +32,6 @@ from codegen.generation import (
 from codegen.problems import Problem
 from codegen.rank_pipeline import Event as RankEvent
 from codegen.rank_pipeline import RankingRun, rank_candidates
-from codegen.ranking.soft_tests import SET_ASIDE
 from codegen.session import SolveSession, describe_rosters
 from codegen.solve_report import (
     CandidateSummary,
@@ -43,7 +42,7 @@ from codegen.solve_report import (
     feedback_text,
     tests_passed,
 )
-from codegen.verify import verify
+from codegen.verify import set_aside_examples, verify
 from sandbox import ProblemError, RunResult, Sandbox, SandboxJob, Verdict
 
 log = logging.getLogger(__name__)
@@ -160,6 +159,7 @@ async def solve(
         repaired = True
         await _repair(run, sandbox)
         run.phases["repair_s"] = time.perf_counter() - mark
+    _set_aside_examples(run)
 
     ranking = None
     passing = _passing(run)
@@ -256,21 +256,35 @@ async def _test(run: _Run, sandbox: Sandbox, ids: Sequence[str]) -> None:
         run.emit(CandidateProgress(cid, "testing", _author(run.entries[cid])))
 
     def done(cid: str, result: RunResult) -> None:
-        passed, total = tests_passed(result)
-        why = result.message.strip().splitlines()[0] if result.message.strip() else ""
-        detail = f"{passed}/{total} tests" + (f": {why}" if why else "")
-        run.emit(CandidateProgress(cid, result.verdict.value, _author(run.entries[cid]), detail))
+        _show_verdict(run, cid, result)
 
     sources = {cid: run.entries[cid].candidate.code for cid in ids}
     try:
-        results = await verify(run.problem, sources, sandbox, on_done=done)
+        # Every example counts until the repair round had its chance: see _set_aside_examples.
+        results = await verify(run.problem, sources, sandbox, on_done=done, set_aside=False)
     except ProblemError as error:
         first = (str(error).strip().splitlines() or ["the tests do not load"])[0]
         raise BadInput(f"{run.problem.origin or run.problem.name}: {first}") from None
     for cid, result in results.items():
         run.entries[cid].run = result
-        if result.message.startswith(SET_ASIDE):
-            done(cid, result)  # passes after all: an example no candidate satisfies was set aside
+
+
+def _set_aside_examples(run: _Run) -> None:
+    """After the repair round (whose prompts show the failed examples), a call example that no
+    candidate satisfies, first round or repaired, is set aside: more likely wrong than them all
+    (:mod:`codegen.ranking.soft_tests`)."""
+    tested = {cid: e.run for cid, e in run.entries.items() if e.run is not None}
+    for cid, result in set_aside_examples(run.problem, tested).items():
+        if result is not tested[cid]:
+            run.entries[cid].run = result
+            _show_verdict(run, cid, result)
+
+
+def _show_verdict(run: _Run, cid: str, result: RunResult) -> None:
+    passed, total = tests_passed(result)
+    why = result.message.strip().splitlines()[0] if result.message.strip() else ""
+    detail = f"{passed}/{total} tests" + (f": {why}" if why else "")
+    run.emit(CandidateProgress(cid, result.verdict.value, _author(run.entries[cid]), detail))
 
 
 async def _repair(run: _Run, sandbox: Sandbox) -> None:

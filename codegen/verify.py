@@ -30,11 +30,12 @@ async def verify(
     limits: Limits | None = None,
     hidden: bool = False,
     on_done: Callable[[str, RunResult], None] | None = None,
+    set_aside: bool = True,
 ) -> dict[str, RunResult]:
-    """Every candidate against the problem's visible (or hidden) tests, concurrently. Prose
-    examples no candidate satisfies are set aside (:mod:`codegen.ranking.soft_tests`)."""
+    """Every candidate against the problem's visible (or hidden) tests, concurrently. Unless
+    ``set_aside`` is False, call examples no candidate satisfies are set aside (see
+    :func:`set_aside_examples`)."""
     test_files = problem.sandbox_test_files(hidden=hidden)
-    soft = set() if hidden else {t.name for t in problem.visible_tests if t.origin == "examples"}
 
     async def one(cid: str, source: str) -> tuple[str, RunResult]:
         job = SandboxJob(
@@ -49,4 +50,10 @@ async def verify(
         return cid, result
 
     runs = dict(await asyncio.gather(*(one(cid, src) for cid, src in candidates.items())))
+    return set_aside_examples(problem, runs) if set_aside and not hidden else runs
+
+
+def set_aside_examples(problem: Problem, runs: dict[str, RunResult]) -> dict[str, RunResult]:
+    """The problem's call examples are soft (:mod:`codegen.ranking.soft_tests`)."""
+    soft = {t.name for t in problem.visible_tests if t.origin == "examples"}
     return set_aside_unsatisfiable(runs, soft)

@@ -126,6 +126,42 @@ def test_repair_round_sends_the_failure_back_and_can_win(tmp_path: Path) -> None
     assert "verdict: failed" in repair_prompt and "test_doctest" in repair_prompt  # … its output
 
 
+BOARD_STUB = '''def squares(n, word):
+    """How many unit squares an n-by-n board has (word is ignored).
+
+    Examples:
+    squares(3, 'ab') == 9
+    For n = 2, word = "b" the output should be 5
+    """
+'''
+
+
+def test_an_example_nobody_satisfies_gets_a_repair_round_then_is_set_aside(
+    tmp_path: Path,
+) -> None:
+    """Prose examples are soft, but not before the models had their repair round: the wrong
+    example (2 → 5) first fails every candidate, the repair prompt shows it, and only when the
+    repaired code fails it too is it set aside, with a note."""
+    stub = tmp_path / "squares.py"
+    stub.write_text(BOARD_STUB)
+    product = "def squares(n, word):\n    return n * n\n"
+    loop = "def squares(n, word):\n    return sum(n for _ in range(n))\n"
+    script = {"models": {"a": [fenced(product)], "b": [fenced(loop)]}}
+    with FakeServerProcess(script, tmp_path) as server:
+        config = _config(tmp_path, 'personas = ["simplest"]\n\n[repair]\nmax_candidates = 1\n')
+        done = codegen(
+            "solve", str(stub), "--models", "openai/a,openai/b", "--config", str(config),
+            "--json", env={"OPENAI_API_BASE": server.base_url},
+        )  # fmt: skip
+        requests = server.requests()
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["repair_round"] is True and len(requests) == 3
+    assert "says 5" in requests[2]["messages"][-1]["content"]  # the failed example, shown
+    assert report["solved"] and report["winner"]
+    assert any("set aside" in note for note in report["ranking"]["notes"])
+
+
 def test_no_passing_candidate_exits_1_with_the_closest_failures(tmp_path: Path) -> None:
     stub = tmp_path / "squares.py"
     stub.write_text(SQUARES_STUB)
