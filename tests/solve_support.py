@@ -21,6 +21,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 CODEGEN = [sys.executable, "-m", "codegen.cli"]
 CLEAN_ENV = ("OPENAI_API_KEY", "OPENAI_API_BASE", "OPENAI_BASE_URL", "CODEGEN_CACHE")
+TWO_SUM_HASH = """def two_sum(nums, target):
+    seen = {}
+    for j, x in enumerate(nums):
+        if target - x in seen:
+            return [seen[target - x], j]
+        seen.setdefault(x, j)
+    return []
+"""
 
 
 def fenced(code: str) -> dict[str, str]:

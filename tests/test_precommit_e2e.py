@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.solve_support import CLEAN_ENV, ROOT, FakeServerProcess, fenced
+from tests.solve_support import CLEAN_ENV, ROOT, TWO_SUM_HASH, FakeServerProcess, fenced
 
 pytestmark = pytest.mark.docker
 
@@ -45,14 +45,6 @@ def test_pair_in_the_middle():
 def test_no_pair():
     assert two_sum([1, 2], 7) == []
 """
-SOLUTION = """def two_sum(nums, target):
-    seen = {}
-    for j, x in enumerate(nums):
-        if target - x in seen:
-            return [seen[target - x], j]
-        seen.setdefault(x, j)
-    return []
-"""
 
 
 def _hook_config(args: list[str]) -> str:
@@ -76,7 +68,7 @@ def test_git_commit_runs_the_hook(tmp_path: Path) -> None:
     args = ["--models", "openai/coder", "--no-jury"]
     (repo / ".pre-commit-config.yaml").write_text(_hook_config(args))
 
-    with FakeServerProcess({"models": {"coder": [fenced(SOLUTION)]}}, tmp_path) as server:
+    with FakeServerProcess({"models": {"coder": [fenced(TWO_SUM_HASH)]}}, tmp_path) as server:
         env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
         env |= {
             "OPENAI_API_BASE": server.base_url,
@@ -115,7 +107,7 @@ def test_git_commit_runs_the_hook(tmp_path: Path) -> None:
         assert "files were modified by this hook" in output and "cached solution" in output
         assert len(server.requests()) == 1
         fixed = (repo / "pkg" / "algo.py").read_text()
-        body = "".join(f"{line}\n" for line in SOLUTION.splitlines()[1:])
+        body = "".join(f"{line}\n" for line in TWO_SUM_HASH.splitlines()[1:])
         assert fixed == STUB.replace("    raise NotImplementedError\n", body)
 
         # 3. the reviewed file commits: nothing is marked and unsolved any more

@@ -24,6 +24,7 @@ from codegen.ranking import CandidateEvidence, rank
 from codegen.testing.fake_openai import FakeOpenAIServer, Reply
 from sandbox import RunResult, Verdict
 from tests.scaled_work import write_candidate, write_problem
+from tests.test_problem import write
 
 ROOT = Path(__file__).resolve().parent.parent
 TWO_SUM = "examples/two_sum"
@@ -295,11 +296,9 @@ large_inputs = st.integers(3_000, 4_000).map(lambda n: (list(range(n)),))
 
 @pytest.mark.docker
 def test_a_candidate_failing_while_timed_is_not_ranked(tmp_path: Path) -> None:
-    problem = tmp_path / "total"
-    problem.mkdir()
-    (problem / "problem.py").write_text(TOTAL_STUB)
-    (problem / "test_total.py").write_text(TOTAL_TESTS)
-    (problem / "strategies.py").write_text(TOTAL_STRATEGIES)
+    files = {"problem.py": TOTAL_STUB, "test_total.py": TOTAL_TESTS,
+             "strategies.py": TOTAL_STRATEGIES}  # fmt: skip
+    problem = write(tmp_path / "total", files)
     builtin = tmp_path / "builtin.py"
     builtin.write_text("def total(nums):\n    return sum(nums)\n")
     recursive = tmp_path / "recursive.py"  # fine on the tests, too deep for the timing inputs
@@ -336,11 +335,8 @@ large_inputs = st.integers(3_000, 4_000).map(lambda n: (list(range(n)) if n % 2 
 
 @pytest.mark.docker
 def test_timing_inputs_that_break_the_preconditions_are_left_out(tmp_path: Path) -> None:
-    problem = tmp_path / "peak"
-    problem.mkdir()
-    (problem / "problem.py").write_text(PEAK_STUB)
-    (problem / "test_peak.py").write_text(PEAK_TESTS)
-    (problem / "strategies.py").write_text(PEAK_STRATEGIES)
+    files = {"problem.py": PEAK_STUB, "test_peak.py": PEAK_TESTS, "strategies.py": PEAK_STRATEGIES}
+    problem = write(tmp_path / "peak", files)
     check = "    if any(n < 0 for n in nums):\n        raise ValueError('negative')\n"
     builtin = tmp_path / "builtin.py"
     builtin.write_text("def peak(nums):\n" + check + "    return max(nums)\n")
@@ -376,13 +372,9 @@ BOARD_CANDIDATES = {
 def test_prose_examples_test_and_feed_the_behaviour_vote(tmp_path: Path) -> None:
     """The examples are the visible tests (the wrong third one, which no candidate satisfies, is
     set aside); inputs drawn like them expose the candidate that only fits the examples."""
-    stub = tmp_path / "squares.py"
-    stub.write_text(BOARD_STUB)
-    paths = []
-    for name, code in BOARD_CANDIDATES.items():
-        (tmp_path / name).write_text(code)
-        paths.append(str(tmp_path / name))
-    report, done = ranked(str(stub), *paths)
+    write(tmp_path, {"squares.py": BOARD_STUB, **BOARD_CANDIDATES})
+    paths = [str(tmp_path / name) for name in BOARD_CANDIDATES]
+    report, done = ranked(str(tmp_path / "squares.py"), *paths)
     assert done.returncode == 0, done.stderr
     got = {Path(cid).name: c for cid, c in by_id(report).items()}
     assert not got["double.py"]["passed"]

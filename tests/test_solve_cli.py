@@ -12,19 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.solve_support import CLEAN_ENV, CODEGEN, ROOT, FakeServerProcess, codegen, fenced
+from tests.solve_support import (
+    CLEAN_ENV,
+    CODEGEN,
+    ROOT,
+    TWO_SUM_HASH,
+    FakeServerProcess,
+    codegen,
+    fenced,
+)
 
 pytestmark = pytest.mark.docker
 
 TWO_SUM = ROOT / "examples" / "two_sum"
-HASH = """def two_sum(nums, target):
-    seen = {}
-    for j, x in enumerate(nums):
-        if target - x in seen:
-            return [seen[target - x], j]
-        seen.setdefault(x, j)
-    return []
-"""
 QUADRATIC = """def two_sum(nums, target):
     for j in range(len(nums)):
         for i in range(j):
@@ -61,7 +61,7 @@ def _workers(url: str, *names: str) -> str:
 
 def test_solve_ranks_every_candidate_and_writes_the_winner(tmp_path: Path) -> None:
     ballot = {"candidates": [{"label": "A", "score": 7}, {"label": "B", "score": 7}]}
-    replies = {"fast": fenced(HASH), "slow": fenced(QUADRATIC), "wrong": fenced(WRONG),
+    replies = {"fast": fenced(TWO_SUM_HASH), "slow": fenced(QUADRATIC), "wrong": fenced(WRONG),
                "judge": {"content": json.dumps(ballot)}}  # fmt: skip
     script = {"models": {name: [reply] for name, reply in replies.items()}}
     out = tmp_path / "winner.py"
@@ -190,7 +190,7 @@ def test_no_passing_candidate_exits_1_with_the_closest_failures(tmp_path: Path) 
 
 
 def test_plain_text_task_on_stdin_prints_only_the_code(tmp_path: Path) -> None:
-    script = {"models": {"fast": [fenced(HASH)]}}
+    script = {"models": {"fast": [fenced(TWO_SUM_HASH)]}}
     task = "Write two_sum(nums, target): indices [i, j] of the earliest pair adding to target."
     with FakeServerProcess(script, tmp_path) as server:
         config = _config(tmp_path, 'personas = ["simplest"]\n')
@@ -201,7 +201,7 @@ def test_plain_text_task_on_stdin_prints_only_the_code(tmp_path: Path) -> None:
         )  # fmt: skip
         requests = server.requests()
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == HASH.strip()  # not a TTY: no progress, no table
+    assert done.stdout.strip() == TWO_SUM_HASH.strip()  # not a TTY: no progress, no table
     assert done.stderr == ""
     assert task in requests[0]["messages"][-1]["content"]
 
@@ -227,7 +227,7 @@ def test_humaneval_record_reports_the_hidden_check(tmp_path: Path) -> None:
 
 
 def test_json_on_stdout_and_the_live_display_on_a_terminal_stderr(tmp_path: Path) -> None:
-    script = {"models": {"fast": [fenced(HASH)], "wrong": [fenced(WRONG)]}}
+    script = {"models": {"fast": [fenced(TWO_SUM_HASH)], "wrong": [fenced(WRONG)]}}
     with FakeServerProcess(script, tmp_path) as server:
         config = _config(tmp_path, _workers(server.base_url, "fast", "wrong"))
         stdout, terminal, code = _with_terminal_stderr(

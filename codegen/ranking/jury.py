@@ -210,39 +210,28 @@ async def _ask(
     complete: Completer,
     slot: asyncio.Semaphore,
 ) -> Ballot | JudgeFailure:
-    async with slot:  # the deadline starts when the request may go out
-        return await _ask_now(judge, name, index, aspect, candidates, task, seed, complete)
-
-
-async def _ask_now(
-    judge: JudgeSpec,
-    name: str,
-    index: int,
-    aspect: Aspect,
-    candidates: Mapping[str, str],
-    task: str,
-    seed: int,
-    complete: Completer,
-) -> Ballot | JudgeFailure:
     order = shown_order(list(candidates), index, aspect, seed)
     labels = dict(zip(string.ascii_uppercase, order, strict=False))
     messages = judge_messages(task, aspect, [(label, candidates[c]) for label, c in labels.items()])
-    try:
-        return await asyncio.wait_for(
-            _converse(judge, name, aspect, messages, labels, complete), timeout=judge.timeout_s
-        )
-    except TimeoutError:
-        return JudgeFailure(
-            judge=name,
-            aspect=aspect,
-            kind="timeout",
-            message=f"no answer within {judge.timeout_s:g}s",
-        )
-    except _Malformed as error:
-        return JudgeFailure(judge=name, aspect=aspect, kind="malformed", message=str(error))
-    except Exception as error:  # a judge's transport error must not sink the jury
-        message = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-        return JudgeFailure(judge=name, aspect=aspect, kind="error", message=message[:300])
+    async with slot:  # the deadline starts when the request may go out
+        try:
+            return await asyncio.wait_for(
+                _converse(judge, name, aspect, messages, labels, complete),
+                timeout=judge.timeout_s,
+            )
+        except TimeoutError:
+            return JudgeFailure(
+                judge=name,
+                aspect=aspect,
+                kind="timeout",
+                message=f"no answer within {judge.timeout_s:g}s",
+            )
+        except _Malformed as error:
+            return JudgeFailure(judge=name, aspect=aspect, kind="malformed", message=str(error))
+        except Exception as error:  # a judge's transport error must not sink the jury
+            text = str(error).splitlines()[0] if str(error) else ""
+            message = f"{type(error).__name__}: {text}"
+            return JudgeFailure(judge=name, aspect=aspect, kind="error", message=message[:300])
 
 
 class _Malformed(Exception):
