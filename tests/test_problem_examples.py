@@ -263,6 +263,7 @@ def test_prose_parsing_stays_fast_on_huge_docstrings() -> None:
     started = time.perf_counter()
     prose_examples("f(" * 50_000 + "'unclosed" + " x" * 100_000, "f", ("a",))
     prose_examples("f([1] " + "+ [1] " * 20_000 + ") == 2\n" * 50, "f", ("a",))
+    prose_examples("Input:\n  a : " + "1," * 20_000 + "\nOutput: 1", "f", ("a",))
     assert time.perf_counter() - started < 10  # bounded scans, not quadratic ones
 
 

@@ -154,6 +154,8 @@ def _keyword_arguments(
     """``a = 1, b = [2]`` or ``1, [2]``; the longest prefix (cut at commas) that parses, so
     ``N = 1000, the sum of digits will be 1`` still gives ``(1000,)``. ``by_order``: names
     that are not the parameters' are taken in order when there are as many."""
+    if len(text) > MAX_EXAMPLE_CHARS:
+        return None
     cuts = [len(text)] + [m.start() for m in re.finditer(",", text)][::-1]
     for cut in cuts:
         try:
