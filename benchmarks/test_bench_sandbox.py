@@ -131,3 +131,42 @@ def test_spread_of_repeated_timings(benchmark, sandbox_driver) -> None:
         f"\nspread of one candidate: median {median * 1000:.2f} ms, "
         f"IQR/median {(q[2] - q[0]) / median:.1%}"
     )
+
+
+@pytest.mark.benchmark(group="boundary")
+def test_cost_of_the_job_boundary(benchmark, sandbox_driver) -> None:
+    """What putting the container back to its pristine state costs: per job (the clean-up
+    after the answer is ready, on the critical path) and per timing round (a fresh process in
+    a restored container). Per round is measured end to end, as wall time of a long timing job
+    of one trivial candidate divided by its rounds, so that it compares across designs."""
+    rounds = 40
+    source = TRIVIAL
+    bench_tests = {
+        "test_speed.py": "from solution import solve\n\n"
+        "def test_speed(benchmark):\n    benchmark(solve, 1)\n"
+    }
+
+    def timing() -> tuple[float, dict[str, float]]:
+        started = time.perf_counter()
+        result = sandbox_driver.wait(
+            sandbox_driver.sandbox.time(bench_tests, "solve", {"a": source}, rounds=rounds)
+        )
+        assert len(result.timings["a"][0].samples) == rounds
+        return (time.perf_counter() - started) / rounds, result.phases
+
+    per_round, phases = benchmark.pedantic(timing, rounds=3)
+    jobs = [sandbox_driver.wait(sandbox_driver.sandbox.run(_job())) for _ in range(20)]
+    clean_up = statistics.median(job.phases.get("clean up", 0.0) for job in jobs)
+    reset = phases.get("reset between rounds", 0.0) / rounds
+    benchmark.extra_info.update(
+        {
+            "per_round_ms": round(per_round * 1000, 2),
+            "reset_per_round_ms": round(reset * 1000, 2),
+            "clean_up_per_job_ms": round(clean_up * 1000, 2),
+        }
+    )
+    print(
+        f"\njob boundary: {per_round * 1000:.1f} ms per timing round end to end "
+        f"(of which the checked clean-up {reset * 1000:.2f} ms), "
+        f"{clean_up * 1000:.2f} ms of clean-up per job"
+    )

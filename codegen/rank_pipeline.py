@@ -45,13 +45,11 @@ from codegen.ranking.soft_tests import SET_ASIDE
 from codegen.verify import verify
 from sandbox import (
     CallOutcome,
-    Limits,
     ProblemError,
     RunResult,
     Sandbox,
     SandboxError,
     SandboxUnavailable,
-    Verdict,
 )
 
 DEFAULT_ROUNDS = 10  # paired sign test: 10 rounds give a 97.9 % interval (see statistics)
@@ -60,7 +58,6 @@ TIMING_POOL = 10  # large inputs screened for the workload: some break the preco
 # Drawn to pick those from: large values cost hypothesis time on the host (30 draws took 0.35 s
 # of CPU per HumanEval problem, 15 take 0.18 s) and the largest few are what gets timed.
 TIMING_DRAWS = 15
-ROUND_OVERHEAD_S = 0.1  # a fresh process per candidate and round, generously
 # One generated input's budget in the differential calls and the screening: generated inputs
 # are small, so a call past this is stuck (``prime_fib(-3)``) and a timeout is its behaviour;
 # after the first one a candidate's remaining inputs are skipped as timeouts too. Without this,
@@ -69,15 +66,6 @@ ROUND_OVERHEAD_S = 0.1  # a fresh process per candidate and round, generously
 CALL_SECONDS = 1.0
 CALL_TIMEOUTS = 1
 OPENAI_LIKE = {"openai", "text-completion-openai", "hosted_vllm", "llamafile", "lm_studio"}
-
-# How the sandbox names a candidate's fault in TimingResult.errors ("CandidateTimeout: …").
-FAULT_VERDICTS = {
-    "CandidateTimeout": Verdict.TIMEOUT,
-    "CandidateMemory": Verdict.MEMORY_LIMIT,
-    "CandidateOutput": Verdict.OUTPUT_LIMIT,
-    "CandidateCrashed": Verdict.CRASHED,
-    "CandidateFault": Verdict.CRASHED,
-}
 
 
 @dataclass(frozen=True)
@@ -145,31 +133,41 @@ async def rank_candidates(
         emit(Event("jury", f"{len(judges)} judge(s) on {len(passing)} candidate(s)"))
         jury = asyncio.create_task(_jury(problem, passing, judges, notes))
         jury.add_done_callback(lambda task: _jury_done(task, emit))
+    screened: dict[str, list[CallOutcome]] = {}
     try:
         outputs = await _behaviour(problem, passing, differential, sandbox, emit)
         if workload is not None and passing:
-            workload = await _screen(problem, passing, workload, sandbox)
-        samples = await _timing(problem, passing, runs, workload, sandbox, rounds, notes, emit)
+            workload, screened = await _screen(problem, passing, workload, sandbox)
+        samples = await _timing(
+            problem, passing, runs, workload, screened, sandbox, rounds, notes, emit
+        )
         verdict = await jury if jury else None
     except BaseException:
         if jury:
             jury.cancel()
         raise
 
+    # The timed inputs are behaviour evidence too: a candidate wrong (and cheap) only on large
+    # inputs disagrees with the others there.
+    inputs = list(differential.args)
+    if screened and len(passing) > 1:
+        inputs += list(workload.args)  # type: ignore[union-attr]
+        outputs = {cid: outputs.get(cid, []) + screened[cid] for cid in passing}
     evidence = [
         CandidateEvidence(
             id=cid,
             source=source,
             run=runs[cid],
-            outputs=outputs.get(cid),
+            outputs=outputs.get(cid) if len(outputs.get(cid) or []) == len(inputs) else None,
             timing_samples=samples.get(cid),
+            timed_outputs=screened.get(cid),
         )
         for cid, source in candidates.items()
     ]
     report = rank(
         evidence,
         weak_tests=problem.weak_tests,
-        inputs=differential.args,
+        inputs=inputs,
         entry_point=problem.entry_point,
         jury=verdict,
     )
@@ -260,6 +258,7 @@ async def _timing(
     passing: dict[str, str],
     runs: dict[str, RunResult],
     workload: InputSet | None,
+    screened: dict[str, list[CallOutcome]],
     sandbox: Sandbox,
     rounds: int,
     notes: list[str],
@@ -275,12 +274,12 @@ async def _timing(
         return {}
     inputs = [(tuple(args), {}) for args in workload.args] if workload else None
     emit(Event("timing", f"{len(passing)} candidate(s), {rounds} interleaved rounds"))
-    samples = await _time_batch(problem, passing, runs, inputs, sandbox, rounds, notes, emit)
+    batch = _TimingBatch(problem, runs, inputs, screened, sandbox, rounds, notes, emit)
+    samples = await batch.time(passing)
     undecided = _undecided(samples)
     if undecided:
         emit(Event("timing", f"{rounds} more rounds: {', '.join(undecided)} may be slower"))
-        timed = {cid: passing[cid] for cid in samples}
-        more = await _time_batch(problem, timed, runs, inputs, sandbox, rounds, notes, emit)
+        more = await batch.time({cid: passing[cid] for cid in samples})
         if more:  # else the extra job failed as a whole: keep what the first one measured
             samples = {cid: samples[cid] + more[cid] for cid in more}
     return samples
@@ -288,19 +287,25 @@ async def _timing(
 
 async def _screen(
     problem: Problem, passing: dict[str, str], workload: InputSet, sandbox: Sandbox
-) -> InputSet:
-    """The largest generated inputs that at least one passing candidate handles. An input that
-    makes every one of them raise breaks the problem's preconditions and would time nothing;
-    one that only some fail on stays, and those are not timed (they fail on valid input).
-    Screens the largest first, a timing round's worth at a time: usually one is enough."""
+) -> tuple[InputSet, dict[str, list[CallOutcome]]]:
+    """The largest generated inputs that at least one passing candidate handles, and every
+    passing candidate's outcomes on them (what each must answer again when timed). An input
+    that makes every one of them raise breaks the problem's preconditions and would time
+    nothing; one that only some fail on stays, and those are not timed (they fail on valid
+    input). Screens the largest first, a timing round's worth at a time: usually one is enough."""
     usable: list[tuple] = []
+    screened: dict[str, list[CallOutcome]] = {cid: [] for cid in passing}
     pool = list(workload.args)
     while pool and len(usable) < TIMING_INPUTS:
         batch, pool = pool[:TIMING_INPUTS], pool[TIMING_INPUTS:]
-        outcomes = (await _call_each(problem, passing, batch, sandbox)).values()
-        usable += [args for i, args in enumerate(batch) if any(o[i].ok for o in outcomes)]
+        outcomes = await _call_each(problem, passing, batch, sandbox)
+        for i, args in enumerate(batch):
+            if len(usable) < TIMING_INPUTS and any(o[i].ok for o in outcomes.values()):
+                usable.append(args)
+                for cid, outcome in outcomes.items():
+                    screened[cid].append(outcome[i])
     reason = workload.reason or "every generated input made every passing candidate raise"
-    return workload.model_copy(update={"args": usable[:TIMING_INPUTS], "reason": reason})
+    return workload.model_copy(update={"args": usable, "reason": reason}), screened
 
 
 def _undecided(samples: dict[str, list[float]]) -> list[str]:
@@ -312,64 +317,56 @@ def _undecided(samples: dict[str, list[float]]) -> list[str]:
     ]
 
 
-async def _time_batch(
-    problem: Problem,
-    candidates: dict[str, str],
-    runs: dict[str, RunResult],
-    inputs: list[tuple[tuple, dict]] | None,
-    sandbox: Sandbox,
-    rounds: int,
-    notes: list[str],
-    emit: Callable[[Event], None],
-) -> dict[str, list[float]]:
-    """One interleaved timing job. A candidate that fails while being timed (a limit, an error,
-    another value than when tested or than in an earlier round) fails outright, as in a test:
-    timing rounds are more runs of the same workload. Updates ``runs``."""
-    try:
-        timing = await sandbox.time(
-            problem.sandbox_test_files(),
-            problem.entry_point,
-            candidates,
-            rounds=rounds,
-            inputs=inputs,
-            limits=_timing_limits(sandbox.limits, [runs[cid] for cid in candidates], rounds),
-            tested={cid: runs[cid] for cid in candidates},  # a different answer when timed fails
-        )
-    except (ProblemError, SandboxUnavailable):
-        raise
-    except SandboxError as error:  # the whole timing job failed: rank on what is known
-        notes.append(f"not timed: {error}")
-        emit(Event("timing", f"failed: {error}"))
-        return {}
-    for cid, error in timing.errors.items():
-        verdict = FAULT_VERDICTS.get(error.split(":", 1)[0], Verdict.FAILED)
-        runs[cid] = runs[cid].model_copy(
-            update={"verdict": verdict, "message": f"failed while being timed: {error}"}
-        )
-        notes.append(f"{cid}: failed while being timed: {error}")
-        emit(Event("timing", f"failed while being timed: {error}", cid))
-    return {
-        cid: samples_from_benchmarks(stats)
-        for cid, stats in timing.timings.items()
-        if cid not in timing.errors
-    }
+@dataclass
+class _TimingBatch:
+    """One interleaved timing job at a time, on one workload. A candidate that fails while
+    being timed (a limit, an error, another answer than when tested or screened, breaking the
+    job) fails outright, as in a test: timing rounds are more runs of the same workload."""
 
+    problem: Problem
+    runs: dict[str, RunResult]  # updated with the failures met while timing
+    inputs: list[tuple[tuple, dict]] | None
+    screened: dict[str, list[CallOutcome]]
+    sandbox: Sandbox
+    rounds: int
+    notes: list[str]
+    emit: Callable[[Event], None]
 
-def _timing_limits(limits: Limits, runs: Sequence[RunResult], rounds: int) -> Limits:
-    """Time budgets that cover every round of every candidate, estimated generously from the
-    test runs: a benchmark test runs all its rounds for all candidates under one test deadline,
-    and the job under one wall-clock deadline. Without this, the candidate that happens to be
-    running when a too-small budget ends would be blamed for a timeout."""
-    per_round = sum(
-        sum(b.median for b in run.benchmarks) if run.benchmarks else run.cpu_seconds for run in runs
-    )
-    needed = 3 * rounds * (per_round + ROUND_OVERHEAD_S * len(runs))
-    return limits.model_copy(
-        update={
-            "test_seconds": max(limits.test_seconds, needed),
-            "wall_seconds": limits.wall_seconds + needed,
+    async def time(self, candidates: dict[str, str]) -> dict[str, list[float]]:
+        try:
+            timing = await self.sandbox.time(
+                self.problem.sandbox_test_files(),
+                self.problem.entry_point,
+                candidates,
+                rounds=self.rounds,
+                inputs=self.inputs,
+                tested={cid: self.runs[cid] for cid in candidates},
+                screened={cid: self.screened[cid] for cid in candidates if cid in self.screened},
+            )
+        except (ProblemError, SandboxUnavailable):
+            raise
+        except SandboxError as error:  # the whole timing job failed: rank on what is known
+            self.notes.append(f"not timed: {error}")
+            self.emit(Event("timing", f"failed: {error}"))
+            return {}
+        self.notes += timing.notes
+        if timing.truncated:
+            got = min((len(s[0].samples) for s in timing.timings.values() if s), default=0)
+            self.notes.append(f"timing cut short: {got} of {self.rounds} rounds (time limit)")
+        for cid, fault in timing.errors.items():
+            self.runs[cid] = self.runs[cid].model_copy(
+                update={
+                    "verdict": fault.verdict,
+                    "message": f"failed while being timed: {fault.message}",
+                }
+            )
+            self.notes.append(f"{cid}: failed while being timed: {fault.message}")
+            self.emit(Event("timing", f"failed while being timed: {fault.message}", cid))
+        return {
+            cid: samples_from_benchmarks(stats)
+            for cid, stats in timing.timings.items()
+            if cid not in timing.errors
         }
-    )
 
 
 def _jury_done(task: asyncio.Task[JuryResult | None], emit: Callable[[Event], None]) -> None:

@@ -20,10 +20,36 @@ from .models import Limits
 from .owner import OWNER_LABEL, owner_id
 
 _MUX = struct.Struct(">BxxxI")
+# PID 1 starts as root with only what the job boundary needs (sandbox/harness/boundary.py):
+# dropping to the harness and candidate users, killing their processes, removing their files
+# whatever the modes, and their IPC objects. Both users keep none of them.
+BOUNDARY_CAPABILITIES = ["SETUID", "SETGID", "SETPCAP", "KILL", "DAC_OVERRIDE", "FOWNER"]
+# IPC in the container's own namespace: shared memory dies with its last user, and what a
+# candidate can hold outside its processes' memory is a few MB.
+IPC_SYSCTLS = {
+    "kernel.shm_rmid_forced": "1",
+    "kernel.shmmax": str(16 << 20),
+    "kernel.shmall": str((16 << 20) // 4096),
+    "kernel.shmmni": "32",
+    "kernel.msgmni": "16",
+    "kernel.msgmnb": "16384",
+    "kernel.sem": "64 256 32 16",
+    "fs.mqueue.queues_max": "16",
+}
+INODES = {"/tmp": 4096, "/dev/shm": 1024, "/run/harness": 1024}
 
 
 class ContainerLost(Exception):
-    """The container died, hung or broke the protocol; the pool replaces it."""
+    """The container died, hung or broke the protocol; the pool replaces it. ``live`` names
+    the candidate the harness last said was running, if any."""
+
+    def __init__(self, message: str, live: str | None = None) -> None:
+        super().__init__(message)
+        self.live = live
+
+
+def _tmpfs(size_mb: int, inodes: int, owner: str = "mode=1777") -> str:
+    return f"rw,nosuid,nodev,noexec,size={size_mb}m,nr_inodes={inodes},{owner}"
 
 
 def hardened_config(
@@ -33,10 +59,15 @@ def hardened_config(
     host_config = client.api.create_host_config(
         network_mode="none",
         read_only=True,
-        tmpfs={"/tmp": f"rw,nosuid,nodev,noexec,size={limits.tmp_mb}m,mode=1777"},
-        shm_size="16m",
+        tmpfs={
+            "/tmp": _tmpfs(limits.tmp_mb, INODES["/tmp"]),
+            "/dev/shm": _tmpfs(16, INODES["/dev/shm"]),
+            "/run/harness": _tmpfs(16, INODES["/run/harness"], "mode=0700,uid=10001,gid=10001"),
+        },
         cap_drop=["ALL"],
+        cap_add=BOUNDARY_CAPABILITIES,
         security_opt=["no-new-privileges"],
+        sysctls=IPC_SYSCTLS,
         mem_limit=f"{limits.memory_mb}m",
         memswap_limit=f"{limits.memory_mb}m",
         pids_limit=limits.pids,
@@ -53,7 +84,7 @@ def hardened_config(
         "image": image,
         "stdin_open": True,  # with detach=False this also sets StdinOnce
         "detach": False,
-        "user": "10001:10001",
+        "user": "0:0",  # PID 1 only: it drops every other process to a user of its own
         "hostname": "sandbox",
         "network_disabled": True,
         "labels": {LABEL: "1", OWNER_LABEL: owner_id()},
@@ -101,7 +132,9 @@ class WarmContainer:
         return self
 
     def exchange(self, message: dict, timeout: float) -> dict:
-        """Send one job and wait for its answer; past `timeout` the container is killed."""
+        """Send one job and wait for its answer; past `timeout` the container is killed.
+        Progress frames on the way (``{"progress": {"live": id}}``) are remembered, so that a
+        lost container can name the candidate that was running."""
         if self.sock is None:
             raise ContainerLost("container is closed")
         self.uses += 1
@@ -109,7 +142,16 @@ class WarmContainer:
             self.sock.sendall(framing.encode(message))
         except OSError as error:
             raise ContainerLost(f"sending the job failed: {error}") from None
-        return self._read_frame(time.monotonic() + timeout)
+        deadline = time.monotonic() + timeout
+        live = None
+        while True:
+            try:
+                frame = self._read_frame(deadline)
+            except ContainerLost as lost:
+                raise ContainerLost(str(lost), live) from None
+            if "progress" not in frame:
+                return frame
+            live = str(frame["progress"].get("live", "")) or None
 
     def _read_frame(self, deadline: float) -> dict:
         while True:

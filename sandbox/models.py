@@ -87,8 +87,13 @@ class BenchmarkStats(BaseModel):
     median: float
     stddev: float
     iqr: float
-    samples: list[float] = Field(description="one CPU time per round, each in a fresh process")
-    digest: str = Field("", description="hash of the value returned, the same in every round")
+    samples: list[float] = Field(
+        description="one CPU time per round, each in a fresh process, its import included"
+    )
+    digest: str = Field("", description="hash of every answer of a round, the same every round")
+    behaviour: str = Field(
+        "", description="the digest with floats to 10 digits: equal for candidates that agree"
+    )
 
 
 class RunResult(BaseModel):
@@ -108,6 +113,17 @@ class RunResult(BaseModel):
         return self.verdict is Verdict.PASSED
 
 
+class Fault(BaseModel):
+    """Why a candidate got no result from a job: the verdict it amounts to and one line. A
+    value, so that no caller reads verdicts out of message text."""
+
+    verdict: Verdict
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.verdict}: {self.message}"
+
+
 class CallOutcome(BaseModel):
     """What one call of the entry point did: a plain-data value, or the exception's type."""
 
@@ -117,3 +133,5 @@ class CallOutcome(BaseModel):
     error: str = Field("", description="the exception's type name when not ok")
     message: str = ""
     cause: Verdict | None = None
+    digest: str = Field("", description="hash of the answer (value and changed arguments)")
+    cpu_seconds: float = Field(0.0, description="CPU time of the call, children included")

@@ -18,10 +18,12 @@ from pydantic import BaseModel
 from . import engine, image
 from .container import ContainerLost, WarmContainer
 from .errors import ProblemError, SandboxError, SandboxUnavailable
+from .harness.plaindata import combine
 from .models import (
     DEFAULT_LIMITS,
     BenchmarkStats,
     CallOutcome,
+    Fault,
     Limits,
     RunResult,
     SandboxJob,
@@ -30,14 +32,30 @@ from .models import (
 from .prune import prune
 
 RECYCLE_VERDICTS = {"timeout", "memory_limit"}
+INPUTS_BENCHMARK = "inputs"  # the benchmark's name when `inputs` are the workload
 HOST_MARGIN_S = 5.0
+# A timing round may take this many times what the candidate cost when tested, plus the floor,
+# and never more than a test may: sleeping or stalling when timed cannot hold the job up.
+ROUND_BUDGET_FACTOR = 10.0
+ROUND_BUDGET_FLOOR_S = 1.0
+ROUND_OVERHEAD_S = 0.2  # clean-up, a fresh process and the host's share of one round
+TIMING_ATTEMPTS = 3  # a broken timing job is run again without the candidate that broke it
 
 
 class TimingResult(BaseModel):
-    """Interleaved timings: per candidate id, one BenchmarkStats per benchmark test."""
+    """Interleaved timings: per candidate id, one BenchmarkStats per benchmark test.
+
+    ``errors`` names every candidate that has no timings and why: it failed, stalled, answered
+    differently than when tested, or broke the timing job (the others were then timed again
+    without it). ``truncated`` says the job ran out of time before ``rounds`` rounds; each
+    BenchmarkStats says how many it got."""
 
     timings: dict[str, list[BenchmarkStats]]
-    errors: dict[str, str] = {}
+    errors: dict[str, Fault] = {}
+    rounds: int = 0
+    truncated: bool = False
+    notes: list[str] = []
+    phases: dict[str, float] = {}  # seconds per harness phase, clean-ups between rounds too
 
 
 class Sandbox:
@@ -56,7 +74,7 @@ class Sandbox:
         self.limits = limits
         self.image_tag = image_tag
         self.max_uses = max_uses
-        self.timing_cpu = timing_cpu or str((os.cpu_count() or 1) - 1)
+        self.timing_cpu = int(timing_cpu) if timing_cpu else (os.cpu_count() or 1) - 1
         self.build = build
         self.client = None
         self.idle: asyncio.Queue[WarmContainer | None] = asyncio.Queue()
@@ -79,7 +97,7 @@ class Sandbox:
             self.image_tag = found or await asyncio.to_thread(image.ensure_image, self.client)
         try:
             started = await asyncio.gather(
-                *(self._new(cpuset=self._worker_cpu(i)) for i in range(self.workers))
+                *(self._new(cpuset=self.worker_cpu(i)) for i in range(self.workers))
             )
         except BaseException:
             await self.__aexit__(None, None, None)
@@ -96,11 +114,10 @@ class Sandbox:
         self.all.clear()
         await asyncio.gather(*(asyncio.to_thread(c.close) for c in doomed), return_exceptions=True)
 
-    @staticmethod
-    def _worker_cpu(index: int) -> str:
-        """Every container is pinned to one CPU, the timing one too, so that a candidate cannot
-        tell from its CPU affinity whether it is being timed."""
-        return str(index % (os.cpu_count() or 1))
+    def worker_cpu(self, index: int) -> str:
+        """Every container is pinned to one CPU, and the last worker shares the timing
+        container's: no CPU number, affinity or cpuset tells a candidate it is being timed."""
+        return str((self.timing_cpu - (self.workers - 1) + index) % (os.cpu_count() or 1))
 
     async def _new(self, cpuset: str | None = None) -> WarmContainer:
         container = WarmContainer(self.client, self.image_tag, self.limits, cpuset)
@@ -136,7 +153,7 @@ class Sandbox:
         if timer:
             async with self.timer_lock:
                 if self.timer is None:
-                    self.timer = await self._new(cpuset=self.timing_cpu)
+                    self.timer = await self._new(cpuset=str(self.timing_cpu))
                 try:
                     answer, keep = await self._on(self.timer, message, limits)
                 except BaseException:  # cancelled mid-job: its answer must not reach the next
@@ -170,10 +187,11 @@ class Sandbox:
                 container.exchange, message, limits.wall_seconds + HOST_MARGIN_S
             )
         except ContainerLost as lost:
-            return {
+            answer = {
                 "verdict": "timeout" if "deadline" in str(lost) else "crashed",
                 "message": f"sandbox container lost: {lost}",
-            }, False
+            }
+            return answer | ({"culprit": lost.live} if lost.live else {}), False
         if "internal_error" in answer:
             return {
                 "verdict": "crashed",
@@ -244,42 +262,134 @@ class Sandbox:
         inputs: list[tuple[tuple, dict]] | None = None,
         limits: Limits | None = None,
         tested: dict[str, RunResult] | None = None,
+        screened: dict[str, list[CallOutcome]] | None = None,
     ) -> TimingResult:
         """Time candidates one at a time on the pinned CPU, in interleaved rounds (A B C, B C A…),
-        each round in a fresh process, on the benchmark tests or else on `inputs`. Pass the
-        candidates' `tested` run results to drop any whose timed runs return something else."""
+        each round in a fresh process, on the benchmark tests or else on `inputs`.
+
+        Pass what is known of each candidate, and its timed answers are held to it: `tested`,
+        its run against these test files (its benchmark answers and its cost); `screened`, its
+        outcomes on exactly `inputs`. A candidate answering otherwise when timed, or taking
+        far longer than its cost said, gets an error instead of timings. A candidate that breaks
+        the whole job (its round killed the harness or left the container dirty) is named in
+        ``errors`` and the others are timed again without it."""
         if not candidates:
-            return TimingResult(timings={})
+            return TimingResult(timings={}, rounds=rounds)
         limits = limits or self.limits
-        message = {
-            "op": "time",
-            "entry_point": entry_point,
-            "test_files": test_files,
-            "candidates": candidates,
-            "rounds": rounds,
-            "limits": limits.model_dump(),
-            "inputs": _pack(inputs) if inputs else None,
-        }
-        answer = await self._exchange(message, limits, timer=True)
-        self._raise_problem(answer)
-        if "timings" not in answer:
-            raise SandboxError(f"timing failed: {answer.get('message', answer.get('verdict'))}")
-        return _check_against_tested(TimingResult.model_validate(answer), tested or {})
+        expected = _expected(candidates, inputs, tested or {}, screened or {})
+        budgets = _budgets(candidates, limits, tested or {}, screened or {})
+        remaining = dict(candidates)
+        errors: dict[str, Fault] = {}
+        notes: list[str] = []
+        for attempt in range(TIMING_ATTEMPTS):
+            job_limits = _job_limits(limits, [budgets[cid] for cid in remaining], rounds)
+            message = {
+                "op": "time",
+                "entry_point": entry_point,
+                "test_files": test_files,
+                "candidates": remaining,
+                "rounds": rounds,
+                "budgets": {cid: budgets[cid] for cid in remaining},
+                "expected": {cid: expected[cid] for cid in remaining if cid in expected},
+                "limits": job_limits.model_dump(),
+                "inputs": _pack(inputs) if inputs else None,
+            }
+            answer = await self._exchange(message, job_limits, timer=True)
+            self._raise_problem(answer)
+            if "timings" in answer:
+                result = TimingResult.model_validate(answer)
+                result.errors = errors | result.errors
+                result.notes = notes
+                return _check_against_expected(result, expected)
+            reason = answer.get("message") or answer.get("verdict", "no answer")
+            culprit = answer.get("culprit")
+            if culprit in remaining:
+                errors[culprit] = Fault(
+                    verdict=_verdict(answer.get("verdict")),
+                    message=f"broke the timing job: {reason}",
+                )
+                notes.append(f"{culprit} broke the timing job ({reason}); the others were re-timed")
+                del remaining[culprit]
+                if not remaining:
+                    return TimingResult(timings={}, errors=errors, rounds=rounds, notes=notes)
+            elif attempt:
+                raise SandboxError(f"timing failed: {reason}")
+            else:
+                notes.append(f"the timing job failed ({reason}); it was run again")
+        raise SandboxError(f"timing failed: {len(errors)} candidates broke the timing job")
 
 
-def _check_against_tested(timing: TimingResult, tested: dict[str, RunResult]) -> TimingResult:
-    """Drop the timings of a candidate whose timed runs returned something other than what its
-    tested run returned: it behaves differently when timed, so its figures mean nothing."""
-    for cid, run in tested.items():
-        expected = {stats.test: stats.digest for stats in run.benchmarks if stats.digest}
-        for stats in timing.timings.get(cid, []):
-            if stats.digest and expected.get(stats.test, stats.digest) != stats.digest:
+def _expected(
+    candidates: dict[str, str],
+    inputs: list[tuple[tuple, dict]] | None,
+    tested: dict[str, RunResult],
+    screened: dict[str, list[CallOutcome]],
+) -> dict[str, dict[str, str]]:
+    """What each candidate must answer when timed, as digests per benchmark: what it answered
+    when tested (benchmark tests), or on these very inputs when screened."""
+    expected: dict[str, dict[str, str]] = {}
+    for cid in candidates:
+        if inputs:
+            outcomes = screened.get(cid)
+            if outcomes and len(outcomes) == len(inputs) and all(o.digest for o in outcomes):
+                expected[cid] = {INPUTS_BENCHMARK: combine([o.digest for o in outcomes])}
+        elif cid in tested:
+            expected[cid] = {b.test: b.digest for b in tested[cid].benchmarks if b.digest}
+    return expected
+
+
+def _budgets(
+    candidates: dict[str, str],
+    limits: Limits,
+    tested: dict[str, RunResult],
+    screened: dict[str, list[CallOutcome]],
+) -> dict[str, float]:
+    """Seconds one timing round of each candidate may take: a multiple of what it cost when
+    tested and screened, at least the floor, at most a test's limit."""
+    budgets = {}
+    for cid in candidates:
+        run = tested.get(cid)
+        if run is None and cid not in screened:
+            budgets[cid] = limits.test_seconds
+            continue
+        cost = 0.0
+        if run is not None:
+            cost = max((b.median for b in run.benchmarks), default=run.cpu_seconds)
+        cost += sum(o.cpu_seconds for o in screened.get(cid, []))
+        budget = ROUND_BUDGET_FLOOR_S + ROUND_BUDGET_FACTOR * cost
+        budgets[cid] = min(limits.test_seconds, budget)
+    return budgets
+
+
+def _job_limits(limits: Limits, budgets: list[float], rounds: int) -> Limits:
+    """A wall-clock limit the job cannot reach while every round keeps to its budget."""
+    needed = rounds * (sum(budgets) + ROUND_OVERHEAD_S * len(budgets)) + HOST_MARGIN_S
+    return limits.model_copy(update={"wall_seconds": max(limits.wall_seconds, needed)})
+
+
+def _check_against_expected(
+    timing: TimingResult, expected: dict[str, dict[str, str]]
+) -> TimingResult:
+    """Drop the timings of a candidate whose timed answers are not what it answered when
+    tested or screened (the harness checks each round; this checks the harness's report)."""
+    for cid, stats_list in list(timing.timings.items()):
+        for stats in stats_list:
+            want = expected.get(cid, {}).get(stats.test)
+            if not stats.digest or (want is not None and stats.digest != want):
                 del timing.timings[cid]
-                timing.errors[cid] = (
-                    f"{stats.test}: returned a different value when timed than when tested"
+                timing.errors[cid] = Fault(
+                    verdict=Verdict.FAILED,
+                    message=f"{stats.test}: returned a different value when timed than when tested",
                 )
                 break
     return timing
+
+
+def _verdict(name: object) -> Verdict:
+    try:
+        return Verdict(str(name))
+    except ValueError:
+        return Verdict.CRASHED
 
 
 def _pack(inputs: list[tuple[tuple, dict]]) -> str:

@@ -12,11 +12,13 @@ from .owner import OWNER_LABEL, owner_alive
 def prune(client: docker.DockerClient, everything: bool = False) -> int:
     """Remove containers left by dead processes (all sandbox containers with `everything`)."""
     removed = 0
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
-        owner = container.labels.get(OWNER_LABEL, "")
+    # The summaries carry the labels: inspecting each container would race with containers
+    # that remove themselves (auto_remove) between the listing and the inspection.
+    for summary in client.api.containers(all=True, filters={"label": LABEL}):
+        owner = (summary.get("Labels") or {}).get(OWNER_LABEL, "")
         if everything or not owner_alive(owner):
             try:
-                container.remove(force=True)
+                client.api.remove_container(summary["Id"], force=True)
                 removed += 1
             except DockerException:
                 pass

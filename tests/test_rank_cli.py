@@ -348,6 +348,28 @@ def test_timing_inputs_that_break_the_preconditions_are_left_out(tmp_path: Path)
     assert all(c["passed"] and c["timing"] for c in report["candidates"]), report["notes"]
 
 
+@pytest.mark.docker
+def test_fast_but_wrong_on_the_timed_inputs_never_wins(tmp_path: Path) -> None:
+    """Right on every test, wrong (and cheap) on large inputs: the timed answers are checked
+    against the others', so it cannot win on speed, and the large input shows as a finding."""
+    files = {"problem.py": TOTAL_STUB, "test_total.py": TOTAL_TESTS,
+             "strategies.py": TOTAL_STRATEGIES}  # fmt: skip
+    problem = write(tmp_path / "total", files)
+    sources = {
+        "builtin.py": "def total(nums):\n    return sum(nums)\n",
+        "loop.py": "def total(nums):\n    s = 0\n    for n in nums:\n        s += n\n    return s\n",
+        "cheat.py": "def total(nums):\n    return sum(nums) if len(nums) <= 100 else 0\n",
+    }
+    paths = [str(write(tmp_path, {name: text}) / name) for name, text in sources.items()]
+    report, done = ranked(str(problem), *paths)
+    assert done.returncode == 0, report["notes"]
+    cheat = by_id(report)[str(tmp_path / "cheat.py")]
+    assert cheat["passed"] and cheat["timing"] is None
+    assert "not ranked on speed" in cheat["explanation"]
+    assert report["winner"] == str(tmp_path / "builtin.py")
+    assert any("total([0, 1, 2" in finding["call"] for finding in report["findings"])
+
+
 # -- prose examples: an untyped stub whose docstring examples are not doctests --------------
 
 BOARD_STUB = """\

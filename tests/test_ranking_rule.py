@@ -262,3 +262,75 @@ def test_a_partial_jury_does_not_break_ties() -> None:
     assert report.candidate("fast.py").rank == report.candidate("same.py").rank == 1
     data = json.loads(report.model_dump_json())
     assert data["jury"]["aspect_points"]["efficiency"] == {"same.py": 5.0}
+
+
+# -- speed is only compared between candidates that gave the same timed answers ------------
+
+
+def answers(*values: object) -> list[CallOutcome]:
+    return [CallOutcome(ok=True, value=v) for v in values]
+
+
+def test_fast_at_the_wrong_answer_is_not_ranked_on_speed_even_with_strong_tests() -> None:
+    base = machine(3)
+    right, cheat = answers(4950, 1.0, [1, 2]), answers(0, 1.0, [1, 2])
+    evidence = [
+        CandidateEvidence(
+            id="loop", run=passed(), timing_samples=timed(base, 3, 1), timed_outputs=right
+        ),  # fmt: skip
+        CandidateEvidence(
+            id="builtin", run=passed(), timing_samples=timed(base, 1, 2), timed_outputs=right
+        ),  # fmt: skip
+        CandidateEvidence(
+            id="cheat", run=passed(), timing_samples=timed(base, 0.05, 3), timed_outputs=cheat
+        ),  # fmt: skip
+    ]
+    report = rank(evidence, weak_tests=False)
+    assert report.winner == "builtin"
+    cheat_report = report.candidate("cheat")
+    assert cheat_report.timing is None and "differ from those of 2" in cheat_report.untimed_reason
+    assert cheat_report.rank == 3 and "not ranked on speed" in cheat_report.explanation
+
+
+def test_floats_that_agree_to_ten_digits_are_the_same_answer() -> None:
+    base = machine(4)
+    evidence = [
+        CandidateEvidence(
+            id="a", run=passed(), timing_samples=timed(base, 1, 1), timed_outputs=answers(0.1 + 0.2)
+        ),  # fmt: skip
+        CandidateEvidence(
+            id="b", run=passed(), timing_samples=timed(base, 2, 2), timed_outputs=answers(0.3)
+        ),  # fmt: skip
+    ]
+    report = rank(evidence)
+    assert all(c.untimed_reason == "" and c.timing for c in report.candidates)
+
+
+def test_an_even_split_ranks_nobody_on_speed() -> None:
+    base = machine(5)
+    evidence = [
+        CandidateEvidence(
+            id="a", run=passed(), timing_samples=timed(base, 1, 1), timed_outputs=answers(1)
+        ),  # fmt: skip
+        CandidateEvidence(
+            id="b", run=passed(), timing_samples=timed(base, 9, 2), timed_outputs=answers(2)
+        ),  # fmt: skip
+    ]
+    report = rank(evidence)
+    assert [c.timing for c in report.candidates] == [None, None]
+    assert report.tied_winners == ["a", "b"]
+
+
+def test_benchmark_answers_come_from_the_tested_run() -> None:
+    def with_benchmark(behaviour: str) -> RunResult:
+        stats = BenchmarkStats(test="t::test_speed", rounds=3, min=1, max=1, mean=1, median=1,
+                               stddev=0, iqr=0, samples=[1, 1, 1], behaviour=behaviour)  # fmt: skip
+        return passed().model_copy(update={"benchmarks": [stats]})
+
+    base = machine(6)
+    evidence = [
+        CandidateEvidence(id=cid, run=with_benchmark(b), timing_samples=timed(base, f, i))
+        for i, (cid, b, f) in enumerate([("a", "x", 1), ("b", "x", 2), ("sly", "y", 0.1)])
+    ]
+    report = rank(evidence)
+    assert report.winner == "a" and report.candidate("sly").untimed_reason

@@ -63,7 +63,9 @@ async def evaluate(request: EvalRequest, sandbox: Sandbox) -> Evaluation:
     else:
         reason = f"ranked first of {sum(c.passed for c in ranking.candidates)} passing visible"
     canonical_s = await _timed(
-        phases, "timing", _efficiency(problem, candidates, outcomes, sandbox, request.rounds, notes)
+        phases,
+        "timing",
+        _efficiency(problem, candidates, hidden, outcomes, sandbox, request.rounds, notes),
     )
     return Evaluation(
         candidates=outcomes,
@@ -130,12 +132,14 @@ def timing_workload(problem: Problem) -> tuple[dict[str, str], list[tuple[tuple,
 async def _efficiency(
     problem: Problem,
     candidates: dict[str, str],
+    runs: dict[str, RunResult],
     outcomes: dict[str, CandidateOutcome],
     sandbox: Sandbox,
     rounds: int,
     notes: list[str],
 ) -> float | None:
-    """Time the passing candidates with the canonical solution; fill in their ratios."""
+    """Time the passing candidates with the canonical solution; fill in their ratios. Their
+    runs on the hidden tests bound how long a timing round of each may take."""
     passing = {cid: candidates[cid] for cid, o in outcomes.items() if o.passed}
     if not passing or not problem.canonical_solution:
         return None
@@ -144,12 +148,14 @@ async def _efficiency(
         notes.append("not timed: no timing workload")
         return None
     timed = {CANONICAL: problem.canonical_solution, **passing}
-    budget = sum(outcomes[cid].cpu_seconds for cid in passing) + 0.1 * len(timed)
-    limits = sandbox.limits
-    limits = limits.model_copy(update={"wall_seconds": limits.wall_seconds + 3 * rounds * budget})
     try:
         result = await sandbox.time(
-            files, problem.entry_point, timed, rounds=rounds, inputs=inputs, limits=limits
+            files,
+            problem.entry_point,
+            timed,
+            rounds=rounds,
+            inputs=inputs,
+            tested={cid: runs[cid] for cid in passing},
         )
     except SandboxUnavailable:
         raise

@@ -76,6 +76,8 @@ def _behaviour(report: CandidateReport) -> str:
 
 def _speed(report: CandidateReport, ctx: RankContext) -> str:
     timing = report.timing
+    if report.untimed_reason:
+        return report.untimed_reason
     if timing is None:
         return "not timed"
     if report.id == ctx.fastest:
@@ -122,6 +124,8 @@ def _evidence(report: CandidateReport) -> list[str]:
         reasons.append(f"behaviour cluster {report.cluster}")
     if report.demoted:
         reasons.append("demoted: the tests are weak and it disagrees with the dominant cluster")
+    if report.untimed_reason:
+        reasons.append(report.untimed_reason)
     if report.timing:
         t = report.timing
         reasons.append(

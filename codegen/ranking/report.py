@@ -45,6 +45,7 @@ class CandidateReport(BaseModel):
     demoted: bool = False  # weak tests and disagrees with the dominant behaviour cluster
     disagreement: Finding | None = None
     timing: TimingSummary | None = None
+    untimed_reason: str = ""  # why it has timings but is not ranked on them
     peak_memory_mb: float | None = None
     jury: JuryView | None = None
     reasons: list[str] = []

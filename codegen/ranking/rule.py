@@ -9,7 +9,11 @@
    outrank a majority vote, so then clusters only inform.
 3. **Speed.** Within a behaviour group, candidates are ordered by speed tier
    (:mod:`~codegen.ranking.statistics`): members of one tier are tied within the noise. A
-   candidate without timing samples ranks after the timed ones of its group.
+   candidate without timing samples ranks after the timed ones of its group. Speed is only
+   compared between candidates that gave the same answers on the timed workload: when they
+   differ, the strictly largest group keeps its timings and the others are ranked as untimed
+   (with no strictly largest group, none is ranked on speed). Being fast at the wrong answer
+   wins nothing, even when the tests are strong.
 4. **Memory.** Within one speed tier, lower peak memory wins, but only beyond the memory noise
    (more than 25 % *and* 4 MB above the tier's leanest); smaller differences stay ties.
 5. **Jury.** Within what is still tied, more jury points (summed mean Borda, see
@@ -22,12 +26,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
 
-from codegen.ranking.clusters import ClusterReport, Finding, cluster_outcomes
+from codegen.ranking.clusters import ClusterReport, Finding, behaviour_key, cluster_outcomes
 from codegen.ranking.explain import RankContext, explain_failing, explain_passing
 from codegen.ranking.jury import JuryResult
 from codegen.ranking.report import CandidateReport, JuryView, RankingReport, TimingSummary
@@ -52,6 +57,9 @@ class CandidateEvidence(BaseModel):
     run: RunResult
     outputs: list[CallOutcome] | None = None  # on the differential inputs, in their order
     timing_samples: list[float] | None = None  # CPU seconds, one per interleaved round
+    # Its answers on the timed inputs, when generated inputs are the workload (else the
+    # answers on the benchmark tests are read from ``run``).
+    timed_outputs: list[CallOutcome] | None = None
     peak_memory_mb: float | None = None  # default: run.peak_memory_mb
 
 
@@ -87,10 +95,12 @@ def rank(
     passing = [e for e in evidence if e.run.passed]
     clusters = _cluster(passing, inputs, entry_point)
     demoted = _demoted(passing, clusters) if weak_tests and clusters else {}
+    timed = {e.id: samples_of(e) for e in passing if samples_of(e)}
+    withheld = withheld_speed(passing, set(timed))
     timings = {
         t.id: t
         for t in compare_timings(
-            {e.id: samples_of(e) for e in passing if samples_of(e)}, noise_floor=noise_floor
+            {cid: s for cid, s in timed.items() if cid not in withheld}, noise_floor=noise_floor
         )
     }
     memory = {e.id: _memory(e) for e in evidence}
@@ -101,9 +111,9 @@ def rank(
     reports: list[CandidateReport] = []
     for position, e in enumerate(order):
         same = [o.id for o, r in zip(order, ranks, strict=True) if r == ranks[position]]
-        reports.append(
-            _passing_report(e, ranks[position], same, clusters, demoted, timings, memory, jury)
-        )
+        report = _passing_report(e, ranks[position], same, clusters, demoted, timings, memory, jury)
+        report.untimed_reason = withheld.get(e.id, "")
+        reports.append(report)
     fastest = next(iter(timings), None)  # compare_timings lists the fastest first
     context = RankContext(reports, keys, timings, memory, points, fastest)
     for report in reports:
@@ -136,6 +146,35 @@ def _cluster(
     if not inputs or len(with_outputs) < 2:
         return None
     return cluster_outcomes(with_outputs, inputs, entry_point)  # type: ignore[arg-type]
+
+
+def timed_answers(evidence: CandidateEvidence) -> str | None:
+    """What a candidate answered on the timed workload, as a key equal for candidates that
+    agree (floats to 10 digits): its outcomes on the timed inputs, else the behaviour digests
+    of its benchmark tests. None when unknown."""
+    if evidence.timed_outputs is not None:
+        return repr(tuple(behaviour_key(o) for o in evidence.timed_outputs))
+    digests = sorted(f"{b.test}={b.behaviour}" for b in evidence.run.benchmarks if b.behaviour)
+    return "|".join(digests) or None
+
+
+def withheld_speed(passing: Sequence[CandidateEvidence], timed: set[str]) -> dict[str, str]:
+    """Timed candidates whose answers on the timed workload differ from the strictly largest
+    group of agreeing candidates (all of them, when no group is strictly largest), with why."""
+    answers = {e.id: a for e in passing if e.id in timed and (a := timed_answers(e)) is not None}
+    groups = Counter(answers.values())
+    if len(groups) < 2:
+        return {}
+    (top, size), (_, runner_up) = groups.most_common(2)
+    withheld = {}
+    for cid, answer in answers.items():
+        if answer != top or size == runner_up:
+            others = sum(n for a, n in groups.items() if a != answer)
+            withheld[cid] = (
+                f"not ranked on speed: its answers on the timed workload differ from those of "
+                f"{others} other candidate(s)"
+            )
+    return withheld
 
 
 def _demoted(

@@ -88,30 +88,51 @@ def process_cpu(pid: int) -> float:
         return 0.0
 
 
+def cpu_outside(candidate_pid: int) -> float:
+    """CPU seconds spent in the container by everything but this harness and PID 1: the
+    candidate and anything it started, import and module-level work included. Without a
+    readable cgroup, the candidate process's own clock (its children then go uncounted)."""
+    if CONTAINER_CPU is None:
+        return process_cpu(candidate_pid) if candidate_pid else 0.0
+    return CONTAINER_CPU() - time.process_time() - process_cpu(1)
+
+
 class ServerLink:
     """The control socket to the in-container server, which forks candidates for us."""
 
     def __init__(self, control: socket.socket) -> None:
         self.control = control
 
-    def spawn(self, source: str, limits: dict) -> tuple[int, list[int]]:
-        request = {"op": "spawn", "source": source, "limits": limits}
+    def _ask(self, message: dict) -> dict:
+        self.control.send(json.dumps(message).encode())
+        return json.loads(self.control.recv(1 << 16))
+
+    def spawn(self, source: str, limits: dict, tag: str) -> tuple[int, list[int]]:
+        request = {"op": "spawn", "source": source, "limits": limits, "tag": tag}
         self.control.send(json.dumps(request).encode())
         message, fds, _, _ = socket.recv_fds(self.control, 1 << 16, 3)
         return json.loads(message)["pid"], fds
+
+    def ready(self) -> None:
+        """Tell the server the harness is loaded: what it sees now is the pristine state."""
+        self.control.send(json.dumps({"op": "baseline"}).encode())
 
     def begin(self, wall_seconds: float) -> None:
         """Tell the server a job started, so that it can end the job if we overrun."""
         self.control.send(json.dumps({"op": "begin", "wall_seconds": wall_seconds}).encode())
 
-    def end(self) -> bool:
-        """Have the server kill and wipe what the job left; True when nothing survived."""
-        self.control.send(json.dumps({"op": "end"}).encode())
-        return json.loads(self.control.recv(1 << 16))["clean"]
+    def reset(self) -> dict:
+        """Have the server kill, wipe and check: ``{"clean": bool, "leftovers": [...]}``."""
+        return self._ask({"op": "reset"})
 
-    def reap(self, pid: int, grace: float) -> dict:
-        self.control.send(json.dumps({"op": "reap", "pid": pid, "grace": grace}).encode())
-        return json.loads(self.control.recv(1 << 16))
+    def end(self) -> dict:
+        """The job is over: the same as :meth:`reset`, and the job's deadline is lifted."""
+        return self._ask({"op": "end"})
+
+    def finish(self, pid: int, grace: float, reset: bool = False) -> dict:
+        """Kill the candidate (after ``grace`` seconds) and all it started; its usage. With
+        ``reset``, also what :meth:`reset` does and says, in the same round trip."""
+        return self._ask({"op": "finish", "pid": pid, "grace": grace, "reset": reset})
 
 
 class Streams:
@@ -159,8 +180,9 @@ class CandidateProcess:
         limits: dict,
         streams: Streams,
         deadline: float,
+        tag: str = "",
     ) -> CandidateProcess:
-        pid, fds = link.spawn(source, limits)
+        pid, fds = link.spawn(source, limits, tag)
         process = cls(link, pid, fds, streams)
         answer = process._await_answer(deadline, what="importing the candidate")
         process._check(answer)
@@ -212,11 +234,7 @@ class CandidateProcess:
                 self._died(f"calling {name}()")
 
     def _cpu_now(self) -> float:
-        """CPU seconds spent by the candidate and anything it started: the container's total
-        minus this harness's own (serialising arguments, waiting), when the cgroup is readable."""
-        if CONTAINER_CPU is None:
-            return process_cpu(self.pid)
-        return CONTAINER_CPU() - time.process_time()
+        return cpu_outside(self.pid)
 
     def _check(self, answer: tuple) -> None:
         kind = answer[0]
@@ -251,13 +269,23 @@ class CandidateProcess:
                     self.finish()
                     raise CandidateOutput(f"the answer to {what} is over {MAX_ANSWER >> 20} MB")
             if needed is not None and len(buffer) >= needed:
-                try:
-                    return plaindata.loads_plain(bytes(buffer[framing.HEADER.size : needed]))
-                except Exception as error:
-                    self.finish()
-                    raise CandidateCrashed(
-                        f"the candidate sent a malformed answer: {error}"
-                    ) from None
+                return self._decode(bytes(buffer[framing.HEADER.size : needed]))
+
+    def _decode(self, body: bytes) -> tuple:
+        try:
+            answer = plaindata.loads_plain(body)
+        except plaindata.NotPlainData as error:
+            return ("notplain", f"returned {error}")
+        except MemoryError:
+            self.finish()
+            raise CandidateMemory("the candidate's answer is too large to read") from None
+        except Exception as error:
+            self.finish()
+            raise CandidateCrashed(f"the candidate sent a malformed answer: {error}") from None
+        if not isinstance(answer, tuple) or not answer or not isinstance(answer[0], str):
+            self.finish()
+            raise CandidateCrashed("the candidate sent a malformed answer")
+        return answer
 
     def _drain(self, fd: int) -> None:
         chunk = _read(fd)
@@ -282,17 +310,15 @@ class CandidateProcess:
         )
 
     # -- end ------------------------------------------------------------------------------
-    def finish(self, grace: float = 0.0) -> dict:
-        """Kill the candidate and everything it started; return its resource usage."""
+    def finish(self, grace: float = 0.0, reset: bool = False) -> dict:
+        """Kill the candidate and everything it started; return its resource usage (and, with
+        ``reset``, the server's report on restoring the pristine state)."""
         if not self.alive:
             return self.usage or {}
         self.alive = False
         for fd in (self.out_fd, self.err_fd):
             self._drain_quietly(fd)
-        if grace <= 0:
-            kill_others()
-        self.usage = self.link.reap(self.pid, grace)
-        kill_others()
+        self.usage = self.link.finish(self.pid, grace, reset)
         for fd in (self.call_fd, self.out_fd, self.err_fd):
             os.close(fd)
         return self.usage
@@ -303,15 +329,6 @@ class CandidateProcess:
                 self.streams.add(1 if fd == self.out_fd else 2, chunk)
         except OSError:
             pass
-
-
-def kill_others() -> None:
-    """SIGKILL every process but this harness and the immune PID 1: the candidate, and anything
-    it forked or daemonised."""
-    try:
-        os.kill(-1, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _read(fd: int) -> bytes:

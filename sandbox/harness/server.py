@@ -1,12 +1,19 @@
-"""PID 1 of a warm sandbox container: small, pristine, and impossible to kill from inside.
+"""PID 1 of a warm sandbox container: small, pristine, privileged only for the clean-up.
 
-It starts one long-lived *harness* (which has pytest loaded and speaks to the host on stdin and
-stdout) and, on the harness's request, forks *candidate* processes from its own pristine state:
-it never imports pytest and never sees a test, so a candidate finds nothing of them in memory.
-The kernel drops signals from inside the container that PID 1 has no handler for, so a candidate
-can kill the harness (the job then ends "crashed") but never this process. When the harness dies
-or a job overruns its wall-clock limit, this process reports it to the host and exits, and the
-host replaces the container.
+Three users share the container, and only this process can cross between them:
+
+- **PID 1** (this module, root with only the capabilities of :mod:`boundary` plus setuid) never
+  imports pytest, never sees a test and never runs candidate code. It forks everything else,
+  and after every job and every timing round it kills, wipes and checks (:mod:`boundary`).
+- **The harness** (uid HARNESS_UID, no capabilities) is forked once, loads pytest and speaks to
+  the host on stdin and stdout; its files live in /run/harness, which candidates cannot enter.
+- **Candidates** (uid CANDIDATE_UID, no capabilities) are forked from this pristine process on
+  the harness's request, so they find nothing of the tests in memory. They cannot signal, read
+  or trace the harness, nor keep anything from the clean-up.
+
+The kernel drops signals from inside the container that PID 1 has no handler for, so nothing
+can kill this process. When the harness dies or a job overruns its wall-clock limit, it reports
+to the host (naming the candidate that was running) and exits; the host replaces the container.
 """
 
 from __future__ import annotations
@@ -14,78 +21,49 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import random
 import select
-import shutil
 import signal
 import socket
 import sys
 import time
 from typing import NamedTuple
 
-from . import candidate, framing
+from . import boundary, candidate, framing
 
-WRITABLE_ROOTS = ("/tmp", "/dev/shm")
+HARNESS_UID = 10001
+CANDIDATE_UID = 10002
 WORK_DIR = "/tmp/work"
+CANDIDATE_OOM_SCORE = 1000  # under memory pressure the kernel kills candidates first
 _MAX_FD = 1024
+_PR_SET_DUMPABLE, _PR_CAPBSET_DROP = 4, 24
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
 def set_dumpable(flag: bool) -> None:
-    """A non-dumpable process's /proc entries and memory are closed to same-uid processes."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(4, int(flag), 0, 0, 0)  # PR_SET_DUMPABLE
-    except Exception:
-        pass
+    """A non-dumpable process's /proc entries and memory are closed to other processes."""
+    _libc.prctl(_PR_SET_DUMPABLE, int(flag), 0, 0, 0)
 
 
-def wipe_writable() -> None:
-    """Delete everything in the writable mounts, so nothing a candidate wrote survives it."""
-    for root in WRITABLE_ROOTS:
-        try:
-            entries = os.listdir(root)
-        except OSError:
-            continue
-        for entry in entries:
-            path = os.path.join(root, entry)
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
+def become(uid: int) -> None:
+    """Drop to ``uid`` for good: no capability left, none to regain (bounding set emptied,
+    no supplementary groups). Raises if the drop did not happen."""
+    for cap in range(64):
+        if _libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            break  # past the last capability this kernel knows
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    if os.getuid() != uid or os.geteuid() != uid or _effective_capabilities() != 0:
+        raise PermissionError(f"could not drop to uid {uid}")
 
 
-def other_processes(spare: set[int]) -> list[int]:
-    """Every process in the container but PID 1 and `spare`, read from /proc."""
-    return [
-        int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != 1 and int(p) not in spare
-    ]
-
-
-def kill_all_but(spare: set[int], deadline_s: float = 3.0) -> bool:
-    """SIGKILL every other process and reap what comes back to PID 1; False if something
-    survived (a fork bomb outrunning us), so that the host recycles the container."""
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        reap_orphans()
-        others = other_processes(spare)
-        if not others:
-            return True
-        for pid in others:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.0002)
-    return False
-
-
-def reap_orphans() -> None:
-    try:
-        while os.waitpid(-1, os.WNOHANG)[0]:
-            pass
-    except ChildProcessError:
-        pass
+def _effective_capabilities() -> int:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("CapEff:"):
+                return int(line.split()[1], 16)
+    return -1
 
 
 class Seed(NamedTuple):
@@ -102,6 +80,8 @@ class Server:
         self.control: socket.socket | None = None
         self.host_out = -1
         self.deadline: float | None = None
+        self.live_tag = ""  # the candidate most recently started, to name it if a job breaks
+        self.shmem_baseline = 0
 
     # -- the harness ----------------------------------------------------------------------
     def start_harness(self) -> None:
@@ -112,6 +92,7 @@ class Server:
         if pid == 0:
             try:
                 control.close()
+                become(HARNESS_UID)
                 from . import runner
 
                 runner.serve(control_child)
@@ -127,8 +108,8 @@ class Server:
 
     # -- candidates -----------------------------------------------------------------------
     def fork_seed(self) -> Seed:
-        """Fork a candidate process that waits for its source. Done between jobs, so a job's
-        first candidate costs no fork on its critical path."""
+        """Fork a candidate process that drops to the candidate user at once and waits for its
+        source. Forked right after a verified clean-up, so no candidate exists beside it."""
         call_parent, call_child = socket.socketpair()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -136,6 +117,9 @@ class Server:
         pid = os.fork()
         if pid == 0:
             try:
+                _close_all_but({go_r, call_child.fileno(), out_w, err_w})
+                _raise_oom_score()
+                become(CANDIDATE_UID)
                 request = framing.read_frame(go_r)
                 if request is not None:
                     self._become_candidate(request, call_child.fileno(), out_w, err_w)
@@ -152,8 +136,8 @@ class Server:
         os.dup2(err_w, 2)
         os.dup2(call_fd, candidate.CALL_FD)
         os.closerange(candidate.CALL_FD + 1, _MAX_FD)
-        set_dumpable(True)
         os.makedirs(WORK_DIR, exist_ok=True)
+        random.seed(0)  # the same answers every round, in every container
         limits = request["limits"]
         candidate.set_limits(
             limits["candidate_memory_mb"], limits["cpu_seconds"], limits["output_bytes"]
@@ -168,6 +152,7 @@ class Server:
                 os.close(fd)
             seed = None
         seed = seed or self.fork_seed()
+        self.live_tag = str(request.get("tag", ""))
         try:
             framing.write_frame(seed.go_w, request)
         except OSError:
@@ -175,27 +160,45 @@ class Server:
         os.close(seed.go_w)
         return seed.pid, seed.fds
 
-    def reap(self, pid: int, grace_s: float) -> dict:
-        """Wait for a candidate; kill it if it is still alive after `grace_s`."""
-        killed = False
+    def finish(self, pid: int, grace_s: float) -> dict:
+        """Give a candidate `grace_s` to end by itself, then kill it and everything it started;
+        return its resource usage (from wait4, so it is reaped here and nowhere else)."""
         end = time.monotonic() + grace_s
-        try:
-            while True:
+        killed = False
+        reaped = None
+        while time.monotonic() < end + boundary.KILL_WAIT_S:
+            try:
                 done, status, usage = os.wait4(pid, os.WNOHANG)
-                if done:
-                    break
-                if time.monotonic() >= end and not killed:
-                    os.kill(pid, signal.SIGKILL)
-                    killed = True
-                time.sleep(0.0002)
-        except ChildProcessError:
+            except ChildProcessError:
+                break
+            if done:
+                reaped = (status, usage)
+                break
+            if not killed and time.monotonic() >= end:
+                boundary.signal_all_but({self.harness_pid})
+                killed = True
+            time.sleep(0.0002)
+        boundary.kill_all_but({self.harness_pid})  # what it forked or left as a daemon
+        if reaped is None:
             return {"status": None, "killed": killed, "maxrss_kb": 0, "cpu": 0.0}
+        status, usage = reaped
         return {
             "status": status,
             "killed": killed,
             "maxrss_kb": usage.ru_maxrss,
             "cpu": usage.ru_utime + usage.ru_stime,
         }
+
+    def reset(self) -> dict:
+        """Back to the pristine state, checked; then a seed for the next candidate."""
+        if self.seed is not None:
+            for fd in (*self.seed.fds, self.seed.go_w):
+                os.close(fd)
+            self.seed = None
+        left = boundary.restore({self.harness_pid}, self.shmem_baseline)
+        if not left:
+            self.seed = self.fork_seed()
+        return {"clean": not left, "leftovers": left}
 
     # -- the loop -------------------------------------------------------------------------
     def answer(self, message: dict) -> None:
@@ -205,17 +208,25 @@ class Server:
             socket.send_fds(self.control, [json.dumps({"pid": pid}).encode()], fds)
             for fd in fds:
                 os.close(fd)
-        elif op == "reap":
-            reply = self.reap(message["pid"], message.get("grace", 0.05))
-            self.control.send(json.dumps(reply).encode())
+            return
+        if op == "finish":
+            reply = self.finish(message["pid"], message.get("grace", 0.0))
+            if message.get("reset"):
+                reply |= self.reset()
+        elif op == "reset":
+            reply = self.reset()
+        elif op == "baseline":  # the harness is ready: this is what pristine looks like
+            self.shmem_baseline = boundary.shared_memory_bytes()
+            return
         elif op == "begin":
             self.deadline = time.monotonic() + float(message["wall_seconds"])
+            return
         elif op == "end":  # the harness has finished the job: clean up before it answers
-            clean = kill_all_but({self.harness_pid})
-            wipe_writable()
             self.deadline = None
-            self.control.send(json.dumps({"clean": clean}).encode())
-            self.seed = self.fork_seed()  # while the host reads the answer
+            reply = self.reset()
+        else:
+            reply = {"error": f"unknown op {op!r}"}
+        self.control.send(json.dumps(reply).encode())
 
     def serve_forever(self) -> None:
         self.start_harness()
@@ -232,14 +243,39 @@ class Server:
             if not message:
                 if self.deadline is None:
                     return  # the host closed stdin: the harness left, and so do we
-                return self.give_up("crashed", "the test harness was killed (by the candidate?)")
-            self.answer(json.loads(message))
-            reap_orphans()
+                return self.give_up("crashed", "the test harness died")
+            try:
+                self.answer(json.loads(message))
+            except Exception as error:  # never die of a bad message: the host recycles us
+                return self.give_up("crashed", f"sandbox server error: {error}")
+            boundary.reap_orphans()
 
     def give_up(self, verdict: str, message: str) -> None:
-        """Report a job the harness cannot finish, then exit so the host replaces us."""
-        kill_all_but(set())
-        framing.write_frame(self.host_out, {"verdict": verdict, "message": message, "clean": False})
+        """Report a job the harness cannot finish, naming the candidate that was running, then
+        exit so the host replaces the container."""
+        boundary.kill_all_but(set())
+        report = {"verdict": verdict, "message": message, "clean": False}
+        if self.live_tag:
+            report["culprit"] = self.live_tag
+        framing.write_frame(self.host_out, report)
+
+
+def _close_all_but(keep: set[int]) -> None:
+    """Close every inherited descriptor (the host's channel, the harness's control socket) but
+    ``keep`` and the standard three, before the process becomes a candidate."""
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, _MAX_FD)
+
+
+def _raise_oom_score() -> None:
+    try:
+        with open("/proc/self/oom_score_adj", "w") as handle:
+            handle.write(str(CANDIDATE_OOM_SCORE))
+    except OSError:
+        pass
 
 
 def _alive(pid: int) -> bool:
@@ -252,9 +288,13 @@ def _alive(pid: int) -> bool:
 def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # PID 1: default-action signals are dropped
     set_dumpable(False)
+    if os.geteuid() != 0:
+        error = "the sandbox server must start as root, with sandbox.container.hardened_config"
+        framing.write_frame(1, {"ready": False, "error": error})
+        return
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
     sys.dont_write_bytecode = True
-    wipe_writable()
+    boundary.restore(set(), 0)
     Server().serve_forever()
 
 

@@ -1,8 +1,15 @@
-"""A job's view of its candidates: which one is live, the test deadline, and what they cost.
+"""A job's view of its candidates: which one is live, the test deadline, what they cost, and
+what they answered.
 
 Tests import ``solution`` and get a proxy module whose functions forward every call to the live
 candidate process. The session respawns a candidate after a crash and gives each timing round a
-fresh process, so a cache built in one round cannot make the next look instant.
+fresh process in a container the server has put back to its pristine state, so nothing from one
+round (a cache, a daemon, a file, an IPC object) can reach the next.
+
+A round's cost is everything the container's CPU did from the moment the candidate's source is
+handed over (its import and module-level work included) until the round's last answer, minus
+what the harness and PID 1 did meanwhile: work a candidate hands to a child process counts.
+A round's digest covers every value the candidate returned in it, in order.
 """
 
 from __future__ import annotations
@@ -11,10 +18,19 @@ import time
 import types
 from typing import Any
 
-from . import server
-from .processes import CandidateProcess, ServerLink, Streams
+from . import plaindata
+from .processes import CandidateCrashed, CandidateProcess, ServerLink, Streams, cpu_outside
 
 MUTABLE = (list, dict, set, bytearray)
+
+
+class JobBroken(BaseException):  # noqa: N818 - a BaseException so that test code cannot swallow it
+    """The container could not be put back to its pristine state after ``culprit`` ran: the job
+    stops here and the host replaces the container."""
+
+    def __init__(self, culprit: str, reason: str) -> None:
+        super().__init__(f"{culprit} left the sandbox dirty: {reason}")
+        self.culprit = culprit
 
 
 class Session:
@@ -28,13 +44,18 @@ class Session:
         self.current_id = next(iter(sources))
         self.process: CandidateProcess | None = None
         self.timing = False
-        self.meter: list[float] | None = None
+        self.meter: list[float] | None = None  # per-call CPU, for call jobs
+        self.trace: list[tuple[str, str]] | None = None  # (exact, loose) digest per answer
+        self.last_answer: tuple[Any, list | None] = (None, None)
+        self.round_started = 0.0
+        self.resets: list[float] = []  # seconds each clean-up between rounds took
         self.peak_rss_kb = 0
         self.cpu_seconds = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------
-    def start_test(self) -> None:
-        self.test_deadline = min(self.job_deadline, time.monotonic() + self.limits["test_seconds"])
+    def start_test(self, seconds: float | None = None) -> None:
+        seconds = self.limits["test_seconds"] if seconds is None else seconds
+        self.test_deadline = min(self.job_deadline, time.monotonic() + seconds)
 
     def deadline(self) -> float:
         return min(self.test_deadline, self.job_deadline)
@@ -48,15 +69,34 @@ class Session:
                 self.limits,
                 self.streams,
                 self.deadline(),
+                tag=self.current_id,
             )
         return self.process
 
     def fresh(self, candidate_id: str) -> None:
-        """End the live process, wipe what it wrote, and switch to `candidate_id`."""
-        self.stop()
-        server.wipe_writable()
+        """End the live process, have the server restore the pristine state (checked), then
+        start `candidate_id` with the round's meter running from before its import."""
+        started = time.perf_counter()
+        if self.process is not None and self.process.alive:
+            report = self.process.finish(reset=True)
+            self._account()
+        else:
+            report = self.link.reset()
+        self.resets.append(time.perf_counter() - started)
+        if not report["clean"]:
+            reason = "; ".join(report["leftovers"])[:300]
+            if self.timing:
+                raise JobBroken(self.current_id, reason)
+            raise CandidateCrashed(f"could not clean up after the candidate: {reason}")
         self.current_id = candidate_id
+        self.round_started = cpu_outside(0)
+        self.trace = []
         self.live()
+
+    def round_cost(self) -> float:
+        """CPU seconds of the candidate since :meth:`fresh`, children and import included."""
+        pid = self.process.pid if self.process is not None else 0
+        return cpu_outside(pid) - self.round_started
 
     def stop(self) -> None:
         if self.process is not None and self.process.alive:
@@ -77,9 +117,16 @@ class Session:
         value, mutated = self.live().call(
             name, args, kwargs, self.deadline(), want_args, self.meter
         )
+        self.last_answer = (value, mutated)
+        if self.trace is not None:
+            self.trace.append((self.answer_digest(), self.answer_digest(loose=True)))
         if mutated is not None and not self.timing:
             copy_back(args, mutated)
         return value
+
+    def answer_digest(self, loose: bool = False) -> str:
+        """The digest of the last call's answer: its value and the arguments it changed."""
+        return plaindata.digest(list(self.last_answer), loose=loose)
 
     def proxy_module(self) -> types.ModuleType:
         """The ``solution`` module tests import before any candidate runs: every public name is a

@@ -16,11 +16,11 @@ FAST_LIMITS = Limits(wall_seconds=20, test_seconds=3, cpu_seconds=6)
 
 
 class SandboxDriver:
-    def __init__(self) -> None:
+    def __init__(self, workers: int = 2) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.sandbox = Sandbox(workers=2, limits=FAST_LIMITS)
+        self.sandbox = Sandbox(workers=workers, limits=FAST_LIMITS)
         self.wait(self.sandbox.__aenter__())
 
     def wait(self, coroutine: Coroutine[Any, Any, Any], timeout: float = 120) -> Any:
@@ -46,5 +46,13 @@ class SandboxDriver:
 @pytest.fixture(scope="session")
 def sandbox_driver() -> Iterator[SandboxDriver]:
     driver = SandboxDriver()
+    yield driver
+    driver.close()
+
+
+@pytest.fixture(scope="session")
+def lone_driver() -> Iterator[SandboxDriver]:
+    """One test container (and the timing one): consecutive jobs meet in the same container."""
+    driver = SandboxDriver(workers=1)
     yield driver
     driver.close()

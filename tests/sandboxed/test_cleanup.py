@@ -31,10 +31,11 @@ asyncio.run(main())
 
 
 def _owned_by(client: docker.DockerClient, pid: int) -> list:
+    """Summaries, not inspected containers: those that remove themselves would race."""
     return [
         c
-        for c in client.containers.list(all=True, filters={"label": LABEL})
-        if f":{pid}:" in c.labels.get("codegen.owner", "")
+        for c in client.api.containers(all=True, filters={"label": LABEL})
+        if f":{pid}:" in (c.get("Labels") or {}).get("codegen.owner", "")
     ]
 
 

@@ -125,20 +125,6 @@ HOSTILE = {
         """),
         {Verdict.FAILED},
     ),
-    "kills its parent, PID 1 and everyone": (
-        candidate("""
-        import os, signal
-        def solve(n):
-            for pid in (os.getppid(), 1):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            os.kill(-1, signal.SIGKILL)
-            return n * n
-        """),
-        {Verdict.CRASHED},
-    ),
     "reads the tests from disk": (
         candidate("""
         import glob, re
@@ -172,6 +158,27 @@ def test_hostile_candidate_gets_its_verdict(sandbox_driver, name: str) -> None:
     assert result.verdict in expected, (result.verdict, result.message)
     assert result.verdict is not Verdict.PASSED
     assert result.message
+
+
+def test_killing_everything_in_reach_hurts_nobody(sandbox_driver) -> None:
+    """Candidates run under a user of their own: the harness and PID 1 are out of reach, so the
+    attack only costs the attacker its own helpers, and the job goes on."""
+    source = candidate("""
+        import os, signal
+        def solve(n):
+            hit = []
+            for pid in [os.getppid(), 1] + [int(p) for p in os.listdir("/proc") if p.isdigit()]:
+                if pid != os.getpid():
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                        hit.append(pid)
+                    except OSError:
+                        pass
+            os.kill(-1, signal.SIGKILL)
+            return n * n if not hit else hit
+        """)
+    result = sandbox_driver.run(source, TESTS)
+    assert result.verdict is Verdict.PASSED, result.message
 
 
 def test_network_is_unreachable(sandbox_driver) -> None:
@@ -279,30 +286,28 @@ SIGNALS_THE_HARNESS = candidate("""
     """)
 
 
-@pytest.mark.parametrize(
-    "sig, expected",
-    [("SIGHUP", {Verdict.FAILED, Verdict.TIMEOUT}), ("SIGSTOP", {Verdict.TIMEOUT})],
-)
-def test_signalling_the_harness_never_passes(sandbox_driver, sig: str, expected: set) -> None:
-    """Signals sent to the harness are ignored, or end the job; a stopped harness is caught
-    by PID 1's wall-clock limit."""
+@pytest.mark.parametrize("sig", ["SIGHUP", "SIGSTOP"])
+def test_signalling_the_harness_never_passes(sandbox_driver, sig: str) -> None:
+    """The harness is another user's process: signals to it are refused (EPERM), so the
+    candidate's wrong answer is simply judged."""
     source = SIGNALS_THE_HARNESS.replace("SIG_NUMBER", sig)
     limits = sandbox_driver.sandbox.limits.model_copy(update={"wall_seconds": 4.0})
     result = sandbox_driver.run(source, TESTS, limits=limits)
-    assert result.verdict in expected, (result.verdict, result.message)
+    assert result.verdict is Verdict.FAILED, (result.verdict, result.message)
 
 
 def test_modules_planted_for_the_harness_are_never_imported(sandbox_driver) -> None:
     """Tests and pytest import some modules lazily (here the test imports colorsys); a module of
     that name planted in /tmp must never be picked up by the trusted side."""
     trojan = textwrap.dedent("""
-        import sys
+        import gc, sys
         plugin = sys.modules.get("codegen_harness.pytest_plugin")
         if plugin is not None:
             class Forged(dict):
                 def __setitem__(self, key, value):
                     super().__setitem__(key, dict(value, status="passed", cause=None))
-            plugin.STATE.outcomes = Forged()
+            for job in [o for o in gc.get_objects() if isinstance(o, plugin.Job)]:
+                job.outcomes = Forged()
         raise ImportError("trojan")
     """)
     source = candidate(f"""
