@@ -13,7 +13,6 @@ import io
 import json
 import math
 import pickle
-from itertools import repeat
 from typing import Any
 
 SCALARS = (type(None), bool, int, float, complex, str, bytes)
@@ -28,11 +27,13 @@ _ALLOWED_GLOBALS = {
 }
 MAX_DEPTH = 200
 # A value from a candidate, walked as a tree, may cost at most this many units (one per item,
-# one per 64 characters or bytes, one per 512 bits of an int). Shared references let a few
-# bytes of pickle describe a tree of billions of items; the harness must never expand one.
-MAX_UNITS = 8_000_000
+# one per 16 characters or bytes, one per 512 bits of an int): about 64 MB of JSON at most.
+# Shared references let a few bytes of pickle describe a tree of billions of items; the
+# harness must never expand one.
+MAX_UNITS = 4_000_000
 _FLAT_NUMBERS = {int, bool}
-_FLAT_OTHERS = {float, type(None), complex}
+_FLAT_OTHERS = {float, type(None), complex, bool, range}
+_CONTAINERS = {list, tuple, set, frozenset, dict}
 
 
 class NotPlainData(TypeError):
@@ -82,36 +83,62 @@ def loads_plain(data: bytes) -> Any:
 
 
 def check_size(value: Any) -> None:
-    """Raise NotPlainData when ``value`` nests deeper than MAX_DEPTH or, walked as a tree (as
-    ``==``, ``repr`` and hashing walk it), costs more than MAX_UNITS. Iterative, C-speed on
-    flat lists of numbers."""
-    budget = MAX_UNITS
-    stack: list[tuple[Any, int]] = [(value, 0)]
+    """Raise NotPlainData when ``value`` nests deeper than MAX_DEPTH, holds itself, or, walked
+    as a tree (as ``==``, ``repr`` and the digests walk it), costs more than MAX_UNITS.
+
+    Each distinct container is visited once, its tree size worked out from its children's
+    (so a bomb of shared references is measured, not expanded), and flat containers of
+    scalars are summed at C speed."""
+    sizes: dict[int, tuple[int, int]] = {}  # id -> (units as a tree, height)
+    open_ids: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(value, False)]
     while stack:
-        item, depth = stack.pop()
-        kind = type(item)
-        if kind in (str, bytes, bytearray):
-            budget -= 1 + (len(item) >> 6)
-        elif kind is int:
-            budget -= 1 + (item.bit_length() >> 9)
-        elif kind in (list, tuple, set, frozenset, dict):
-            if depth >= MAX_DEPTH:
-                raise NotPlainData("the value is nested too deeply")
-            items = list(dict.items(item)) if kind is dict else item
-            budget -= 1 + len(items)
-            if budget < 0:
-                break
-            kinds = set(map(type, items))
-            if kinds <= _FLAT_NUMBERS:
-                budget -= sum(map(int.bit_length, items)) >> 9
-            elif not kinds <= _FLAT_OTHERS:
-                stack.extend(zip(items, repeat(depth + 1)))
-        else:
-            budget -= 1
-        if budget < 0:
-            break
-    if budget < 0:
-        raise NotPlainData(f"the value is too large (over {MAX_UNITS:,} items)")
+        item, done = stack.pop()
+        key = id(item)
+        if type(item) not in _CONTAINERS or (key in sizes and not done):
+            continue
+        children = list(dict.items(item)) if type(item) is dict else item
+        if type(item) is dict:
+            children = [part for pair in children for part in pair]
+        if not done:
+            if key in open_ids:
+                raise NotPlainData("the value contains itself")
+            open_ids.add(key)
+            stack.append((item, True))
+            stack.extend((child, False) for child in children if type(child) in _CONTAINERS)
+            continue
+        open_ids.discard(key)
+        units, height = 1 + len(children) + _scalar_units(children), 1
+        for child in children:
+            if type(child) in _CONTAINERS:
+                child_units, child_height = sizes[id(child)]
+                units += child_units
+                height = max(height, child_height + 1)
+        if height > MAX_DEPTH:
+            raise NotPlainData("the value is nested too deeply")
+        if units > MAX_UNITS:
+            raise NotPlainData(f"the value is too large (over {MAX_UNITS:,} items as a tree)")
+        sizes[key] = (units, height)
+    if type(value) not in _CONTAINERS and _scalar_units([value]) > MAX_UNITS:
+        raise NotPlainData(f"the value is too large (over {MAX_UNITS:,} items as a tree)")
+
+
+def _scalar_units(items: Any) -> int:
+    """What the scalars among ``items`` cost beyond one unit each: long text, huge ints."""
+    kinds = set(map(type, items))
+    if kinds <= _FLAT_OTHERS or not kinds:
+        return 0
+    if kinds == {str}:
+        return sum(map(len, items)) >> 4
+    if kinds <= _FLAT_NUMBERS:
+        return sum(map(int.bit_length, items)) >> 9
+    units = 0
+    for item in items:
+        if type(item) in (str, bytes, bytearray):
+            units += len(item) >> 4
+        elif type(item) is int:
+            units += item.bit_length() >> 9
+    return units
 
 
 def canonical(value: Any, depth: int = 0, loose: bool = False) -> Any:
