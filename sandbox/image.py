@@ -1,4 +1,6 @@
-"""The sandbox image: built from images/, tagged by a hash of its recipe, built once.
+"""The sandbox image: built from the recipes in images/, tagged by a hash of the recipe and the
+harness, built once. Both ship inside the package, so every install and every node gets the
+same tag.
 
 Two recipes, chosen automatically: ``Dockerfile.registry`` (FROM python:3.11-slim) when the
 engine has or can pull that image, otherwise ``Dockerfile.debian`` on a base made here with
@@ -20,9 +22,8 @@ from docker.errors import APIError, DockerException, ImageNotFound
 
 from .errors import SandboxUnavailable
 
-IMAGES_DIR = Path(
-    os.environ.get("CODEGEN_IMAGES_DIR", Path(__file__).resolve().parents[1] / "images")
-)
+# Shipped in the wheel as package data (in a checkout, sandbox/images links to images/).
+IMAGES_DIR = Path(__file__).resolve().parent / "images"
 HARNESS_DIR = Path(__file__).resolve().parent / "harness"
 REPOSITORY = "codegen-sandbox"
 REGISTRY_BASE = "python:3.11-slim"

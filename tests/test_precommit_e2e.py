@@ -47,9 +47,46 @@ def test_no_pair():
 """
 
 
-def _hook_config(args: list[str]) -> str:
-    """This project's hook definition, as a `repo: local` hook running the installed CLI (the
-    `repo: <url>` form would pip-install the project into pre-commit's own virtualenv)."""
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+}  # fmt: skip
+
+
+def _project_repository(where: Path) -> tuple[Path, str]:
+    """A git repository holding exactly this project's working tree, committed: what a user's
+    `repo: <url>` points at. pre-commit clones it at `rev` and pip-installs it (not editable)
+    into a virtualenv of its own, so the hook runs from an installed wheel, not this checkout."""
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True
+        )
+        .stdout.decode()
+        .split("\0")
+    )
+    for name in filter(None, listed):
+        source, target = ROOT / name, where / name
+        if not source.exists() and not source.is_symlink():
+            continue  # deleted in the working tree
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            target.symlink_to(os.readlink(source))
+        else:
+            shutil.copy2(source, target)
+    env = {**os.environ, **GIT_IDENTITY}
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "snapshot"]):
+        subprocess.run(["git", *command], cwd=where, env=env, check=True, capture_output=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True)
+    return where, head.stdout.strip()
+
+
+def _hook_config(args: list[str], project: tuple[Path, str] | None = None) -> str:
+    """The hook as a user declares it: `repo: <this project>` at a commit; or, with no
+    project, a `repo: local` hook running this checkout's installed CLI."""
+    if project is not None:
+        path, rev = project
+        hook = {"id": "codegen", "args": args}
+        return yaml.safe_dump({"repos": [{"repo": str(path), "rev": rev, "hooks": [hook]}]})
     (manifest,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert manifest["id"] == "codegen" and manifest["require_serial"] is True
     entry = manifest["entry"].replace("codegen", str(CODEGEN_SCRIPT), 1)
@@ -58,7 +95,9 @@ def _hook_config(args: list[str]) -> str:
 
 
 @pytest.mark.skipif(not PRE_COMMIT.exists(), reason="pre-commit missing: pip install -e '.[dev]'")
-def test_git_commit_runs_the_hook(tmp_path: Path) -> None:
+@pytest.mark.parametrize("form", ["repo", "local"])
+def test_git_commit_runs_the_hook(tmp_path: Path, form: str) -> None:
+    project = _project_repository(tmp_path / "codegen") if form == "repo" else None
     repo = tmp_path / "repo"
     (repo / "pkg").mkdir(parents=True)
     (repo / "tests").mkdir()
@@ -66,7 +105,7 @@ def test_git_commit_runs_the_hook(tmp_path: Path) -> None:
     (repo / "tests" / "test_algo.py").write_text(TESTS)
     (repo / "codegen.toml").write_text('personas = ["simplest"]\n\n[sandbox]\ntiming_rounds = 3\n')
     args = ["--models", "openai/coder", "--no-jury"]
-    (repo / ".pre-commit-config.yaml").write_text(_hook_config(args))
+    (repo / ".pre-commit-config.yaml").write_text(_hook_config(args, project))
 
     with FakeServerProcess({"models": {"coder": [fenced(TWO_SUM_HASH)]}}, tmp_path) as server:
         env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
@@ -74,9 +113,8 @@ def test_git_commit_runs_the_hook(tmp_path: Path) -> None:
             "OPENAI_API_BASE": server.base_url,
             "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
-        }  # fmt: skip
+            **GIT_IDENTITY,
+        }
 
         def run(*command: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run(
@@ -99,7 +137,7 @@ def test_git_commit_runs_the_hook(tmp_path: Path) -> None:
         assert len(cached) == 1
 
         # 2. --fix: the file is written from the cache, no new LLM call; the commit still stops
-        (repo / ".pre-commit-config.yaml").write_text(_hook_config([*args, "--fix"]))
+        (repo / ".pre-commit-config.yaml").write_text(_hook_config([*args, "--fix"], project))
         run("git", "add", ".pre-commit-config.yaml")
         second = run("git", "commit", "-m", "stub")
         output = second.stdout + second.stderr
