@@ -4,17 +4,16 @@ with the canonical solution, a wrong variant or a slow variant, per model name, 
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from codegen.problems import Problem
 from codegen.testing import FakeOpenAIServer
 from codegen.testing.fake_openai import Reply, Script
+from tests.cli_support import CODEGEN, cli_env, codegen
 
 ENTRY = re.compile(r"The function must be named `([A-Za-z_][A-Za-z0-9_]*)`")
 SLOW_LOOP = 30_000  # extra iterations per call: clearly slower, still far inside the limits
@@ -94,26 +93,17 @@ def humaneval_server(
     return FakeOpenAIServer(Script(models={**models, "judge": judge}))
 
 
-def cli_env(db: Path) -> dict[str, str]:
+def bench_env(db: Path) -> dict[str, str]:
     """The environment of a `codegen bench` subprocess: no real keys, a private store."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    env.update(
-        CODEGEN_BENCH_DB=str(db),
-        LITELLM_LOCAL_MODEL_COST_MAP="True",
-        RAY_USAGE_STATS_ENABLED="0",
-        COLUMNS="200",
-    )
-    return env
+    return cli_env({"CODEGEN_BENCH_DB": str(db), "RAY_USAGE_STATS_ENABLED": "0"})
 
 
-def cli_command(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from codegen.cli import main; main()", "bench", *args]
+def bench_command(*args: str) -> list[str]:
+    return [*CODEGEN, "bench", *args]
 
 
 def codegen_bench(db: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        cli_command(*args), env=cli_env(db), capture_output=True, text=True, timeout=timeout
-    )
+    return codegen("bench", *args, env=bench_env(db), timeout=timeout)
 
 
 def count(db: Path, sql: str) -> int:

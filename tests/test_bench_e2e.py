@@ -16,8 +16,8 @@ import pytest
 
 from codegen.bench.suites import HumanEvalSuite
 from tests.bench_support import (
-    cli_command,
-    cli_env,
+    bench_command,
+    bench_env,
     codegen_bench,
     count,
     humaneval_server,
@@ -40,7 +40,7 @@ def _run_args(base_url: str) -> list[str]:
 def _kill_after_first_problem(db: Path, args: list[str]) -> str:
     """Start the run, SIGKILL it once one problem is done and before all are."""
     process = subprocess.Popen(
-        cli_command(*args), env=cli_env(db), stderr=subprocess.PIPE, text=True
+        bench_command(*args), env=bench_env(db), stderr=subprocess.PIPE, text=True
     )
     seen = []
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.solve_support import codegen, one_line
+from tests.cli_support import codegen, one_line
 
 PYPROJECT = """
 [project]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import engine, image
-from tests.solve_support import CLEAN_ENV, ROOT, TWO_SUM_HASH, FakeServerProcess, fenced
+from tests.cli_support import CLEAN_ENV, ROOT, TWO_SUM_HASH, FakeServerProcess, fenced
 
 HARNESS = sorted(p.name for p in (ROOT / "sandbox" / "harness").glob("*.py"))
 

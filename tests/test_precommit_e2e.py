@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.solve_support import CLEAN_ENV, ROOT, TWO_SUM_HASH, FakeServerProcess, fenced
+from tests.cli_support import CLEAN_ENV, ROOT, TWO_SUM_HASH, FakeServerProcess, fenced
 
 pytestmark = pytest.mark.docker
 

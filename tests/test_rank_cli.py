@@ -8,10 +8,9 @@ exactly. The jury runs against a real OpenAI-speaking HTTP server on loopback.
 from __future__ import annotations
 
 import json
-import os
 import re
+import shutil
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from codegen.rank_pipeline import InputsUsed, RankingRun
 from codegen.ranking import CandidateEvidence, rank
 from codegen.testing.fake_openai import FakeOpenAIServer, Reply
 from sandbox import RunResult, Verdict
+from tests.cli_support import codegen
 from tests.scaled_work import write_candidate, write_problem
 from tests.test_problem import write
 
@@ -36,19 +36,6 @@ CRASHES = f"{TWO_SUM}/candidates/crashes.py"
 RENAMED = "tests/rank_candidates/two_sum/fast_hash_renamed.py"
 TEN_TIMES = "tests/rank_candidates/two_sum/ten_times_the_work.py"
 HOSTILE = "tests/rank_candidates/two_sum/hostile_always_equal.py"
-
-
-def codegen(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    environment["COLUMNS"] = "200"  # rich wraps at 80 columns when stdout is not a terminal
-    return subprocess.run(
-        [sys.executable, "-c", "from codegen.cli import main; main()", *args],
-        cwd=ROOT,
-        env={**environment, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def ranked(*args: str) -> tuple[dict[str, Any], subprocess.CompletedProcess[str]]:
@@ -357,7 +344,8 @@ def test_fast_but_wrong_on_the_timed_inputs_never_wins(tmp_path: Path) -> None:
     problem = write(tmp_path / "total", files)
     sources = {
         "builtin.py": "def total(nums):\n    return sum(nums)\n",
-        "loop.py": "def total(nums):\n    s = 0\n    for n in nums:\n        s += n\n    return s\n",
+        "loop.py": "def total(nums):\n    s = 0\n    for n in nums:\n"
+        "        s += n\n    return s\n",
         "cheat.py": "def total(nums):\n    return sum(nums) if len(nums) <= 100 else 0\n",
     }
     paths = [str(write(tmp_path, {name: text}) / name) for name, text in sources.items()]
@@ -498,3 +486,17 @@ def test_human_output_shows_escape_codes_and_markup_instead_of_obeying_them(
     assert "\\x1b[2J\\x1b]0;pwned\\x07" in out  # the winner's code, control characters shown
     assert "\\x1b[31m[red]x[/red]" in out and "\\x9b2J" in out
     assert f"{winner} rank 1" in out and f"Winner: {winner}" in out
+
+
+@pytest.mark.docker
+def test_nothing_is_written_where_the_user_works(tmp_path: Path) -> None:
+    """Hypothesis would leave `.hypothesis/` in the working directory; it goes to the cache."""
+    folder = tmp_path / "two_sum"
+    shutil.copytree(ROOT / TWO_SUM, folder)
+    before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+    cache = tmp_path / "cache"
+    done = codegen("rank", ".", "candidates/fast_hash.py", "candidates/slow_quadratic.py",
+                   cwd=folder, env={"CODEGEN_CACHE": str(cache)})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
+    assert (cache / "hypothesis").is_dir()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.solve_support import (
+from tests.cli_support import (
     CLEAN_ENV,
     CODEGEN,
     ROOT,

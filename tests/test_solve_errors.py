@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.solve_support import ROOT, codegen, one_line
+from tests.cli_support import ROOT, codegen, one_line
 
 STUB = ROOT / "examples" / "sum_squares" / "problem.py"
 

@@ -9,12 +9,13 @@ from pathlib import Path
 import click
 
 from codegen.errors import BadInput, EnvironmentProblem
+from codegen.paths import user_dir
 
 DB_ENV = "CODEGEN_BENCH_DB"
 
 
 def _default_db() -> Path:
-    return Path(click.get_app_dir("codegen")) / "bench.sqlite"
+    return user_dir() / "bench.sqlite"
 
 
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:

@@ -12,7 +12,6 @@ import hashlib
 import importlib
 import importlib.metadata
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -20,15 +19,10 @@ from pathlib import Path
 
 from codegen.errors import BadInput, EnvironmentProblem
 from codegen.local_models.catalog import MODELS, LocalModel
+from codegen.paths import cache_root
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 CHUNK = 8 * 1024 * 1024
-
-
-def cache_root() -> Path:
-    """`$CODEGEN_CACHE`, else ~/.cache/codegen; models/ and wheels/ live under it."""
-    configured = os.environ.get("CODEGEN_CACHE")
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "codegen"
 
 
 def models_dir() -> Path:

@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 from codegen.errors import EnvironmentProblem
-from codegen.local_models.assemble import Progress, cache_root
+from codegen.local_models.assemble import Progress
+from codegen.paths import cache_root
 
 ENGINE = "llama-cpp-python"
 ENGINE_VERSION = "0.3.36"

@@ -29,9 +29,10 @@ from pathlib import Path
 from types import FrameType
 
 from codegen.errors import EnvironmentProblem
-from codegen.local_models.assemble import cache_root, gguf_path, is_assembled, lookup
+from codegen.local_models.assemble import gguf_path, is_assembled, lookup
 from codegen.local_models.catalog import DEFAULT_MODEL, LocalModel
 from codegen.local_models.engine import engine_installed
+from codegen.paths import cache_root
 
 LOOPBACK = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1

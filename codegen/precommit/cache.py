@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from codegen.paths import cache_root
 from codegen.precommit.git import git_output
 
 
@@ -27,13 +28,12 @@ class SolvedEntry(BaseModel):
 
 
 def cache_dir(repo: Path) -> Path:
-    configured = os.environ.get("CODEGEN_CACHE")
-    if configured:
-        return Path(configured).expanduser() / "solved"
+    if os.environ.get("CODEGEN_CACHE"):
+        return cache_root() / "solved"
     git_dir = _git_common_dir(repo)
     if git_dir is not None:
         return git_dir / "codegen" / "solved"
-    return Path.home() / ".cache" / "codegen" / "solved"
+    return cache_root() / "solved"
 
 
 class SolvedCache:

@@ -40,6 +40,7 @@ from hypothesis.strategies import SearchStrategy
 from pydantic import BaseModel
 
 from codegen.errors import BadInput
+from codegen.paths import keep_hypothesis_in_the_cache
 from codegen.problems import Problem
 from codegen.problems.examples import PARSE_ERRORS
 from codegen.problems.model import is_plain
@@ -285,6 +286,7 @@ _PRINTABLE = st.characters(min_codepoint=32, max_codepoint=126)
 
 
 def _draw(problem: Problem, n: int, seed_value: int, large: bool) -> InputSet:
+    keep_hypothesis_in_the_cache()
     known = example_args(problem) if problem.strategy is None else []
     try:
         strategy, origin = input_strategy(problem, large)

@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli_support import ROOT, codegen
+
 pytestmark = pytest.mark.docker
-
-ROOT = Path(__file__).resolve().parents[2]
-CODEGEN = [sys.executable, "-m", "codegen.cli"]
-
-
-def codegen(*args: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*CODEGEN, *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def test_run_prints_each_candidates_verdict() -> None:

@@ -1,6 +1,7 @@
-"""Shared by the solve, pre-commit and config tests: `codegen` as a subprocess, and the fake
-OpenAI server as a separate process that logs every request it receives, so that a test can
-count the LLM calls a `codegen` run made (none on a cache hit).
+"""The one way tests run the CLI as users do: `codegen` as a subprocess (the caller's OpenAI
+variables and caches never leak in), and the fake OpenAI server as a separate process that logs
+every request it receives, so that a test can count the LLM calls a `codegen` run made (none on
+a cache hit).
 
     with FakeServerProcess(script, tmp_path) as server:
         codegen("solve", ..., env={"OPENAI_API_BASE": server.base_url})
@@ -36,6 +37,13 @@ def fenced(code: str) -> dict[str, str]:
     return {"content": f"Here you go:\n```python\n{code}```\n"}
 
 
+def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a CLI run gets: this one without OpenAI variables or caches, wide
+    columns (rich wraps at 80 when stdout is not a terminal), no litellm download."""
+    base = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV and k[:7] != "OPENAI_"}
+    return {**base, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "COLUMNS": "200", **(extra or {})}
+
+
 def codegen(
     *args: str,
     env: dict[str, str] | None = None,
@@ -43,8 +51,7 @@ def codegen(
     stdin: str | None = None,
     timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI; the caller's OpenAI variables and caches never leak in."""
-    base = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
+    """Run the real CLI, as a user would."""
     return subprocess.run(
         [*CODEGEN, *args],
         capture_output=True,
@@ -52,7 +59,7 @@ def codegen(
         cwd=cwd,
         input=stdin,
         timeout=timeout,
-        env={**base, "LITELLM_LOCAL_MODEL_COST_MAP": "True", **(env or {})},
+        env=cli_env(env),
     )
 
 
