@@ -19,7 +19,6 @@ recorded (``notes``, the jury's ``failures``) and the ranking goes on.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -65,7 +64,6 @@ TIMING_DRAWS = 15
 # problems (prime_fib, find_zero) took half the sandbox's time in a leaderboard run.
 CALL_SECONDS = 1.0
 CALL_TIMEOUTS = 1
-OPENAI_LIKE = {"openai", "text-completion-openai", "hosted_vllm", "llamafile", "lm_studio"}
 
 
 @dataclass(frozen=True)
@@ -185,29 +183,20 @@ async def rank_candidates(
 def judge_specs(
     models: Sequence[str], api_base: str | None = None, timeout_s: float = 60.0
 ) -> list[JudgeSpec]:
-    """Judges for model names given on the command line, addressed as litellm addresses them:
-    an OpenAI-compatible model without ``api_base`` uses OPENAI_API_BASE (or OPENAI_BASE_URL)
-    and OPENAI_API_KEY when set. An unknown model is bad input, before any request."""
-    import litellm
+    """Judges for model names given on the command line, addressed as the workers are
+    (:mod:`codegen.llm.client`): an unknown model is bad input, before any request."""
+    from codegen.llm import client
 
-    litellm.suppress_debug_info = True  # no banners on stdout, which --json owns
-    specs = []
-    for model in models:
+    specs = [JudgeSpec(model=model, api_base=api_base, timeout_s=timeout_s) for model in models]
+    for spec in specs:
         try:
-            _, provider, _, _ = litellm.get_llm_provider(model, api_base=api_base)
-        except Exception:
+            client.resolve(spec)
+        except BadInput:
+            name = spec.model.split("/")[-1]
             raise BadInput(
-                f"unknown judge model {model!r}: use litellm's provider/model form, "
-                f"e.g. openai/{model.split('/')[-1]}"
+                f"unknown judge model {spec.model!r}: use litellm's provider/model form, "
+                f"e.g. openai/{name}"
             ) from None
-        base, key_env = api_base, None
-        if provider in OPENAI_LIKE:
-            env = os.environ
-            base = base or env.get("OPENAI_API_BASE") or env.get("OPENAI_BASE_URL")
-            key_env = "OPENAI_API_KEY" if env.get("OPENAI_API_KEY") else None
-        specs.append(
-            JudgeSpec(model=model, api_base=base, api_key_env=key_env, timeout_s=timeout_s)
-        )
     return specs
 
 

@@ -43,11 +43,11 @@ class SolveSession:
         self._opening = asyncio.create_task(self._open_sandbox())
         try:
             # litellm takes seconds to import: the sandbox opens meanwhile
-            client = await asyncio.to_thread(importlib.import_module, "codegen.generation.client")
+            client = await asyncio.to_thread(importlib.import_module, "codegen.llm.client")
             hosted = _hosted_roster(self.settings)
             if hosted is not None:
                 for worker in hosted.workers:
-                    client.check_worker(worker)  # unknown model or missing key: before waiting
+                    client.check_endpoint(worker)  # unknown model or missing key: before waiting
                 self.rosters.append(hosted)
             if self._local_names:
                 if self._runtime is None:
@@ -170,7 +170,7 @@ def _with_samples(worker: Worker, settings: SolveSettings) -> Worker:
 
 def _check_known(name: str) -> None:
     """One line for a name that is neither routable by litellm nor an embedded model."""
-    from codegen.generation import client
+    from codegen.llm import client
 
     try:
         client.resolve(Worker(model=name))

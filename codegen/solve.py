@@ -29,6 +29,7 @@ from codegen.generation import (
     RepairFeedback,
     Roster,
 )
+from codegen.llm.throttle import Throttle
 from codegen.problems import Problem
 from codegen.rank_pipeline import Event as RankEvent
 from codegen.rank_pipeline import RankingRun, rank_candidates
@@ -203,7 +204,11 @@ async def check_tests_load(problem: Problem, sandbox: Sandbox) -> None:
 
 
 async def _generate_all(
-    run: _Run, task: GenerationTask, rosters: Sequence[Roster], stage: Round
+    run: _Run,
+    task: GenerationTask,
+    rosters: Sequence[Roster],
+    stage: Round,
+    throttle: Throttle | None = None,
 ) -> GenerationResult:
     """Every roster at once (hosted and embedded servers have different limits); merged."""
 
@@ -212,7 +217,9 @@ async def _generate_all(
     def relay(event: GenerationEvent) -> None:
         run.emit(GenerationProgress(stage, event))
 
-    results = await asyncio.gather(*(generate(task, r, on_event=relay) for r in rosters))
+    results = await asyncio.gather(
+        *(generate(task, r, on_event=relay, throttle=throttle) for r in rosters)
+    )
     run.requests += sum(r.request_count for r in rosters)
     merged = GenerationResult()
     for result in results:
@@ -228,7 +235,7 @@ def _check_reachable(result: GenerationResult, session: SolveSession) -> None:
     know the model: that is the environment or the input, not a model failing the task."""
     if result.candidates or not result.failures:
         return
-    from codegen.generation import client as model_client
+    from codegen.llm import client as model_client
 
     classes = {f.error_class for f in result.failures}
     first = result.failures[0]
@@ -289,9 +296,8 @@ def _show_verdict(run: _Run, cid: str, result: RunResult) -> None:
 
 async def _repair(run: _Run, sandbox: Sandbox) -> None:
     """One round: the closest failures and their test output go back to the models, at most
-    `max_candidates` requests, spread over the workers and sent in parallel."""
-    from codegen.generation import client as model_client
-
+    `max_candidates` requests, spread over the workers and sent in parallel, under the same
+    caps as the fan-out (one Throttle per roster, shared by all its repair requests)."""
     settings = run.session.settings.repair
     failing = sorted(
         (e for e in run.entries.values() if e.run is not None),
@@ -302,9 +308,9 @@ async def _repair(run: _Run, sandbox: Sandbox) -> None:
         return
     count = settings.max_candidates
     run.emit(StageProgress("repair", f"{count} repair request(s) from {len(failing)} failure(s)"))
-    slots = {
-        model_client.provider_key(w): asyncio.Semaphore(roster.limits.per_provider)
-        for roster, w in pairs
+    throttles = {
+        id(roster): Throttle(roster.limits.max_concurrency, roster.limits.per_provider)
+        for roster in run.session.rosters
     }
 
     async def one(index: int) -> tuple[str, GenerationResult]:
@@ -319,8 +325,8 @@ async def _repair(run: _Run, sandbox: Sandbox) -> None:
             workers=(worker.model_copy(update={"samples": 1, "sample_offset": index}),),
             limits=roster.limits,
         )
-        async with slots[model_client.provider_key(worker)]:
-            return entry.id, await _generate_all(run, task, [single], "repair")
+        throttle = throttles[id(roster)]
+        return entry.id, await _generate_all(run, task, [single], "repair", throttle)
 
     outcomes = await asyncio.gather(*(one(i) for i in range(count)))
     new: list[str] = []

@@ -10,12 +10,8 @@ from typing import Any
 
 import pytest
 
-from codegen.ranking.jury import (
-    JudgeSpec,
-    judge_candidates,
-    parse_answer,
-    shown_order,
-)
+from codegen.ranking.ballots import JudgeSpec, parse_answer
+from codegen.ranking.jury import judge_candidates, shown_order
 from codegen.ranking.jury_prompts import Aspect
 from codegen.testing.fake_openai import FakeOpenAIServer, Reply
 

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from codegen.ranking.jury import JuryResult
+from codegen.ranking.ballots import JuryResult
 from codegen.ranking.jury_prompts import Aspect
 from codegen.ranking.rule import CandidateEvidence, rank, samples_of
 from sandbox.models import BenchmarkStats, CallOutcome, RunResult, TestOutcome, Verdict
@@ -72,7 +72,7 @@ def truth(seed: int = 0, with_same: bool = False) -> list[CandidateEvidence]:
 
 
 def jury_for(points: dict[str, float], complexity: dict[str, str] | None = None) -> JuryResult:
-    from codegen.ranking.jury import Ballot
+    from codegen.ranking.ballots import Ballot
 
     ballots = [
         Ballot(

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from codegen.problems import Problem
-from codegen.ranking.jury import JudgeSpec
+from codegen.ranking.ballots import JudgeSpec
 
 
 class SampleStatus(StrEnum):

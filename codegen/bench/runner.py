@@ -40,7 +40,7 @@ from codegen.generation import (
     Worker,
 )
 from codegen.problems import Problem
-from codegen.ranking.jury import JudgeSpec
+from codegen.ranking.ballots import JudgeSpec
 from sandbox import ProblemError
 
 MODEL_ERRORS = {"ExtractionError", "EmptyReply"}  # an answer without usable code
@@ -292,10 +292,10 @@ def _default_generate() -> GenerateFn:
 
 def check_models(spec: BenchSpec) -> None:
     """Fail before any work when a model or judge cannot be routed or lacks its key."""
-    from codegen.generation import client
+    from codegen.llm import client
 
     for model in spec.models:
-        client.check_worker(Worker(model=model, api_base=spec.api_base))
+        client.check_endpoint(Worker(model=model, api_base=spec.api_base))
     jury_of(spec)
 
 

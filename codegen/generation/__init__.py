@@ -1,6 +1,7 @@
-"""Parallel multi-model generation: roster → prompts → concurrent litellm calls → extraction →
+"""Parallel multi-model generation: roster → prompts → concurrent model calls → extraction →
 dedupe. Pure modules: `personas`, `prompts`, `extract`, `dedupe`, `roster`, `types`; I/O:
-`client` (the only litellm caller) and `fanout` (the asyncio orchestration).
+`fanout` (the asyncio orchestration), which sends every request through the one model layer,
+:mod:`codegen.llm`.
 
 `generate` is imported lazily so that reading a config does not pay for importing litellm.
 """

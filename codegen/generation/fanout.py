@@ -1,9 +1,10 @@
-"""The fan-out: every request of a run goes out at once, bounded by semaphores.
+"""The fan-out: every request of a run goes out at once, bounded by a Throttle.
 
-A semaphore per provider/api_base and a global one cap what is in flight; each attempt has a
-hard deadline; 429 and 5xx are retried after a backoff (outside the semaphores); a request that
-fails or hangs is recorded with its error class and never fails the run. With `enough`, the run
-stops as soon as that many distinct candidates have arrived and cancels the rest.
+The throttle (:mod:`codegen.llm.throttle`) caps what is in flight per provider/api_base and in
+all; each attempt has a hard deadline; 429 and 5xx are retried after a backoff (outside the
+throttle); a request that fails or hangs is recorded with its error class and never fails the
+run. With `enough`, the run stops as soon as that many distinct candidates have arrived and
+cancels the rest.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from codegen.generation import client
 from codegen.generation.dedupe import CandidatePool
 from codegen.generation.extract import ExtractionError, extract_code
 from codegen.generation.prompts import build_messages
@@ -26,6 +26,8 @@ from codegen.generation.types import (
     GenerationTask,
     Proposal,
 )
+from codegen.llm import client
+from codegen.llm.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +45,7 @@ class _Run:
     on_event: EventCallback | None
     enough: int | None
     total: int
-    global_slots: asyncio.Semaphore
-    provider_slots: dict[str, asyncio.Semaphore]
+    throttle: Throttle
     pool: CandidatePool
     enough_reached: asyncio.Event
 
@@ -72,10 +73,12 @@ async def generate(
     *,
     on_event: EventCallback | None = None,
     enough: int | None = None,
+    throttle: Throttle | None = None,
 ) -> GenerationResult:
-    """Ask every worker for `samples` candidates concurrently; dedupe what parses."""
+    """Ask every worker for `samples` candidates concurrently; dedupe what parses. Pass the
+    `throttle` of a larger run (a repair round, a service) to share its caps."""
     for worker in roster.workers:
-        client.check_worker(worker)
+        client.check_endpoint(worker)
     started = time.perf_counter()
     limits = roster.limits
     run = _Run(
@@ -84,10 +87,7 @@ async def generate(
         on_event=on_event,
         enough=enough or limits.enough,
         total=roster.request_count,
-        global_slots=asyncio.Semaphore(limits.max_concurrency),
-        provider_slots={
-            client.provider_key(w): asyncio.Semaphore(limits.per_provider) for w in roster.workers
-        },
+        throttle=throttle or Throttle(limits.max_concurrency, limits.per_provider),
         pool=CandidatePool(),
         enough_reached=asyncio.Event(),
     )
@@ -122,13 +122,12 @@ async def generate(
 async def _request(run: _Run, worker: Worker, sample: int) -> Failure | None:
     """One sample of one worker, with its retries; returns its Failure, or None on success."""
     messages = build_messages(run.task, worker.persona)
-    sem = run.provider_slots[client.provider_key(worker)]
     started = time.perf_counter()
     attempt = 0
     try:
         while True:
             attempt += 1
-            async with sem, run.global_slots:
+            async with run.throttle.slot(worker):
                 run.emit("started", worker, sample, attempt=attempt)
                 try:
                     reply = await client.complete(worker, messages)

@@ -9,26 +9,17 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from codegen.generation.personas import PERSONAS
+from codegen.llm.endpoint import Endpoint
 
 
-class Worker(BaseModel):
-    """One litellm model under one persona; `samples` independent requests per run."""
+class Worker(Endpoint):
+    """One model endpoint under one persona; `samples` independent requests per run."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    model: str = Field(min_length=1, description="litellm model string, e.g. openai/gpt-4o-mini")
-    api_base: str | None = None
-    api_key_env: str | None = Field(
-        default=None, description="environment variable holding the key (else litellm's default)"
-    )
     persona: str = "simplest"
-    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     samples: int = Field(default=1, ge=1, le=64)
     sample_offset: int = Field(
         default=0, ge=0, description="index of the first sample, when one persona spans servers"
     )
-    max_tokens: int = Field(default=1024, ge=16, le=32768)
-    timeout_s: float = Field(default=120.0, gt=0.0, le=3600.0)
 
     @field_validator("persona")
     @classmethod

@@ -20,9 +20,10 @@ Wiring (what ``codegen rank`` does; the sandbox calls are the caller's)::
     print(report.model_dump_json())
 """
 
+from codegen.ranking.ballots import JudgeSpec, JuryResult
 from codegen.ranking.clusters import ClusterReport, Finding, cluster_outcomes
 from codegen.ranking.inputs import InputSet, draw_inputs, timing_inputs
-from codegen.ranking.jury import JudgeSpec, JuryResult, judge_candidates, run_jury
+from codegen.ranking.jury import judge_candidates, run_jury
 from codegen.ranking.jury_prompts import Aspect
 from codegen.ranking.report import CandidateReport, RankingReport
 from codegen.ranking.rule import CandidateEvidence, rank, samples_from_benchmarks, samples_of

@@ -14,114 +14,23 @@ never lets it override a test result or a measured speed difference.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import random
-import re
 import string
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
+from codegen.ranking.ballots import Ballot, JudgeFailure, JudgeSpec, JuryResult, parse_answer
 from codegen.ranking.jury_prompts import Aspect, judge_messages, retry_message
 from codegen.ranking.votes import kendall_w, mean_borda
-
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-
-NO_KEY = "sk-no-key-needed"  # OpenAI-compatible local servers want *some* key
-
-
-class JudgeSpec(BaseModel):
-    """One judge model, addressed as litellm addresses models."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    model: str = Field(min_length=1, description="litellm model string, e.g. openai/gpt-4o-mini")
-    api_base: str | None = None
-    api_key_env: str | None = None
-    timeout_s: float = Field(60.0, gt=0, description="hard deadline for the judge, retry included")
-    max_tokens: int = Field(1024, ge=16)
-    temperature: float = Field(0.0, ge=0.0, le=2.0)
-    max_parallel: int = Field(
-        len(Aspect), ge=1, description="requests in flight at once; 1 for a one-slot local server"
-    )
-
-
-class Assessment(BaseModel):
-    label: str
-    score: int = Field(ge=1, le=10)
-    note: str = ""
-    complexity: str | None = None
-    risky_inputs: list[str] = []
-
-
-class JudgeAnswer(BaseModel):
-    """What a judge must reply: one assessment per candidate label."""
-
-    candidates: list[Assessment]
-
-
-class Ballot(BaseModel):
-    """One judge's validated answer on one aspect, mapped back to candidate ids."""
-
-    judge: str
-    aspect: Aspect
-    shown_order: list[str]  # candidate ids in the order the judge saw them (A, B, …)
-    scores: dict[str, int]
-    notes: dict[str, str] = {}
-    complexity: dict[str, str] = {}
-    risky_inputs: dict[str, list[str]] = {}
-    attempts: int = 1
-
-
-class JudgeFailure(BaseModel):
-    judge: str
-    aspect: Aspect
-    kind: str  # "timeout", "malformed", "error"
-    message: str
-
-
-class JuryResult(BaseModel):
-    candidates: list[str]
-    ballots: list[Ballot]
-    failures: list[JudgeFailure]
-    aspect_points: dict[Aspect, dict[str, float]]  # mean Borda points, in [0, n-1]
-    points: dict[str, float]  # the sum over aspects: the tie-breaker
-    agreement: dict[Aspect, float | None]  # Kendall's W per aspect
-
-    def complexity(self, candidate: str) -> str | None:
-        """The complexity most judges gave (first judge's on a tie)."""
-        said = [b.complexity[candidate] for b in self.ballots if candidate in b.complexity]
-        return Counter(said).most_common(1)[0][0] if said else None
-
-    def risky_inputs(self, candidate: str) -> list[str]:
-        found = [i for b in self.ballots for i in b.risky_inputs.get(candidate, [])]
-        return list(dict.fromkeys(found))
-
 
 Completer = Callable[[JudgeSpec, list[dict[str, str]]], Awaitable[str]]
 
 
 async def litellm_complete(judge: JudgeSpec, messages: list[dict[str, str]]) -> str:
-    """The default transport: one chat request through litellm, no retries of its own."""
-    import litellm
+    """The default transport: one attempt through the shared model client (codegen.llm)."""
+    from codegen.llm import client
 
-    key = os.environ.get(judge.api_key_env) if judge.api_key_env else None
-    if key is None and judge.api_base:
-        key = NO_KEY
-    response = await litellm.acompletion(
-        model=judge.model,
-        messages=messages,
-        api_base=judge.api_base,
-        api_key=key,
-        temperature=judge.temperature,
-        max_tokens=judge.max_tokens,
-        timeout=judge.timeout_s,
-        num_retries=0,
-        max_retries=0,
-    )
-    return response.choices[0].message.content or ""
+    return (await client.complete(judge, messages)).content or ""
 
 
 async def run_jury(
@@ -141,7 +50,7 @@ async def run_jury(
     if len(ids) > len(string.ascii_uppercase):
         raise ValueError(f"the jury compares at most 26 candidates, not {len(ids)}")
     if complete is litellm_complete:
-        import litellm  # noqa: F401 - imported here, so that no judge's deadline pays for it
+        from codegen.llm import client  # noqa: F401 - imported now: no deadline pays for it
     names = _judge_names(judges)
     slots = [asyncio.Semaphore(judge.max_parallel) for judge in judges]
     jobs = [
@@ -270,30 +179,3 @@ async def _converse(
         risky_inputs={c: a.risky_inputs for c, a in by_id.items() if a.risky_inputs},
         attempts=attempts,
     )
-
-
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
-
-
-def parse_answer(reply: str, labels: Mapping[str, str]) -> JudgeAnswer:
-    """The judge's JSON (bare, fenced or surrounded by prose), checked against the labels
-    shown; raises ValueError with a short reason."""
-    fenced = _FENCE.search(reply or "")
-    text = fenced.group(1) if fenced else (reply or "")
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end < start:
-        raise ValueError("no JSON object in the reply")
-    try:
-        answer = JudgeAnswer.model_validate(json.loads(text[start : end + 1]))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"invalid JSON ({error.msg})") from None
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"JSON does not match the shape: {where}: {first['msg']}") from None
-    given = [a.label.strip().upper() for a in answer.candidates]
-    if sorted(given) != sorted(labels):
-        raise ValueError(f"expected one entry for each of {', '.join(labels)}, got {given}")
-    for assessment, label in zip(answer.candidates, given, strict=True):
-        assessment.label = label
-    return answer

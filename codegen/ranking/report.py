@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from codegen.ranking.ballots import JuryResult
 from codegen.ranking.clusters import ClusterReport, Finding
-from codegen.ranking.jury import JuryResult
 from sandbox.models import Verdict
 
 

@@ -32,9 +32,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from codegen.ranking.ballots import JuryResult
 from codegen.ranking.clusters import ClusterReport, Finding, behaviour_key, cluster_outcomes
 from codegen.ranking.explain import RankContext, explain_failing, explain_passing
-from codegen.ranking.jury import JuryResult
 from codegen.ranking.report import CandidateReport, JuryView, RankingReport, TimingSummary
 from codegen.ranking.statistics import DEFAULT_NOISE_FLOOR, TimingStats, compare_timings
 from sandbox.models import BenchmarkStats, CallOutcome, RunResult, TestStatus

@@ -1,7 +1,9 @@
 """One chat request through litellm, under a hard deadline; the only module that calls litellm.
 
-Retries are decided here (`retry_delay`) but slept in `fanout`, so a worker waiting out a
-Retry-After does not hold a concurrency slot.
+Everything that depends on the provider lives here: routing a model string, the key to send,
+litellm's settings, the deadline, which failures are worth a retry (`retry_delay`; the caller
+sleeps, so that a request waiting out a Retry-After holds no concurrency slot) and the class a
+failure is recorded under.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ import email.utils
 import os
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import litellm
 
 from codegen.errors import BadInput, EnvironmentProblem
-from codegen.generation.roster import FanoutLimits, Worker
+from codegen.llm.endpoint import Endpoint
 
 litellm.suppress_debug_info = True  # no "Provider List" banners on stdout
 litellm.drop_params = True  # a provider that lacks a parameter ignores it instead of failing
@@ -39,72 +41,76 @@ class DeadlineExceeded(TimeoutError):
     """Our own hard deadline fired before litellm's timeout did."""
 
 
-def resolve(worker: Worker) -> tuple[str, str | None]:
-    """(provider, api_base) of a worker; BadInput when litellm cannot route the model string."""
+def resolve(endpoint: Endpoint) -> tuple[str, str | None]:
+    """(provider, api_base) of an endpoint; BadInput when litellm cannot route the model string.
+    An OpenAI-compatible model without api_base uses OPENAI_API_BASE (or OPENAI_BASE_URL)."""
+    model = endpoint.model
     try:
-        _, provider, _, base = litellm.get_llm_provider(worker.model, api_base=worker.api_base)
+        _, provider, _, base = litellm.get_llm_provider(model, api_base=endpoint.api_base)
     except Exception as error:  # litellm raises its BadRequestError for an unknown provider
+        short = model.split("/")[-1]
         raise BadInput(
-            f"unknown model {worker.model!r}: use litellm's provider/model form, "
-            f"e.g. openai/{worker.model.split('/')[-1]} or ollama/{worker.model.split('/')[-1]}"
+            f"unknown model {model!r}: use litellm's provider/model form, "
+            f"e.g. openai/{short} or ollama/{short}"
         ) from error
     if provider in _OPENAI_LIKE and base is None:
         base = os.environ.get("OPENAI_API_BASE") or os.environ.get("OPENAI_BASE_URL")
-    return provider, worker.api_base or base
+    return provider, endpoint.api_base or base
 
 
-def api_key(worker: Worker) -> str | None:
-    """The key to send: the worker's named variable, a placeholder for keyless
+def api_key(endpoint: Endpoint) -> str | None:
+    """The key to send: the endpoint's named variable, a placeholder for keyless
     OpenAI-compatible servers, or None to let litellm read its usual variable."""
-    if worker.api_key_env:
-        return os.environ.get(worker.api_key_env)
-    provider, base = resolve(worker)
+    if endpoint.api_key_env:
+        return os.environ.get(endpoint.api_key_env)
+    provider, base = resolve(endpoint)
     if provider in _OPENAI_LIKE and base and not os.environ.get("OPENAI_API_KEY"):
         return NO_KEY
     return None
 
 
-def check_worker(worker: Worker) -> None:
-    """Fail before any request when a worker cannot work: unknown model, missing key."""
-    provider, base = resolve(worker)
-    if worker.api_key_env:
-        if not os.environ.get(worker.api_key_env):
+def check_endpoint(endpoint: Endpoint) -> None:
+    """Fail before any request when an endpoint cannot work: unknown model, missing key."""
+    provider, base = resolve(endpoint)
+    if endpoint.api_key_env:
+        if not os.environ.get(endpoint.api_key_env):
             raise EnvironmentProblem(
-                f"{worker.model} needs ${worker.api_key_env}: export it in the environment"
+                f"{endpoint.model} needs ${endpoint.api_key_env}: export it in the environment"
             )
         return
-    if api_key(worker) is not None:
+    if api_key(endpoint) is not None:
         return
-    status = litellm.validate_environment(model=worker.model, api_base=base)
+    status = litellm.validate_environment(model=endpoint.model, api_base=base)
     missing = [k for k in status.get("missing_keys", []) if not k.endswith("_API_BASE")]
     if missing:
         names = " and ".join(f"${k}" for k in missing)
-        raise EnvironmentProblem(f"{worker.model} needs {names}: export it in the environment")
+        raise EnvironmentProblem(f"{endpoint.model} needs {names}: export it in the environment")
 
 
-def provider_key(worker: Worker) -> str:
-    provider, base = resolve(worker)
+def provider_key(endpoint: Endpoint) -> str:
+    provider, base = resolve(endpoint)
     return f"{provider}|{base or ''}"
 
 
-async def complete(worker: Worker, messages: list[dict[str, str]]) -> ModelReply:
-    """One attempt, cancelled at `worker.timeout_s` whatever litellm's own timeout does."""
+async def complete(endpoint: Endpoint, messages: list[dict[str, str]]) -> ModelReply:
+    """One attempt, cancelled at `endpoint.timeout_s` whatever litellm's own timeout does."""
     started = time.perf_counter()
+    _, base = resolve(endpoint)
     call = litellm.acompletion(
-        model=worker.model,
+        model=endpoint.model,
         messages=messages,
-        api_base=worker.api_base,
-        api_key=api_key(worker),
-        temperature=worker.temperature,
-        max_tokens=worker.max_tokens,
-        timeout=worker.timeout_s,
+        api_base=base,
+        api_key=api_key(endpoint),
+        temperature=endpoint.temperature,
+        max_tokens=endpoint.max_tokens,
+        timeout=endpoint.timeout_s,
         num_retries=0,
         max_retries=0,
     )
     try:
-        response = await asyncio.wait_for(call, timeout=worker.timeout_s)
+        response = await asyncio.wait_for(call, timeout=endpoint.timeout_s)
     except TimeoutError:
-        raise DeadlineExceeded(f"no reply within {worker.timeout_s:g}s") from None
+        raise DeadlineExceeded(f"no reply within {endpoint.timeout_s:g}s") from None
     latency = time.perf_counter() - started
     usage = getattr(response, "usage", None)
     return ModelReply(
@@ -116,22 +122,28 @@ async def complete(worker: Worker, messages: list[dict[str, str]]) -> ModelReply
     )
 
 
-def retry_delay(error: BaseException, attempt: int, limits: FanoutLimits) -> float | None:
+class RetryPolicy(Protocol):
+    max_retries: int
+    backoff_base_s: float
+    backoff_max_s: float
+
+
+def retry_delay(error: BaseException, attempt: int, policy: RetryPolicy) -> float | None:
     """Seconds to wait before attempt `attempt + 1`, or None when the error is final.
 
     Only HTTP 429 and 5xx answers are retried; Retry-After is honoured, and an answer that asks
-    for longer than `limits.backoff_max_s` ends the request instead of stalling the run.
+    for longer than `policy.backoff_max_s` ends the request instead of stalling the run.
     """
-    if attempt > limits.max_retries or error_class(error) in {"Timeout", "APIConnectionError"}:
+    if attempt > policy.max_retries or error_class(error) in {"Timeout", "APIConnectionError"}:
         return None
     status = getattr(error, "status_code", None)
     if not isinstance(status, int) or not (status == 429 or 500 <= status <= 599):
         return None
-    backoff = min(limits.backoff_base_s * 2 ** (attempt - 1), limits.backoff_max_s)
+    backoff = min(policy.backoff_base_s * 2 ** (attempt - 1), policy.backoff_max_s)
     asked = retry_after(error)
     if asked is None:
         return backoff
-    return asked if asked <= limits.backoff_max_s else None
+    return asked if asked <= policy.backoff_max_s else None
 
 
 def retry_after(error: BaseException) -> float | None:
