@@ -45,6 +45,34 @@ def _fake_roster(server: FakeOpenAIServer, k: int, limits: FanoutLimits) -> Rost
     return Roster(workers=workers, limits=limits)
 
 
+def test_default_limits_start_a_large_roster_at_once(monkeypatch) -> None:  # noqa: ANN001
+    """5 models × 4 personas on one server (20 requests of L = 3 s) against one model under one
+    persona, default limits: the roster must not queue (issue #11 measured 1.59× and a 6.3 s
+    start spread with the old caps of 16 and 8)."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    latency = 3.0
+    double = GenerationTask(entry_point="double", stub="def double(x):\n    pass\n")
+    models = [f"m{i}" for i in range(5)]
+    script = {"models": {m: [{"content": GOOD, "delay_s": latency}] for m in models}}
+    personas = ("simplest", "fastest", "different", "careful")
+    with FakeOpenAIServer(script) as server:
+        asyncio.run(generate(double, _fake_roster(server, 1, FanoutLimits())))  # warm up
+
+        def wall(names: list[str], kinds: tuple[str, ...]) -> float:
+            roster = Roster(workers=tuple(
+                Worker(model=f"openai/{m}", api_base=server.base_url, persona=p, timeout_s=30)
+                for m in names for p in kinds))  # fmt: skip
+            started = time.perf_counter()
+            asyncio.run(generate(double, roster))
+            return time.perf_counter() - started
+
+        one = wall(models[:1], personas[:1])
+        many = wall(models, personas)
+    print(f"\nfan-out with default limits: 1 request {one:.2f} s, 20 requests {many:.2f} s, "
+          f"ratio {many / one:.2f}")  # fmt: skip
+    assert many / one < 1.25
+
+
 @pytest.mark.parametrize("k", [1, 3, 5])
 def test_fanout_against_sequential_sum(benchmark, k: int, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)

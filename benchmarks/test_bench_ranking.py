@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from codegen.evaluation import RankingRun, rank_candidates
 from codegen.problems import Problem, load_problem
-from codegen.rank_pipeline import RankingRun, rank_candidates
 from sandbox import Sandbox
 from tests.sandboxed.conftest import SandboxDriver
 from tests.scaled_work import candidate_source, write_problem

@@ -124,6 +124,22 @@ class Fault(BaseModel):
         return f"{self.verdict}: {self.message}"
 
 
+class TimingResult(BaseModel):
+    """Interleaved timings: per candidate id, one BenchmarkStats per benchmark test.
+
+    ``errors`` names every candidate that has no timings and why: it failed, stalled, answered
+    differently than when tested, or broke the timing job (the others were then timed again
+    without it). ``truncated`` says the job ran out of time before ``rounds`` rounds; each
+    BenchmarkStats says how many it got."""
+
+    timings: dict[str, list[BenchmarkStats]]
+    errors: dict[str, Fault] = {}
+    rounds: int = 0
+    truncated: bool = False
+    notes: list[str] = []
+    phases: dict[str, float] = {}  # seconds per harness phase, clean-ups between rounds too
+
+
 class CallOutcome(BaseModel):
     """What one call of the entry point did: a plain-data value, or the exception's type."""
 

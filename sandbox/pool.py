@@ -13,20 +13,18 @@ import os
 import pickle
 from typing import Any
 
-from pydantic import BaseModel
-
 from . import engine, image
 from .container import ContainerLost, WarmContainer
 from .errors import ProblemError, SandboxError, SandboxUnavailable
 from .harness.plaindata import combine
 from .models import (
     DEFAULT_LIMITS,
-    BenchmarkStats,
     CallOutcome,
     Fault,
     Limits,
     RunResult,
     SandboxJob,
+    TimingResult,
     Verdict,
 )
 from .prune import prune
@@ -40,22 +38,6 @@ ROUND_BUDGET_FACTOR = 10.0
 ROUND_BUDGET_FLOOR_S = 1.0
 ROUND_OVERHEAD_S = 0.2  # clean-up, a fresh process and the host's share of one round
 TIMING_ATTEMPTS = 3  # a broken timing job is run again without the candidate that broke it
-
-
-class TimingResult(BaseModel):
-    """Interleaved timings: per candidate id, one BenchmarkStats per benchmark test.
-
-    ``errors`` names every candidate that has no timings and why: it failed, stalled, answered
-    differently than when tested, or broke the timing job (the others were then timed again
-    without it). ``truncated`` says the job ran out of time before ``rounds`` rounds; each
-    BenchmarkStats says how many it got."""
-
-    timings: dict[str, list[BenchmarkStats]]
-    errors: dict[str, Fault] = {}
-    rounds: int = 0
-    truncated: bool = False
-    notes: list[str] = []
-    phases: dict[str, float] = {}  # seconds per harness phase, clean-ups between rounds too
 
 
 class Sandbox:
@@ -245,12 +227,7 @@ class Sandbox:
         }
         answer = await self._exchange(message, limits)
         if "outcomes" not in answer:
-            failure = CallOutcome(
-                ok=False,
-                error=answer.get("message", "candidate failed"),
-                cause=Verdict(answer.get("verdict", "error")),
-            )
-            return [failure] * len(inputs)
+            return [failed_call(answer)] * len(inputs)
         return [CallOutcome.model_validate(outcome) for outcome in answer["outcomes"]]
 
     async def time(
@@ -383,6 +360,15 @@ def _check_against_expected(
                 )
                 break
     return timing
+
+
+def failed_call(answer: dict) -> CallOutcome:
+    """The outcome of every input of a call job whose candidate could not be started."""
+    return CallOutcome(
+        ok=False,
+        error=answer.get("message", "candidate failed"),
+        cause=Verdict(answer.get("verdict", "error")),
+    )
 
 
 def _verdict(name: object) -> Verdict:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from codegen.config import CodegenConfig, find_config, load_config, roster_from_models
 from codegen.errors import BadInput
+from codegen.settings import CodegenConfig, find_config, load_config, roster_from_models
 
 PYPROJECT = """
 [project]

@@ -92,3 +92,15 @@ def test_a_missing_config_file(tmp_path: Path) -> None:
     done = codegen("config", "show", "--config", str(tmp_path / "nope.toml"))
     assert done.returncode == 2
     assert "config file not found" in one_line(done.stderr)
+
+
+def test_the_request_count_and_how_many_go_at_once_are_shown_before_the_run(
+    tmp_path: Path,
+) -> None:
+    """Personas multiply every model's requests (and cost): say so before anything starts.
+    The default caps let a roster of 5 models × 4 personas start at once on one server."""
+    data = _show(tmp_path, "--models", "openai/a,openai/b,openai/c,openai/d,openai/e")
+    assert data["requests"]["per_run"] == 20 and data["requests"]["at_once"] == 20
+    assert "5 model(s) × 4 persona(s) × 1 sample(s), all at once" in data["requests"]["summary"]
+    data = _show(tmp_path, "--models", "openai/a", "--samples", "50")
+    assert data["requests"]["per_run"] == 200 and data["requests"]["at_once"] == 32

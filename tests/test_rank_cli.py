@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from codegen.cli.rank_cmd import _print
-from codegen.rank_pipeline import InputsUsed, RankingRun
+from codegen.evaluation import InputsUsed, RankingRun
+from codegen.evaluation.view import print_ranking
 from codegen.ranking import CandidateEvidence, rank
 from codegen.testing.fake_openai import FakeOpenAIServer, Reply
 from sandbox import RunResult, Verdict
@@ -480,7 +480,7 @@ def test_human_output_shows_escape_codes_and_markup_instead_of_obeying_them(
         timing_rounds=0,
         notes=["b.py: failed while being timed: \x9b2J"],
     )
-    _print(run, {winner: source, "b.py": ""})
+    print_ranking(run, {winner: source, "b.py": ""})
     out = capsys.readouterr().out
     assert not any(ch in out for ch in "\x1b\x07\x9b")
     assert "\\x1b[2J\\x1b]0;pwned\\x07" in out  # the winner's code, control characters shown

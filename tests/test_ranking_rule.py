@@ -334,3 +334,29 @@ def test_benchmark_answers_come_from_the_tested_run() -> None:
     ]
     report = rank(evidence)
     assert report.winner == "a" and report.candidate("sly").untimed_reason
+
+
+def test_a_new_criterion_is_one_class_in_the_tuple(monkeypatch) -> None:
+    """Adding a criterion touches one place: it ranks and explains without other changes."""
+    from codegen.ranking import criteria
+
+    class FewerLines:
+        name = "lines"
+
+        def tiers(self, group, facts):
+            return {cid: -len(cid) for cid in group}  # stands for any measured property
+
+        def describe(self, report, ctx):
+            return f"{len(report.id)} characters of id"
+
+    monkeypatch.setattr(
+        criteria, "CRITERIA", (*criteria.CRITERIA[:3], FewerLines(), *criteria.CRITERIA[3:])
+    )
+    base = machine(9)
+    evidence = [
+        CandidateEvidence(id=cid, run=passed(), timing_samples=timed(base, 1, i))
+        for i, cid in enumerate(["longer.py", "a.py"])
+    ]
+    report = rank(evidence)
+    assert report.winner == "longer.py" and not report.tied_winners  # else the shorter wins
+    assert "9 characters of id" in report.candidate("longer.py").explanation

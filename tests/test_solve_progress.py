@@ -7,8 +7,8 @@ import io
 from rich.console import Console
 
 from codegen.generation import GenerationEvent
-from codegen.progress import SolveProgress, for_solve
 from codegen.solve import CandidateProgress, GenerationProgress, JudgeProgress, StageProgress
+from codegen.solve.progress import SolveProgress, for_solve
 
 
 class _Stream(io.StringIO):

@@ -4,7 +4,7 @@ The data flow, one module per step::
 
     suites (problems) ─▶ runner: generation (per model × persona × sample) ─▶ store (SQLite)
                                  ─▶ executor (local pool or Ray actors) ─▶ evaluate: hidden tests,
-                                    the ensemble's pick (codegen.rank_pipeline, visible tests only),
+                                    the ensemble's pick (codegen.evaluation, visible tests only),
                                     efficiency timing against the canonical solution ─▶ store
     store ─▶ metrics (pure) ─▶ report (markdown, HTML with inline SVG plots) / compare
 

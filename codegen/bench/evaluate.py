@@ -18,13 +18,13 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from codegen.bench.records import CandidateOutcome, EvalRequest, Evaluation
+from codegen.evaluation import Event, rank_candidates, timing_workload, verify
+from codegen.evaluation.workload import TIMING_INPUTS
 from codegen.problems import Problem
-from codegen.ranking import samples_from_benchmarks, timing_inputs
-from codegen.verify import verify
+from codegen.ranking import samples_from_benchmarks
 from sandbox import RunResult, Sandbox, SandboxError, SandboxUnavailable, Verdict
 
 CANONICAL = "canonical"
-TIMING_FILE = "test_bench_timing.py"
 INFRA_MESSAGES = ("sandbox container lost", "harness failure")
 T = TypeVar("T")
 
@@ -33,8 +33,6 @@ async def evaluate(request: EvalRequest, sandbox: Sandbox) -> Evaluation:
     problem, candidates = request.problem, request.candidates
     if not candidates:
         return Evaluation(candidates={}, pick_reason="no candidate to judge")
-    from codegen.rank_pipeline import Event, rank_candidates  # the ranking stack, lazily
-
     phases: dict[str, float] = {}
     started = time.perf_counter()
     stages: dict[str, list[float]] = {"verify": [started, started]}  # first and last event
@@ -111,24 +109,6 @@ def _outcome(run: RunResult) -> CandidateOutcome:
     )
 
 
-def timing_workload(problem: Problem) -> tuple[dict[str, str], list[tuple[tuple, dict]] | None]:
-    """(test files, inputs) for ``Sandbox.time``: the problem's benchmark tests when it has
-    some; else HumanEval's ``check`` run as one benchmark (real, valid inputs); else the largest
-    generated inputs."""
-    tests = problem.hidden_tests or problem.visible_tests
-    if any(t.uses_benchmark for t in tests):
-        return {t.name: t.source for t in tests if t.uses_benchmark}, None
-    check = next((t for t in problem.hidden_tests if t.origin == "humaneval_check"), None)
-    if check is not None:
-        bench = f"def test_timing(benchmark):\n    benchmark(check, {problem.entry_point})\n"
-        source = f"{check.source}\n\n{bench}"
-        return {TIMING_FILE: source}, None
-    drawn = timing_inputs(problem)
-    if not drawn.args:
-        return {}, None
-    return problem.sandbox_test_files(), [(tuple(args), {}) for args in drawn.args]
-
-
 async def _efficiency(
     problem: Problem,
     candidates: dict[str, str],
@@ -143,14 +123,15 @@ async def _efficiency(
     passing = {cid: candidates[cid] for cid, o in outcomes.items() if o.passed}
     if not passing or not problem.canonical_solution:
         return None
-    files, inputs = timing_workload(problem)
-    if not files:
+    workload = timing_workload(problem, hidden=True)  # the hidden tests are fair game here
+    if workload.empty:
         notes.append("not timed: no timing workload")
         return None
+    inputs = workload.calls[:TIMING_INPUTS] if workload.calls else None
     timed = {CANONICAL: problem.canonical_solution, **passing}
     try:
         result = await sandbox.time(
-            files,
+            workload.files,
             problem.entry_point,
             timed,
             rounds=rounds,

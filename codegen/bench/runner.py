@@ -303,6 +303,6 @@ def jury_of(spec: BenchSpec) -> list[JudgeSpec]:
     """The judges, addressed like the models (same ``api_base``); BadInput for an unknown one."""
     if not spec.judges:
         return []
-    from codegen.rank_pipeline import judge_specs
+    from codegen.ranking.jury import judges_for
 
-    return judge_specs(spec.judges, spec.api_base, timeout_s=spec.timeout_s)
+    return judges_for(spec.judges, spec.api_base, timeout_s=spec.timeout_s)

@@ -125,7 +125,7 @@ def run(
 
 
 def _configured_models() -> tuple[str, ...]:
-    from codegen.config import load_config
+    from codegen.settings import load_config
 
     roster = load_config().roster()
     if roster is None:

@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from codegen.cli.solve_cmd import settings_from_flags, solve_options
-from codegen.session import roster_plan
 from codegen.settings import SolveSettings
+from codegen.solve.session import request_plan, roster_plan
 
 
 @click.group()
@@ -44,6 +44,8 @@ def effective(settings: SolveSettings) -> dict[str, Any]:
     """The settings as a config file would say them, plus the roster actually used."""
     data = settings.model_dump(mode="json", exclude={"config_file"})
     data["roster"] = roster_plan(settings)
+    plan = request_plan(settings)
+    data["requests"] = plan.model_dump() | {"summary": plan.describe()}
     if data["jury"]["enabled"] is None:
         data["jury"]["enabled"] = settings.roster_kind != "embedded"
     return data

@@ -11,7 +11,7 @@ import click
 from codegen.cli.solve_cmd import settings_from_flags, solve_options
 from codegen.errors import BadInput, CodegenError
 from codegen.precommit import SolvedCache, cache_dir, repo_root, run_hook
-from codegen.progress import for_solve
+from codegen.solve.progress import for_solve
 
 
 @click.command()

@@ -9,9 +9,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from codegen.evaluation import read_candidates, verify
 from codegen.problems import load_problem
 from codegen.untrusted import plain
-from codegen.verify import read_candidates, verify
 from sandbox import Sandbox, engine, image
 from sandbox.prune import prune as prune_containers
 

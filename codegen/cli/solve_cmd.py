@@ -11,12 +11,11 @@ from rich.console import Console
 
 from codegen.errors import BadInput, CodegenError
 from codegen.problems import Problem, load_problem, problem_from_text
-from codegen.progress import SolveProgress, for_solve
-from codegen.session import SolveSession
 from codegen.settings import Overrides, SolveSettings, load_settings, split_models
+from codegen.solve import SolveReport, SolveSession
 from codegen.solve import solve as solve_problem
-from codegen.solve_report import SolveReport
-from codegen.solve_view import print_no_winner, print_summary, print_winner
+from codegen.solve.progress import SolveProgress, for_solve
+from codegen.solve.view import print_no_winner, print_summary, print_winner
 
 
 def solve_options(command: click.Command) -> click.Command:

@@ -1,6 +1,6 @@
 """Who writes candidates: workers (model × persona × sampling) and the limits of the fan-out.
 
-Pure data, no I/O: `codegen.config` builds these from TOML, `codegen.local_models` builds the
+Pure data, no I/O: `codegen.settings` builds these from TOML, `codegen.local_models` builds the
 offline default, and `codegen.generation.fanout` consumes them.
 """
 
@@ -39,9 +39,11 @@ class FanoutLimits(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_concurrency: int = Field(default=16, ge=1, le=1024, description="global in-flight cap")
+    # Large enough that a roster of 5 models × 4 personas (20 requests) starts at once even on
+    # one api_base: a queued request adds its whole latency to the run's wall time.
+    max_concurrency: int = Field(default=64, ge=1, le=1024, description="global in-flight cap")
     per_provider: int = Field(
-        default=8, ge=1, le=1024, description="in-flight cap per provider/api_base"
+        default=32, ge=1, le=1024, description="in-flight cap per provider/api_base"
     )
     max_retries: int = Field(default=2, ge=0, le=10, description="extra attempts on 429/5xx")
     backoff_base_s: float = Field(default=0.5, ge=0.0, le=60.0)

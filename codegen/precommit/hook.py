@@ -17,11 +17,9 @@ from codegen.precommit.find import MarkedStub, find_stubs
 from codegen.precommit.git import git_output
 from codegen.precommit.rewrite import apply, implementation_body, unified_diff
 from codegen.problems import Problem
-from codegen.progress import SolveProgress
-from codegen.session import SolveSession
 from codegen.settings import SolveSettings
-from codegen.solve import solve
-from codegen.solve_report import SolveReport
+from codegen.solve import SolveReport, SolveSession, solve
+from codegen.solve.progress import SolveProgress
 
 Say = Callable[[str], None]
 

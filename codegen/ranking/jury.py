@@ -78,6 +78,27 @@ async def run_jury(
     )
 
 
+def judges_for(
+    models: Sequence[str], api_base: str | None = None, timeout_s: float = 60.0
+) -> list[JudgeSpec]:
+    """Judges for model names given on the command line, addressed as the workers are
+    (:mod:`codegen.llm.client`): an unknown model is bad input, before any request."""
+    from codegen.errors import BadInput
+    from codegen.llm import client
+
+    specs = [JudgeSpec(model=model, api_base=api_base, timeout_s=timeout_s) for model in models]
+    for spec in specs:
+        try:
+            client.resolve(spec)
+        except BadInput:
+            name = spec.model.split("/")[-1]
+            raise BadInput(
+                f"unknown judge model {spec.model!r}: use litellm's provider/model form, "
+                f"e.g. openai/{name}"
+            ) from None
+    return specs
+
+
 def judge_candidates(
     candidates: Mapping[str, str],
     judges: Sequence[JudgeSpec],

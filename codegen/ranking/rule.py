@@ -22,6 +22,9 @@
 7. **Winner.** The rank-1 candidate. When several share rank 1, the one with the fewest
    non-blank source lines, then the first given, is named winner, and ``tied_winners`` lists
    them all: a documented preference for the simpler code, not a hidden coin flip.
+
+Steps 2–5 are the criteria of :mod:`~codegen.ranking.criteria`, applied in that order; a new
+criterion is one class there.
 """
 
 from __future__ import annotations
@@ -34,14 +37,12 @@ from pydantic import BaseModel
 
 from codegen.ranking.ballots import JuryResult
 from codegen.ranking.clusters import ClusterReport, Finding, behaviour_key, cluster_outcomes
-from codegen.ranking.explain import RankContext, explain_failing, explain_passing
+from codegen.ranking.criteria import Facts, RankContext, sort_keys
+from codegen.ranking.explain import explain_failing, explain_passing
 from codegen.ranking.report import CandidateReport, JuryView, RankingReport, TimingSummary
 from codegen.ranking.statistics import DEFAULT_NOISE_FLOOR, TimingStats, compare_timings
 from sandbox.models import BenchmarkStats, CallOutcome, RunResult, TestStatus
 
-MEMORY_TOLERANCE_RATIO = 1.25
-MEMORY_TOLERANCE_MB = 4.0
-UNTIMED_TIER = 10**6
 RULE = (
     "passes every test > agrees with the dominant behaviour (weak tests only) > speed tier "
     "(ties within noise) > memory beyond noise > jury points; equal positions share a rank; "
@@ -104,8 +105,8 @@ def rank(
         )
     }
     memory = {e.id: _memory(e) for e in evidence}
-    points = jury.points if jury else {}
-    keys = _sort_keys(passing, demoted, timings, memory, points)
+    facts = Facts(demoted, timings, memory, jury.points if jury else {})
+    keys = sort_keys([e.id for e in passing], facts)
     order = sorted(passing, key=lambda e: (keys[e.id], _simplicity(e), ids.index(e.id)))
     ranks = _competition_ranks([keys[e.id] for e in order])
     reports: list[CandidateReport] = []
@@ -115,7 +116,7 @@ def rank(
         report.untimed_reason = withheld.get(e.id, "")
         reports.append(report)
     fastest = next(iter(timings), None)  # compare_timings lists the fastest first
-    context = RankContext(reports, keys, timings, memory, points, fastest)
+    context = RankContext(reports, keys, facts, fastest)
     for report in reports:
         explain_passing(report, context)
     for e in evidence:
@@ -198,55 +199,11 @@ def _memory(evidence: CandidateEvidence) -> float | None:
     return value
 
 
-def _sort_keys(
-    passing: Sequence[CandidateEvidence],
-    demoted: dict[str, Finding | None],
-    timings: dict[str, TimingStats],
-    memory: dict[str, float | None],
-    points: dict[str, float],
-) -> dict[str, tuple[int, int, int, float]]:
-    """(behaviour group, speed tier, memory tier, -jury points) per candidate: lower is better."""
-    groups = {
-        e.id: (int(e.id in demoted), timings[e.id].tier if e.id in timings else UNTIMED_TIER)
-        for e in passing
-    }
-    keys = {}
-    for bucket in set(groups.values()):
-        members = [cid for cid, g in groups.items() if g == bucket]
-        tiers = _memory_tiers(members, memory)
-        for tier in set(tiers.values()):
-            tied = [cid for cid in members if tiers[cid] == tier]
-            judged = all(cid in points for cid in tied)  # the jury breaks a tie only whole
-            for cid in tied:
-                keys[cid] = (*bucket, tier, -round(points[cid], 6) if judged else 0.0)
-    return keys
-
-
-def _memory_tiers(members: list[str], memory: dict[str, float | None]) -> dict[str, int]:
-    """Leader-based tiers by peak memory; unmeasured memory ties with everything."""
-    measured = sorted((m for m in members if memory[m] is not None), key=lambda m: memory[m])
-    tiers = {m: 1 for m in members}
-    tier, leader = 1, None
-    for cid in measured:
-        value, base = memory[cid], memory[leader] if leader else None
-        assert value is not None
-        if leader is None:
-            leader = cid
-        elif base is not None and _more_memory(value, base):
-            tier, leader = tier + 1, cid
-        tiers[cid] = tier
-    return tiers
-
-
-def _more_memory(value: float, base: float) -> bool:
-    return value > base * MEMORY_TOLERANCE_RATIO and value - base > MEMORY_TOLERANCE_MB
-
-
 def _simplicity(evidence: CandidateEvidence) -> int:
     return sum(1 for line in evidence.source.splitlines() if line.strip())
 
 
-def _competition_ranks(keys: list[tuple[int, int, int, float]]) -> list[int]:
+def _competition_ranks(keys: list[tuple[float, ...]]) -> list[int]:
     ranks = []
     for position, key in enumerate(keys):
         ranks.append(

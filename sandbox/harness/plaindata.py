@@ -155,7 +155,10 @@ def canonical(value: Any, depth: int = 0, loose: bool = False) -> Any:
     if isinstance(value, float):
         if not math.isfinite(value):
             return {"float": repr(value)}
-        return float(f"{value:.10g}") + 0.0 if loose else value
+        if not loose:
+            return value
+        rounded = float(f"{value:.10g}") + 0.0
+        return rounded if math.isfinite(rounded) else value  # 1.7976931348623157e308 rounds up
     if isinstance(value, (list, tuple)):
         items = [canonical(item, depth + 1, loose) for item in value]
         return items if isinstance(value, list) else {"tuple": items}

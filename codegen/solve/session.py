@@ -3,6 +3,7 @@ the judges, and the sandbox pool, which opens in the background while the models
 
     async with SolveSession(settings) as session:
         session.rosters      # one per kind of server: hosted and embedded have different limits
+        session.throttle_for(roster)  # that roster's in-flight caps, shared by all its requests
         session.judges       # JudgeSpec list, empty when the jury is off
         await session.sandbox()
 
@@ -17,13 +18,15 @@ import contextlib
 import importlib
 from collections.abc import Sequence
 
-from codegen.config import roster_from_models
+from pydantic import BaseModel
+
 from codegen.errors import BadInput
 from codegen.generation.roster import Roster, Worker
+from codegen.llm.throttle import Throttle
 from codegen.local_models import MODELS, LocalRuntime, local_roster
-from codegen.rank_pipeline import judge_specs
 from codegen.ranking import JudgeSpec
-from codegen.settings import SolveSettings
+from codegen.ranking.jury import judges_for
+from codegen.settings import SolveSettings, roster_from_models
 from sandbox import Sandbox
 
 
@@ -38,6 +41,7 @@ class SolveSession:
         self._runtime = runtime
         self._sandbox = Sandbox(workers=settings.sandbox.workers, limits=settings.limits)
         self._opening: asyncio.Task[Sandbox] | None = None
+        self._throttles: dict[int, Throttle] = {}
 
     async def __aenter__(self) -> SolveSession:
         self._opening = asyncio.create_task(self._open_sandbox())
@@ -79,6 +83,14 @@ class SolveSession:
     def workers(self) -> list[Worker]:
         return [w for roster in self.rosters for w in roster.workers]
 
+    def throttle_for(self, roster: Roster) -> Throttle:
+        """The roster's caps, one Throttle for every request sent from it this session: the
+        first round, the repair round, and every stub of a pre-commit run."""
+        limits = roster.limits
+        return self._throttles.setdefault(
+            id(roster), Throttle(limits.max_concurrency, limits.per_provider)
+        )
+
     async def _open_sandbox(self) -> Sandbox:
         return await self._sandbox.__aenter__()
 
@@ -104,7 +116,7 @@ class SolveSession:
                 continue
             worker = next((w for w in self.workers if w.model == name), None)
             api_base = worker.api_base if worker else None
-            spec = judge_specs([name], api_base, jury.timeout_s)[0]
+            spec = judges_for([name], api_base, jury.timeout_s)[0]
             if worker is not None and worker.api_key_env:
                 spec = spec.model_copy(update={"api_key_env": worker.api_key_env})
             specs.append(spec)
@@ -179,6 +191,52 @@ def _check_known(name: str) -> None:
             f"unknown model {name!r}: use litellm's provider/model form (e.g. openai/{name}, "
             f"anthropic/{name}) or an embedded model ({', '.join(MODELS)})"
         ) from None
+
+
+class RequestPlan(BaseModel):
+    """How many model requests a run sends before any repair, and how many at once: personas
+    and samples multiply the cost of every model."""
+
+    per_run: int
+    at_once: int
+    models: int
+    personas: int
+    samples: int
+
+    def describe(self) -> str:
+        at_once = "all at once" if self.at_once >= self.per_run else f"{self.at_once} at once"
+        return (
+            f"{self.per_run} request(s) per run: {self.models} model(s) × {self.personas} "
+            f"persona(s) × {self.samples} sample(s), {at_once}"
+        )
+
+
+def request_plan(settings: SolveSettings, rosters: Sequence[Roster] = ()) -> RequestPlan:
+    """The plan of the given rosters, or of the ones ``settings`` would make (nothing is
+    started: an embedded model counts as one request at a time per local server)."""
+    hosted = list(rosters) or ([r] if (r := _hosted_roster(settings, check=False)) else [])
+    workers = [w for roster in hosted for w in roster.workers]
+    local = [] if rosters else _local_names(settings)
+    samples = settings.samples or 1
+    at_once = sum(_at_once(roster) for roster in hosted) + len(local)
+    return RequestPlan(
+        per_run=sum(w.samples for w in workers) + len(local) * len(settings.personas) * samples,
+        at_once=at_once,
+        models=len({w.model for w in workers}) + len(local),
+        personas=len({w.persona for w in workers} | (set(settings.personas) if local else set())),
+        samples=max([w.samples for w in workers] + ([samples] if local else [])),
+    )
+
+
+def _at_once(roster: Roster) -> int:
+    """Requests of a roster in flight together: per api_base (or provider prefix) capped at
+    `per_provider`, the whole at `max_concurrency`. Read without litellm (no import cost)."""
+    per_base: dict[str, int] = {}
+    for worker in roster.workers:
+        base = worker.api_base or worker.model.split("/")[0]
+        per_base[base] = per_base.get(base, 0) + worker.samples
+    limits = roster.limits
+    return min(limits.max_concurrency, sum(min(n, limits.per_provider) for n in per_base.values()))
 
 
 def roster_plan(settings: SolveSettings) -> list[str]:

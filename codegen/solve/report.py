@@ -9,8 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from codegen.evaluation import RankingRun
 from codegen.generation.types import Failure, Proposal
-from codegen.rank_pipeline import RankingRun
 from codegen.ranking.report import TimingSummary
 from sandbox import RunResult, TestStatus, Verdict
 

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from codegen.ranking.explain import seconds
-from codegen.solve_report import CandidateSummary, SolveReport
+from codegen.solve.report import CandidateSummary, SolveReport
 from codegen.untrusted import plain, visible
 
 FAILURES_SHOWN = 5

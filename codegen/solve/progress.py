@@ -20,14 +20,14 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from codegen.solve import (
+from codegen.solve.events import (
     CandidateProgress,
     GenerationProgress,
     JudgeProgress,
     SolveEvent,
     StageProgress,
 )
-from codegen.solve_view import plain
+from codegen.solve.view import plain
 
 STYLES = {
     "passed": "green",

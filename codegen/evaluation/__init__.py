@@ -1,0 +1,37 @@
+"""One evaluation path for solve, rank and bench: candidates in, a ranking out, the evidence
+gathered in the sandbox and judged by the pure rule (:mod:`codegen.ranking`).
+
+    Evaluation(problem, sandbox, judges=..., rounds=...)
+      .verify(candidates)       every candidate against the visible tests, at once   verify.py
+      .set_aside_examples()     call examples nobody satisfies are soft      ranking.soft_tests
+      .rank()                   differential calls, then the timing workload,   behaviour.py
+                                screened and timed in interleaved rounds,   workload, timing.py
+                                the jury beside them, then ranking.rank()          pipeline.py
+
+``rank_candidates`` verifies and ranks in one call (``codegen rank``, ``codegen bench``);
+``codegen solve`` keeps one Evaluation across its generation and repair rounds.
+"""
+
+from codegen.evaluation.events import Event
+from codegen.evaluation.pipeline import (
+    DEFAULT_ROUNDS,
+    Evaluation,
+    InputsUsed,
+    RankingRun,
+    rank_candidates,
+)
+from codegen.evaluation.verify import read_candidates, verify
+from codegen.evaluation.workload import Workload, timing_workload
+
+__all__ = [
+    "DEFAULT_ROUNDS",
+    "Evaluation",
+    "Event",
+    "InputsUsed",
+    "RankingRun",
+    "Workload",
+    "rank_candidates",
+    "read_candidates",
+    "timing_workload",
+    "verify",
+]

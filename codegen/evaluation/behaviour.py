@@ -1,0 +1,78 @@
+"""Calling the passing candidates on the same inputs: the behaviour evidence, and the screening
+of the timing inputs (which also says what each candidate must answer again when timed)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+from codegen.evaluation.events import Event
+from codegen.evaluation.workload import TIMING_INPUTS
+from codegen.problems import Problem
+from codegen.ranking import InputSet
+from sandbox import CallOutcome, Sandbox
+
+# One generated input's budget in the differential calls and the screening: generated inputs
+# are small, so a call past this is stuck (``prime_fib(-3)``) and a timeout is its behaviour;
+# after the first one a candidate's remaining inputs are skipped as timeouts too. Without this,
+# a stuck candidate cost the whole test budget (10 s) three times per job: two HumanEval
+# problems (prime_fib, find_zero) took half the sandbox's time in a leaderboard run.
+CALL_SECONDS = 1.0
+CALL_TIMEOUTS = 1
+
+
+async def call_each(
+    problem: Problem, candidates: dict[str, str], inputs: Sequence[tuple], sandbox: Sandbox
+) -> dict[str, list[CallOutcome]]:
+    """Every candidate on the same inputs, each call under CALL_SECONDS."""
+    calls = [(tuple(args), {}) for args in inputs]
+    limits = sandbox.limits.model_copy(
+        update={"test_seconds": min(sandbox.limits.test_seconds, CALL_SECONDS)}
+    )
+    outcomes = await asyncio.gather(
+        *(
+            sandbox.call(source, problem.entry_point, calls, limits, CALL_TIMEOUTS)
+            for source in candidates.values()
+        )
+    )
+    return dict(zip(candidates, outcomes, strict=True))
+
+
+async def behaviour(
+    problem: Problem,
+    passing: dict[str, str],
+    inputs: InputSet,
+    sandbox: Sandbox,
+    emit: Callable[[Event], None],
+) -> dict[str, list[CallOutcome]]:
+    """Every passing candidate on the same inputs; nothing to compare with fewer than two."""
+    if len(passing) < 2:
+        return {}
+    if not inputs.args:
+        emit(Event("behaviour", f"skipped: {inputs.reason}"))
+        return {}
+    emit(Event("behaviour", f"{len(passing)} candidate(s) on {len(inputs.args)} inputs"))
+    return await call_each(problem, passing, inputs.args, sandbox)
+
+
+async def screen(
+    problem: Problem, passing: dict[str, str], pool: InputSet, sandbox: Sandbox
+) -> tuple[InputSet, dict[str, list[CallOutcome]]]:
+    """The largest generated inputs that at least one passing candidate handles, and every
+    passing candidate's outcomes on them (what each must answer again when timed). An input
+    that makes every one of them raise breaks the problem's preconditions and would time
+    nothing; one that only some fail on stays, and those are not timed (they fail on valid
+    input). Screens the largest first, a timing round's worth at a time: usually one is enough."""
+    usable: list[tuple] = []
+    screened: dict[str, list[CallOutcome]] = {cid: [] for cid in passing}
+    left = list(pool.args)
+    while left and len(usable) < TIMING_INPUTS:
+        batch, left = left[:TIMING_INPUTS], left[TIMING_INPUTS:]
+        outcomes = await call_each(problem, passing, batch, sandbox)
+        for i, args in enumerate(batch):
+            if len(usable) < TIMING_INPUTS and any(o[i].ok for o in outcomes.values()):
+                usable.append(args)
+                for cid, outcome in outcomes.items():
+                    screened[cid].append(outcome[i])
+    reason = pool.reason or "every generated input made every passing candidate raise"
+    return pool.model_copy(update={"args": usable, "reason": reason}), screened

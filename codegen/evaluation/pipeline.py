@@ -1,0 +1,244 @@
+"""The one evaluation path: gather the evidence in the sandbox and from the jury, then apply the
+pure ranking rule (:mod:`codegen.ranking`). This module only orchestrates I/O.
+
+    verify (all candidates at once) ─▶ differential calls (passing ones, same inputs)
+                                     ─▶ the timing workload, screened
+                                     ─▶ interleaved timing (passing ones, one pinned CPU)
+                                     ─▶ rank()
+    jury (passing ones, in parallel with the calls and the timing) ─────────┘
+
+The calls run before the timing, never beside it: the pool's workers share CPUs with the timing
+container, and a busy neighbour is noise.
+
+:class:`Evaluation` keeps what it has verified, so that ``codegen solve`` can verify each
+generation round as it comes, give the repair round its chance, and then rank, all on one
+record; ``codegen rank`` and ``codegen bench`` call :func:`rank_candidates`.
+
+Nothing is fatal but bad input and a missing sandbox: a judge or a timing job that fails is
+recorded (``notes``, the jury's ``failures``) and the ranking goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+from pydantic import BaseModel
+
+from codegen.evaluation.behaviour import behaviour, screen
+from codegen.evaluation.events import Event
+from codegen.evaluation.timing import Timing
+from codegen.evaluation.verify import set_aside_examples, verify
+from codegen.evaluation.workload import Workload, draw
+from codegen.problems import Problem
+from codegen.ranking import (
+    CandidateEvidence,
+    InputSet,
+    JudgeSpec,
+    JuryResult,
+    RankingReport,
+    rank,
+    run_jury,
+)
+from sandbox import CallOutcome, RunResult, Sandbox
+
+DEFAULT_ROUNDS = 10  # paired sign test: 10 rounds give a 97.9 % interval (see statistics)
+
+
+class InputsUsed(BaseModel):
+    """Where differential (or timing) inputs came from, how many, or why there are none."""
+
+    origin: str
+    count: int
+    reason: str = ""
+
+
+class RankingRun(RankingReport):
+    """The ranking plus how its evidence was gathered, so that a reader can judge it."""
+
+    problem: str
+    differential_inputs: InputsUsed
+    timing_workload: str  # "benchmark tests", "3 largest generated inputs" or "none: …"
+    timing_rounds: int  # rounds run per timed candidate: more when the first ones are unsure
+    notes: list[str] = []  # what went wrong without stopping the ranking
+
+
+class Evaluation:
+    """Every candidate of one problem, verified once, then ranked on the evidence."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        sandbox: Sandbox,
+        *,
+        judges: Sequence[JudgeSpec] | None = None,
+        rounds: int = DEFAULT_ROUNDS,
+        on_event: Callable[[Event], None] | None = None,
+    ) -> None:
+        self.problem = problem
+        self.sandbox = sandbox
+        self.judges = list(judges or [])
+        self.rounds = rounds
+        self.emit = on_event or (lambda event: None)
+        self.sources: dict[str, str] = {}
+        self.runs: dict[str, RunResult] = {}
+        self.excused: dict[str, str] = {}  # candidates whose unsatisfiable examples were set aside
+        self._drawing: asyncio.Task[tuple[InputSet, Workload]] | None = None
+
+    async def verify(
+        self,
+        candidates: dict[str, str],
+        *,
+        set_aside: bool = True,
+        on_done: Callable[[str, RunResult], None] | None = None,
+    ) -> dict[str, RunResult]:
+        """Run new candidates against the visible tests, all at once, and keep the results.
+        With ``set_aside`` (the default), call examples no candidate satisfies are set aside
+        right away; a caller that first gives the models a repair round passes False and calls
+        :meth:`set_aside_examples` after it."""
+        self._start_drawing()  # hypothesis draws on the host while the sandbox runs the tests
+
+        def done(cid: str, run: RunResult) -> None:
+            self.emit(Event("verify", _verdict_line(run), cid))
+            if on_done is not None:
+                on_done(cid, run)
+
+        runs = await verify(self.problem, candidates, self.sandbox, on_done=done, set_aside=False)
+        self.sources.update(candidates)
+        self.runs.update(runs)
+        if set_aside:
+            self.set_aside_examples()
+        return {cid: self.runs[cid] for cid in candidates}
+
+    def set_aside_examples(self) -> dict[str, RunResult]:
+        """Apply :mod:`codegen.ranking.soft_tests` to every run so far; the changed runs."""
+        updated = set_aside_examples(self.problem, self.runs)
+        changed = {cid: run for cid, run in updated.items() if run is not self.runs[cid]}
+        self.runs.update(changed)
+        self.excused.update({cid: run.message for cid, run in changed.items()})
+        return changed
+
+    def passing(self) -> dict[str, str]:
+        return {cid: src for cid, src in self.sources.items() if self.runs[cid].passed}
+
+    async def rank(self) -> RankingRun:
+        """Rank every verified candidate; see the module docstring."""
+        differential, workload = await self._drawn()
+        notes = sorted(set(self.excused.values()))
+        passing = self.passing()
+        jury = None
+        if self.judges and passing:
+            self.emit(Event("jury", f"{len(self.judges)} judge(s) on {len(passing)} candidate(s)"))
+            jury = asyncio.create_task(self._jury(passing, notes))
+            jury.add_done_callback(self._jury_done)
+        try:
+            outputs, screened, workload = await self._behaviour(passing, differential, workload)
+            timing = Timing(self.problem, workload, self.runs, screened, self.sandbox,
+                            self.rounds, notes, self.emit)  # fmt: skip
+            samples = await timing.samples(passing)
+            verdict = await jury if jury else None
+        except BaseException:
+            if jury:
+                jury.cancel()
+            raise
+        inputs = list(differential.args)
+        if screened and len(passing) > 1:  # the timed inputs are behaviour evidence too
+            inputs += list(workload.inputs.args)  # type: ignore[union-attr]
+            outputs = {cid: outputs.get(cid, []) + screened[cid] for cid in passing}
+        evidence = [
+            CandidateEvidence(
+                id=cid,
+                source=source,
+                run=self.runs[cid],
+                outputs=_complete(outputs.get(cid), len(inputs)),
+                timing_samples=samples.get(cid),
+                timed_outputs=screened.get(cid),
+            )
+            for cid, source in self.sources.items()
+        ]
+        report = rank(
+            evidence,
+            weak_tests=self.problem.weak_tests,
+            inputs=inputs,
+            entry_point=self.problem.entry_point,
+            jury=verdict,
+        )
+        self.emit(Event("rank", f"winner: {report.winner}"))
+        return RankingRun(
+            **dict(report),
+            problem=self.problem.name,
+            differential_inputs=_used(differential),
+            timing_workload=workload.name,
+            timing_rounds=max(map(len, samples.values()), default=0),
+            notes=notes,
+        )
+
+    async def _behaviour(
+        self, passing: dict[str, str], differential: InputSet, workload: Workload
+    ) -> tuple[dict[str, list[CallOutcome]], dict[str, list[CallOutcome]], Workload]:
+        """Outputs on the differential inputs; with generated timing inputs, the screened ones
+        and the outcomes every candidate must give again when timed."""
+        outputs = await behaviour(self.problem, passing, differential, self.sandbox, self.emit)
+        screened: dict[str, list[CallOutcome]] = {}
+        if workload.inputs is not None and passing:
+            usable, screened = await screen(self.problem, passing, workload.inputs, self.sandbox)
+            workload = Workload(workload.files, usable)
+        return outputs, screened, workload
+
+    def _start_drawing(self) -> None:
+        if self._drawing is None:
+            self._drawing = asyncio.create_task(asyncio.to_thread(draw, self.problem))
+
+    async def _drawn(self) -> tuple[InputSet, Workload]:
+        self._start_drawing()
+        return await self._drawing  # type: ignore[misc]
+
+    async def _jury(self, passing: dict[str, str], notes: list[str]) -> JuryResult | None:
+        """The jury's own failures are in its result; this catches the rest (never fatal)."""
+        try:
+            return await run_jury(passing, self.judges, task=self.problem.prompt)
+        except Exception as error:
+            notes.append(f"jury skipped: {type(error).__name__}: {error}")
+            return None
+
+    def _jury_done(self, task: asyncio.Task[JuryResult | None]) -> None:
+        """Says when the jury is back (it sits beside the calls and the timing)."""
+        if not task.cancelled() and (verdict := task.result()) is not None:
+            ballots, failed = len(verdict.ballots), len(verdict.failures)
+            self.emit(Event("jury", f"{ballots} ballot(s), {failed} failed"))
+
+    def cancel(self) -> None:
+        if self._drawing is not None:
+            self._drawing.cancel()
+
+
+async def rank_candidates(
+    problem: Problem,
+    candidates: dict[str, str],
+    sandbox: Sandbox,
+    *,
+    judges: Sequence[JudgeSpec] | None = None,
+    rounds: int = DEFAULT_ROUNDS,
+    on_event: Callable[[Event], None] | None = None,
+) -> RankingRun:
+    """Verify ``candidates`` (id -> source) against ``problem``'s visible tests and rank them."""
+    evaluation = Evaluation(problem, sandbox, judges=judges, rounds=rounds, on_event=on_event)
+    try:
+        await evaluation.verify(candidates)
+        return await evaluation.rank()
+    finally:
+        evaluation.cancel()
+
+
+def _complete(outputs: list[CallOutcome] | None, count: int) -> list[CallOutcome] | None:
+    """Outputs on every input, or none: clustering compares candidates input by input."""
+    return outputs if outputs is not None and len(outputs) == count else None
+
+
+def _used(inputs: InputSet) -> InputsUsed:
+    return InputsUsed(origin=inputs.origin, count=len(inputs.args), reason=inputs.reason)
+
+
+def _verdict_line(run: RunResult) -> str:
+    first = run.message.strip().splitlines()[0] if run.message.strip() else ""
+    return f"{run.verdict}" + (f": {first}" if first else "")

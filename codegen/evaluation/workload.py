@@ -1,0 +1,76 @@
+"""Which inputs the evidence is gathered on, chosen in one place for solve, rank and bench.
+
+- differential inputs: small generated inputs every passing candidate is called on;
+- the timing workload: the benchmark tests when the problem has some (hidden ones too, when
+  the caller may see them: bench times against the canonical solution on HumanEval's
+  ``check``); else the largest generated inputs, screened before they are timed.
+
+Hypothesis draws on the host take tenths of a second per problem: callers run :func:`draw` in a
+thread while the sandbox works.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from codegen.problems import Problem
+from codegen.ranking import InputSet, draw_inputs, timing_inputs
+
+TIMING_INPUTS = 3  # the largest generated inputs, when a problem has no benchmark tests
+TIMING_POOL = 10  # large inputs screened for the workload: some break the preconditions
+# Drawn to pick those from: large values cost hypothesis time on the host (30 draws took 0.35 s
+# of CPU per HumanEval problem, 15 take 0.18 s) and the largest few are what gets timed.
+TIMING_DRAWS = 15
+CHECK_FILE = "test_bench_timing.py"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What ``Sandbox.time`` runs: ``files``' benchmark tests, or the entry point on
+    ``inputs`` (generated, when no benchmark test exists)."""
+
+    files: dict[str, str]
+    inputs: InputSet | None = None
+
+    @property
+    def name(self) -> str:
+        if self.inputs is None:
+            return "benchmark tests"
+        if not self.inputs.args:
+            return f"none: {self.inputs.reason}"
+        return f"{len(self.inputs.args)} largest generated inputs ({self.inputs.origin})"
+
+    @property
+    def calls(self) -> list[tuple[tuple, dict]] | None:
+        if self.inputs is None:
+            return None
+        return [(tuple(args), {}) for args in self.inputs.args]
+
+    @property
+    def empty(self) -> bool:
+        return (
+            not self.files
+            and self.inputs is None
+            or (self.inputs is not None and not self.inputs.args)
+        )
+
+
+def draw(problem: Problem) -> tuple[InputSet, Workload]:
+    """The differential inputs and the ranking's timing workload (visible tests only)."""
+    return draw_inputs(problem), timing_workload(problem)
+
+
+def timing_workload(problem: Problem, hidden: bool = False) -> Workload:
+    """The problem's benchmark tests (with ``hidden``, the hidden ones count, and a HumanEval
+    ``check`` runs as one benchmark); else a pool of its largest generated inputs."""
+    tests = (problem.hidden_tests or problem.visible_tests) if hidden else problem.visible_tests
+    if any(t.uses_benchmark for t in tests):
+        if not hidden:
+            return Workload(problem.sandbox_test_files())
+        return Workload({t.name: t.source for t in tests if t.uses_benchmark})
+    check = next((t for t in problem.hidden_tests if t.origin == "humaneval_check"), None)
+    if hidden and check is not None:
+        bench = f"def test_timing(benchmark):\n    benchmark(check, {problem.entry_point})\n"
+        return Workload({CHECK_FILE: f"{check.source}\n\n{bench}"})
+    pool = timing_inputs(problem, k=TIMING_POOL, pool=TIMING_DRAWS)
+    return Workload(problem.sandbox_test_files(), pool)

@@ -1,0 +1,37 @@
+"""`codegen solve`, the product's flow, as a package whose modules follow it:
+
+session   what a run holds open: rosters (and the embedded models), judges, the sandbox
+rounds    one generation round: every roster at once, dedupe, test every new program
+repair    the repair round, when nothing passes
+flow      solve(): rounds ─▶ repair ─▶ the evaluation's ranking ─▶ the report
+state     what a run has found so far, and the report it amounts to
+report    the report (plain data, printed by --json)
+events    progress events; progress draws them live, view prints the result
+"""
+
+from codegen.solve.events import (
+    CandidateProgress,
+    EventCallback,
+    GenerationProgress,
+    JudgeProgress,
+    SolveEvent,
+    StageProgress,
+)
+from codegen.solve.flow import check_tests_load, solve
+from codegen.solve.report import SolveReport
+from codegen.solve.session import SolveSession, describe_rosters, roster_plan
+
+__all__ = [
+    "CandidateProgress",
+    "EventCallback",
+    "GenerationProgress",
+    "JudgeProgress",
+    "SolveEvent",
+    "SolveReport",
+    "SolveSession",
+    "StageProgress",
+    "check_tests_load",
+    "describe_rosters",
+    "roster_plan",
+    "solve",
+]

@@ -1,0 +1,165 @@
+"""`codegen solve` as a library function: the product's whole flow, I/O orchestration only.
+
+    generate (every roster, in parallel) ─▶ dedupe ─▶ sandbox (all candidates at once)
+        └─ nothing passes: one repair round (failing code + test output back to the models,
+           a bounded number of extra requests, in parallel) ─▶ sandbox the new ones
+    passing ones ─▶ the evaluation's ranking (behaviour, timing, jury) ─▶ winner ─▶ SolveReport
+
+One :class:`~codegen.evaluation.Evaluation` records every round's verification and then ranks,
+so the ranking sees exactly what the rounds saw. The sandbox pool opens while the models
+generate, and a first job checks that the problem's tests load, so broken tests or a missing
+Docker stop the run before it waits on the models. Progress goes to `on_event`
+(:mod:`codegen.solve.events`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import warnings
+
+from codegen.errors import BadInput
+from codegen.evaluation import Evaluation, RankingRun, verify
+from codegen.evaluation import Event as EvaluationEvent
+from codegen.generation import GenerationResult
+from codegen.problems import Problem
+from codegen.solve.events import EventCallback, JudgeProgress, StageProgress
+from codegen.solve.repair import repair
+from codegen.solve.report import SolveReport
+from codegen.solve.rounds import (
+    check_reachable,
+    generate_all,
+    generation_task,
+    set_aside_examples,
+    test_new,
+)
+from codegen.solve.session import SolveSession, request_plan
+from codegen.solve.state import SolveRun
+from sandbox import ProblemError, Sandbox, SandboxJob, Verdict
+
+# A litellm request cancelled mid-way (a deadline, a failed run, Ctrl-C) leaves an inner coroutine
+# unawaited; Python then prints a warning that would break the CLI's one-line errors.
+warnings.filterwarnings(
+    "ignore", message=r"coroutine '.*acompletion' was never awaited", category=RuntimeWarning
+)
+
+
+async def solve(
+    problem: Problem, session: SolveSession, *, on_event: EventCallback | None = None
+) -> SolveReport:
+    """Generate, test, repair once if nothing passes, rank; see the module docstring."""
+    run = SolveRun(problem, session, on_event)
+    started = time.perf_counter()
+    rosters = [(r, session.throttle_for(r)) for r in session.rosters]
+    plan = request_plan(session.settings, session.rosters)
+    run.emit(StageProgress("generate", plan.describe()))
+    generating = asyncio.create_task(
+        generate_all(run, generation_task(problem), rosters, "initial")
+    )
+    try:
+        sandbox = await session.sandbox()
+        await check_tests_load(problem, sandbox)
+        result = await generating
+    except BaseException:
+        generating.cancel()
+        await asyncio.gather(generating, return_exceptions=True)
+        raise
+    run.phases["generate_s"] = time.perf_counter() - started
+    check_reachable(result, session)
+    run.evaluation = _evaluation(run, sandbox)
+    try:
+        return await _test_repair_rank(run, sandbox, result, started)
+    finally:
+        run.evaluation.cancel()
+
+
+async def _test_repair_rank(
+    run: SolveRun, sandbox: Sandbox, result: GenerationResult, started: float
+) -> SolveReport:
+    await test_new(run, run.add(result.candidates, "initial", None))
+    repaired = False
+    if not run.passing() and run.session.settings.repair.enabled and run.entries:
+        mark = time.perf_counter()
+        repaired = True
+        await repair(run)
+        run.phases["repair_s"] = time.perf_counter() - mark
+    set_aside_examples(run)
+    ranking = None
+    if run.passing():
+        mark = time.perf_counter()
+        ranking = await _rank(run)
+        run.phases["rank_s"] = time.perf_counter() - mark
+    winner = ranking.winner if ranking else None
+    hidden = await _hidden_verdict(run, sandbox, winner)
+    run.phases["total_s"] = time.perf_counter() - started
+    report = run.report(ranking, winner, hidden, repaired)
+    run.emit(StageProgress("done", f"winner: {winner}" if winner else "no passing candidate"))
+    return report
+
+
+async def check_tests_load(problem: Problem, sandbox: Sandbox) -> None:
+    """Run the tests once against a placeholder: tests that do not import are bad input, found
+    before any model is waited on."""
+    placeholder = f"def {problem.entry_point}(*args, **kwargs):\n    raise NotImplementedError\n"
+    job = SandboxJob(
+        entry_point=problem.entry_point,
+        test_files=problem.sandbox_test_files(),
+        candidate=placeholder,
+        limits=sandbox.limits,
+    )
+    try:
+        await sandbox.run(job)
+    except ProblemError as error:
+        first = (str(error).strip().splitlines() or ["the tests do not load"])[0]
+        raise BadInput(f"{problem.origin or problem.name}: {first}; fix the tests") from None
+
+
+def _evaluation(run: SolveRun, sandbox: Sandbox) -> Evaluation:
+    """The run's one evaluation; its ranking stages and the jury show as progress."""
+    rounds = run.session.settings.sandbox.timing_rounds
+    evaluation = Evaluation(run.problem, sandbox, rounds=rounds)
+    announced: list[str] = []
+
+    def relay(event: EvaluationEvent) -> None:
+        if event.stage == "verify":
+            return  # each verdict is shown as the candidate's own progress
+        if event.stage == "jury" and not announced:
+            announced.extend(dict.fromkeys(j.model for j in evaluation.judges))
+            for name in announced:
+                run.emit(JudgeProgress(name, "judging"))
+        who = f"{event.candidate}: " if event.candidate else ""
+        run.emit(StageProgress(event.stage, who + event.message))
+
+    evaluation.emit = relay
+    return evaluation
+
+
+async def _rank(run: SolveRun) -> RankingRun:
+    """Rank what was verified; the jury only sits when more than one candidate passes."""
+    evaluation = run.evaluation
+    assert evaluation is not None
+    passing = run.passing()
+    evaluation.judges = run.session.judges if len(passing) > 1 else []
+    run.emit(StageProgress("rank", f"ranking {len(passing)} passing candidate(s)"))
+    ranking = await evaluation.rank()
+    if ranking.jury is not None:
+        for judge in dict.fromkeys(j.model for j in evaluation.judges):
+            ballots = sum(b.judge.split("#")[0] == judge for b in ranking.jury.ballots)
+            failed = [f for f in ranking.jury.failures if f.judge.split("#")[0] == judge]
+            detail = f"{ballots} ballot(s)" + (f", {failed[0].kind}: {failed[0].message}"
+                                               if failed else "")  # fmt: skip
+            run.emit(JudgeProgress(judge, "done" if ballots else "failed", detail))
+    return ranking
+
+
+async def _hidden_verdict(run: SolveRun, sandbox: Sandbox, winner: str | None) -> Verdict | None:
+    """The winner on the hidden tests (a HumanEval `check`), reported, never used to choose."""
+    if winner is None or not run.problem.has_hidden_tests:
+        return None
+    code = {winner: run.entries[winner].candidate.code}
+    try:
+        results = await verify(run.problem, code, sandbox, hidden=True)
+    except ProblemError as error:
+        run.notes.append(f"hidden tests not run: {error}")
+        return None
+    return results[winner].verdict

@@ -1,0 +1,119 @@
+"""One generation round of `codegen solve`: ask every roster at once, dedupe, then test every
+new program in the sandbox at once. The first round and the repair round both go through here."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from codegen.errors import BadInput, EnvironmentProblem
+from codegen.generation import GenerationEvent, GenerationResult, GenerationTask, Roster
+from codegen.llm.throttle import Throttle
+from codegen.problems import Problem
+from codegen.solve.events import CandidateProgress, GenerationProgress, StageProgress
+from codegen.solve.report import Round, tests_passed
+from codegen.solve.session import SolveSession
+from codegen.solve.state import SolveRun
+from sandbox import ProblemError, RunResult
+
+UNREACHABLE = {"APIConnectionError"}
+NO_ACCESS = {"AuthenticationError", "PermissionDeniedError"}
+UNKNOWN_MODEL = {"NotFoundError"}
+
+
+def generation_task(problem: Problem) -> GenerationTask:
+    """What the models see: the stub (or text) and the visible tests written as files; doctest
+    and smoke tests are not shown, the stub already holds their examples."""
+    shown = [t for t in problem.visible_tests if t.origin == "file"]
+    tests = "\n\n".join(f"# {t.name}\n{t.source.strip()}" for t in shown) or None
+    return GenerationTask(
+        entry_point=problem.entry_point, stub=problem.stub or problem.prompt, visible_tests=tests
+    )
+
+
+async def generate_all(
+    run: SolveRun,
+    task: GenerationTask,
+    rosters: Sequence[tuple[Roster, Throttle]],
+    stage: Round,
+) -> GenerationResult:
+    """Every roster at once, each under its own caps (hosted and embedded servers differ);
+    merged."""
+    from codegen.generation.fanout import generate  # litellm: imported when first needed
+
+    def relay(event: GenerationEvent) -> None:
+        run.emit(GenerationProgress(stage, event))
+
+    results = await asyncio.gather(
+        *(generate(task, r, on_event=relay, throttle=t) for r, t in rosters)
+    )
+    run.requests += sum(r.request_count for r, _ in rosters)
+    merged = GenerationResult()
+    for result in results:
+        merged.candidates.extend(result.candidates)
+        merged.failures.extend(result.failures)
+        merged.cancelled += result.cancelled
+    run.failures.extend(merged.failures)
+    return merged
+
+
+def check_reachable(result: GenerationResult, session: SolveSession) -> None:
+    """No candidate at all because every server was unreachable, refused the key or does not
+    know the model: that is the environment or the input, not a model failing the task."""
+    if result.candidates or not result.failures:
+        return
+    from codegen.llm import client
+
+    classes = {f.error_class for f in result.failures}
+    first = result.failures[0]
+    bases = sorted({w.api_base or client.resolve(w)[1] or "its default URL"
+                    for w in session.workers})  # fmt: skip
+    if classes <= UNREACHABLE:
+        raise EnvironmentProblem(
+            f"cannot reach the model server ({', '.join(bases)}): start it, or fix api_base "
+            f"/ OPENAI_API_BASE ({first.message[:120]})"
+        )
+    if classes <= NO_ACCESS:
+        raise EnvironmentProblem(
+            f"{first.model} refused the API key ({first.error_class}): export a valid key"
+        )
+    if classes <= UNKNOWN_MODEL:
+        raise BadInput(f"unknown model {first.model!r}: its server does not serve it")
+
+
+async def test_new(run: SolveRun, ids: Sequence[str]) -> None:
+    """All new candidates through the sandbox at once. Every call example counts until the
+    repair round has had its chance (then :func:`set_aside_examples`)."""
+    if not ids:
+        return
+    run.emit(StageProgress("sandbox", f"testing {len(ids)} candidate(s)"))
+    for cid in ids:
+        run.emit(CandidateProgress(cid, "testing", run.entries[cid].author))
+    sources = {cid: run.entries[cid].candidate.code for cid in ids}
+    assert run.evaluation is not None
+    try:
+        results = await run.evaluation.verify(
+            sources, set_aside=False, on_done=lambda cid, result: show_verdict(run, cid, result)
+        )
+    except ProblemError as error:
+        first = (str(error).strip().splitlines() or ["the tests do not load"])[0]
+        raise BadInput(f"{run.problem.origin or run.problem.name}: {first}") from None
+    for cid, result in results.items():
+        run.entries[cid].run = result
+
+
+def set_aside_examples(run: SolveRun) -> None:
+    """After the repair round (whose prompts show the failed examples), a call example that no
+    candidate satisfies, first round or repaired, is set aside: more likely wrong than them all
+    (:mod:`codegen.ranking.soft_tests`)."""
+    assert run.evaluation is not None
+    for cid, result in run.evaluation.set_aside_examples().items():
+        run.entries[cid].run = result
+        show_verdict(run, cid, result)
+
+
+def show_verdict(run: SolveRun, cid: str, result: RunResult) -> None:
+    passed, total = tests_passed(result)
+    why = result.message.strip().splitlines()[0] if result.message.strip() else ""
+    detail = f"{passed}/{total} tests" + (f": {why}" if why else "")
+    run.emit(CandidateProgress(cid, result.verdict.value, run.entries[cid].author, detail))

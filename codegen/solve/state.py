@@ -1,0 +1,170 @@
+"""What one solve run has found so far: every distinct program with who proposed it and how it
+ran, the failures and costs; and the report all that amounts to."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from codegen.evaluation import Evaluation, RankingRun
+from codegen.generation import Candidate, Failure
+from codegen.problems import Problem
+from codegen.solve.events import SolveEvent
+from codegen.solve.report import (
+    CandidateSummary,
+    Round,
+    SolveReport,
+    Totals,
+    closeness,
+    tests_passed,
+)
+from codegen.solve.session import SolveSession, describe_rosters
+from sandbox import RunResult, Verdict
+
+log = logging.getLogger(__name__)
+CLOSEST_SHOWN = 3
+
+
+@dataclass
+class Entry:
+    id: str
+    candidate: Candidate
+    round: Round
+    repair_of: str | None = None
+    run: RunResult | None = None
+
+    @property
+    def author(self) -> str:
+        first = self.candidate.proposers[0]
+        more = len(self.candidate.proposers) - 1
+        return f"{first.model}[{first.persona}]" + (f" +{more}" if more else "")
+
+
+@dataclass
+class SolveRun:
+    problem: Problem
+    session: SolveSession
+    on_event: Callable[[SolveEvent], None] | None
+    evaluation: Evaluation | None = None  # once the sandbox is open
+    entries: dict[str, Entry] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    requests: int = 0
+    phases: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def emit(self, event: SolveEvent) -> None:
+        """A broken progress display must not end the run."""
+        if self.on_event is None:
+            return
+        try:
+            self.on_event(event)
+        except Exception:
+            log.exception("on_event callback failed")
+
+    def add(
+        self, candidates: Sequence[Candidate], stage: Round, repair_of: str | None
+    ) -> list[str]:
+        """Record new programs (a repeat only adds its proposers); returns the new ids."""
+        by_fingerprint = {e.candidate.fingerprint: e for e in self.entries.values()}
+        new = []
+        prefix = "c" if stage == "initial" else "r"
+        for candidate in candidates:
+            known = by_fingerprint.get(candidate.fingerprint)
+            if known is not None:
+                known.candidate.proposers.extend(candidate.proposers)
+                continue
+            cid = f"{prefix}{sum(e.round == stage for e in self.entries.values()) + 1}"
+            entry = Entry(cid, candidate.model_copy(deep=True), stage, repair_of)
+            self.entries[cid] = by_fingerprint[candidate.fingerprint] = entry
+            new.append(cid)
+        return new
+
+    def passing(self) -> dict[str, str]:
+        return {
+            cid: e.candidate.code
+            for cid, e in self.entries.items()
+            if e.run is not None and e.run.passed
+        }
+
+    def report(
+        self,
+        ranking: RankingRun | None,
+        winner: str | None,
+        hidden: Verdict | None,
+        repaired: bool,
+    ) -> SolveReport:
+        summaries = {cid: _summary(e, ranking) for cid, e in self.entries.items()}
+        ranked = sorted((s for s in summaries.values() if s.rank is not None), key=_rank_of)
+        rest = sorted(
+            (s for s in summaries.values() if s.rank is None),
+            key=lambda s: closeness(run) if (run := self.entries[s.id].run) else (1.0, 9),
+        )
+        candidates = ranked + rest
+        proposals = [p for s in candidates for p in s.proposers]
+        problem = self.problem
+        return SolveReport(
+            problem=problem.name,
+            entry_point=problem.entry_point,
+            origin=problem.origin,
+            solved=winner is not None,
+            winner=winner,
+            code=self.entries[winner].candidate.code if winner else None,
+            hidden_tests=hidden,
+            repair_round=repaired,
+            candidates=candidates,
+            closest=[] if winner else [s.id for s in rest[:CLOSEST_SHOWN]],
+            generation_failures=self.failures,
+            roster=describe_rosters(self.session.rosters),
+            judges=[j.model for j in self.session.judges],
+            totals=Totals(
+                requests=self.requests,
+                candidates=len(candidates),
+                passing=sum(s.verdict is Verdict.PASSED for s in candidates),
+                prompt_tokens=sum(p.prompt_tokens for p in proposals),
+                completion_tokens=sum(p.completion_tokens for p in proposals),
+                cost_usd=sum(p.cost_usd for p in proposals),
+            ),
+            phases_s={k: round(v, 3) for k, v in self.phases.items()},
+            ranking=ranking,
+            notes=[*self.notes, *(ranking.notes if ranking else [])],
+            warnings=list(problem.warnings),
+        )
+
+
+def _rank_of(summary: CandidateSummary) -> int:
+    return summary.rank or 0
+
+
+def _summary(entry: Entry, ranking: RankingRun | None) -> CandidateSummary:
+    first = entry.candidate.proposers[0]
+    proposers = entry.candidate.proposers
+    run = entry.run or RunResult(verdict=Verdict.ERROR, message="not run")
+    ranked = None
+    if ranking is not None:
+        ranked = next((c for c in ranking.candidates if c.id == entry.id), None)
+    passed, total = tests_passed(run)
+    return CandidateSummary(
+        id=entry.id,
+        round=entry.round,
+        repair_of=entry.repair_of,
+        model=first.model,
+        persona=first.persona,
+        proposers=proposers,
+        prompt_tokens=sum(p.prompt_tokens for p in proposers),
+        completion_tokens=sum(p.completion_tokens for p in proposers),
+        cost_usd=sum(p.cost_usd for p in proposers),
+        latency_s=first.latency_s,
+        verdict=ranked.verdict if ranked else run.verdict,
+        tests_passed=passed,
+        tests_total=total,
+        message=(ranked.message if ranked and ranked.message else run.message),
+        cpu_seconds=run.cpu_seconds,
+        wall_seconds=run.wall_seconds,
+        peak_memory_mb=run.peak_memory_mb,
+        timing=ranked.timing if ranked else None,
+        rank=ranked.rank if ranked else None,
+        tied=ranked.tied if ranked else False,
+        explanation=ranked.explanation if ranked and ranked.rank else "",
+        code=entry.candidate.code,
+    )

@@ -1,0 +1,390 @@
+"""UNSAFE, for tests only: the machinery behind :class:`sandbox.unsafe_local.UnsafeLocalSandbox`.
+
+The Docker harness's own pieces (its pytest plugin, ``benchmark`` fixture, session, digests and
+verdicts) run here, in the calling process, around one change: the candidate "process" is a
+module exec'd in this process. Answers still cross to the tests as plain data and arguments are
+still copied both ways, so a flow sees what it would see from Docker; but nothing is isolated or
+limited. Imported lazily by ``unsafe_local``: it loads pytest and hypothesis.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import math
+import os
+import pickle
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _pytest.pathlib import module_name_from_path
+from hypothesis import settings
+
+from .errors import ProblemError, SandboxError
+from .harness import plaindata, runner
+from .harness.candidate import _describe_exception, _exports
+from .harness.processes import Streams, rebuild_exception
+from .harness.pytest_plugin import Job, JobPlugin
+from .harness.pytest_session import UNUSED_PLUGINS
+from .harness.session import Session
+from .models import DEFAULT_LIMITS, CallOutcome, RunResult, SandboxJob, TimingResult
+from .pool import _check_against_expected, _expected, _pack, failed_call
+
+# One job at a time in the whole process: `solution`, `random` and hypothesis's profile are global.
+ONE_JOB = threading.Lock()
+TEST_DIR = "tests"  # as in the container, so that tests are named tests/test_x.py::test_y here too
+PROFILE = "sandbox"  # the harness's hypothesis profile, registered by its plugin
+ANSWER_LIMIT = 300
+
+
+class LocalCandidate:
+    """What the harness's Session expects of a candidate process, for a module exec'd in this
+    process: the same exports, plain-data answers and rebuilt exceptions, no limits."""
+
+    def __init__(self, source: str) -> None:
+        self.alive = True
+        self.usage: dict | None = None
+        self.module = types.ModuleType("solution")
+        self.module.__file__ = "solution.py"
+        sys.modules["solution"] = self.module  # where dataclasses, pickle… look the module up
+        started = time.process_time()
+        try:
+            exec(compile(source, "solution.py", "exec"), self.module.__dict__)
+        except (Exception, SystemExit) as error:  # SystemExit at import is reported, not obeyed
+            raise rebuild_exception(*_describe_exception(error)[1:]) from None
+        finally:
+            self.cpu = time.process_time() - started
+        _, self.callables, self.constants = plaindata.loads_plain(_exports(self.module))
+
+    def call(
+        self,
+        name: str,
+        args: tuple,
+        kwargs: dict,
+        deadline: float,
+        want_args: bool,
+        meter: list[float] | None = None,
+    ) -> tuple[Any, list | None]:
+        """Call ``name`` on copies of the arguments; its value (and, with ``want_args``, the
+        arguments as it left them) as plain data. ``deadline`` is not enforced."""
+        try:
+            args, kwargs = pickle.loads(pickle.dumps((args, kwargs), pickle.HIGHEST_PROTOCOL))
+        except Exception as error:
+            raise TypeError(f"cannot send the arguments to the candidate: {error}") from None
+        started = time.process_time()
+        try:
+            value = getattr(self.module, name)(*args, **kwargs)
+        except (Exception, SystemExit) as error:
+            raise rebuild_exception(*_describe_exception(error)[1:]) from None
+        finally:
+            spent = time.process_time() - started
+            self.cpu += spent
+            if meter is not None:
+                meter[0] += spent
+        return _plain_answer(value, list(args) if want_args else None)
+
+    def finish(self, grace: float = 0.0, reset: bool = False) -> dict:
+        """The candidate is done: its module leaves ``sys.modules``; its usage."""
+        if self.alive:
+            self.alive = False
+            self.usage = {"cpu": self.cpu}
+            if sys.modules.get("solution") is self.module:
+                del sys.modules["solution"]
+        return self.usage or {}
+
+
+def _plain_answer(value: Any, mutated: list | None) -> tuple[Any, list | None]:
+    """The answer as the harness would read it from a candidate process, or the same error."""
+    try:
+        answer = plaindata.to_plain((value, mutated))
+    except plaindata.NotPlainData as error:
+        raise TypeError(f"candidate {error}") from None
+    try:
+        plaindata.check_size(answer)
+    except plaindata.NotPlainData as error:
+        raise TypeError(f"candidate returned {error}") from None
+    return answer
+
+
+class LocalSession(Session):
+    """The harness's session (proxy module, answers, digests, copy-back), its candidates
+    exec'd in this process; a round costs the process's CPU time. No deadlines."""
+
+    def __init__(self, sources: dict[str, str], timing: bool = False) -> None:
+        super().__init__(link=None, sources=sources, limits=DEFAULT_LIMITS.model_dump())
+        self.job_deadline = self.test_deadline = math.inf
+        self.timing = timing
+
+    def live(self) -> LocalCandidate:
+        if self.process is None or not self.process.alive:
+            self._account()
+            self.process = LocalCandidate(self.sources[self.current_id])
+        return self.process
+
+    def fresh(self, candidate_id: str) -> None:
+        """A new round: the candidate's module exec'd afresh, the meter started before."""
+        self.stop()
+        self.current_id = candidate_id
+        self.round_started = time.process_time()
+        self.trace = []
+        self.live()
+
+    def round_cost(self) -> float:
+        return time.process_time() - self.round_started
+
+
+class LocalJob(Job):
+    """A harness job without the alarm the harness sets per test: nothing is limited here."""
+
+    def restart_clock(self, seconds: float | None = None) -> None:
+        pass
+
+
+class LocalPlugin(JobPlugin):
+    """The harness's plugin (outcomes, seeding, the ``benchmark`` fixture, timing-only
+    collection) without its signal handling, starting the candidate once the tests are
+    collected and before any runs, as the harness does."""
+
+    pytest_runtest_makereport = None  # the harness's cancels alarms and reads process faults
+
+    def __init__(self, job: LocalJob, entry_point: str) -> None:
+        super().__init__()
+        self.start(job)
+        self.entry_point = entry_point
+        self.failure: dict | None = None
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "benchmark: pytest-benchmark options (accepted)")
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        super().pytest_collection_modifyitems(items)
+        if runner._problem_error(self.job) is not None:
+            return  # the collection error stops the session before any test
+        session = self.job.session
+        self.failure = _harness()._start_candidate(session, self.entry_point)
+        if self.failure is not None:
+            items.clear()
+            return
+        modules = list({item.module for item in items if hasattr(item, "module")})
+        session.bind_constants(session.process, modules)
+
+
+def _harness() -> runner.Harness:
+    """The harness, for its methods that use neither its server link nor its pytest (start-up
+    checks and their messages, usage, timing on inputs): an instance without either."""
+    harness = object.__new__(runner.Harness)
+    harness.phases = runner.Phases()
+    return harness
+
+
+# -- the three jobs ---------------------------------------------------------------------------
+def run_job(job: SandboxJob) -> RunResult:
+    """One candidate against the job's tests, as the harness's ``run`` job."""
+    started = time.perf_counter()
+    session = LocalSession({"candidate": job.candidate})
+    with _one_job(session):
+        pytest_job = LocalJob(session=session)
+        failure = _run_pytest(job.test_files, job.entry_point, pytest_job)
+        result = _harness()._usage(session)
+    _raise_problem(pytest_job)
+    result["wall_seconds"] = time.perf_counter() - started
+    if failure is not None:
+        return RunResult.model_validate(result | failure)
+    tests = list(pytest_job.outcomes.values())
+    verdict, message = runner.verdict_of(tests, pytest_job.collect_errors, pytest_job.stopped)
+    benchmarks = runner._benchmarks(pytest_job, "candidate")
+    fields = {"tests": tests, "benchmarks": benchmarks, "verdict": verdict, "message": message}
+    return RunResult.model_validate(result | fields)
+
+
+def call_inputs(
+    candidate: str, entry_point: str, inputs: list[tuple[tuple, dict]]
+) -> list[CallOutcome]:
+    """The entry point on each input, as the harness's ``call`` job."""
+    session = LocalSession({"candidate": candidate})
+    with _one_job(session):
+        failure = _harness()._start_candidate(session, entry_point)
+        if failure is not None:
+            return [failed_call(failure)] * len(inputs)
+        try:
+            return [_call_one(session, entry_point, a, k) for a, k in _copied(inputs)]
+        finally:
+            session.stop()
+
+
+def time_candidates(
+    test_files: dict[str, str],
+    entry_point: str,
+    candidates: dict[str, str],
+    rounds: int,
+    inputs: list[tuple[tuple, dict]] | None,
+    tested: dict[str, RunResult],
+    screened: dict[str, list[CallOutcome]],
+) -> TimingResult:
+    """Interleaved rounds, as the harness's ``time`` job, held to what each candidate answered
+    when tested or screened, as :meth:`sandbox.Sandbox.time` holds them."""
+    expected = _expected(candidates, inputs, tested, screened)
+    session = LocalSession(candidates, timing=True)
+    with _one_job(session):
+        job = LocalJob(session=session, rounds=rounds, timing_only=True, expected=expected)
+        if inputs:
+            request = {"entry_point": entry_point, "inputs": _pack(inputs)}
+            _harness()._time_inputs(request, job)
+            failure = None
+        else:
+            failure = _run_pytest(test_files, entry_point, job)
+        session.stop()
+    _raise_problem(job)
+    if failure is not None:
+        raise SandboxError(f"timing failed: {failure['message']}")
+    timed = [cid for cid in job.samples if cid not in job.timing_errors]
+    timings = {cid: runner._benchmarks(job, cid) for cid in timed}
+    result = TimingResult.model_validate(
+        {"timings": timings, "errors": job.timing_errors, "rounds": rounds}
+    )
+    return _check_against_expected(result, expected)
+
+
+def _call_one(session: LocalSession, entry_point: str, args: tuple, kwargs: dict) -> CallOutcome:
+    """One input's outcome, built as the harness's ``call`` job builds it."""
+    meter = session.meter = [0.0]
+    try:
+        value = session.call(entry_point, tuple(args), dict(kwargs))
+    except Exception as error:
+        message = str(error)[:ANSWER_LIMIT]
+        return CallOutcome(ok=False, error=type(error).__name__, message=message)
+    finally:
+        session.meter = None
+    return CallOutcome(
+        ok=True,
+        value=plaindata.canonical(value),
+        repr=runner._short_repr(value),
+        digest=session.answer_digest(),
+        cpu_seconds=meter[0],
+    )
+
+
+# -- pytest, in this process --------------------------------------------------------------------
+def _run_pytest(test_files: dict[str, str], entry_point: str, job: LocalJob) -> dict | None:
+    """Collect the tests (``solution`` is the harness's proxy module meanwhile), start the
+    candidate, run the tests; a failure dict when the candidate could not start."""
+    plugin = LocalPlugin(job, entry_point)
+    with _job_directory(test_files) as root:
+        sys.modules["solution"] = job.session.proxy_module()
+        code = pytest.main(_pytest_arguments(root), plugins=[plugin])
+    if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        said = job.session.streams.text(2).strip().splitlines() or [f"exit code {code}"]
+        raise SandboxError(f"pytest could not run the tests in-process: {said[-1]}")
+    return plugin.failure
+
+
+def _pytest_arguments(root: Path) -> list[str]:
+    """Plugins as in the container (none from entry points, the harness's unused ones off,
+    pytest-benchmark's fixture replaced), and nothing printed: this is the caller's terminal."""
+    disabled = [*UNUSED_PLUGINS, "benchmark", "terminal"]
+    return [
+        *(arg for name in disabled for arg in ("-p", f"no:{name}")),
+        *(["--disable-plugin-autoload"] if pytest.version_tuple >= (8, 4) else []),
+        "--import-mode=importlib",
+        "--capture=no",
+        "--noconftest",
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(root),
+        "-o",
+        "python_files=test_*.py",
+        str(root / TEST_DIR),
+    ]
+
+
+def _raise_problem(job: LocalJob) -> None:
+    problem = runner._problem_error(job)
+    if problem is not None:
+        raise ProblemError(f"the problem's tests do not load: {problem}")
+
+
+def _copied(inputs: list[tuple[tuple, dict]]) -> list[tuple[tuple, dict]]:
+    """The inputs as the harness receives them: copies, so that a candidate changing its
+    arguments in place changes neither the caller's inputs nor the next call's."""
+    return pickle.loads(base64.b64decode(_pack(inputs)))
+
+
+@contextlib.contextmanager
+def _one_job(session: LocalSession) -> Iterator[None]:
+    """One job at a time, under the harness's hypothesis profile, its output kept in the
+    session (as a candidate process's is), and the process left as found: its random state,
+    its hypothesis profile and its ``solution`` module."""
+    with ONE_JOB:
+        state, profile = random.getstate(), settings.get_current_profile_name()
+        saved = sys.modules.pop("solution", None)
+        settings.load_profile(PROFILE)
+        try:
+            with (
+                contextlib.redirect_stdout(Output(session.streams, 1)),
+                contextlib.redirect_stderr(Output(session.streams, 2)),
+            ):
+                yield
+        finally:
+            sys.modules.pop("solution", None)
+            if saved is not None:
+                sys.modules["solution"] = saved
+            settings.load_profile(profile)
+            random.setstate(state)
+
+
+class Output(io.TextIOBase):
+    """``sys.stdout`` or ``sys.stderr`` during a job: the session's capped streams, not the
+    caller's terminal (whatever any thread prints meanwhile lands there too)."""
+
+    def __init__(self, streams: Streams, which: int) -> None:
+        self.streams = streams
+        self.which = which
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.streams.add(self.which, text.encode("utf-8", "replace"))
+        return len(text)
+
+
+@contextlib.contextmanager
+def _job_directory(test_files: dict[str, str]) -> Iterator[Path]:
+    """The job's test files in a fresh directory, under the module names pytest will give them
+    (``tests.test_x``, which pytest would reuse if it found them in ``sys.modules``). Modules
+    already known by those names (say, the caller's own ``tests`` package) are hidden meanwhile
+    and put back after; the job's are dropped, so no job sees another's modules."""
+    root = Path(tempfile.mkdtemp(prefix="unsafe-local-"))
+    (root / TEST_DIR).mkdir()
+    names = {TEST_DIR}
+    for name, text in test_files.items():
+        path = root / TEST_DIR / name
+        path.write_text(text)
+        names.add(module_name_from_path(path, root))
+    hidden = {name: sys.modules.pop(name) for name in names if name in sys.modules}
+    try:
+        yield root
+    finally:
+        for name, module in list(sys.modules.items()):
+            if name in names or _is_under(module, root):
+                del sys.modules[name]
+        sys.modules.update(hidden)
+        for path in [p for p in sys.path_importer_cache if p.startswith(str(root))]:
+            del sys.path_importer_cache[path]
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _is_under(module: types.ModuleType, root: Path) -> bool:
+    path = getattr(module, "__file__", None) or ""
+    return path.startswith(str(root))
