@@ -32,7 +32,7 @@ from codegen.generation.personas import PERSONAS
 from codegen.generation.roster import FanoutLimits, Roster, Worker
 from codegen.local_models.catalog import DEFAULT_MODEL, MODELS
 from codegen.local_models.roster import DEFAULT_PERSONAS
-from sandbox import DEFAULT_LIMITS, Limits
+from sandbox import BACKENDS, DEFAULT_LIMITS, Limits, SandboxBackend, open_backend
 
 CONFIG_FILE = "codegen.toml"
 PYPROJECT = "pyproject.toml"
@@ -149,10 +149,28 @@ class _Section(BaseModel):
 
 
 class SandboxSettings(_Section):
-    """How candidates run: containers in parallel and interleaved timing rounds."""
+    """How candidates run: which backend, containers in parallel, interleaved timing rounds."""
 
+    backend: str = Field(
+        default="docker", description="a name in sandbox.BACKENDS; unsafe-local is for tests only"
+    )
+    runtime: str | None = Field(
+        default=None, description="a Docker runtime for the containers, e.g. runsc (gVisor)"
+    )
     workers: int = Field(default=2, ge=1, le=64, description="containers run in parallel")
     timing_rounds: int = Field(default=10, ge=3, le=100, description="interleaved timing rounds")
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value not in BACKENDS:
+            raise ValueError(f"unknown backend {value!r} (known: {', '.join(sorted(BACKENDS))})")
+        return value
+
+    def open(self, limits: Limits) -> SandboxBackend:
+        """The configured backend, not yet entered."""
+        options = {"runtime": self.runtime} if self.runtime else {}
+        return open_backend(self.backend, workers=self.workers, limits=limits, **options)
 
 
 class JurySettings(_Section):

@@ -53,10 +53,15 @@ def _tmpfs(size_mb: int, inodes: int, owner: str = "mode=1777") -> str:
 
 
 def hardened_config(
-    client: docker.DockerClient, image: str, limits: Limits, cpuset: str | None
+    client: docker.DockerClient,
+    image: str,
+    limits: Limits,
+    cpuset: str | None,
+    runtime: str | None = None,
 ) -> dict:
     """Everything isolation means here, in one place."""
     host_config = client.api.create_host_config(
+        runtime=runtime,
         network_mode="none",
         read_only=True,
         tmpfs={
@@ -94,9 +99,15 @@ def hardened_config(
 
 class WarmContainer:
     def __init__(
-        self, client: docker.DockerClient, image: str, limits: Limits, cpuset: str | None = None
+        self,
+        client: docker.DockerClient,
+        image: str,
+        limits: Limits,
+        cpuset: str | None = None,
+        runtime: str | None = None,
     ) -> None:
         self.client = client
+        self.runtime = runtime
         self.image = image
         self.limits = limits
         self.cpuset = cpuset
@@ -109,7 +120,7 @@ class WarmContainer:
         api = self.client.api
         try:
             created = api.create_container(
-                **hardened_config(self.client, self.image, self.limits, self.cpuset)
+                **hardened_config(self.client, self.image, self.limits, self.cpuset, self.runtime)
             )
             self.id = created["Id"]
             raw = api.attach_socket(

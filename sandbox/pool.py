@@ -51,6 +51,7 @@ class Sandbox:
         max_uses: int = 200,
         timing_cpu: str | None = None,
         build: bool = True,
+        runtime: str | None = None,
     ) -> None:
         self.workers = workers
         self.limits = limits
@@ -58,6 +59,7 @@ class Sandbox:
         self.max_uses = max_uses
         self.timing_cpu = int(timing_cpu) if timing_cpu else (os.cpu_count() or 1) - 1
         self.build = build
+        self.runtime = runtime  # a Docker runtime other than runc, e.g. "runsc" (gVisor)
         self.client = None
         self.idle: asyncio.Queue[WarmContainer | None] = asyncio.Queue()
         self.all: set[WarmContainer] = set()
@@ -69,6 +71,8 @@ class Sandbox:
     # -- lifecycle ------------------------------------------------------------------------
     async def __aenter__(self) -> Sandbox:
         self.client = await asyncio.to_thread(engine.connect)
+        if self.runtime:
+            await asyncio.to_thread(engine.require_runtime, self.client, self.runtime)
         await asyncio.to_thread(prune, self.client)
         if self.image_tag is None:
             found = await asyncio.to_thread(image.find_image, self.client)
@@ -102,7 +106,7 @@ class Sandbox:
         return str((self.timing_cpu - (self.workers - 1) + index) % (os.cpu_count() or 1))
 
     async def _new(self, cpuset: str | None = None) -> WarmContainer:
-        container = WarmContainer(self.client, self.image_tag, self.limits, cpuset)
+        container = WarmContainer(self.client, self.image_tag, self.limits, cpuset, self.runtime)
         self.all.add(container)
         try:
             return await asyncio.to_thread(container.start)

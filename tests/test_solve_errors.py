@@ -92,3 +92,24 @@ def test_tests_that_fail_to_import(tmp_path: Path) -> None:
     assert done.returncode == 2
     line = one_line(done.stderr)
     assert "tests do not load" in line and "not a number" in line
+
+
+@pytest.mark.docker
+def test_a_container_runtime_docker_does_not_have(tmp_path: Path) -> None:
+    """[sandbox] runtime passes through to Docker; one it lacks is one line, exit 3."""
+    (tmp_path / "codegen.toml").write_text('[sandbox]\nruntime = "no-such-runtime"\n')
+    done = codegen("solve", str(STUB), "--models", "openai/x", cwd=tmp_path,
+                   env={"OPENAI_API_BASE": _closed_port_url()})  # fmt: skip
+    assert done.returncode == 3
+    line = one_line(done.stderr)
+    assert "container runtime 'no-such-runtime' is not installed in Docker" in line
+    assert "runc" in line  # what it has
+
+
+def test_an_unknown_sandbox_backend_is_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "codegen.toml").write_text('[sandbox]\nbackend = "vm"\n')
+    done = codegen("solve", str(STUB), "--models", "openai/x", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "sandbox.backend: unknown backend 'vm' (known: docker, unsafe-local)" in one_line(
+        done.stderr
+    )

@@ -22,14 +22,14 @@ from codegen.evaluation import Event, rank_candidates, timing_workload, verify
 from codegen.evaluation.workload import TIMING_INPUTS
 from codegen.problems import Problem
 from codegen.ranking import samples_from_benchmarks
-from sandbox import RunResult, Sandbox, SandboxError, SandboxUnavailable, Verdict
+from sandbox import RunResult, SandboxBackend, SandboxError, SandboxUnavailable, Verdict
 
 CANONICAL = "canonical"
 INFRA_MESSAGES = ("sandbox container lost", "harness failure")
 T = TypeVar("T")
 
 
-async def evaluate(request: EvalRequest, sandbox: Sandbox) -> Evaluation:
+async def evaluate(request: EvalRequest, sandbox: SandboxBackend) -> Evaluation:
     problem, candidates = request.problem, request.candidates
     if not candidates:
         return Evaluation(candidates={}, pick_reason="no candidate to judge")
@@ -114,7 +114,7 @@ async def _efficiency(
     candidates: dict[str, str],
     runs: dict[str, RunResult],
     outcomes: dict[str, CandidateOutcome],
-    sandbox: Sandbox,
+    sandbox: SandboxBackend,
     rounds: int,
     notes: list[str],
 ) -> float | None:

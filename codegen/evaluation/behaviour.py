@@ -10,7 +10,7 @@ from codegen.evaluation.events import Event
 from codegen.evaluation.workload import TIMING_INPUTS
 from codegen.problems import Problem
 from codegen.ranking import InputSet
-from sandbox import CallOutcome, Sandbox
+from sandbox import CallOutcome, SandboxBackend
 
 # One generated input's budget in the differential calls and the screening: generated inputs
 # are small, so a call past this is stuck (``prime_fib(-3)``) and a timeout is its behaviour;
@@ -22,7 +22,7 @@ CALL_TIMEOUTS = 1
 
 
 async def call_each(
-    problem: Problem, candidates: dict[str, str], inputs: Sequence[tuple], sandbox: Sandbox
+    problem: Problem, candidates: dict[str, str], inputs: Sequence[tuple], sandbox: SandboxBackend
 ) -> dict[str, list[CallOutcome]]:
     """Every candidate on the same inputs, each call under CALL_SECONDS."""
     calls = [(tuple(args), {}) for args in inputs]
@@ -42,7 +42,7 @@ async def behaviour(
     problem: Problem,
     passing: dict[str, str],
     inputs: InputSet,
-    sandbox: Sandbox,
+    sandbox: SandboxBackend,
     emit: Callable[[Event], None],
 ) -> dict[str, list[CallOutcome]]:
     """Every passing candidate on the same inputs; nothing to compare with fewer than two."""
@@ -56,7 +56,7 @@ async def behaviour(
 
 
 async def screen(
-    problem: Problem, passing: dict[str, str], pool: InputSet, sandbox: Sandbox
+    problem: Problem, passing: dict[str, str], pool: InputSet, sandbox: SandboxBackend
 ) -> tuple[InputSet, dict[str, list[CallOutcome]]]:
     """The largest generated inputs that at least one passing candidate handles, and every
     passing candidate's outcomes on them (what each must answer again when timed). An input

@@ -40,7 +40,7 @@ from codegen.ranking import (
     rank,
     run_jury,
 )
-from sandbox import CallOutcome, RunResult, Sandbox
+from sandbox import CallOutcome, RunResult, SandboxBackend
 
 DEFAULT_ROUNDS = 10  # paired sign test: 10 rounds give a 97.9 % interval (see statistics)
 
@@ -69,7 +69,7 @@ class Evaluation:
     def __init__(
         self,
         problem: Problem,
-        sandbox: Sandbox,
+        sandbox: SandboxBackend,
         *,
         judges: Sequence[JudgeSpec] | None = None,
         rounds: int = DEFAULT_ROUNDS,
@@ -215,7 +215,7 @@ class Evaluation:
 async def rank_candidates(
     problem: Problem,
     candidates: dict[str, str],
-    sandbox: Sandbox,
+    sandbox: SandboxBackend,
     *,
     judges: Sequence[JudgeSpec] | None = None,
     rounds: int = DEFAULT_ROUNDS,

@@ -17,7 +17,14 @@ from codegen.evaluation.events import Event
 from codegen.evaluation.workload import Workload
 from codegen.problems import Problem
 from codegen.ranking import DEFAULT_NOISE_FLOOR, compare_timings, samples_from_benchmarks
-from sandbox import CallOutcome, ProblemError, RunResult, Sandbox, SandboxError, SandboxUnavailable
+from sandbox import (
+    CallOutcome,
+    ProblemError,
+    RunResult,
+    SandboxBackend,
+    SandboxError,
+    SandboxUnavailable,
+)
 
 
 @dataclass
@@ -26,7 +33,7 @@ class Timing:
     workload: Workload
     runs: dict[str, RunResult]  # updated with the failures met while timing
     screened: dict[str, list[CallOutcome]]
-    sandbox: Sandbox
+    sandbox: SandboxBackend
     rounds: int
     notes: list[str]
     emit: Callable[[Event], None]

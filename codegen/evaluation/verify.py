@@ -9,7 +9,7 @@ from pathlib import Path
 from codegen.errors import BadInput
 from codegen.problems import Problem
 from codegen.ranking.soft_tests import set_aside_unsatisfiable
-from sandbox import Limits, RunResult, Sandbox, SandboxJob
+from sandbox import Limits, RunResult, SandboxBackend, SandboxJob
 
 
 def read_candidates(paths: Sequence[str]) -> dict[str, str]:
@@ -26,7 +26,7 @@ def read_candidates(paths: Sequence[str]) -> dict[str, str]:
 async def verify(
     problem: Problem,
     candidates: dict[str, str],
-    sandbox: Sandbox,
+    sandbox: SandboxBackend,
     limits: Limits | None = None,
     hidden: bool = False,
     on_done: Callable[[str, RunResult], None] | None = None,

@@ -35,7 +35,7 @@ from codegen.solve.rounds import (
 )
 from codegen.solve.session import SolveSession, request_plan
 from codegen.solve.state import SolveRun
-from sandbox import ProblemError, Sandbox, SandboxJob, Verdict
+from sandbox import ProblemError, SandboxBackend, SandboxJob, Verdict
 
 # A litellm request cancelled mid-way (a deadline, a failed run, Ctrl-C) leaves an inner coroutine
 # unawaited; Python then prints a warning that would break the CLI's one-line errors.
@@ -74,7 +74,7 @@ async def solve(
 
 
 async def _test_repair_rank(
-    run: SolveRun, sandbox: Sandbox, result: GenerationResult, started: float
+    run: SolveRun, sandbox: SandboxBackend, result: GenerationResult, started: float
 ) -> SolveReport:
     await test_new(run, run.add(result.candidates, "initial", None))
     repaired = False
@@ -97,7 +97,7 @@ async def _test_repair_rank(
     return report
 
 
-async def check_tests_load(problem: Problem, sandbox: Sandbox) -> None:
+async def check_tests_load(problem: Problem, sandbox: SandboxBackend) -> None:
     """Run the tests once against a placeholder: tests that do not import are bad input, found
     before any model is waited on."""
     placeholder = f"def {problem.entry_point}(*args, **kwargs):\n    raise NotImplementedError\n"
@@ -114,7 +114,7 @@ async def check_tests_load(problem: Problem, sandbox: Sandbox) -> None:
         raise BadInput(f"{problem.origin or problem.name}: {first}; fix the tests") from None
 
 
-def _evaluation(run: SolveRun, sandbox: Sandbox) -> Evaluation:
+def _evaluation(run: SolveRun, sandbox: SandboxBackend) -> Evaluation:
     """The run's one evaluation; its ranking stages and the jury show as progress."""
     rounds = run.session.settings.sandbox.timing_rounds
     evaluation = Evaluation(run.problem, sandbox, rounds=rounds)
@@ -152,7 +152,9 @@ async def _rank(run: SolveRun) -> RankingRun:
     return ranking
 
 
-async def _hidden_verdict(run: SolveRun, sandbox: Sandbox, winner: str | None) -> Verdict | None:
+async def _hidden_verdict(
+    run: SolveRun, sandbox: SandboxBackend, winner: str | None
+) -> Verdict | None:
     """The winner on the hidden tests (a HumanEval `check`), reported, never used to choose."""
     if winner is None or not run.problem.has_hidden_tests:
         return None

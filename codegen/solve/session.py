@@ -27,7 +27,7 @@ from codegen.local_models import MODELS, LocalRuntime, local_roster
 from codegen.ranking import JudgeSpec
 from codegen.ranking.jury import judges_for
 from codegen.settings import SolveSettings, roster_from_models
-from sandbox import Sandbox
+from sandbox import SandboxBackend
 
 
 class SolveSession:
@@ -39,8 +39,8 @@ class SolveSession:
         self.judges: list[JudgeSpec] = []
         self._local_names = _local_names(settings)
         self._runtime = runtime
-        self._sandbox = Sandbox(workers=settings.sandbox.workers, limits=settings.limits)
-        self._opening: asyncio.Task[Sandbox] | None = None
+        self._sandbox = settings.sandbox.open(settings.limits)
+        self._opening: asyncio.Task[SandboxBackend] | None = None
         self._throttles: dict[int, Throttle] = {}
 
     async def __aenter__(self) -> SolveSession:
@@ -74,7 +74,7 @@ class SolveSession:
         if self._runtime is not None:
             await asyncio.to_thread(self._runtime.stop)
 
-    async def sandbox(self) -> Sandbox:
+    async def sandbox(self) -> SandboxBackend:
         """The open pool; raises SandboxUnavailable (exit 3) when Docker is not there."""
         assert self._opening is not None, "use SolveSession as an async context manager"
         return await asyncio.shield(self._opening)
@@ -91,7 +91,7 @@ class SolveSession:
             id(roster), Throttle(limits.max_concurrency, limits.per_provider)
         )
 
-    async def _open_sandbox(self) -> Sandbox:
+    async def _open_sandbox(self) -> SandboxBackend:
         return await self._sandbox.__aenter__()
 
     def _local_roster(self) -> Roster:

@@ -57,3 +57,18 @@ def test_missing_candidate_file_is_one_line_and_exit_2() -> None:
     assert done.returncode == 2
     assert "no such candidate file" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_runtime_passes_through_to_docker() -> None:
+    """`runtime` reaches every container's HostConfig (gVisor's runsc where installed; runc,
+    the default runtime, here, since the test must not depend on gVisor)."""
+    import asyncio
+
+    from sandbox import Sandbox, engine
+
+    async def scenario() -> set[str]:
+        async with Sandbox(workers=1, runtime="runc") as pool:
+            client = engine.connect()
+            return {client.api.inspect_container(c.id)["HostConfig"]["Runtime"] for c in pool.all}
+
+    assert asyncio.run(scenario()) == {"runc"}
