@@ -41,11 +41,13 @@ INODES = {"/tmp": 4096, "/dev/shm": 1024, "/run/harness": 1024}
 
 class ContainerLost(Exception):
     """The container died, hung or broke the protocol; the pool replaces it. ``live`` names
-    the candidate the harness last said was running, if any."""
+    the candidate the harness last said was running, if any; ``deadline`` says the job ran out
+    of time (the candidate's doing) rather than the container failing."""
 
-    def __init__(self, message: str, live: str | None = None) -> None:
+    def __init__(self, message: str, live: str | None = None, deadline: bool = False) -> None:
         super().__init__(message)
         self.live = live
+        self.deadline = deadline
 
 
 def _tmpfs(size_mb: int, inodes: int, owner: str = "mode=1777") -> str:
@@ -159,7 +161,7 @@ class WarmContainer:
             try:
                 frame = self._read_frame(deadline)
             except ContainerLost as lost:
-                raise ContainerLost(str(lost), live) from None
+                raise ContainerLost(str(lost), live, lost.deadline) from None
             if "progress" not in frame:
                 return frame
             live = str(frame["progress"].get("live", "")) or None
@@ -186,12 +188,12 @@ class WarmContainer:
         while size:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise ContainerLost("no answer before the deadline")
+                raise ContainerLost("no answer before the deadline", deadline=True)
             self.sock.settimeout(remaining)
             try:
                 chunk = self.sock.recv(min(size, 1 << 20))
             except TimeoutError:
-                raise ContainerLost("no answer before the deadline") from None
+                raise ContainerLost("no answer before the deadline", deadline=True) from None
             except OSError as error:
                 raise ContainerLost(f"connection lost: {error}") from None
             if not chunk:

@@ -106,6 +106,9 @@ class RunResult(BaseModel):
     stdout: str = ""
     stderr: str = ""
     message: str = Field("", description="one line saying why, when the verdict is not passed")
+    sandbox_fault: bool = Field(
+        False, description="the sandbox failed (container lost, harness error), not the candidate"
+    )
     phases: dict[str, float] = Field({}, description="seconds per harness phase")
 
     @property

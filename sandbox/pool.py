@@ -136,20 +136,32 @@ class Sandbox:
 
     # -- jobs -----------------------------------------------------------------------------
     async def _exchange(self, message: dict, limits: Limits, timer: bool = False) -> dict:
+        """Run one job; a test or call job the sandbox itself failed (a container found dead,
+        a harness error) runs once more on another container before its fault is reported.
+        Timing jobs have their own retry (:meth:`time`)."""
         if timer:
-            async with self.timer_lock:
-                if self.timer is None:
-                    self.timer = await self._new(cpuset=str(self.timing_cpu))
-                try:
-                    answer, keep = await self._on(self.timer, message, limits)
-                except BaseException:  # cancelled mid-job: its answer must not reach the next
-                    await self._retire(self.timer)
-                    self.timer = None
-                    raise
-                if not keep:
-                    await self._retire(self.timer)
-                    self.timer = None
-                return answer
+            return await self._on_timer(message, limits)
+        answer = await self._on_worker(message, limits)
+        if answer.get("sandbox_fault") and "culprit" not in answer:
+            answer = await self._on_worker(message, limits)
+        return answer
+
+    async def _on_timer(self, message: dict, limits: Limits) -> dict:
+        async with self.timer_lock:
+            if self.timer is None:
+                self.timer = await self._new(cpuset=str(self.timing_cpu))
+            try:
+                answer, keep = await self._on(self.timer, message, limits)
+            except BaseException:  # cancelled mid-job: its answer must not reach the next
+                await self._retire(self.timer)
+                self.timer = None
+                raise
+            if not keep:
+                await self._retire(self.timer)
+                self.timer = None
+            return answer
+
+    async def _on_worker(self, message: dict, limits: Limits) -> dict:
         container = await self.idle.get()
         if container is None:
             self.idle.put_nowait(None)
@@ -174,14 +186,16 @@ class Sandbox:
             )
         except ContainerLost as lost:
             answer = {
-                "verdict": "timeout" if "deadline" in str(lost) else "crashed",
+                "verdict": "timeout" if lost.deadline else "crashed",
                 "message": f"sandbox container lost: {lost}",
+                "sandbox_fault": not lost.deadline,
             }
             return answer | ({"culprit": lost.live} if lost.live else {}), False
         if "internal_error" in answer:
             return {
                 "verdict": "crashed",
                 "message": f"harness failure: {answer['internal_error']}",
+                "sandbox_fault": True,
             }, False
         keep = (
             answer.get("clean", True)

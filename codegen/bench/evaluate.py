@@ -22,10 +22,9 @@ from codegen.evaluation import Event, rank_candidates, timing_workload, verify
 from codegen.evaluation.workload import TIMING_INPUTS
 from codegen.problems import Problem
 from codegen.ranking import samples_from_benchmarks
-from sandbox import RunResult, SandboxBackend, SandboxError, SandboxUnavailable, Verdict
+from sandbox import RunResult, SandboxBackend, SandboxError, SandboxUnavailable
 
 CANONICAL = "canonical"
-INFRA_MESSAGES = ("sandbox container lost", "harness failure")
 T = TypeVar("T")
 
 
@@ -99,7 +98,7 @@ def _stage_durations(stages: dict[str, list[float]], end: float) -> dict[str, fl
 
 
 def _outcome(run: RunResult) -> CandidateOutcome:
-    infra = run.verdict is Verdict.CRASHED and run.message.startswith(INFRA_MESSAGES)
+    infra = run.sandbox_fault  # retried on the next run, never counted against the model
     return CandidateOutcome(
         verdict=str(run.verdict),
         passed=run.passed,

@@ -78,3 +78,34 @@ def test_prune_removes_what_a_dead_owner_left() -> None:
     assert prune(client) >= 1
     with pytest.raises(docker.errors.NotFound):
         client.containers.get(leftover.id)
+
+
+def test_a_container_lost_under_a_job_is_the_sandbox_s_fault_not_the_candidate_s(
+    sandbox_driver,
+) -> None:
+    """Both containers die under the job: it is retried once on another container (dead
+    too here), then reported as the sandbox's fault, a value callers read (bench retries it
+    on its next run and never counts it against a model). The pool replaces what it lost."""
+    import threading
+
+    from sandbox import Verdict
+
+    sandbox = sandbox_driver.sandbox
+    before = {c.id for c in sandbox.all}
+    killer = threading.Timer(
+        1.0, lambda: [connect().api.kill(cid) for cid in before if cid is not None]
+    )
+    killer.start()
+    try:
+        result = sandbox_driver.run(
+            "import time\ndef solve(n):\n    time.sleep(2)\n    return n\n",
+            "from solution import solve\n\ndef test_one():\n    assert solve(1) == 1\n",
+        )
+    finally:
+        killer.join()
+    assert result.verdict is Verdict.CRASHED and result.sandbox_fault, result
+    honest = sandbox_driver.run(
+        "def solve(n):\n    return n\n",
+        "from solution import solve\n\ndef test_one():\n    assert solve(1) == 1\n",
+    )
+    assert honest.passed and not honest.sandbox_fault  # the pool replaced what it lost
