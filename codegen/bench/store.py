@@ -1,18 +1,17 @@
 """The run store: SQLite in WAL mode, on the driver only.
 
-Schema changes are numbered migration functions, each recorded in ``_migrations`` once applied
-(as simonw/llm does). Every write is one transaction, so a ``kill -9`` leaves either the whole
-write or none of it: a problem's samples land together, and its candidates and its ``done``
-status land together. Rows are keyed by (run, problem, model, persona, sample) and
-(run, problem, code hash), so a retried write replaces instead of duplicating.
+Schema changes are numbered migration functions (:mod:`codegen.sqlite`). Every write is one
+transaction, so a ``kill -9`` leaves either the whole write or none of it: a problem's samples
+land together, and its candidates and its ``done`` status land together. Rows are keyed by
+(run, problem, model, persona, sample) and (run, problem, code hash), so a retried write
+replaces instead of duplicating.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable
 from pathlib import Path
 
 from codegen.bench.config import RunConfig
@@ -26,19 +25,14 @@ from codegen.bench.records import (
     SampleStatus,
 )
 from codegen.errors import BadInput
+from codegen.sqlite import Migrations, Transaction, connect, script, utc_now
 
-Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[tuple[str, Migration]] = []
-
-
-def migration(function: Migration) -> Migration:
-    MIGRATIONS.append((function.__name__, function))
-    return function
+MIGRATIONS = Migrations()
 
 
-@migration
+@MIGRATIONS.add
 def m001_initial(db: sqlite3.Connection) -> None:
-    _script(
+    script(
         db,
         """
         CREATE TABLE runs (
@@ -89,21 +83,10 @@ def m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
-@migration
+@MIGRATIONS.add
 def m002_executed_on(db: sqlite3.Connection) -> None:
     """Where a problem was evaluated (local, or a Ray node): runs are compared across both."""
     db.execute("ALTER TABLE problems ADD COLUMN executed_on TEXT NOT NULL DEFAULT ''")
-
-
-def _script(db: sqlite3.Connection, sql: str) -> None:
-    """Statement by statement: ``executescript`` would commit the migration's transaction."""
-    for statement in sql.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class Store:
@@ -111,13 +94,7 @@ class Store:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")  # durable against a killed process
-        self.db.execute("PRAGMA foreign_keys=ON")
-        migrate(self.db)
+        self.db = connect(self.path, MIGRATIONS)
 
     def close(self) -> None:
         self.db.close()
@@ -128,8 +105,8 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self.db)
+    def _transaction(self) -> Transaction:
+        return Transaction(self.db)
 
     # -- runs -----------------------------------------------------------------------------
     def open_run(self, name: str, config: RunConfig) -> int:
@@ -151,7 +128,7 @@ class Store:
         with self._transaction():
             cursor = self.db.execute(
                 "INSERT INTO runs (name, config_hash, config, created_at) VALUES (?, ?, ?, ?)",
-                (name, key, config.model_dump_json(), _now()),
+                (name, key, config.model_dump_json(), utc_now()),
             )
         return int(cursor.lastrowid or 0)
 
@@ -171,7 +148,7 @@ class Store:
             self.db.executemany(
                 "INSERT OR IGNORE INTO problems (run_id, problem, position, status, updated_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                [(run_id, n, i, ProblemStatus.PENDING, _now()) for i, n in enumerate(names)],
+                [(run_id, n, i, ProblemStatus.PENDING, utc_now()) for i, n in enumerate(names)],
             )
 
     def statuses(self, run_id: int) -> dict[str, ProblemStatus]:
@@ -183,7 +160,7 @@ class Store:
             self.db.execute(
                 "UPDATE problems SET status = ?, message = ?, attempts = attempts + 1, "
                 "updated_at = ? WHERE run_id = ? AND problem = ?",
-                (status, message[:500], _now(), run_id, problem),
+                (status, message[:500], utc_now(), run_id, problem),
             )
 
     # -- samples --------------------------------------------------------------------------
@@ -254,7 +231,7 @@ class Store:
                     evaluation.canonical_s,
                     json.dumps(phases),
                     evaluation.executed_on,
-                    _now(),
+                    utc_now(),
                     run_id,
                     problem,
                 ),  # fmt: skip
@@ -299,39 +276,6 @@ class Store:
             created_at=run["created_at"],
             problems=problems,
         )
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``, or ``ROLLBACK`` on an exception."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, kind: object, *rest: object) -> None:
-        self.db.execute("ROLLBACK" if kind else "COMMIT")
-
-
-def migrate(db: sqlite3.Connection) -> list[str]:
-    """Apply the migrations not yet recorded, each with its record in one transaction."""
-    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
-    done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
-    applied = []
-    for name, function in MIGRATIONS:
-        if name in done:
-            continue
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            function(db)
-            db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, _now()))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        applied.append(name)
-    return applied
 
 
 def _sample(row: sqlite3.Row) -> SampleRecord:

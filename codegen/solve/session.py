@@ -8,7 +8,10 @@ the judges, and the sandbox pool, which opens in the background while the models
         await session.sandbox()
 
 Shared by `codegen solve` and the pre-commit hook, so that several stubs pay for one start-up.
-Every check that needs no server (unknown model, missing key, empty roster) runs first.
+Every check that needs no server (unknown model, missing key, empty roster) runs first. A
+long-running service lends each job its warm parts instead (:class:`Warm`: an open sandbox,
+running embedded models, throttles shared by every job), which the session then neither
+starts nor stops.
 """
 
 from __future__ import annotations
@@ -27,24 +30,28 @@ from codegen.local_models import MODELS, LocalRuntime, local_roster
 from codegen.ranking import JudgeSpec
 from codegen.ranking.jury import judges_for
 from codegen.settings import SolveSettings, roster_from_models
+from codegen.solve.warm import Warm
 from sandbox import SandboxBackend
 
 
 class SolveSession:
     """Async context manager; see the module docstring."""
 
-    def __init__(self, settings: SolveSettings, *, runtime: LocalRuntime | None = None) -> None:
+    def __init__(self, settings: SolveSettings, *, warm: Warm | None = None) -> None:
         self.settings = settings
         self.rosters: list[Roster] = []
         self.judges: list[JudgeSpec] = []
         self._local_names = _local_names(settings)
-        self._runtime = runtime
-        self._sandbox = settings.sandbox.open(settings.limits)
+        self._warm = warm
+        self._runtime = warm.runtime if warm else None
+        self._sandbox = warm.sandbox if warm else settings.sandbox.open(settings.limits)
         self._opening: asyncio.Task[SandboxBackend] | None = None
-        self._throttles: dict[int, Throttle] = {}
+        self._throttles: dict[str, Throttle] = warm.throttles if warm else {}
 
     async def __aenter__(self) -> SolveSession:
         self._opening = asyncio.create_task(self._open_sandbox())
+        if self._warm is not None:
+            self._check_served()
         try:
             # litellm takes seconds to import: the sandbox opens meanwhile
             client = await asyncio.to_thread(importlib.import_module, "codegen.llm.client")
@@ -56,7 +63,8 @@ class SolveSession:
             if self._local_names:
                 if self._runtime is None:
                     self._runtime = LocalRuntime(self._local_names)
-                await asyncio.to_thread(self._runtime.start)
+                if not self._runtime.endpoints:
+                    await asyncio.to_thread(self._runtime.start)
                 self.rosters.append(self._local_roster())
             self.judges = self._judges()
         except BaseException:
@@ -65,6 +73,8 @@ class SolveSession:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        if self._warm is not None:
+            return  # the warm parts belong to the service
         if self._opening is not None and not self._opening.done():
             self._opening.cancel()
         if self._opening is not None:
@@ -84,14 +94,31 @@ class SolveSession:
         return [w for roster in self.rosters for w in roster.workers]
 
     def throttle_for(self, roster: Roster) -> Throttle:
-        """The roster's caps, one Throttle for every request sent from it this session: the
-        first round, the repair round, and every stub of a pre-commit run."""
+        """The caps of a kind of roster (hosted or embedded), one Throttle for every request
+        sent from it: the first round, the repair round, every stub of a pre-commit run, and
+        in a service every job."""
+        kind = "embedded" if roster.workers[0].model in self._local_models() else "hosted"
         limits = roster.limits
         return self._throttles.setdefault(
-            id(roster), Throttle(limits.max_concurrency, limits.per_provider)
+            kind, Throttle(limits.max_concurrency, limits.per_provider)
         )
 
+    def _local_models(self) -> set[str]:
+        return {e.litellm_model for e in self._runtime.endpoints} if self._runtime else set()
+
+    def _check_served(self) -> None:
+        """In a service, an embedded model is served only if the service started it."""
+        served = {e.model.name for e in self._runtime.endpoints} if self._runtime else set()
+        missing = [name for name in self._local_names if name not in served]
+        if missing:
+            raise BadInput(
+                f"embedded model {missing[0]!r} is not served by this service "
+                f"(it serves: {', '.join(sorted(served)) or 'none'})"
+            )
+
     async def _open_sandbox(self) -> SandboxBackend:
+        if self._warm is not None:
+            return self._sandbox  # open already, and shared
         return await self._sandbox.__aenter__()
 
     def _local_roster(self) -> Roster:
