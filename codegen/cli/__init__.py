@@ -16,6 +16,7 @@ from codegen.cli.models_cmd import models  # noqa: E402
 from codegen.cli.precommit_cmd import precommit  # noqa: E402
 from codegen.cli.rank_cmd import rank  # noqa: E402
 from codegen.cli.sandbox_cmd import sandbox  # noqa: E402
+from codegen.cli.serve_cmd import serve  # noqa: E402
 from codegen.cli.solve_cmd import solve  # noqa: E402
 
 
@@ -32,6 +33,7 @@ cli.add_command(precommit)
 cli.add_command(rank)
 cli.add_command(bench)
 cli.add_command(models)
+cli.add_command(serve)
 
 
 def main() -> None:

@@ -11,16 +11,21 @@ import click
 from codegen.cli.solve_cmd import settings_from_flags, solve_options
 from codegen.errors import BadInput, CodegenError
 from codegen.precommit import SolvedCache, cache_dir, repo_root, run_hook
+from codegen.service.client import server_from_env, solve_remote
+from codegen.settings import Overrides, split_models
 from codegen.solve.progress import for_solve
 
 
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--fix", is_flag=True, help="Write the implementations in place (else: a diff).")
+@click.option("--server", metavar="URL",
+              help="Solve on a `codegen serve` service (default: $CODEGEN_SERVER).")  # fmt: skip
 @solve_options
 def precommit(
     files: tuple[Path, ...],
     fix: bool,
+    server: str | None,
     models: tuple[str, ...],
     samples: int | None,
     jury: bool | None,
@@ -33,6 +38,10 @@ def precommit(
     writes code, like a formatter; 0 when there is nothing to do.
     """
     root = repo_root(Path.cwd())
+    progress = for_solve(as_json=False, stdout=sys.stderr)
+    url = server_from_env(server)
+    overrides = Overrides(models=split_models(models), samples=samples, jury=jury)
+    remote = (lambda problem: solve_remote(url, problem, overrides, progress)) if url else None
     outcome = asyncio.run(
         run_hook(
             list(files),
@@ -41,7 +50,8 @@ def precommit(
             cache=SolvedCache(cache_dir(root)),
             root=root,
             say=lambda line: click.echo(line, err=True),
-            progress=for_solve(as_json=False, stdout=sys.stderr),
+            progress=progress,
+            remote=remote,
         )
     )
     for diff in outcome.diffs:

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from codegen.errors import BadInput, CodegenError
 from codegen.problems import Problem, load_problem, problem_from_text
+from codegen.service.client import server_from_env, solve_remote
 from codegen.settings import Overrides, SolveSettings, load_settings, split_models
 from codegen.solve import SolveReport, SolveSession
 from codegen.solve import solve as solve_problem
@@ -64,6 +65,8 @@ def settings_from_flags(
               help="Write the winner to this file.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print only a JSON report on stdout.")
 @click.option("--entry", help="The function's name (needed for a plain-text task on stdin).")
+@click.option("--server", metavar="URL",
+              help="Run on a `codegen serve` service (default: $CODEGEN_SERVER).")  # fmt: skip
 def solve(
     problem: str,
     tests: tuple[Path, ...],
@@ -74,18 +77,26 @@ def solve(
     output: Path | None,
     as_json: bool,
     entry: str | None,
+    server: str | None,
 ) -> None:
     """Write PROBLEM's function with several models at once and print the best passing one.
 
     PROBLEM is a problem folder, a .py stub, a HumanEval .json record, or - for a plain-text
-    task on stdin (with --entry and --tests). Exit codes: 0 solved, 1 no passing candidate,
-    2 bad input, 3 environment problem (Docker, a model server).
+    task on stdin (with --entry and --tests). With --server the run happens on a service, with
+    the same output. Exit codes: 0 solved, 1 no passing candidate, 2 bad input, 3 environment
+    problem (Docker, a model server, the service).
     """
     loaded = load_input(problem, entry, tests)
     if output is not None and not output.parent.is_dir():
         raise BadInput(f"{output}: its folder does not exist; create it or pick another -o path")
-    settings = settings_from_flags(models, samples, jury, config_file)
-    report = asyncio.run(_run(loaded, settings, for_solve(as_json)))
+    overrides = Overrides(models=split_models(models), samples=samples, jury=jury)
+    url = server_from_env(server)
+    if url is not None:
+        with (progress := for_solve(as_json)):
+            report = solve_remote(url, loaded, overrides, on_event=progress)
+    else:
+        settings = load_settings(config_file, overrides)
+        report = asyncio.run(_run(loaded, settings, for_solve(as_json)))
     terminal = sys.stdout.isatty()
     if report.solved and output is not None:
         _write(output, report.code or "")

@@ -6,6 +6,7 @@ stops for a review; 0 when no file has a marked stub.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,9 +68,11 @@ async def run_hook(
     root: Path,
     say: Say,
     progress: SolveProgress | None = None,
+    remote: Callable[[Problem], SolveReport] | None = None,
 ) -> HookOutcome:
     """See the module docstring; `settings` is only called (and models only started) when a
-    stub is not in the cache. `say` gets one line per event, for stderr."""
+    stub is not in the cache. `say` gets one line per event, for stderr. With `remote` (a
+    configured `codegen serve`), stubs are solved there instead of in a local session."""
     outcome = HookOutcome(exit_code=0)
     work: list[tuple[_File, MarkedStub, Problem]] = []
     bad: list[str] = []
@@ -99,14 +102,12 @@ async def run_hook(
             say(f"codegen: {problem.origin} {stub.name}: cached solution ({hit.model})")
         else:
             misses.append((record, stub, problem))
-    if misses:
-        async with SolveSession(settings()) as session:
-            for record, stub, problem in misses:
-                report = await solve(problem, session, on_event=progress)
-                if not _accept(report, stub, problem, record, cache, say):
-                    outcome.unsolved.append(problem.origin)
-                    continue
-                outcome.llm_solved += 1
+    reports = await _solve_all([problem for _, _, problem in misses], settings, progress, remote)
+    for (record, stub, problem), report in zip(misses, reports, strict=True):
+        if not _accept(report, stub, problem, record, cache, say):
+            outcome.unsolved.append(problem.origin)
+            continue
+        outcome.llm_solved += 1
 
     for record in {id(r): r for r, _, _ in work}.values():
         if not record.solved:
@@ -122,6 +123,21 @@ async def run_hook(
     if work or bad:
         outcome.exit_code = BadInput.exit_code if bad else CodegenError.exit_code
     return outcome
+
+
+async def _solve_all(
+    problems: Sequence[Problem],
+    settings: Callable[[], SolveSettings],
+    progress: SolveProgress | None,
+    remote: Callable[[Problem], SolveReport] | None,
+) -> list[SolveReport]:
+    """Each problem's report, on the service or in one local session for all of them."""
+    if not problems:
+        return []
+    if remote is not None:
+        return [await asyncio.to_thread(remote, problem) for problem in problems]
+    async with SolveSession(settings()) as session:
+        return [await solve(problem, session, on_event=progress) for problem in problems]
 
 
 def _accept(

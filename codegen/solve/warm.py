@@ -20,15 +20,19 @@ class Warm:
     sandbox: SandboxBackend
     runtime: LocalRuntime | None = None
     throttles: dict[str, Throttle] = field(default_factory=dict)
+    started: bool = False
 
     async def start(self) -> Warm:
         """Open the sandbox while litellm imports (seconds each) and the models start."""
+        if self.started:
+            return self
         opening = asyncio.create_task(self.sandbox.__aenter__())
         try:
             await asyncio.to_thread(importlib.import_module, "codegen.llm.client")
             if self.runtime is not None and not self.runtime.endpoints:
                 await asyncio.to_thread(self.runtime.start)
             await opening
+            self.started = True
         except BaseException:
             opening.cancel()
             await self.stop()
@@ -36,6 +40,7 @@ class Warm:
         return self
 
     async def stop(self) -> None:
+        self.started = False
         await self.sandbox.__aexit__(None, None, None)
         if self.runtime is not None:
             await asyncio.to_thread(self.runtime.stop)

@@ -1,0 +1,68 @@
+"""`codegen serve`: run the service (HTTP, warm sandbox and models) until interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import sys
+from pathlib import Path
+
+import click
+
+from codegen.errors import BadInput
+from codegen.paths import user_dir
+
+DEFAULT_PORT = 8787
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+              help="The job store (default: <user dir>/service.sqlite).")  # fmt: skip
+@click.option("--config", "config_file", type=click.Path(path_type=Path),
+              help="codegen.toml or pyproject.toml (default: the nearest one).")  # fmt: skip
+@click.option("--max-running", default=4, show_default=True, type=click.IntRange(1, 256),
+              help="Jobs run at once.")  # fmt: skip
+@click.option("--max-pending", default=32, show_default=True, type=click.IntRange(1, 10_000),
+              help="Jobs queued or running; past that a submit gets 429.")  # fmt: skip
+@click.option("--per-token", default=8, show_default=True, type=click.IntRange(1, 10_000),
+              help="Jobs queued or running per API token.")  # fmt: skip
+def serve(
+    host: str,
+    port: int,
+    db: Path | None,
+    config_file: Path | None,
+    max_running: int,
+    max_pending: int,
+    per_token: int,
+) -> None:
+    """Serve the API (/v1, docs at /docs) and a page of jobs at /. Loopback by default; any
+    other address needs CODEGEN_API_TOKENS (comma-separated bearer tokens)."""
+    from codegen.service.app import ServiceOptions, tokens_from_env
+    from codegen.service.server import run_service
+
+    tokens = tokens_from_env()
+    if not _loopback(host) and not tokens:
+        raise BadInput(
+            f"refusing to listen on {host} without API tokens: set CODEGEN_API_TOKENS="
+            "token1[,token2] (clients send Authorization: Bearer TOKEN), or keep --host 127.0.0.1"
+        )
+    options = ServiceOptions(
+        db=db or user_dir() / "service.sqlite",
+        config_file=config_file,
+        max_running=max_running,
+        max_pending=max_pending,
+        per_owner=per_token,
+        tokens=tokens,
+    )
+    asyncio.run(run_service(options, host, port, say=lambda line: print(line, file=sys.stderr)))
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,146 @@
+"""The service's API as data: what a client sends and what it gets back (pydantic, so FastAPI
+serves the schema at /docs). Sizes are bounded here, where the request is first read."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from codegen.problems import Problem
+
+MAX_SOURCE = 200_000  # characters of one stub, test file or candidate
+MAX_FILES = 32  # test files of one task, candidates of one rank or run job
+
+
+class JobKind(StrEnum):
+    SOLVE = "solve"
+    RANK = "rank"
+    RUN = "run"
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"  # the service stopped while it ran: resubmit it
+
+    @property
+    def final(self) -> bool:
+        return self not in (JobState.QUEUED, JobState.RUNNING)
+
+
+class Task(BaseModel):
+    """A problem the way a person types it: a stub (or a plain-text task), its tests, its
+    entry point, as ``codegen solve`` takes them from files."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stub: str = Field(min_length=1, max_length=MAX_SOURCE, description="Python stub or text")
+    tests: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=MAX_FILES,
+        description="test_*.py file name -> source; none: the stub's doctests are the tests",
+    )
+    entry: str | None = Field(None, description="the function's name, when not clear")
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Task:
+        for name, source in self.tests.items():
+            if len(source) > MAX_SOURCE:
+                raise ValueError(f"test file {name!r} is over {MAX_SOURCE} characters")
+        return self
+
+
+class ProblemInput(BaseModel):
+    """Exactly one of ``task`` (built here, as the CLI builds it) or ``problem`` (already
+    loaded by a client such as ``codegen solve --server``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: Task | None = None
+    problem: Problem | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ProblemInput:
+        if (self.task is None) == (self.problem is None):
+            raise ValueError("give exactly one of `task` and `problem`")
+        if self.problem is not None:
+            sources = [self.problem.prompt, *(t.source for t in self.problem.visible_tests)]
+            sources += [t.source for t in self.problem.hidden_tests]
+            if len(sources) > 2 * MAX_FILES or any(len(s) > MAX_SOURCE for s in sources):
+                raise ValueError(f"the problem is too large (files over {MAX_SOURCE} characters)")
+        return self
+
+
+class SolveRequest(ProblemInput):
+    """``POST /v1/solve``: the problem, and the flags of ``codegen solve``."""
+
+    models: list[str] | None = Field(None, max_length=32, description="replaces the roster")
+    samples: int | None = Field(None, ge=1, le=64)
+    jury: bool | None = None
+
+
+class RankRequest(ProblemInput):
+    """``POST /v1/rank``: existing implementations ranked, as ``codegen rank`` ranks them."""
+
+    candidates: dict[str, str] = Field(min_length=1, max_length=MAX_FILES)
+    judges: list[str] = Field(default_factory=list, max_length=8)
+    rounds: int = Field(10, ge=3, le=100)
+
+    @model_validator(mode="after")
+    def _bounded_candidates(self) -> RankRequest:
+        _check_sources(self.candidates)
+        return self
+
+
+class RunRequest(ProblemInput):
+    """``POST /v1/run``: each candidate against the problem's visible tests."""
+
+    candidates: dict[str, str] = Field(min_length=1, max_length=MAX_FILES)
+
+    @model_validator(mode="after")
+    def _bounded_candidates(self) -> RunRequest:
+        _check_sources(self.candidates)
+        return self
+
+
+def _check_sources(candidates: dict[str, str]) -> None:
+    for name, source in candidates.items():
+        if len(source) > MAX_SOURCE:
+            raise ValueError(f"candidate {name!r} is over {MAX_SOURCE} characters")
+
+
+class JobError(BaseModel):
+    """Why a job failed, and the exit code ``codegen solve`` would have ended with."""
+
+    kind: Literal["bad_input", "environment", "internal"]
+    message: str
+    exit_code: int
+
+
+class JobView(BaseModel):
+    """``GET /v1/jobs/{id}``: the job's state and, when done, its report (for a solve job, the
+    same JSON that ``codegen solve --json`` prints)."""
+
+    id: str
+    kind: JobKind
+    state: JobState
+    created: float
+    started: float | None = None
+    finished: float | None = None
+    problem: str = ""
+    report: dict[str, Any] | None = None
+    error: JobError | None = None
+
+
+class Accepted(BaseModel):
+    """``202 Accepted``: where to follow the job."""
+
+    id: str
+    state: JobState
+    status_url: str
+    events_url: str
