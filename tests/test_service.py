@@ -245,3 +245,22 @@ def _containers_of(pid: int, wait: float) -> list[str]:
         if not left or time.monotonic() > end:
             return left
         time.sleep(0.5)
+
+
+def test_the_pre_commit_hook_solves_on_the_service(service: ServiceProcess, tmp_path: Path) -> None:
+    from tests.test_precommit_e2e import STUB, TESTS
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "pkg" / "algo.py").write_text(STUB)
+    (tmp_path / "tests" / "test_algo.py").write_text(TESTS)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    with service.client() as http:
+        before = len(http.get("/v1/jobs").json())
+    env = {"CODEGEN_SERVER": service.url, "CODEGEN_CACHE": str(tmp_path / "cache")}
+    flags = ["--models", "openai/coder", "--no-jury"]
+    done = codegen("precommit", "pkg/algo.py", *flags, cwd=tmp_path, env=env)
+    assert done.returncode == 1, done.stderr  # a diff is proposed, as a formatter would
+    assert "+    seen = {}" in done.stdout and "solved by openai/coder" in done.stderr
+    with service.client() as http:
+        assert len(http.get("/v1/jobs").json()) == before + 1  # it ran there, not here
