@@ -23,7 +23,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -32,7 +32,10 @@ from codegen.generation.personas import PERSONAS
 from codegen.generation.roster import FanoutLimits, Roster, Worker
 from codegen.local_models.catalog import DEFAULT_MODEL, MODELS
 from codegen.local_models.roster import DEFAULT_PERSONAS
-from sandbox import BACKENDS, DEFAULT_LIMITS, Limits, SandboxBackend, open_backend
+from sandbox import DEFAULT_LIMITS, Limits
+
+if TYPE_CHECKING:
+    from sandbox import SandboxBackend
 
 CONFIG_FILE = "codegen.toml"
 PYPROJECT = "pyproject.toml"
@@ -163,12 +166,16 @@ class SandboxSettings(_Section):
     @field_validator("backend")
     @classmethod
     def _known_backend(cls, value: str) -> str:
+        from sandbox import BACKENDS  # the backends load the Docker SDK: only when needed
+
         if value not in BACKENDS:
             raise ValueError(f"unknown backend {value!r} (known: {', '.join(sorted(BACKENDS))})")
         return value
 
     def open(self, limits: Limits) -> SandboxBackend:
         """The configured backend, not yet entered."""
+        from sandbox import open_backend
+
         options = {"runtime": self.runtime} if self.runtime else {}
         return open_backend(self.backend, workers=self.workers, limits=limits, **options)
 

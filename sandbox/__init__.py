@@ -6,7 +6,8 @@ provides, and names them (``open_backend("docker")``). ``UnsafeLocalSandbox`` ru
 in-process with no isolation at all: for tests only.
 """
 
-from .backend import BACKENDS, SandboxBackend, open_backend
+from typing import TYPE_CHECKING, Any
+
 from .errors import ProblemError, SandboxError, SandboxUnavailable
 from .models import (
     DEFAULT_LIMITS,
@@ -21,8 +22,27 @@ from .models import (
     TimingResult,
     Verdict,
 )
-from .pool import Sandbox
-from .unsafe_local import UnsafeLocalSandbox
+
+if TYPE_CHECKING:
+    from .backend import BACKENDS, SandboxBackend, open_backend
+    from .pool import Sandbox
+    from .unsafe_local import UnsafeLocalSandbox
+
+# The backends import the Docker SDK (a tenth of a second): loaded when first asked for, so
+# that reading a verdict does not pay for them.
+_LAZY = {
+    "BACKENDS": "backend", "SandboxBackend": "backend", "open_backend": "backend",
+    "Sandbox": "pool", "UnsafeLocalSandbox": "unsafe_local",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "BACKENDS",

@@ -22,6 +22,7 @@ from typing import Any, Protocol, Self, runtime_checkable
 from .errors import SandboxError
 from .models import CallOutcome, Limits, RunResult, SandboxJob, TimingResult
 from .pool import Sandbox
+from .ray_backend import RaySandbox
 from .unsafe_local import UnsafeLocalSandbox
 
 
@@ -69,6 +70,7 @@ class SandboxBackend(Protocol):
 
 BACKENDS: dict[str, Callable[..., SandboxBackend]] = {
     "docker": Sandbox,
+    "ray": RaySandbox,
     "unsafe-local": UnsafeLocalSandbox,
 }
 

@@ -16,6 +16,7 @@ from codegen.problems import (
     load_humaneval,
     load_problem,
     problem_from_humaneval,
+    problem_from_stub,
     problem_from_text,
 )
 from sandbox.models import SandboxJob
@@ -143,13 +144,28 @@ def test_stub_with_separate_tests(tmp_path: Path) -> None:
 
 def test_entry_point_choice(tmp_path: Path) -> None:
     two = "def helper(x: int) -> int:\n    ...\n\n\ndef main(x: int) -> int:\n    ...\n"
-    test = {"test_x.py": "from solution import main\n"}
-    assert load_problem(write(tmp_path / "a", {"problem.py": two, **test})).entry_point == "helper"
-    assert load_problem(tmp_path / "a", entry="main").entry_point == "main"
+    test = {"test_x.py": "from solution import main\n\n\ndef test_main():\n    main(1)\n"}
+    # Two unwritten functions: the one the tests import is the one to write.
+    assert load_problem(write(tmp_path / "a", {"problem.py": two, **test})).entry_point == "main"
+    assert load_problem(tmp_path / "a", entry="helper").entry_point == "helper"
     declared = f'__entry__ = "main"\n\n{two}'
     assert (
         load_problem(write(tmp_path / "b", {"problem.py": declared, **test})).entry_point == "main"
     )
+
+
+def test_the_unwritten_function_is_the_entry_point(tmp_path: Path) -> None:
+    implemented = "def helper(x: int) -> int:\n    return x + 1\n\n\n"
+    for body in ("...", "pass", "raise NotImplementedError", "raise NotImplementedError()"):
+        doc = '    """\n    >>> main(1)\n    2\n    """\n'
+        stub = f"{implemented}def main(x: int) -> int:\n{doc}    {body}\n"
+        assert problem_from_stub(stub, name="p", where="p.py").entry_point == "main"
+
+
+def test_several_unwritten_functions_without_a_hint_is_one_clear_error(tmp_path: Path) -> None:
+    two = "def a(x: int) -> int:\n    ...\n\n\ndef b(x: int) -> int:\n    ...\n"
+    with pytest.raises(BadInput, match=r"several functions are unwritten \(a, b\); name the one"):
+        problem_from_stub(two, name="p", where="p.py")
 
 
 def test_hidden_tests_and_benchmark_detection(tmp_path: Path) -> None:

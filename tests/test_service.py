@@ -264,3 +264,31 @@ def test_the_pre_commit_hook_solves_on_the_service(service: ServiceProcess, tmp_
     assert "+    seen = {}" in done.stdout and "solved by openai/coder" in done.stderr
     with service.client() as http:
         assert len(http.get("/v1/jobs").json()) == before + 1  # it ran there, not here
+
+
+@pytest.mark.slow
+def test_the_service_drives_a_ray_cluster(
+    tmp_path: Path, models: FakeServerProcess, ray_cluster: str
+) -> None:
+    """`codegen serve --executor ray`: every job's sandbox work on the cluster's actors, one
+    warm pool on each node (both nodes run on this machine, each with its own actor)."""
+    flags = ("--executor", "ray", "--ray-address", ray_cluster)
+    before = _owners()
+    with ServiceProcess(tmp_path, models.base_url, *flags) as on_ray:
+        owners = _owners() - before
+        solved = _solve(on_ray).json()
+        candidates = {n: (TWO_SUM / "candidates" / f"{n}.py").read_text()
+                      for n in ("fast_hash", "slow_quadratic", "wrong_edge")}  # fmt: skip
+        with on_ray.client() as http:
+            runs = [http.post("/v1/run", json={"task": TASK, "candidates": candidates}).json()
+                    for _ in range(3)]  # fmt: skip
+        assert on_ray.wait(solved["id"])["report"]["solved"]
+        for run in runs:
+            verdicts = {c: r["verdict"] for c, r in on_ray.wait(run["id"])["report"].items()}
+            assert verdicts["fast_hash"] == "passed" and verdicts["wrong_edge"] == "failed"
+    assert len(owners) == 2, owners  # the pools of two actors, one per node
+
+
+def _owners() -> set[str]:
+    containers = docker.from_env().api.containers(filters={"label": LABEL})
+    return {(c.get("Labels") or {}).get("codegen.owner", "") for c in containers} - {""}

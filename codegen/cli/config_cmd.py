@@ -10,7 +10,6 @@ import click
 
 from codegen.cli.solve_cmd import settings_from_flags, solve_options
 from codegen.settings import SolveSettings
-from codegen.solve.session import request_plan, roster_plan
 
 
 @click.group()
@@ -42,6 +41,8 @@ def show(
 
 def effective(settings: SolveSettings) -> dict[str, Any]:
     """The settings as a config file would say them, plus the roster actually used."""
+    from codegen.solve.session import request_plan, roster_plan
+
     data = settings.model_dump(mode="json", exclude={"config_file"})
     data["roster"] = roster_plan(settings)
     plan = request_plan(settings)

@@ -9,19 +9,11 @@ from rich.console import Console
 from rich.text import Text
 
 from codegen.errors import BadInput, CodegenError
-from codegen.evaluation import (
-    DEFAULT_ROUNDS,
-    Event,
-    RankingRun,
-    rank_candidates,
-    read_candidates,
-)
+from codegen.evaluation import DEFAULT_ROUNDS, Event, RankingRun
 from codegen.evaluation.view import print_ranking
 from codegen.problems import Problem, load_problem
 from codegen.ranking import JudgeSpec
-from codegen.ranking.jury import judges_for
 from codegen.untrusted import visible
-from sandbox import ProblemError, Sandbox
 
 
 @click.command()
@@ -64,6 +56,9 @@ def rank(
         raise BadInput("--models names judges: add --jury")
     if jury and not names:
         raise BadInput("--jury needs judge models: add --models openai/gpt-4o-mini (for example)")
+    from codegen.evaluation import read_candidates
+    from codegen.ranking.jury import judges_for
+
     loaded = load_problem(problem)
     sources = read_candidates(candidates)
     judges = judges_for(names, api_base, judge_timeout) if jury else None
@@ -86,6 +81,9 @@ async def _rank(
     progress: Console | None,
     where: str,
 ) -> RankingRun:
+    from codegen.evaluation import rank_candidates
+    from sandbox import ProblemError, Sandbox
+
     def show(event: Event) -> None:
         if progress is not None:
             who = f"{event.candidate}: " if event.candidate else ""

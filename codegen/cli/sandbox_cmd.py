@@ -9,11 +9,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from codegen.evaluation import read_candidates, verify
 from codegen.problems import load_problem
 from codegen.untrusted import plain
-from sandbox import Sandbox, engine, image
-from sandbox.prune import prune as prune_containers
 
 
 @click.group()
@@ -25,6 +22,8 @@ def sandbox() -> None:
 def build() -> None:
     """Build the sandbox image (cached by a hash of images/ and the harness)."""
     console = Console(stderr=True)
+    from sandbox import engine, image
+
     client = engine.connect()
     tag = image.ensure_image(
         client, progress=lambda line: console.print(line, markup=False, highlight=False)
@@ -36,6 +35,9 @@ def build() -> None:
 @click.option("--all", "everything", is_flag=True, help="Also remove containers of live runs.")
 def prune(everything: bool) -> None:
     """Remove sandbox containers left behind by killed runs."""
+    from sandbox import engine
+    from sandbox.prune import prune as prune_containers
+
     removed = prune_containers(engine.connect(), everything=everything)
     click.echo(f"removed {removed} sandbox container(s)")
 
@@ -48,6 +50,8 @@ def prune(everything: bool) -> None:
 def run(problem: str, candidates: tuple[str, ...], as_json: bool, workers: int) -> None:
     """Run CANDIDATES (Python files) against PROBLEM's tests and print their verdicts."""
     loaded = load_problem(problem)
+    from codegen.evaluation import read_candidates
+
     sources = read_candidates(candidates)
     results = asyncio.run(_run(loaded, sources, workers))
     if as_json:
@@ -77,5 +81,8 @@ def run(problem: str, candidates: tuple[str, ...], as_json: bool, workers: int) 
 
 
 async def _run(problem, sources, workers):  # noqa: ANN001, ANN202 - thin glue
+    from codegen.evaluation import verify
+    from sandbox import Sandbox
+
     async with Sandbox(workers=workers) as pool:
         return await verify(problem, sources, pool)

@@ -28,6 +28,9 @@ DEFAULT_PORT = 8787
               help="Jobs queued or running; past that a submit gets 429.")  # fmt: skip
 @click.option("--per-token", default=8, show_default=True, type=click.IntRange(1, 10_000),
               help="Jobs queued or running per API token.")  # fmt: skip
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local",
+              show_default=True, help="The sandbox here, or on a Ray cluster.")  # fmt: skip
+@click.option("--ray-address", metavar="HOST:PORT", help="The Ray cluster (--executor ray).")
 def serve(
     host: str,
     port: int,
@@ -36,11 +39,14 @@ def serve(
     max_running: int,
     max_pending: int,
     per_token: int,
+    executor: str,
+    ray_address: str | None,
 ) -> None:
     """Serve the API (/v1, docs at /docs) and a page of jobs at /. Loopback by default; any
     other address needs CODEGEN_API_TOKENS (comma-separated bearer tokens)."""
-    from codegen.service.app import ServiceOptions, tokens_from_env
+    from codegen.service.app import ServiceOptions, tokens_from_env, warm_for
     from codegen.service.server import run_service
+    from codegen.settings import load_settings
 
     tokens = tokens_from_env()
     if not _loopback(host) and not tokens:
@@ -48,6 +54,14 @@ def serve(
             f"refusing to listen on {host} without API tokens: set CODEGEN_API_TOKENS="
             "token1[,token2] (clients send Authorization: Bearer TOKEN), or keep --host 127.0.0.1"
         )
+    if ray_address and executor != "ray":
+        raise BadInput("--ray-address needs --executor ray")
+    warm = None
+    if executor == "ray":
+        from sandbox.ray_backend import RaySandbox
+
+        settings = load_settings(config_file)
+        warm = warm_for(settings, RaySandbox(limits=settings.limits, address=ray_address))
     options = ServiceOptions(
         db=db or user_dir() / "service.sqlite",
         config_file=config_file,
@@ -55,6 +69,7 @@ def serve(
         max_pending=max_pending,
         per_owner=per_token,
         tokens=tokens,
+        warm=warm,
     )
     asyncio.run(run_service(options, host, port, say=lambda line: print(line, file=sys.stderr)))
 

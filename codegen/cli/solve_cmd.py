@@ -13,9 +13,8 @@ from codegen.errors import BadInput, CodegenError
 from codegen.problems import Problem, load_problem, problem_from_text
 from codegen.service.client import server_from_env, solve_remote
 from codegen.settings import Overrides, SolveSettings, load_settings, split_models
-from codegen.solve import SolveReport, SolveSession
-from codegen.solve import solve as solve_problem
 from codegen.solve.progress import SolveProgress, for_solve
+from codegen.solve.report import SolveReport
 from codegen.solve.view import print_no_winner, print_summary, print_winner
 
 
@@ -130,6 +129,9 @@ def load_input(problem: str, entry: str | None, tests: tuple[Path, ...]) -> Prob
 
 
 async def _run(problem: Problem, settings: SolveSettings, progress: SolveProgress) -> SolveReport:
+    from codegen.solve import SolveSession  # the sandbox and the models: for local runs only
+    from codegen.solve import solve as solve_problem
+
     with progress:
         async with SolveSession(settings) as session:
             return await solve_problem(problem, session, on_event=progress)

@@ -12,16 +12,31 @@ gathered in the sandbox and judged by the pure rule (:mod:`codegen.ranking`).
 ``codegen solve`` keeps one Evaluation across its generation and repair rounds.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from codegen.evaluation.events import Event
-from codegen.evaluation.pipeline import (
-    DEFAULT_ROUNDS,
-    Evaluation,
-    InputsUsed,
-    RankingRun,
-    rank_candidates,
-)
-from codegen.evaluation.verify import read_candidates, verify
-from codegen.evaluation.workload import Workload, timing_workload
+from codegen.evaluation.report import DEFAULT_ROUNDS, InputsUsed, RankingRun
+from codegen.evaluation.verify import read_candidates, verify  # light, and a module's name
+
+if TYPE_CHECKING:
+    from codegen.evaluation.pipeline import Evaluation, rank_candidates
+    from codegen.evaluation.workload import Workload, timing_workload
+
+# The path itself (the sandbox, hypothesis, the jury) is loaded when first asked for, so that
+# reading a report is light.
+_LAZY = {
+    "Evaluation": "pipeline", "rank_candidates": "pipeline",
+    "Workload": "workload", "timing_workload": "workload",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"codegen.evaluation.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_ROUNDS",

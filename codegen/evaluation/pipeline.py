@@ -23,10 +23,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
-from pydantic import BaseModel
-
 from codegen.evaluation.behaviour import behaviour, screen
 from codegen.evaluation.events import Event
+from codegen.evaluation.report import DEFAULT_ROUNDS, InputsUsed, RankingRun
 from codegen.evaluation.timing import Timing
 from codegen.evaluation.verify import set_aside_examples, verify
 from codegen.evaluation.workload import Workload, draw
@@ -36,31 +35,10 @@ from codegen.ranking import (
     InputSet,
     JudgeSpec,
     JuryResult,
-    RankingReport,
     rank,
     run_jury,
 )
 from sandbox import CallOutcome, RunResult, SandboxBackend
-
-DEFAULT_ROUNDS = 10  # paired sign test: 10 rounds give a 97.9 % interval (see statistics)
-
-
-class InputsUsed(BaseModel):
-    """Where differential (or timing) inputs came from, how many, or why there are none."""
-
-    origin: str
-    count: int
-    reason: str = ""
-
-
-class RankingRun(RankingReport):
-    """The ranking plus how its evidence was gathered, so that a reader can judge it."""
-
-    problem: str
-    differential_inputs: InputsUsed
-    timing_workload: str  # "benchmark tests", "3 largest generated inputs" or "none: …"
-    timing_rounds: int  # rounds run per timed candidate: more when the first ones are unsure
-    notes: list[str] = []  # what went wrong without stopping the ranking
 
 
 class Evaluation:

@@ -8,7 +8,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from codegen.evaluation.pipeline import RankingRun
+from codegen.evaluation.report import RankingRun
 from codegen.ranking.explain import seconds
 from codegen.untrusted import visible
 

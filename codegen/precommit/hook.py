@@ -19,8 +19,8 @@ from codegen.precommit.git import git_output
 from codegen.precommit.rewrite import apply, implementation_body, unified_diff
 from codegen.problems import Problem
 from codegen.settings import SolveSettings
-from codegen.solve import SolveReport, SolveSession, solve
 from codegen.solve.progress import SolveProgress
+from codegen.solve.report import SolveReport
 
 Say = Callable[[str], None]
 
@@ -136,6 +136,8 @@ async def _solve_all(
         return []
     if remote is not None:
         return [await asyncio.to_thread(remote, problem) for problem in problems]
+    from codegen.solve import SolveSession, solve  # the sandbox and the models: local only
+
     async with SolveSession(settings()) as session:
         return [await solve(problem, session, on_event=progress) for problem in problems]
 

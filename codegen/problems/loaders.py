@@ -29,6 +29,7 @@ from codegen.problems.testfiles import (
     examples_test_file,
     humaneval_check_file,
     smoke_test_file,
+    solution_imports,
 )
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -100,7 +101,8 @@ def problem_from_stub(
     strategy_path: Path | None = None,
 ) -> Problem:
     """The core loader: a stub's source plus test file paths (none: the doctests are the tests)."""
-    info = parse_stub(stub, where, entry)
+    tested = {name for path in tests for name in solution_imports(_read(path))}
+    info = parse_stub(stub, where, entry, tested=tested)
     warnings = list(info.warnings)
     visible = _read_tests(tests, info.entry, warnings)
     if not visible:

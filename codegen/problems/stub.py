@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import doctest
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 
 from codegen.errors import BadInput
@@ -55,10 +56,17 @@ def parse_source(source: str, where: str, fix: str) -> ast.Module:
 
 
 def parse_stub(
-    source: str, where: str, entry: str | None = None, *, lenient_doctests: bool = False
+    source: str,
+    where: str,
+    entry: str | None = None,
+    *,
+    lenient_doctests: bool = False,
+    tested: Collection[str] = (),
 ) -> StubInfo:
-    """Find the entry point: ``entry``, else ``__entry__ = "name"`` in the stub, else the first
-    top-level function. ``lenient_doctests`` turns malformed examples into a warning."""
+    """Find the entry point: ``entry``, else ``__entry__ = "name"`` in the stub, else the one
+    top-level function whose body is unwritten (helpers defined beside it are implemented;
+    among several unwritten ones, the one the tests import, named in ``tested``), else the
+    first one. ``lenient_doctests`` turns malformed examples into a warning."""
     tree = parse_source(source, where, "fix the stub")
     entry = entry or _declared_entry(tree)
     functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
@@ -69,7 +77,7 @@ def parse_stub(
         )
     names = tuple(function.name for function in functions)
     if entry is None:
-        node = functions[0]
+        node = _unwritten(functions, where, tested)
     else:
         matches = [function for function in functions if function.name == entry]
         if not matches:
@@ -104,6 +112,24 @@ def parse_stub(
         warnings=tuple(warnings),
         call_examples=tuple(calls),
     )
+
+
+def _unwritten(
+    functions: list[ast.FunctionDef], where: str, tested: Collection[str]
+) -> ast.FunctionDef:
+    """The function to write: the only one with an unwritten body, or the only unwritten one
+    the tests import; with several, which one is ambiguous (one clear error); with none, the
+    first function."""
+    stubs = [function for function in functions if _is_stub_body(function)]
+    if len(stubs) > 1:
+        stubs = [function for function in stubs if function.name in tested] or stubs
+    if len(stubs) > 1:
+        names = ", ".join(function.name for function in stubs)
+        raise BadInput(
+            f"{where}: several functions are unwritten ({names}); name the one to write with "
+            f'--entry NAME (or `__entry__ = "NAME"` in the file)'
+        )
+    return stubs[0] if stubs else functions[0]
 
 
 def _declared_entry(tree: ast.Module) -> str | None:

@@ -75,6 +75,21 @@ def _imports(tree: ast.Module, entry: str) -> tuple[bool, bool, str | None]:
     return solution, entry_seen, wrong
 
 
+def solution_imports(source: str) -> set[str]:
+    """The names a test file imports from ``solution`` (none when it does not parse: reading
+    it as a test file reports that)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "solution" and node.level == 0
+        for alias in node.names
+    }
+
+
 def _check_available(tree: ast.Module, where: str) -> None:
     """Top-level imports (outside ``try``) must exist in the sandbox image."""
     for node in tree.body:

@@ -20,10 +20,10 @@ Wiring (what ``codegen rank`` does; the sandbox calls are the caller's)::
     print(report.model_dump_json())
 """
 
+from typing import TYPE_CHECKING, Any
+
 from codegen.ranking.ballots import JudgeSpec, JuryResult
 from codegen.ranking.clusters import ClusterReport, Finding, cluster_outcomes
-from codegen.ranking.inputs import InputSet, draw_inputs, timing_inputs
-from codegen.ranking.jury import judge_candidates, run_jury
 from codegen.ranking.jury_prompts import Aspect
 from codegen.ranking.report import CandidateReport, RankingReport
 from codegen.ranking.rule import CandidateEvidence, rank, samples_from_benchmarks, samples_of
@@ -33,6 +33,26 @@ from codegen.ranking.statistics import (
     compare_timings,
     noise_floor_from,
 )
+
+if TYPE_CHECKING:
+    from codegen.ranking.inputs import InputSet, draw_inputs, timing_inputs
+    from codegen.ranking.jury import judge_candidates, run_jury
+
+# Drawing inputs needs hypothesis, the jury asyncio and litellm's client: loaded when first
+# asked for, so that reading a ranking does not pay for them.
+_LAZY = {
+    "InputSet": "inputs", "draw_inputs": "inputs", "timing_inputs": "inputs",
+    "judge_candidates": "jury", "run_jury": "jury",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"codegen.ranking.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_NOISE_FLOOR",

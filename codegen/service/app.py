@@ -44,6 +44,7 @@ from codegen.service.work import Worker, problem_of
 from codegen.settings import SolveSettings, load_config, resolve
 from codegen.solve.session import request_plan, roster_plan
 from codegen.solve.warm import Warm
+from sandbox import SandboxBackend
 
 MAX_BODY = 4 << 20  # bytes of one request
 TOKENS_ENV = "CODEGEN_API_TOKENS"
@@ -108,15 +109,15 @@ class _Service:
     warm: Warm
 
 
-def warm_for(settings: SolveSettings) -> Warm:
-    """The service's warm parts for its own config: the sandbox, and the embedded models
-    when its roster is the embedded default."""
+def warm_for(settings: SolveSettings, sandbox: SandboxBackend | None = None) -> Warm:
+    """The service's warm parts for its own config: the sandbox (the configured backend, or
+    the one given), and the embedded models when its roster is the embedded default."""
     from codegen.local_models import LocalRuntime
 
     runtime = None
     if settings.roster_kind == "embedded":
         runtime = LocalRuntime(settings.local_models)
-    return Warm(settings.sandbox.open(settings.limits), runtime)
+    return Warm(sandbox or settings.sandbox.open(settings.limits), runtime)
 
 
 def _owner_check(tokens: tuple[str, ...]) -> Callable[..., str]:

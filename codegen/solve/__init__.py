@@ -9,6 +9,8 @@ report    the report (plain data, printed by --json)
 events    progress events; progress draws them live, view prints the result
 """
 
+from typing import TYPE_CHECKING, Any
+
 from codegen.solve.events import (
     CandidateProgress,
     EventCallback,
@@ -17,9 +19,27 @@ from codegen.solve.events import (
     SolveEvent,
     StageProgress,
 )
-from codegen.solve.flow import check_tests_load, solve
 from codegen.solve.report import SolveReport
-from codegen.solve.session import SolveSession, describe_rosters, roster_plan
+
+if TYPE_CHECKING:
+    from codegen.solve.flow import check_tests_load, solve
+    from codegen.solve.session import SolveSession, describe_rosters, roster_plan
+
+# The flow and the session (the sandbox, the models) load when first asked for: a client that
+# only reads reports and events stays light.
+_LAZY = {
+    "check_tests_load": "flow", "solve": "flow",
+    "SolveSession": "session", "describe_rosters": "session", "roster_plan": "session",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"codegen.solve.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CandidateProgress",

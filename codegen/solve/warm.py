@@ -14,6 +14,11 @@ from codegen.llm.throttle import Throttle
 from codegen.local_models import LocalRuntime
 from sandbox import SandboxBackend
 
+# What a first job would otherwise import on its own time: litellm (seconds), hypothesis, the
+# evaluation path and the jury.
+PRELOADED = ("codegen.llm.client", "codegen.generation.fanout", "codegen.evaluation.pipeline",
+             "codegen.ranking.inputs", "codegen.ranking.jury")  # fmt: skip
+
 
 @dataclass
 class Warm:
@@ -28,7 +33,8 @@ class Warm:
             return self
         opening = asyncio.create_task(self.sandbox.__aenter__())
         try:
-            await asyncio.to_thread(importlib.import_module, "codegen.llm.client")
+            for module in PRELOADED:
+                await asyncio.to_thread(importlib.import_module, module)
             if self.runtime is not None and not self.runtime.endpoints:
                 await asyncio.to_thread(self.runtime.start)
             await opening

@@ -1,0 +1,28 @@
+"""What an evaluation returns: the ranking and how its evidence was gathered (plain data, light
+to import: a client reading a report needs nothing else)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from codegen.ranking.report import RankingReport
+
+DEFAULT_ROUNDS = 10  # paired sign test: 10 rounds give a 97.9 % interval (see statistics)
+
+
+class InputsUsed(BaseModel):
+    """Where differential (or timing) inputs came from, how many, or why there are none."""
+
+    origin: str
+    count: int
+    reason: str = ""
+
+
+class RankingRun(RankingReport):
+    """The ranking plus how its evidence was gathered, so that a reader can judge it."""
+
+    problem: str
+    differential_inputs: InputsUsed
+    timing_workload: str  # "benchmark tests", "3 largest generated inputs" or "none: …"
+    timing_rounds: int  # rounds run per timed candidate: more when the first ones are unsure
+    notes: list[str] = []  # what went wrong without stopping the ranking
