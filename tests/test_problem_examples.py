@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from codegen.errors import BadInput
 from codegen.problems import load_problem
-from codegen.problems.examples import prose_examples
+from codegen.problems.examples import NOT_ALIASES, WORD_VALUES, prose_examples
 from codegen.problems.loaders import problem_from_stub
 from codegen.problems.model import is_plain
 from codegen.ranking.inputs import draw_inputs, timing_inputs
@@ -51,6 +51,9 @@ def parsed(doc: str, params: tuple[str, ...] = ("a", "b")) -> list[tuple[Any, An
         ("f(1, 2) = 'a=b'", (1, 2), "a=b"),
         ("f(a=1, b=2) == 3", (1, 2), 3),
         ("f(1) == 3", (1,), 3),  # b may have a default
+        ("f(hello, 2) ➞ 'olleh'", ("hello", 2), "olleh"),  # an unquoted word is a string
+        ("f(TRUE, [False, none]) -> FaLsE", (True, [False, None]), False),
+        ("sumOf(1, 2) == 3", (1, 2), 3),  # the only other name used is the function's
     ],
 )
 def test_call_forms(line: str, args: tuple, expected: Any) -> None:
@@ -60,8 +63,10 @@ def test_call_forms(line: str, args: tuple, expected: Any) -> None:
 @pytest.mark.parametrize(
     "line",
     [
-        "f(a) => False",  # not literals
-        "g(1, 2) == 3",  # another function
+        "f(a) => False",  # not literals (a is a parameter, not a word)
+        "f(x) => False",  # one letter: a variable, not a word
+        "g(1, 2) == 3\nh(1, 2) == 4",  # two other names: neither is the function's
+        "len([1, 2]) == 2",  # a builtin is never the function
         'f(["x"]) == ""x"',  # a typo, not the empty string
         "f(1, 2) is big",  # no value
         "f(1, 2, 3) == 6",  # more arguments than parameters
@@ -75,6 +80,47 @@ def test_call_forms(line: str, args: tuple, expected: Any) -> None:
 )
 def test_what_is_not_an_example(line: str) -> None:
     assert parsed(f"{line}\n") == []
+
+
+WORD = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{1,12}", fullmatch=True).filter(
+    lambda w: w.lower() not in WORD_VALUES and w not in NOT_ALIASES and w not in ("a", "b")
+)
+EXPECTED = st.integers(-(10**6), 10**6) | st.text(alphabet="abcXYZ !", max_size=8)
+
+
+def any_case(word: str) -> st.SearchStrategy[str]:
+    flips = st.lists(st.booleans(), min_size=len(word), max_size=len(word))
+    return flips.map(
+        lambda up: "".join(c.upper() if u else c for c, u in zip(word, up, strict=True))
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(WORD, EXPECTED, st.sampled_from(["==", "➞", "=>", "returns", "should return"]))
+def test_an_unquoted_single_word_argument_is_a_string(word: str, expected: Any, arrow: str):
+    assert parsed(f"Example:\n    f({word}, 1) {arrow} {expected!r}\n") == [((word, 1), expected)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(sorted(WORD_VALUES)).flatmap(any_case),
+    st.sampled_from(sorted(WORD_VALUES)).flatmap(any_case),
+)
+def test_true_false_none_in_any_case(argument: str, result: str) -> None:
+    want = WORD_VALUES[result.lower()]
+    assert parsed(f"f([{argument}], 2) => {result}\n") == [
+        (([WORD_VALUES[argument.lower()]], 2), want)
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(WORD, st.integers(-100, 100), EXPECTED)
+def test_examples_under_another_name_are_the_functions(name: str, arg: int, expected: Any):
+    doc = f"Examples:\n    {name}({arg}) == {expected!r}\n"
+    assert parsed(doc) == [((arg,), expected)]
+    assert prose_examples(doc, "f", ("a", "b"), others=(name,)) == []  # a helper's examples
+    two = doc + f"    {name}_2({arg}) == {expected!r}\n"
+    assert parsed(two) == []  # which name is the function's is unclear
 
 
 def test_keyword_and_input_output_forms() -> None:

@@ -11,7 +11,9 @@ just the body of the function. The rules, in order:
 3. the candidate is the *last* block that defines the entry point with a real body (models
    restate, then refine), preceded by the other blocks that only hold imports and helpers;
 4. a reply holding only the function's body is grafted onto the stub;
-5. whatever does not parse, or does not define the entry point, is rejected with a reason.
+5. whatever does not parse, or does not define the entry point, is rejected with a reason;
+6. the candidate keeps only what the entry point reaches, and one that uses undefined names is
+   rejected (:mod:`codegen.generation.prune`): what is tested is exactly what is returned.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+
+from codegen.generation.prune import UndefinedNames, prune
 
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL | re.IGNORECASE)
 _FENCE_OPEN = re.compile(r"^ {0,3}(?P<marker>`{3,}|~{3,})\s*(?P<lang>[\w+.-]*)[^\n]*$")
@@ -58,7 +62,10 @@ def extract_code(reply: str | None, entry_point: str, stub: str | None = None) -
         if not usable:
             raise ExtractionError("code in reply does not parse")
         raise ExtractionError(f"reply does not define {entry_point}")
-    return code
+    try:
+        return prune(code, entry_point, stub)
+    except UndefinedNames as error:
+        raise ExtractionError(str(error)) from None
 
 
 def fenced_blocks(text: str) -> list[str] | None:

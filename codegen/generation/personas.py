@@ -1,7 +1,8 @@
 """Every prompt variant ("persona") in one place: the only module that holds prompt wording.
 
 A persona is one instruction that steers a model towards a different kind of candidate, so that
-several samples of one model are not all the same obvious solution.
+several samples of one model are not all the same obvious solution. The *tester* is not a
+persona: it writes test cases, not code (CodeT's dual execution agreement).
 """
 
 from __future__ import annotations
@@ -40,3 +41,17 @@ FEEDBACK = (
     "Test output:\n\n```\n{output}\n```\n\nFix the problem and give the complete function again."
 )
 ENTRY_POINT = "The function must be named `{entry_point}`."
+
+TESTER_SYSTEM = (
+    "You are an expert Python tester. From a function's description you write test cases that "
+    "check what the description says. You never write the function itself."
+)
+TESTER_TASK = (
+    "Here is a Python function still to be written:\n\n```python\n{stub}\n```\n\n"
+    "Write {count} different test cases for `{entry_point}`: typical inputs first, then edge "
+    "cases the description implies. Write each on one line as\n"
+    "`assert {entry_point}(<arguments>) == <expected value>`\n"
+    "with literal arguments and a literal expected value (no variables, no helper calls). "
+    "Work out each expected value carefully from the description. Answer with one ```python "
+    "fenced block of these assert lines only."
+)

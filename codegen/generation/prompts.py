@@ -1,4 +1,5 @@
-"""Turn a task and a persona into chat messages. Pure: the wording lives in `personas`."""
+"""Turn a task and a persona (or the tester) into chat messages. Pure: the wording lives in
+`personas`."""
 
 from __future__ import annotations
 
@@ -22,3 +23,18 @@ def build_messages(task: GenerationTask, persona: str) -> list[dict[str, str]]:
             )
         )
     return [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join(parts)}]
+
+
+TEST_CASES = 10  # asked of each tester; CodeT samples many more, but from a far larger model
+
+
+def build_test_messages(task: GenerationTask, count: int = TEST_CASES) -> list[dict[str, str]]:
+    """The tester's request: test cases for the stub, as assert lines (never the solution, and
+    never the visible tests, which it would copy)."""
+    user = personas.TESTER_TASK.format(
+        stub=task.stub.strip("\n"), entry_point=task.entry_point, count=count
+    )
+    return [
+        {"role": "system", "content": personas.TESTER_SYSTEM},
+        {"role": "user", "content": user},
+    ]

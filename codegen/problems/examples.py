@@ -6,6 +6,12 @@ People (and HumanEval) write examples in many shapes besides doctest's ``>>>``:
     add(2, 3) should return 5.                   add(2, 3)  # returns 5
     For a = 2, b = 3 the output should be 5      Input: a = 2, b = 3 / Output: 5
 
+Prose spells some values its own way: ``true``/``false``/``none`` in any case, and a single
+unquoted word as an argument (``encode(test) ➞ 'TGST'``) is a string, unless it names a
+parameter (``is_prime(n) returns True if…`` is a description, not an example). When the
+docstring's examples call the function by another name (``sumSquares([1, 2]) == 5``) and only
+one such name appears, that name is the function's.
+
 Only examples whose arguments and expected value are Python literals are kept; anything else is
 skipped silently, since prose is not a format. Nothing here runs code: ``ast.literal_eval`` only.
 An example can still be wrong or misread, so the ranking treats these as soft evidence (see
@@ -15,11 +21,13 @@ An example can still be wrong or misread, so the ranking treats these as soft ev
 from __future__ import annotations
 
 import ast
+import builtins
 import io
 import itertools
+import keyword
 import re
 import tokenize
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +49,11 @@ PARSE_ERRORS = (SyntaxError, ValueError, TypeError, MemoryError, RecursionError)
 MAX_EXAMPLE_CHARS = 2000  # one example's call or value; longer is not an example (and costly)
 MAX_TRIES = 20  # prefixes of a value tried, longest first
 MAX_CALLS = 200  # calls of the entry point looked at in one docstring
+MAX_ALIASES = 5  # other names tried, in order of appearance, when the entry point has none
 WORDS = {"true": "True", "false": "False", "none": "None", "null": "None"}
+WORD_VALUES = {"true": True, "false": False, "none": None, "null": None}
+NOT_ALIASES = frozenset(dir(builtins)) | frozenset(keyword.kwlist)
+ANY_CALL = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\s*\(")
 
 
 @dataclass(frozen=True)
@@ -55,9 +67,15 @@ class CallExample:
     decimals: int | None = None  # digits after the point of a written float: its precision
 
 
-def prose_examples(docstring: str, entry: str, params: Sequence[str]) -> list[CallExample]:
-    """Every example found, in docstring order, without duplicates."""
-    found = [*_call_form(docstring, entry, params), *_for_form(docstring, params)]
+def prose_examples(
+    docstring: str, entry: str, params: Sequence[str], others: Collection[str] = ()
+) -> list[CallExample]:
+    """Every example found, in docstring order, without duplicates. ``others``: the other
+    functions the stub defines, whose examples are theirs, never the entry point's."""
+    calls = _call_form(docstring, entry, params)
+    if not calls:
+        calls = _aliased_calls(docstring, params, {entry, *others})
+    found = [*calls, *_for_form(docstring, params)]
     found += _input_output_form(docstring, params)
     unique: dict[str, CallExample] = {}
     for example in sorted(found, key=lambda e: e.line):
@@ -65,9 +83,11 @@ def prose_examples(docstring: str, entry: str, params: Sequence[str]) -> list[Ca
     return list(unique.values())
 
 
-def call_arguments(source: str, entry: str, params: Sequence[str]) -> tuple[Any, ...] | None:
+def call_arguments(
+    source: str, entry: str, params: Sequence[str], *, prose: bool = False
+) -> tuple[Any, ...] | None:
     """The literal arguments of ``source`` when it is exactly one call of ``entry``
-    (a doctest example's source), else None."""
+    (a doctest example's source), else None. ``prose`` reads prose's spellings too."""
     if len(source) > MAX_EXAMPLE_CHARS:
         return None
     try:
@@ -81,7 +101,41 @@ def call_arguments(source: str, entry: str, params: Sequence[str]) -> tuple[Any,
         return None
     if call.func.id != entry:
         return None
-    return _arguments(call, params)
+    return _arguments(_prose_spellings(call, params) if prose else call, params)
+
+
+def _aliased_calls(doc: str, params: Sequence[str], taken: set[str]) -> list[CallExample]:
+    """The examples of the one other name the docstring calls with examples, if exactly one."""
+    calls = itertools.islice(ANY_CALL.finditer(doc), MAX_CALLS)
+    names = dict.fromkeys(m[1] for m in calls if m[1] not in taken and m[1] not in NOT_ALIASES)
+    found = {}
+    for name in itertools.islice(names, MAX_ALIASES):
+        examples = _call_form(doc, name, params)
+        if examples:
+            found[name] = examples
+    return next(iter(found.values())) if len(found) == 1 else []
+
+
+def _prose_spellings(call: ast.Call, params: Sequence[str]) -> ast.Call:
+    """``true``/``false``/``none`` (any case) become constants; a bare word that is a whole
+    argument becomes a string, unless it names a parameter or is one letter."""
+
+    class Spellings(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            word = node.id.lower()
+            return ast.Constant(WORD_VALUES[word]) if word in WORD_VALUES else node
+
+    def argument(node: ast.expr) -> ast.expr:
+        word = isinstance(node, ast.Name) and node.id.lower() not in WORD_VALUES
+        if word and node.id not in params and len(node.id) > 1:  # type: ignore[attr-defined]
+            return ast.Constant(node.id)  # type: ignore[attr-defined]
+        return Spellings().visit(node)
+
+    return ast.Call(
+        call.func,
+        [argument(arg) for arg in call.args],
+        [ast.keyword(kw.arg, argument(kw.value)) for kw in call.keywords],
+    )
 
 
 def _call_form(doc: str, entry: str, params: Sequence[str]) -> list[CallExample]:
@@ -94,7 +148,7 @@ def _call_form(doc: str, entry: str, params: Sequence[str]) -> list[CallExample]
         end = _closing(doc, match.end() - 1)
         if end is None:
             continue
-        args = call_arguments(doc[match.start() : end + 1], entry, params)
+        args = call_arguments(doc[match.start() : end + 1], entry, params, prose=True)
         if args is None:
             continue
         rest = doc[end + 1 :].split("\n", 1)[0]
@@ -231,7 +285,7 @@ def _literal_prefix(text: str) -> tuple[Any, str] | None:
         written = text[:end].strip().rstrip(".,;")
         if not written or text[end : end + 1] not in ("", " ", "\t", ".", ",", ";", "#"):
             continue  # ``""abc"`` is a typo, not the string ""
-        value = _literal(WORDS.get(written.lower(), written))
+        value = literal_value(WORDS.get(written.lower(), written))
         if value is not None:
             return value[0], written
     return None
@@ -252,7 +306,8 @@ def _equation(text: str) -> bool:
     return not any(quote in head for quote in "'\"")
 
 
-def _literal(text: str) -> tuple[Any] | None:
+def literal_value(text: str) -> tuple[Any] | None:
+    """``(value,)`` when ``text`` is a literal of builtin data, else None (a value may be None)."""
     try:
         value = ast.literal_eval(text)
     except PARSE_ERRORS:

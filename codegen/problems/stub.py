@@ -98,10 +98,10 @@ def parse_stub(
         examples = ()
     parameters = _parameters(node)
     positional = [p.name for p in parameters if p.kind == "positional"]
-    examples, calls = _assertions_apart(examples, node.name, positional)
+    examples, calls = _assertions_apart(examples, node.name, positional, names)
     if not examples and not calls:
         docstring, first = _docstring(node)
-        found = prose_examples(docstring, node.name, positional)
+        found = prose_examples(docstring, node.name, positional, names)
         calls = [replace(example, line=first + example.line - 1) for example in found]
     return StubInfo(
         entry=node.name,
@@ -193,7 +193,7 @@ def _examples(node: ast.FunctionDef, where: str) -> tuple[Example, ...]:
 
 
 def _assertions_apart(
-    examples: tuple[Example, ...], entry: str, params: list[str]
+    examples: tuple[Example, ...], entry: str, params: list[str], functions: Collection[str]
 ) -> tuple[tuple[Example, ...], list[CallExample]]:
     """``>>> f([]) == 0`` without output is an assertion written without its ``True`` (doctest
     itself would fail it: it prints True). With literal arguments and value it becomes a call
@@ -203,7 +203,7 @@ def _assertions_apart(
         if example.want or not _is_equality(example.source):
             doctests.append(example)
             continue
-        found = prose_examples(example.source, entry, params)
+        found = prose_examples(example.source, entry, params, functions)
         if len(found) == 1:
             calls.append(replace(found[0], line=example.lineno))
         else:
