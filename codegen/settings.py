@@ -13,6 +13,7 @@ The file is `[tool.codegen]` in pyproject.toml, or the top level of codegen.toml
     [tool.codegen.sandbox]                  # workers = 2, timing_rounds = 10
     [tool.codegen.jury]                     # enabled = true, judges = [...], timeout_s = 60
     [tool.codegen.repair]                   # enabled = true, max_candidates = 4
+    [tool.codegen.tester]                   # enabled = true, per_model = 1, cases = 10
 
 Reading the file (:func:`load_config`, :class:`CodegenConfig`) keeps unknown sections as extras;
 :func:`load_settings` then types every section and merges the flags.
@@ -201,6 +202,15 @@ class RepairSettings(_Section):
     feedback_chars: int = Field(default=2000, ge=200, le=20000, description="test output cap")
 
 
+class TesterSettings(_Section):
+    """Model-written tests (CodeT): each model of the roster, under the tester prompt, writes
+    test cases while the candidates are generated; soft evidence for the ranking."""
+
+    enabled: bool = True
+    per_model: int = Field(default=1, ge=1, le=8, description="tester requests per model")
+    cases: int = Field(default=10, ge=1, le=30, description="test cases asked per request")
+
+
 class FileSettings(_Section):
     """The solve keys of the config file (each optional there)."""
 
@@ -211,6 +221,7 @@ class FileSettings(_Section):
     sandbox: SandboxSettings = SandboxSettings()
     jury: JurySettings = JurySettings()
     repair: RepairSettings = RepairSettings()
+    tester: TesterSettings = TesterSettings()
 
     @field_validator("personas")
     @classmethod
@@ -248,6 +259,7 @@ class Overrides(BaseModel):
     models: list[str] | None = None
     samples: int | None = Field(default=None, ge=1, le=64)
     jury: bool | None = None
+    tester: bool | None = None
 
 
 class SolveSettings(BaseModel):
@@ -266,11 +278,14 @@ class SolveSettings(BaseModel):
     sandbox: SandboxSettings
     jury: JurySettings
     repair: RepairSettings
+    tester: TesterSettings = TesterSettings()
     config_file: str | None
     origins: dict[str, str] = Field(description="setting -> 'flag', the file, or 'default'")
 
 
-FILE_KEYS = ("samples", "personas", "local_models", "limits", "sandbox", "jury", "repair")
+FILE_KEYS = (
+    "samples", "personas", "local_models", "limits", "sandbox", "jury", "repair", "tester"
+)  # fmt: skip
 
 
 def resolve(config: CodegenConfig, overrides: Overrides | None = None) -> SolveSettings:
@@ -298,6 +313,10 @@ def resolve(config: CodegenConfig, overrides: Overrides | None = None) -> SolveS
     if overrides.jury is not None:
         jury = jury.model_copy(update={"enabled": overrides.jury})
         origins["jury"] = "flag"
+    tester = file.tester
+    if overrides.tester is not None:
+        tester = tester.model_copy(update={"enabled": overrides.tester})
+        origins["tester"] = "flag"
     samples = file.samples
     if overrides.samples is not None:
         samples = overrides.samples
@@ -327,6 +346,7 @@ def resolve(config: CodegenConfig, overrides: Overrides | None = None) -> SolveS
         sandbox=file.sandbox,
         jury=jury,
         repair=file.repair,
+        tester=tester,
         config_file=where,
         origins=origins,
     )

@@ -106,7 +106,9 @@ class FakeServerProcess:
                 self.process.kill()
                 self.process.wait(timeout=10)
 
-    def requests(self) -> list[dict[str, Any]]:
-        """The request bodies received so far, in arrival order."""
+    def requests(self, *, tester: bool = False) -> list[dict[str, Any]]:
+        """The request bodies received so far, in arrival order: for candidates and judges, or
+        (``tester``) the tester's."""
         lines = self.log_path.read_text().splitlines()
-        return [json.loads(line)["body"] for line in lines if line.strip()]
+        entries = [json.loads(line) for line in lines if line.strip()]
+        return [e["body"] for e in entries if e.get("tester", False) == tester]

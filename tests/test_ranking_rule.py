@@ -191,7 +191,7 @@ def test_weak_tests_demote_the_minority_behaviour() -> None:
     skips = report.candidate("skips.py")
     assert skips.demoted and skips.rank == 3 and skips.passed
     assert skips.disagreement and skips.disagreement.call == "sum_squares([-3])"
-    assert "on sum_squares([-3]) returns 0, the majority returns 9" in skips.explanation
+    assert "on sum_squares([-3]) returns 0, the best-supported returns 9" in skips.explanation
     assert [f.call for f in report.findings] == ["sum_squares([-3])"]
     strong = rank(evidence, weak_tests=False, inputs=inputs, entry_point="sum_squares")
     assert strong.winner == "skips.py" and not strong.candidate("skips.py").demoted

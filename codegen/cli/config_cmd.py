@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from codegen.cli.solve_cmd import settings_from_flags, solve_options
-from codegen.settings import SolveSettings
+from codegen.cli.solve_cmd import solve_options
+from codegen.settings import Overrides, SolveSettings, load_settings
 
 
 @click.group()
@@ -20,15 +20,9 @@ def config() -> None:
 @config.command()
 @solve_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def show(
-    models: tuple[str, ...],
-    samples: int | None,
-    jury: bool | None,
-    config_file: Path | None,
-    as_json: bool,
-) -> None:
+def show(overrides: Overrides, config_file: Path | None, as_json: bool) -> None:
     """Print the effective configuration and where each part came from (starts nothing)."""
-    settings = settings_from_flags(models, samples, jury, config_file)
+    settings = load_settings(config_file, overrides)
     data = effective(settings)
     if as_json:
         click.echo(json.dumps(data, indent=2))

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from codegen.cli.solve_cmd import settings_from_flags, solve_options
+from codegen.cli.solve_cmd import solve_options
 from codegen.errors import BadInput, CodegenError
 from codegen.precommit import SolvedCache, cache_dir, repo_root, run_hook
 from codegen.service.client import server_from_env, solve_remote
-from codegen.settings import Overrides, split_models
+from codegen.settings import Overrides, load_settings
 from codegen.solve.progress import for_solve
 
 
@@ -26,9 +26,7 @@ def precommit(
     files: tuple[Path, ...],
     fix: bool,
     server: str | None,
-    models: tuple[str, ...],
-    samples: int | None,
-    jury: bool | None,
+    overrides: Overrides,
     config_file: Path | None,
 ) -> None:
     """Write the functions marked `# codegen: solve` in FILES (the staged Python files).
@@ -40,13 +38,12 @@ def precommit(
     root = repo_root(Path.cwd())
     progress = for_solve(as_json=False, stdout=sys.stderr)
     url = server_from_env(server)
-    overrides = Overrides(models=split_models(models), samples=samples, jury=jury)
     remote = (lambda problem: solve_remote(url, problem, overrides, progress)) if url else None
     outcome = asyncio.run(
         run_hook(
             list(files),
             fix=fix,
-            settings=lambda: settings_from_flags(models, samples, jury, config_file),
+            settings=lambda: load_settings(config_file, overrides),
             cache=SolvedCache(cache_dir(root)),
             root=root,
             say=lambda line: click.echo(line, err=True),

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -18,8 +21,9 @@ from codegen.solve.report import SolveReport
 from codegen.solve.view import print_no_winner, print_summary, print_winner
 
 
-def solve_options(command: click.Command) -> click.Command:
-    """The flags `codegen solve` shares with `codegen precommit` and `codegen config show`."""
+def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The flags `codegen solve` shares with `codegen precommit` and `codegen config show`;
+    the command receives them as one ``overrides`` (and ``config_file``)."""
     options = [
         click.option(
             "--models",
@@ -31,22 +35,35 @@ def solve_options(command: click.Command) -> click.Command:
         click.option("--samples", type=click.IntRange(1, 64), help="Requests per model×persona."),
         click.option("--jury/--no-jury", default=None, help="Let LLM judges break ties."),
         click.option(
+            "--tester/--no-tester",
+            default=None,
+            help="Have each model write test cases too: soft evidence for the ranking.",
+        ),
+        click.option(
             "--config",
             "config_file",
             type=click.Path(path_type=Path),
             help="codegen.toml or pyproject.toml (default: the nearest one).",
         ),
     ]
+
+    @functools.wraps(command)
+    def with_overrides(
+        *args: Any,
+        models: tuple[str, ...],
+        samples: int | None,
+        jury: bool | None,
+        tester: bool | None,
+        **kwargs: Any,
+    ) -> Any:
+        overrides = Overrides(
+            models=split_models(models), samples=samples, jury=jury, tester=tester
+        )
+        return command(*args, overrides=overrides, **kwargs)
+
     for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def settings_from_flags(
-    models: tuple[str, ...], samples: int | None, jury: bool | None, config_file: Path | None
-) -> SolveSettings:
-    overrides = Overrides(models=split_models(models), samples=samples, jury=jury)
-    return load_settings(config_file, overrides)
+        with_overrides = option(with_overrides)
+    return with_overrides
 
 
 @click.command()
@@ -69,9 +86,7 @@ def settings_from_flags(
 def solve(
     problem: str,
     tests: tuple[Path, ...],
-    models: tuple[str, ...],
-    samples: int | None,
-    jury: bool | None,
+    overrides: Overrides,
     config_file: Path | None,
     output: Path | None,
     as_json: bool,
@@ -88,7 +103,6 @@ def solve(
     loaded = load_input(problem, entry, tests)
     if output is not None and not output.parent.is_dir():
         raise BadInput(f"{output}: its folder does not exist; create it or pick another -o path")
-    overrides = Overrides(models=split_models(models), samples=samples, jury=jury)
     url = server_from_env(server)
     if url is not None:
         with (progress := for_solve(as_json)):

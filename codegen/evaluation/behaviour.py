@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from codegen.evaluation.events import Event
 from codegen.evaluation.workload import TIMING_INPUTS
 from codegen.problems import Problem
-from codegen.ranking import InputSet
+from codegen.ranking import GeneratedTest, InputSet
 from sandbox import CallOutcome, SandboxBackend
 
 # One generated input's budget in the differential calls and the screening: generated inputs
@@ -21,38 +21,65 @@ CALL_SECONDS = 1.0
 CALL_TIMEOUTS = 1
 
 
+# Model-written tests are called apart from the differential inputs, with room for a few
+# timeouts: a tester's "large input" case that stalls every candidate must not turn the
+# remaining tests into timeouts too.
+TEST_TIMEOUTS = 3
+
+
 async def call_each(
-    problem: Problem, candidates: dict[str, str], inputs: Sequence[tuple], sandbox: SandboxBackend
+    problem: Problem,
+    candidates: dict[str, str],
+    inputs: Sequence[tuple],
+    sandbox: SandboxBackend,
+    timeouts: int = CALL_TIMEOUTS,
 ) -> dict[str, list[CallOutcome]]:
-    """Every candidate on the same inputs, each call under CALL_SECONDS."""
+    """Every candidate on the same inputs, each call under CALL_SECONDS; after ``timeouts``
+    timeouts a candidate's remaining inputs are skipped as timeouts."""
+    if not inputs:
+        return {cid: [] for cid in candidates}
     calls = [(tuple(args), {}) for args in inputs]
     limits = sandbox.limits.model_copy(
         update={"test_seconds": min(sandbox.limits.test_seconds, CALL_SECONDS)}
     )
     outcomes = await asyncio.gather(
         *(
-            sandbox.call(source, problem.entry_point, calls, limits, CALL_TIMEOUTS)
+            sandbox.call(source, problem.entry_point, calls, limits, timeouts)
             for source in candidates.values()
         )
     )
     return dict(zip(candidates, outcomes, strict=True))
 
 
+def tested_arguments(tests: Sequence[GeneratedTest]) -> list[tuple]:
+    """The distinct arguments of the model-written tests, in order."""
+    return list({repr(list(t.args)): tuple(t.args) for t in tests}.values())
+
+
 async def behaviour(
     problem: Problem,
     passing: dict[str, str],
     inputs: InputSet,
+    tested: Sequence[tuple],
     sandbox: SandboxBackend,
     emit: Callable[[Event], None],
 ) -> dict[str, list[CallOutcome]]:
-    """Every passing candidate on the same inputs; nothing to compare with fewer than two."""
-    if len(passing) < 2:
+    """Every passing candidate on the same inputs, then on the model-written tests' inputs
+    (``tested``); with fewer than two candidates, only a test has something to say."""
+    if len(passing) < 2 and not tested:
         return {}
-    if not inputs.args:
+    if not inputs.args and not tested:
         emit(Event("behaviour", f"skipped: {inputs.reason}"))
         return {}
-    emit(Event("behaviour", f"{len(passing)} candidate(s) on {len(inputs.args)} inputs"))
-    return await call_each(problem, passing, inputs.args, sandbox)
+    count = f"{len(inputs.args)} inputs" + (
+        f" and {len(tested)} model-written tests" if tested else ""
+    )
+    emit(Event("behaviour", f"{len(passing)} candidate(s) on {count}"))
+    differential, written = await asyncio.gather(
+        call_each(problem, passing, inputs.args, sandbox),
+        call_each(problem, passing, tested, sandbox, TEST_TIMEOUTS),
+    )
+    return {cid: differential[cid] + written[cid] for cid in passing}
 
 
 async def screen(

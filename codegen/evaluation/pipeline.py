@@ -1,7 +1,8 @@
 """The one evaluation path: gather the evidence in the sandbox and from the jury, then apply the
 pure ranking rule (:mod:`codegen.ranking`). This module only orchestrates I/O.
 
-    verify (all candidates at once) ─▶ differential calls (passing ones, same inputs)
+    verify (all candidates at once) ─▶ differential calls and model-written tests (passing
+                                       ones, same inputs)
                                      ─▶ the timing workload, screened
                                      ─▶ interleaved timing (passing ones, one pinned CPU)
                                      ─▶ rank()
@@ -21,9 +22,9 @@ recorded (``notes``, the jury's ``failures``) and the ranking goes on.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-from codegen.evaluation.behaviour import behaviour, screen
+from codegen.evaluation.behaviour import behaviour, screen, tested_arguments
 from codegen.evaluation.events import Event
 from codegen.evaluation.report import DEFAULT_ROUNDS, InputsUsed, RankingRun
 from codegen.evaluation.timing import Timing
@@ -32,6 +33,7 @@ from codegen.evaluation.workload import Workload, draw
 from codegen.problems import Problem
 from codegen.ranking import (
     CandidateEvidence,
+    GeneratedTest,
     InputSet,
     JudgeSpec,
     JuryResult,
@@ -61,6 +63,7 @@ class Evaluation:
         self.sources: dict[str, str] = {}
         self.runs: dict[str, RunResult] = {}
         self.excused: dict[str, str] = {}  # candidates whose unsatisfiable examples were set aside
+        self.votes: dict[str, int] = {}  # proposals behind each candidate (default 1)
         self._drawing: asyncio.Task[tuple[InputSet, Workload]] | None = None
 
     async def verify(
@@ -69,11 +72,12 @@ class Evaluation:
         *,
         set_aside: bool = True,
         on_done: Callable[[str, RunResult], None] | None = None,
+        votes: Mapping[str, int] | None = None,
     ) -> dict[str, RunResult]:
         """Run new candidates against the visible tests, all at once, and keep the results.
         With ``set_aside`` (the default), call examples no candidate satisfies are set aside
         right away; a caller that first gives the models a repair round passes False and calls
-        :meth:`set_aside_examples` after it."""
+        :meth:`set_aside_examples` after it. ``votes``: how many proposals wrote each one."""
         self._start_drawing()  # hypothesis draws on the host while the sandbox runs the tests
 
         def done(cid: str, run: RunResult) -> None:
@@ -84,6 +88,7 @@ class Evaluation:
         runs = await verify(self.problem, candidates, self.sandbox, on_done=done, set_aside=False)
         self.sources.update(candidates)
         self.runs.update(runs)
+        self.votes.update(votes or {})
         if set_aside:
             self.set_aside_examples()
         return {cid: self.runs[cid] for cid in candidates}
@@ -99,8 +104,9 @@ class Evaluation:
     def passing(self) -> dict[str, str]:
         return {cid: src for cid, src in self.sources.items() if self.runs[cid].passed}
 
-    async def rank(self) -> RankingRun:
-        """Rank every verified candidate; see the module docstring."""
+    async def rank(self, generated_tests: Sequence[GeneratedTest] = ()) -> RankingRun:
+        """Rank every verified candidate; see the module docstring. ``generated_tests``:
+        model-written test cases, soft evidence (:mod:`codegen.ranking.consensus`)."""
         differential, workload = await self._drawn()
         notes = sorted(set(self.excused.values()))
         passing = self.passing()
@@ -110,7 +116,9 @@ class Evaluation:
             jury = asyncio.create_task(self._jury(passing, notes))
             jury.add_done_callback(self._jury_done)
         try:
-            outputs, screened, workload = await self._behaviour(passing, differential, workload)
+            outputs, screened, workload = await self._behaviour(
+                passing, differential, generated_tests, workload
+            )
             timing = Timing(self.problem, workload, self.runs, screened, self.sandbox,
                             self.rounds, notes, self.emit)  # fmt: skip
             samples = await timing.samples(passing)
@@ -119,7 +127,7 @@ class Evaluation:
             if jury:
                 jury.cancel()
             raise
-        inputs = list(differential.args)
+        inputs = [*differential.args, *tested_arguments(generated_tests)]
         if screened and len(passing) > 1:  # the timed inputs are behaviour evidence too
             inputs += list(workload.inputs.args)  # type: ignore[union-attr]
             outputs = {cid: outputs.get(cid, []) + screened[cid] for cid in passing}
@@ -131,6 +139,7 @@ class Evaluation:
                 outputs=_complete(outputs.get(cid), len(inputs)),
                 timing_samples=samples.get(cid),
                 timed_outputs=screened.get(cid),
+                votes=self.votes.get(cid, 1),
             )
             for cid, source in self.sources.items()
         ]
@@ -140,6 +149,7 @@ class Evaluation:
             inputs=inputs,
             entry_point=self.problem.entry_point,
             jury=verdict,
+            generated_tests=generated_tests,
         )
         self.emit(Event("rank", f"winner: {report.winner}"))
         return RankingRun(
@@ -152,11 +162,18 @@ class Evaluation:
         )
 
     async def _behaviour(
-        self, passing: dict[str, str], differential: InputSet, workload: Workload
+        self,
+        passing: dict[str, str],
+        differential: InputSet,
+        tests: Sequence[GeneratedTest],
+        workload: Workload,
     ) -> tuple[dict[str, list[CallOutcome]], dict[str, list[CallOutcome]], Workload]:
-        """Outputs on the differential inputs; with generated timing inputs, the screened ones
-        and the outcomes every candidate must give again when timed."""
-        outputs = await behaviour(self.problem, passing, differential, self.sandbox, self.emit)
+        """Outputs on the differential inputs and then the model-written tests' inputs; with
+        generated timing inputs, the screened ones and the outcomes every candidate must give
+        again when timed."""
+        outputs = await behaviour(
+            self.problem, passing, differential, tested_arguments(tests), self.sandbox, self.emit
+        )
         screened: dict[str, list[CallOutcome]] = {}
         if workload.inputs is not None and passing:
             usable, screened = await screen(self.problem, passing, workload.inputs, self.sandbox)
@@ -198,12 +215,15 @@ async def rank_candidates(
     judges: Sequence[JudgeSpec] | None = None,
     rounds: int = DEFAULT_ROUNDS,
     on_event: Callable[[Event], None] | None = None,
+    generated_tests: Sequence[GeneratedTest] = (),
+    votes: Mapping[str, int] | None = None,
 ) -> RankingRun:
-    """Verify ``candidates`` (id -> source) against ``problem``'s visible tests and rank them."""
+    """Verify ``candidates`` (id -> source) against ``problem``'s visible tests and rank them,
+    with model-written tests and each candidate's votes as soft evidence."""
     evaluation = Evaluation(problem, sandbox, judges=judges, rounds=rounds, on_event=on_event)
     try:
-        await evaluation.verify(candidates)
-        return await evaluation.rank()
+        await evaluation.verify(candidates, votes=votes)
+        return await evaluation.rank(generated_tests)
     finally:
         evaluation.cancel()
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from codegen.generation.dedupe import CandidatePool
 from codegen.generation.extract import ExtractionError, extract_code
-from codegen.generation.prompts import build_messages
+from codegen.generation.prompts import TEST_CASES, build_messages, build_test_messages
 from codegen.generation.roster import Roster, Worker
 from codegen.generation.types import (
     Failure,
@@ -25,6 +25,7 @@ from codegen.generation.types import (
     GenerationResult,
     GenerationTask,
     Proposal,
+    TesterReply,
 )
 from codegen.llm import client
 from codegen.llm.throttle import Throttle
@@ -206,4 +207,57 @@ def _failure(
         message=message,
         latency_s=latency_s,
         attempts=attempts,
+    )
+
+
+async def write_tests(
+    task: GenerationTask,
+    roster: Roster,
+    *,
+    per_model: int = 1,
+    cases: int = TEST_CASES,
+    throttle: Throttle | None = None,
+) -> list[TesterReply]:
+    """``per_model`` tester requests for each model of the roster (through its first worker),
+    all at once, under the same caps as the generation they run beside. A failed request is a
+    reply with its error: the tests are soft evidence, never worth failing a run for."""
+    firsts: dict[str, Worker] = {}
+    for worker in roster.workers:
+        firsts.setdefault(worker.model, worker)
+    throttle = throttle or Throttle(roster.limits.max_concurrency, roster.limits.per_provider)
+    messages = build_test_messages(task, cases)
+    return list(
+        await asyncio.gather(
+            *(
+                _tester_request(worker, messages, throttle, roster)
+                for worker in firsts.values()
+                for _ in range(per_model)
+            )
+        )
+    )
+
+
+async def _tester_request(
+    worker: Worker, messages: list[dict[str, str]], throttle: Throttle, roster: Roster
+) -> TesterReply:
+    started = time.perf_counter()
+    attempt = 0
+    while True:
+        attempt += 1
+        async with throttle.slot(worker):
+            try:
+                reply = await client.complete(worker, messages)
+                break
+            except Exception as error:
+                failed = error
+        delay = client.retry_delay(failed, attempt, roster.limits)
+        if delay is None:
+            message = " ".join(str(failed).split())[:300]
+            return TesterReply(model=worker.model, error=f"{client.error_class(failed)}: {message}")
+        await asyncio.sleep(delay)
+    return TesterReply(
+        model=worker.model,
+        text=reply.content or "",
+        latency_s=time.perf_counter() - started,
+        cost_usd=reply.cost_usd,
     )

@@ -11,7 +11,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 
+from codegen.generation.types import TesterReply
 from codegen.problems.examples import PARSE_ERRORS, CallExample, call_arguments, literal_value
+from codegen.ranking.consensus import GeneratedTest
 
 MAX_CASES = 30  # per reply: a tester that writes hundreds is looping, not testing
 MAX_LINE_CHARS = 2000
@@ -35,6 +37,22 @@ def parse_test_cases(
         if len(cases) >= limit:
             break
     return cases
+
+
+def generated_tests(
+    replies: Sequence[TesterReply], entry: str, params: Sequence[str] | None
+) -> list[GeneratedTest]:
+    """Every reply's cases, merged: a case several testers wrote lists them all as authors."""
+    merged: dict[str, GeneratedTest] = {}
+    for reply in replies:
+        for case in parse_test_cases(reply.text, entry, params):
+            key = repr((case.args, case.expected))
+            test = merged.setdefault(
+                key, GeneratedTest(args=list(case.args), expected=case.expected)
+            )
+            if reply.model not in test.authors:
+                test.authors.append(reply.model)
+    return list(merged.values())
 
 
 def _assert_line(text: str, entry: str, params: Sequence[str], number: int) -> CallExample | None:

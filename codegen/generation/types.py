@@ -85,6 +85,18 @@ class GenerationResult(BaseModel):
         return sum(p.cost_usd for p in self.proposals)
 
 
+class TesterReply(BaseModel):
+    """What one tester request gave back: the reply's text, or why there is none."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str
+    text: str = ""
+    error: str = ""
+    latency_s: float = Field(default=0.0, ge=0.0)
+    cost_usd: float = Field(default=0.0, ge=0.0)
+
+
 EventKind = Literal["started", "retrying", "finished", "failed", "cancelled"]
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from codegen.ranking.ballots import JudgeSpec, JuryResult
 from codegen.ranking.clusters import ClusterReport, Finding, cluster_outcomes
+from codegen.ranking.consensus import Consensus, GeneratedTest
 from codegen.ranking.jury_prompts import Aspect
 from codegen.ranking.report import CandidateReport, RankingReport
 from codegen.ranking.rule import CandidateEvidence, rank, samples_from_benchmarks, samples_of
@@ -60,7 +61,9 @@ __all__ = [
     "CandidateEvidence",
     "CandidateReport",
     "ClusterReport",
+    "Consensus",
     "Finding",
+    "GeneratedTest",
     "InputSet",
     "JudgeSpec",
     "JuryResult",

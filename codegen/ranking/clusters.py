@@ -47,11 +47,13 @@ class ClusterReport(BaseModel):
     def cluster_of(self, candidate: str) -> int:
         return next(c.id for c in self.clusters if candidate in c.members)
 
-    def disagreement(self, candidate: str) -> Finding | None:
-        """The first finding where ``candidate`` acts unlike the dominant cluster."""
-        if self.dominant is None:
-            return None
-        reference = self.clusters[self.dominant].members[0]
+    def disagreement(self, candidate: str, reference: str | None = None) -> Finding | None:
+        """The first finding where ``candidate`` acts unlike ``reference`` (by default, the
+        first member of the dominant cluster)."""
+        if reference is None:
+            if self.dominant is None:
+                return None
+            reference = self.clusters[self.dominant].members[0]
         for finding in self.findings:
             for group in finding.groups:
                 if candidate in group.members:

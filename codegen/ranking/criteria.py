@@ -26,10 +26,12 @@ UNTIMED_TIER = 10**6
 class Facts:
     """What the criteria decide on, worked out once for all passing candidates."""
 
-    demoted: dict[str, Finding | None]  # weak tests and off the dominant behaviour cluster
+    demoted: dict[str, Finding | None]  # weak tests and off the best consensus set
     timings: dict[str, TimingStats]  # speed ranked (timed, and agreeing on the timed answers)
     memory: dict[str, float | None]
     points: dict[str, float]  # the jury's
+    agreement: dict[str, int] = field(default_factory=dict)  # consensus tier, 0 = best
+    weak: bool = False  # the visible tests are weak: agreement comes before speed
 
 
 @dataclass
@@ -64,23 +66,40 @@ class Criterion(Protocol):
 
 
 class Behaviour:
-    """With weak tests, a candidate off the dominant behaviour cluster ranks below it."""
+    """With weak tests, a candidate outside the best-scoring consensus set (agreement and
+    model-written tests passed, :mod:`~codegen.ranking.consensus`) ranks below it."""
 
     name = "behaviour"
 
     def tiers(self, group: Sequence[str], facts: Facts) -> dict[str, float]:
-        return {cid: int(cid in facts.demoted) for cid in group}
+        return {cid: facts.agreement.get(cid, 0) if facts.weak else 0 for cid in group}
 
     def describe(self, report: CandidateReport, ctx: RankContext) -> str | None:
         if not report.demoted:
             return "correct"
         finding = report.disagreement
         if finding is None:
-            return "passes the tests but acts unlike the majority"
+            return f"passes the tests but fewer agree with it ({report.agreement})"
         mine = next(g.behaviour for g in finding.groups if report.id in g.members)
         others = [g for g in finding.groups if report.id not in g.members]
         majority = max(others, key=lambda g: len(g.members)).behaviour
-        return f"passes the tests but on {finding.call} {mine}, the majority {majority}"
+        return f"passes the tests but on {finding.call} {mine}, the best-supported {majority}"
+
+
+class Agreement:
+    """With strong tests, a higher consensus score breaks what speed and memory left tied."""
+
+    name = "agreement"
+
+    def tiers(self, group: Sequence[str], facts: Facts) -> dict[str, float]:
+        return {cid: 0 if facts.weak else facts.agreement.get(cid, 0) for cid in group}
+
+    def describe(self, report: CandidateReport, ctx: RankContext) -> str | None:
+        mine = ctx.tier(report.id, self.name)
+        peers = [ctx.tier(c, self.name) for c in ctx.peers(report.id, self.name)]
+        if mine > min(peers):
+            return f"less agreement ({report.agreement})"
+        return None
 
 
 class Speed:
@@ -165,7 +184,7 @@ class Jury:
         return ", ".join(filter(None, [complexity, verdict]))
 
 
-CRITERIA: tuple[Criterion, ...] = (Behaviour(), Speed(), Memory(), Jury())
+CRITERIA: tuple[Criterion, ...] = (Behaviour(), Speed(), Memory(), Agreement(), Jury())
 
 
 def position(name: str) -> int:

@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from codegen.ranking.ballots import JuryResult
 from codegen.ranking.clusters import ClusterReport, Finding
+from codegen.ranking.consensus import Consensus
 from sandbox.models import Verdict
 
 
@@ -33,6 +34,7 @@ class JuryView(BaseModel):
 
 class CandidateReport(BaseModel):
     id: str
+    votes: int = 1  # proposals that wrote this program
     passed: bool
     rank: int | None  # 1 = best; None when not passing
     tied: bool = False  # shares its rank with another candidate
@@ -42,7 +44,8 @@ class CandidateReport(BaseModel):
     tests_passed: int = 0
     tests_total: int = 0
     cluster: int | None = None
-    demoted: bool = False  # weak tests and disagrees with the dominant behaviour cluster
+    demoted: bool = False  # weak tests and outside the best-scoring consensus set
+    agreement: str = ""  # "7 of 9 candidates agree on 30 inputs; they pass 8 of 10 …"
     disagreement: Finding | None = None
     timing: TimingSummary | None = None
     untimed_reason: str = ""  # why it has timings but is not ranked on them
@@ -59,6 +62,9 @@ class RankingReport(BaseModel):
     weak_tests: bool = False
     clusters: ClusterReport | None = None
     findings: list[Finding] = []
+    consensus: Consensus | None = None
+    confidence: float | None = None  # the winner's share of the evidence, in [0, 1]
+    evidence: str = ""  # what stands behind the winner, in words
     jury: JuryResult | None = None
     noise_floor: float
     rule: str = ""

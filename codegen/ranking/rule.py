@@ -2,11 +2,13 @@
 
 1. **Correctness gate.** A candidate passes only when its sandbox verdict is ``passed`` (every
    test, adversarial ones included). Others get no rank, whatever else is known about them.
-2. **Behaviour.** Passing candidates run on the same differential inputs are clustered
-   (:mod:`~codegen.ranking.clusters`); inputs where they disagree are *findings*, always
-   reported. Only when the tests are weak (doctests only) is a candidate outside the dominant
-   cluster *demoted*: it ranks below every candidate of the dominant cluster. Strong tests
-   outrank a majority vote, so then clusters only inform.
+2. **Behaviour.** Passing candidates run on the same inputs (differential inputs and the
+   model-written tests' inputs) are clustered (:mod:`~codegen.ranking.clusters`); inputs where
+   they disagree are *findings*, always reported. Each cluster is a consensus set, scored by
+   its votes and the model-written tests it passes (:mod:`~codegen.ranking.consensus`). Only
+   when the tests are weak (docstring examples, or none) does the score order candidates here:
+   a candidate outside the best-scoring set is *demoted* below it. Strong tests outrank a vote,
+   so then the score only breaks ties after memory (step 4b).
 3. **Speed.** Within a behaviour group, candidates are ordered by speed tier
    (:mod:`~codegen.ranking.statistics`): members of one tier are tied within the noise. A
    candidate without timing samples ranks after the timed ones of its group. Speed is only
@@ -16,6 +18,7 @@
    wins nothing, even when the tests are strong.
 4. **Memory.** Within one speed tier, lower peak memory wins, but only beyond the memory noise
    (more than 25 % *and* 4 MB above the tier's leanest); smaller differences stay ties.
+   4b. **Agreement** (strong tests only): a higher consensus score wins what is still tied.
 5. **Jury.** Within what is still tied, more jury points (summed mean Borda, see
    :mod:`~codegen.ranking.votes`) rank higher. The jury cannot reach across steps 1–4.
 6. **Ranks.** Equal positions share a rank (1, 1, 3) and are flagged ``tied``.
@@ -37,6 +40,7 @@ from pydantic import BaseModel
 
 from codegen.ranking.ballots import JuryResult
 from codegen.ranking.clusters import ClusterReport, Finding, behaviour_key, cluster_outcomes
+from codegen.ranking.consensus import Consensus, GeneratedTest, confidence, dual_agreement
 from codegen.ranking.criteria import Facts, RankContext, sort_keys
 from codegen.ranking.explain import explain_failing, explain_passing
 from codegen.ranking.report import CandidateReport, JuryView, RankingReport, TimingSummary
@@ -44,9 +48,10 @@ from codegen.ranking.statistics import DEFAULT_NOISE_FLOOR, TimingStats, compare
 from sandbox.models import BenchmarkStats, CallOutcome, RunResult, TestStatus
 
 RULE = (
-    "passes every test > agrees with the dominant behaviour (weak tests only) > speed tier "
-    "(ties within noise) > memory beyond noise > jury points; equal positions share a rank; "
-    "among rank-1 ties the winner is the shortest source (see codegen.ranking.rule)"
+    "passes every test > best consensus score: agreement and model-written tests passed (weak "
+    "tests only) > speed tier (ties within noise) > memory beyond noise > consensus score "
+    "(strong tests) > jury points; equal positions share a rank; among rank-1 ties the winner "
+    "is the shortest source (see codegen.ranking.rule)"
 )
 
 
@@ -62,6 +67,7 @@ class CandidateEvidence(BaseModel):
     # answers on the benchmark tests are read from ``run``).
     timed_outputs: list[CallOutcome] | None = None
     peak_memory_mb: float | None = None  # default: run.peak_memory_mb
+    votes: int = 1  # proposals that wrote this program: agreement evidence
 
 
 def samples_from_benchmarks(benchmarks: Sequence[BenchmarkStats]) -> list[float]:
@@ -88,14 +94,19 @@ def rank(
     entry_point: str | None = None,
     jury: JuryResult | None = None,
     noise_floor: float = DEFAULT_NOISE_FLOOR,
+    generated_tests: Sequence[GeneratedTest] = (),
 ) -> RankingReport:
-    """Rank candidates by the rule in this module's docstring."""
+    """Rank candidates by the rule in this module's docstring. ``generated_tests`` are
+    model-written test cases whose arguments are among ``inputs``."""
     ids = [e.id for e in evidence]
     if len(set(ids)) != len(ids):
         raise ValueError("candidate ids must be unique")
     passing = [e for e in evidence if e.run.passed]
     clusters = _cluster(passing, inputs, entry_point)
-    demoted = _demoted(passing, clusters) if weak_tests and clusters else {}
+    agreement = _agreement(passing, clusters, inputs, generated_tests)
+    tiers = {e.id: agreement.tier(e.id) for e in passing} if agreement else {}
+    tiers = {cid: tier for cid, tier in tiers.items() if tier is not None}
+    demoted = _demoted(agreement, clusters, tiers) if weak_tests and agreement else {}
     timed = {e.id: samples_of(e) for e in passing if samples_of(e)}
     withheld = withheld_speed(passing, set(timed))
     timings = {
@@ -105,7 +116,7 @@ def rank(
         )
     }
     memory = {e.id: _memory(e) for e in evidence}
-    facts = Facts(demoted, timings, memory, jury.points if jury else {})
+    facts = Facts(demoted, timings, memory, jury.points if jury else {}, tiers, weak_tests)
     keys = sort_keys([e.id for e in passing], facts)
     order = sorted(passing, key=lambda e: (keys[e.id], _simplicity(e), ids.index(e.id)))
     ranks = _competition_ranks([keys[e.id] for e in order])
@@ -114,6 +125,7 @@ def rank(
         same = [o.id for o, r in zip(order, ranks, strict=True) if r == ranks[position]]
         report = _passing_report(e, ranks[position], same, clusters, demoted, timings, memory, jury)
         report.untimed_reason = withheld.get(e.id, "")
+        report.agreement = agreement.evidence(e.id) if agreement else ""
         reports.append(report)
     fastest = next(iter(timings), None)  # compare_timings lists the fastest first
     context = RankContext(reports, keys, facts, fastest)
@@ -125,17 +137,43 @@ def rank(
             explain_failing(report, e.run)
             reports.append(report)
     top = [r.id for r in reports if r.rank == 1]
+    winner = top[0] if top else None
+    failing_votes = sum(e.votes for e in evidence if not e.run.passed) if weak_tests else 0
     return RankingReport(
-        winner=top[0] if top else None,
+        winner=winner,
         tied_winners=top if len(top) > 1 else [],
         candidates=reports,
         weak_tests=weak_tests,
-        clusters=clusters,
+        clusters=clusters if clusters and _clustered(clusters) > 1 else None,
         findings=clusters.findings if clusters else [],
+        consensus=agreement,
+        confidence=(
+            confidence(agreement, winner, failing_votes, jury.points if jury else None)
+            if winner
+            else None
+        ),
+        evidence=agreement.evidence(winner) if agreement and winner else "",
         jury=jury,
         noise_floor=noise_floor,
         rule=RULE,
     )
+
+
+def _clustered(clusters: ClusterReport) -> int:
+    return sum(len(c.members) for c in clusters.clusters)
+
+
+def _agreement(
+    passing: Sequence[CandidateEvidence],
+    clusters: ClusterReport | None,
+    inputs: Sequence[Sequence[Any]] | None,
+    tests: Sequence[GeneratedTest],
+) -> Consensus | None:
+    if clusters is None or not inputs:
+        return None
+    outcomes = {e.id: e.outputs for e in passing if e.outputs is not None}
+    votes = {e.id: e.votes for e in passing}
+    return dual_agreement(clusters, outcomes, inputs, tests, votes)  # type: ignore[arg-type]
 
 
 def _cluster(
@@ -144,7 +182,7 @@ def _cluster(
     entry_point: str | None,
 ) -> ClusterReport | None:
     with_outputs = {e.id: e.outputs for e in passing if e.outputs is not None}
-    if not inputs or len(with_outputs) < 2:
+    if not inputs or not with_outputs:
         return None
     return cluster_outcomes(with_outputs, inputs, entry_point)  # type: ignore[arg-type]
 
@@ -179,16 +217,15 @@ def withheld_speed(passing: Sequence[CandidateEvidence], timed: set[str]) -> dic
 
 
 def _demoted(
-    passing: Sequence[CandidateEvidence], clusters: ClusterReport
+    agreement: Consensus, clusters: ClusterReport | None, tiers: dict[str, int]
 ) -> dict[str, Finding | None]:
-    if clusters.dominant is None:
-        return {}
-    members = {c for cluster in clusters.clusters for c in cluster.members}
-    dominant = set(clusters.clusters[clusters.dominant].members)
+    """Candidates outside the best-scoring consensus set, each with the first input where it
+    acts unlike that set."""
+    best = next((s.members[0] for s in agreement.sets if agreement.tier(s.members[0]) == 0), None)
     return {
-        e.id: clusters.disagreement(e.id)
-        for e in passing
-        if e.id in members and e.id not in dominant
+        cid: clusters.disagreement(cid, best) if clusters else None
+        for cid, tier in tiers.items()
+        if tier > 0
     }
 
 
@@ -240,6 +277,7 @@ def _passing_report(
     in_clusters = clusters and any(e.id in c.members for c in clusters.clusters)
     return CandidateReport(
         id=e.id,
+        votes=e.votes,
         passed=True,
         rank=rank_value,
         tied=len(same_rank) > 1,
@@ -259,6 +297,7 @@ def _passing_report(
 def _failing_report(e: CandidateEvidence, memory: float | None) -> CandidateReport:
     return CandidateReport(
         id=e.id,
+        votes=e.votes,
         passed=False,
         rank=None,
         verdict=e.run.verdict,

@@ -82,6 +82,7 @@ class SolveRequest(ProblemInput):
     models: list[str] | None = Field(None, max_length=32, description="replaces the roster")
     samples: int | None = Field(None, ge=1, le=64)
     jury: bool | None = None
+    tester: bool | None = None
 
 
 class RankRequest(ProblemInput):

@@ -69,7 +69,9 @@ class Worker:
 
     def settings_for(self, request: SolveRequest) -> SolveSettings:
         """The service's config under the request's flags; BadInput as the CLI says it."""
-        overrides = Overrides(models=request.models, samples=request.samples, jury=request.jury)
+        overrides = Overrides(
+            models=request.models, samples=request.samples, jury=request.jury, tester=request.tester
+        )
         return resolve(self.config, overrides)
 
     async def solve(self, job: Job, problem: Problem, settings: SolveSettings) -> dict[str, Any]:

@@ -3,7 +3,9 @@
     generate (every roster, in parallel) ─▶ dedupe ─▶ sandbox (all candidates at once)
         └─ nothing passes: one repair round (failing code + test output back to the models,
            a bounded number of extra requests, in parallel) ─▶ sandbox the new ones
-    passing ones ─▶ the evaluation's ranking (behaviour, timing, jury) ─▶ winner ─▶ SolveReport
+    tester (each model writes test cases, beside the generation) ─────────────────┐
+    passing ones ─▶ the evaluation's ranking (behaviour, written tests, timing, jury)
+                 ─▶ winner and its confidence ─▶ SolveReport
 
 One :class:`~codegen.evaluation.Evaluation` records every round's verification and then ranks,
 so the ranking sees exactly what the rounds saw. The sandbox pool opens while the models
@@ -21,8 +23,10 @@ import warnings
 from codegen.errors import BadInput
 from codegen.evaluation import Evaluation, RankingRun, verify
 from codegen.evaluation import Event as EvaluationEvent
-from codegen.generation import GenerationResult
+from codegen.generation import GenerationResult, GenerationTask, Roster
+from codegen.llm.throttle import Throttle
 from codegen.problems import Problem
+from codegen.ranking.consensus import GeneratedTest
 from codegen.solve.events import EventCallback, JudgeProgress, StageProgress
 from codegen.solve.repair import repair
 from codegen.solve.report import SolveReport
@@ -32,6 +36,7 @@ from codegen.solve.rounds import (
     generation_task,
     set_aside_examples,
     test_new,
+    write_tests_all,
 )
 from codegen.solve.session import SolveSession, request_plan
 from codegen.solve.state import SolveRun
@@ -53,28 +58,42 @@ async def solve(
     rosters = [(r, session.throttle_for(r)) for r in session.rosters]
     plan = request_plan(session.settings, session.rosters)
     run.emit(StageProgress("generate", plan.describe()))
-    generating = asyncio.create_task(
-        generate_all(run, generation_task(problem), rosters, "initial")
-    )
+    task = generation_task(problem)
+    generating = asyncio.create_task(generate_all(run, task, rosters, "initial"))
+    writing = asyncio.create_task(_write_tests(run, task, rosters))
     try:
         sandbox = await session.sandbox()
         await check_tests_load(problem, sandbox)
         result = await generating
-    except BaseException:
-        generating.cancel()
-        await asyncio.gather(generating, return_exceptions=True)
-        raise
-    run.phases["generate_s"] = time.perf_counter() - started
-    check_reachable(result, session)
-    run.evaluation = _evaluation(run, sandbox)
-    try:
-        return await _test_repair_rank(run, sandbox, result, started)
+        run.phases["generate_s"] = time.perf_counter() - started
+        check_reachable(result, session)
+        run.evaluation = _evaluation(run, sandbox)
+        try:
+            return await _test_repair_rank(run, sandbox, result, started, writing)
+        finally:
+            run.evaluation.cancel()
     finally:
-        run.evaluation.cancel()
+        for pending in (generating, writing):
+            pending.cancel()
+        await asyncio.gather(generating, writing, return_exceptions=True)
+
+
+async def _write_tests(
+    run: SolveRun, task: GenerationTask, rosters: list[tuple[Roster, Throttle]]
+) -> list[GeneratedTest]:
+    """The model-written tests, when the tester is on; what they are worth is the ranking's."""
+    if not run.session.settings.tester.enabled:
+        return []
+    run.written_tests = await write_tests_all(run, task, rosters)
+    return run.written_tests
 
 
 async def _test_repair_rank(
-    run: SolveRun, sandbox: SandboxBackend, result: GenerationResult, started: float
+    run: SolveRun,
+    sandbox: SandboxBackend,
+    result: GenerationResult,
+    started: float,
+    writing: asyncio.Task[list[GeneratedTest]],
 ) -> SolveReport:
     await test_new(run, run.add(result.candidates, "initial", None))
     repaired = False
@@ -87,7 +106,7 @@ async def _test_repair_rank(
     ranking = None
     if run.passing():
         mark = time.perf_counter()
-        ranking = await _rank(run)
+        ranking = await _rank(run, await writing)
         run.phases["rank_s"] = time.perf_counter() - mark
     winner = ranking.winner if ranking else None
     hidden = await _hidden_verdict(run, sandbox, winner)
@@ -134,14 +153,16 @@ def _evaluation(run: SolveRun, sandbox: SandboxBackend) -> Evaluation:
     return evaluation
 
 
-async def _rank(run: SolveRun) -> RankingRun:
-    """Rank what was verified; the jury only sits when more than one candidate passes."""
+async def _rank(run: SolveRun, tests: list[GeneratedTest]) -> RankingRun:
+    """Rank what was verified, with the model-written tests and each program's votes; the jury
+    only sits when more than one candidate passes."""
     evaluation = run.evaluation
     assert evaluation is not None
     passing = run.passing()
     evaluation.judges = run.session.judges if len(passing) > 1 else []
+    evaluation.votes = {cid: len(e.candidate.proposers) for cid, e in run.entries.items()}
     run.emit(StageProgress("rank", f"ranking {len(passing)} passing candidate(s)"))
-    ranking = await evaluation.rank()
+    ranking = await evaluation.rank(tests)
     if ranking.jury is not None:
         for judge in dict.fromkeys(j.model for j in evaluation.judges):
             ballots = sum(b.judge.split("#")[0] == judge for b in ranking.jury.ballots)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from codegen.evaluation import RankingRun
 from codegen.generation.types import Failure, Proposal
+from codegen.ranking.consensus import GeneratedTest
 from codegen.ranking.report import TimingSummary
 from sandbox import RunResult, TestStatus, Verdict
 
@@ -57,7 +58,8 @@ class CandidateSummary(BaseModel):
 
 
 class Totals(BaseModel):
-    requests: int
+    requests: int  # generation requests, the repair round's included
+    tester_requests: int = 0
     candidates: int
     passing: int
     prompt_tokens: int
@@ -86,6 +88,13 @@ class SolveReport(BaseModel):
     totals: Totals
     phases_s: dict[str, float] = Field(default_factory=dict)
     ranking: RankingRun | None = None
+    confidence: float | None = Field(
+        None, description="the winner's share of the evidence (agreement, tests, jury), 0-1"
+    )
+    evidence: str = Field("", description="what stands behind the winner, in words")
+    written_tests: list[GeneratedTest] = Field(
+        default_factory=list, description="the model-written test cases (soft evidence)"
+    )
     notes: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
 

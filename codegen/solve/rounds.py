@@ -10,6 +10,7 @@ from codegen.errors import BadInput, EnvironmentProblem
 from codegen.generation import GenerationEvent, GenerationResult, GenerationTask, Roster
 from codegen.llm.throttle import Throttle
 from codegen.problems import Problem
+from codegen.ranking.consensus import GeneratedTest
 from codegen.solve.events import CandidateProgress, GenerationProgress, StageProgress
 from codegen.solve.report import Round, tests_passed
 from codegen.solve.session import SolveSession
@@ -55,6 +56,33 @@ async def generate_all(
         merged.cancelled += result.cancelled
     run.failures.extend(merged.failures)
     return merged
+
+
+async def write_tests_all(
+    run: SolveRun, task: GenerationTask, rosters: Sequence[tuple[Roster, Throttle]]
+) -> list[GeneratedTest]:
+    """The tester requests of every roster, beside the generation and under its caps; parsed
+    and merged. Never fails the run: a tester that errs is a note."""
+    from codegen.generation.fanout import write_tests
+    from codegen.generation.test_cases import generated_tests
+
+    tester = run.session.settings.tester
+    groups = await asyncio.gather(
+        *(
+            write_tests(task, r, per_model=tester.per_model, cases=tester.cases, throttle=t)
+            for r, t in rosters
+        )
+    )
+    replies = [reply for group in groups for reply in group]
+    run.tester_replies.extend(replies)
+    params = run.problem.parameters
+    positional = None if params is None else [p.name for p in params if p.kind == "positional"]
+    tests = generated_tests(replies, run.problem.entry_point, positional)
+    failed = [r for r in replies if r.error]
+    run.notes.extend(f"tester {r.model}: {r.error}" for r in failed)
+    wrote = len(replies) - len(failed)
+    run.emit(StageProgress("tester", f"{len(tests)} test case(s) from {wrote} tester reply(ies)"))
+    return tests
 
 
 def check_reachable(result: GenerationResult, session: SolveSession) -> None:

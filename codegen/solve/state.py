@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 
 from codegen.evaluation import Evaluation, RankingRun
 from codegen.generation import Candidate, Failure
+from codegen.generation.types import TesterReply
 from codegen.problems import Problem
+from codegen.ranking.consensus import GeneratedTest
 from codegen.solve.events import SolveEvent
 from codegen.solve.report import (
     CandidateSummary,
@@ -52,6 +54,8 @@ class SolveRun:
     requests: int = 0
     phases: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    tester_replies: list[TesterReply] = field(default_factory=list)
+    written_tests: list[GeneratedTest] = field(default_factory=list)
 
     def emit(self, event: SolveEvent) -> None:
         """A broken progress display must not end the run."""
@@ -119,14 +123,19 @@ class SolveRun:
             judges=[j.model for j in self.session.judges],
             totals=Totals(
                 requests=self.requests,
+                tester_requests=len(self.tester_replies),
                 candidates=len(candidates),
                 passing=sum(s.verdict is Verdict.PASSED for s in candidates),
                 prompt_tokens=sum(p.prompt_tokens for p in proposals),
                 completion_tokens=sum(p.completion_tokens for p in proposals),
-                cost_usd=sum(p.cost_usd for p in proposals),
+                cost_usd=sum(p.cost_usd for p in proposals)
+                + sum(r.cost_usd for r in self.tester_replies),
             ),
             phases_s={k: round(v, 3) for k, v in self.phases.items()},
             ranking=ranking,
+            confidence=ranking.confidence if ranking else None,
+            evidence=ranking.evidence if ranking else "",
+            written_tests=self.written_tests,
             notes=[*self.notes, *(ranking.notes if ranking else [])],
             warnings=list(problem.warnings),
         )

@@ -16,6 +16,9 @@ production uses is the one under test. Replies are scripted per model name:
 
 Each model's list is consumed in order; its last reply then repeats, so ``[{"status": 500}]``
 means "always 500". In-process, a model may instead map to a callable ``(request) -> Reply``.
+A tester request (the prompt of :func:`codegen.generation.prompts.build_test_messages`) is
+answered from ``"testers": {model: [...]}`` in the same way, and with no test case by default,
+so that scripts written for the candidates stay in step.
 
     with FakeOpenAIServer(script) as server:
         server.base_url        # http://127.0.0.1:PORT/v1
@@ -44,6 +47,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from codegen.generation.personas import TESTER_SYSTEM
 
 LOOPBACK = "127.0.0.1"
 HANG_LIMIT_S = 600.0  # a hung reply is released at shutdown, or after this long at the latest
@@ -76,34 +81,59 @@ class Script:
         self,
         models: Mapping[str, list[Reply | dict[str, Any]] | Responder] | None = None,
         default: Reply | dict[str, Any] | None = None,
+        testers: Mapping[str, list[Reply | dict[str, Any]] | Responder] | None = None,
     ) -> None:
         self._lock = threading.Lock()
-        self._models: dict[str, ScriptEntry] = {}
-        for name, entry in (models or {}).items():
-            if callable(entry):
-                self._models[name] = entry
-            else:
-                replies = [Reply.model_validate(r) for r in entry]
-                if not replies:
-                    raise ValueError(f"fake_openai script: model {name!r} has no replies")
-                self._models[name] = replies
+        self._models = _entries(models)
+        self._testers = _entries(testers)
         self._default = Reply.model_validate(default) if default is not None else None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Script:
-        return cls(models=data.get("models", {}), default=data.get("default"))
+        return cls(
+            models=data.get("models", {}), default=data.get("default"), testers=data.get("testers")
+        )
 
     def next_reply(self, request: dict[str, Any]) -> Reply:
         model = str(request.get("model", ""))
+        if is_tester_request(request):
+            entry = self._testers.get(model)
+            if entry is None:
+                return Reply(content="No test cases.")
+            return self._take(entry, request)
         entry = self._models.get(model)
         if entry is None:
             if self._default is not None:
                 return self._default
             return Reply(status=404, body=_error_body(f"model {model!r} is not scripted", 404))
+        return self._take(entry, request)
+
+    def _take(self, entry: ScriptEntry, request: dict[str, Any]) -> Reply:
         if callable(entry):
             return entry(request)
         with self._lock:
             return entry.pop(0) if len(entry) > 1 else entry[0]
+
+
+def _entries(
+    script: Mapping[str, list[Reply | dict[str, Any]] | Responder] | None,
+) -> dict[str, ScriptEntry]:
+    entries: dict[str, ScriptEntry] = {}
+    for name, entry in (script or {}).items():
+        if callable(entry):
+            entries[name] = entry
+        else:
+            replies = [Reply.model_validate(r) for r in entry]
+            if not replies:
+                raise ValueError(f"fake_openai script: model {name!r} has no replies")
+            entries[name] = replies
+    return entries
+
+
+def is_tester_request(request: Mapping[str, Any]) -> bool:
+    """A request made by the tester (its system prompt), not for a candidate."""
+    messages = request.get("messages") or [{}]
+    return bool(messages[0].get("content") == TESTER_SYSTEM)
 
 
 def _error_body(message: str, status: int) -> str:
@@ -212,7 +242,8 @@ class _Server(ThreadingHTTPServer):
         self._lock = threading.Lock()
 
     def record(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> None:
-        entry = {"path": path, "headers": headers, "body": body, "at": time.monotonic()}
+        entry = {"path": path, "headers": headers, "body": body, "at": time.monotonic(),
+                 "tester": is_tester_request(body)}  # fmt: skip
         with self._lock:
             self.requests.append(entry)
             if self.log is not None:

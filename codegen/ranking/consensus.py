@@ -1,0 +1,153 @@
+"""Dual execution agreement (CodeT): candidates that behave alike, weighed by the model-written
+tests they pass, and how much of the evidence stands behind the winner. Pure.
+
+A *consensus set* is a behaviour cluster (:mod:`~codegen.ranking.clusters`): candidates that gave
+the same outcome on every input they were called on, the model-written tests' inputs included,
+so every member passes the same model-written tests. Its score is
+
+    votes × (1 + tests passed)
+
+where votes counts the proposals behind its members (a program that several samples wrote counts
+once per sample: AlphaCode's and CodeT's agreement). CodeT scores votes × tests passed; the
+``1 +`` keeps the agreement between candidates as evidence when no model-written test holds (they
+are often wrong: a small model's expected values are guesses), instead of scoring every set 0.
+
+Model-written tests are soft evidence: they order the passing candidates, they never make one
+pass or fail. The *confidence* of a winner is its set's share of all the evidence: the scores of
+every set, plus one vote per proposal of a candidate that failed the visible tests (a pool where
+most candidates fail is a hard task), plus one vote of doubt; with a jury, its share of the
+jury's points counts for a fifth. ``benchmarks/test_bench_selection.py`` measures how well it
+predicts correctness on pools of real samples.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from codegen.ranking.clusters import ClusterReport
+from sandbox.harness import plaindata
+from sandbox.models import CallOutcome
+
+DOUBT = 1.0  # pseudo-votes against any winner: one unanimous candidate is not a certainty
+JURY_WEIGHT = 0.2
+
+
+class GeneratedTest(BaseModel):
+    """One model-written test case: ``entry(*args)`` should return ``expected``."""
+
+    args: list[Any]
+    expected: Any
+    authors: list[str] = []  # the models that wrote it
+
+
+class ConsensusSet(BaseModel):
+    members: list[str]
+    votes: int
+    tests_passed: int
+    score: float
+
+
+class Consensus(BaseModel):
+    """The consensus sets of the passing candidates, best score first."""
+
+    sets: list[ConsensusSet]
+    tests: int  # model-written tests the candidates were run on
+    inputs: int  # inputs they were compared on, those tests' included
+
+    def tier(self, candidate: str) -> int | None:
+        """0 for the best-scoring set(s); sets with equal scores share a tier."""
+        found = self.set_of(candidate)
+        if found is None:
+            return None
+        return sorted({s.score for s in self.sets}, reverse=True).index(found.score)
+
+    def set_of(self, candidate: str) -> ConsensusSet | None:
+        return next((s for s in self.sets if candidate in s.members), None)
+
+    def evidence(self, candidate: str) -> str:
+        """``7 of 9 candidates agree on 30 inputs; they pass 8 of 10 model-written tests``."""
+        found = self.set_of(candidate)
+        if found is None:
+            return "not compared with the other candidates"
+        total = sum(s.votes for s in self.sets)
+        text = f"{found.votes} of {total} candidates agree on {self.inputs} inputs"
+        if self.tests:
+            text += f"; they pass {found.tests_passed} of {self.tests} model-written tests"
+        return text
+
+
+def dual_agreement(
+    clusters: ClusterReport,
+    outcomes: Mapping[str, Sequence[CallOutcome]],
+    inputs: Sequence[Sequence[Any]],
+    tests: Sequence[GeneratedTest],
+    votes: Mapping[str, int],
+) -> Consensus:
+    """Score every cluster of ``clusters`` (over ``inputs``; ``outcomes`` in their order). A
+    test counts when its arguments are among ``inputs``."""
+    position = {repr(list(args)): index for index, args in enumerate(inputs)}
+    placed = [(position[key], t) for t in tests if (key := repr(list(t.args))) in position]
+    sets = []
+    for cluster in clusters.clusters:
+        calls = outcomes[cluster.members[0]]  # alike on every input: one member speaks for all
+        passed = sum(1 for index, test in placed if passes(calls[index], test.expected))
+        count = sum(votes.get(member, 1) for member in cluster.members)
+        sets.append(
+            ConsensusSet(
+                members=list(cluster.members),
+                votes=count,
+                tests_passed=passed,
+                score=float(count * (1 + passed)),
+            )
+        )
+    sets.sort(key=lambda s: -s.score)  # stable: equal scores keep the cluster order
+    return Consensus(sets=sets, tests=len(placed), inputs=len(inputs))
+
+
+def passes(outcome: CallOutcome, expected: Any) -> bool:
+    """The call returned ``expected``, as Python's ``==`` would say, except that floats agree
+    within 1e-6 relative (testers round)."""
+    if outcome.cause is not None or not outcome.ok:
+        return False
+    try:
+        want = plaindata.canonical(expected)
+    except plaindata.NotPlainData:
+        return False
+    return _close(outcome.value, want)
+
+
+def _close(value: Any, want: Any) -> bool:
+    """Compare two :func:`~sandbox.harness.plaindata.canonical` forms."""
+    if isinstance(value, bool) or isinstance(want, bool):
+        return value == want
+    if isinstance(value, int | float) and isinstance(want, int | float):
+        if isinstance(value, int) and isinstance(want, int):
+            return value == want
+        return math.isclose(value, want, rel_tol=1e-6, abs_tol=1e-12)
+    if isinstance(value, list) and isinstance(want, list):
+        return len(value) == len(want) and all(map(_close, value, want))
+    if isinstance(value, dict) and isinstance(want, dict):
+        return value.keys() == want.keys() and all(_close(value[k], want[k]) for k in value)
+    return bool(value == want)
+
+
+def confidence(
+    consensus: Consensus | None,
+    winner: str,
+    failing_votes: int,
+    jury_points: Mapping[str, float] | None = None,
+) -> float:
+    """The winner's share of the evidence (see the module docstring), in [0, 1]."""
+    found = consensus.set_of(winner) if consensus else None
+    if consensus is None or found is None:
+        own, total = 1.0, 1.0
+    else:
+        own, total = found.score, sum(s.score for s in consensus.sets)
+    share = own / (total + failing_votes + DOUBT)
+    if jury_points and winner in jury_points and (points := sum(jury_points.values())) > 0:
+        share = (1 - JURY_WEIGHT) * share + JURY_WEIGHT * jury_points[winner] / points
+    return round(share, 3)
