@@ -154,6 +154,14 @@ def test_entry_point_choice(tmp_path: Path) -> None:
     )
 
 
+def test_a_stub_without_any_test_is_ranked_on_agreement(tmp_path: Path) -> None:
+    problem = load_problem(
+        write(tmp_path / "p", {"problem.py": "def f(x: int) -> int:\n    ...\n"})
+    )
+    assert [t.origin for t in problem.visible_tests] == ["smoke"] and problem.weak_tests
+    assert "no tests for f" in problem.warnings[0]
+
+
 def test_the_unwritten_function_is_the_entry_point(tmp_path: Path) -> None:
     implemented = "def helper(x: int) -> int:\n    return x + 1\n\n\n"
     for body in ("...", "pass", "raise NotImplementedError", "raise NotImplementedError()"):
@@ -191,7 +199,6 @@ def test_hidden_tests_and_benchmark_detection(tmp_path: Path) -> None:
         ({}, "no problem.py"),
         ({"problem.py": "x = 1\n"}, "no top-level function"),
         ({"problem.py": "def f(x:\n    ...\n"}, "problem.py:1: syntax error"),
-        ({"problem.py": "def f(x: int) -> int:\n    ...\n"}, "no tests; add a test_*.py"),
         (
             {"problem.py": STUB, "test_a.py": "from solution import add_all\n\ndef test(:\n"},
             "test_a.py:3: syntax error",
@@ -306,8 +313,9 @@ def test_text_task(tmp_path: Path) -> None:
     assert problem.stub is None and problem.parameters is None
     assert problem.prompt.startswith("Write f")
     assert list(problem.sandbox_test_files()) == ["test_f.py"]
-    with pytest.raises(BadInput, match="needs test files"):
-        problem_from_text("Write f.", entry="f", tests=[])
+    untested = problem_from_text("Write f.", entry="f", tests=[])
+    assert [t.origin for t in untested.visible_tests] == ["smoke"] and untested.weak_tests
+    assert "no tests for f; candidates are ranked by how many agree" in untested.warnings[0]
     with pytest.raises(BadInput, match="is not a Python name"):
         problem_from_text("Write f.", entry="f-1", tests=[test])
     assert problem_from_text("Write g.", entry="g", tests=[test]).warnings  # imports f, not g

@@ -102,7 +102,10 @@ def test_cancel_stops_the_model_calls(service: ServiceProcess) -> None:
     ("body", "says"),
     [
         ({"task": {"stub": "x = 1\n"}, "models": ["openai/coder"]}, "entry point"),
-        ({"task": {"stub": "def f(x):\n    ...\n"}}, "no tests"),
+        (
+            {"task": {"stub": "def f(x):\n    ...\n", "tests": {"test_f.py": "from p import f\n"}}},
+            "never imports the candidate",
+        ),
         ({"models": ["openai/coder"]}, "exactly one of `task` and `problem`"),
         ({"task": TASK, "samples": 0}, "samples"),
         ({"task": {**TASK, "tests": {"../evil.py": "x"}}}, "test_*.py"),

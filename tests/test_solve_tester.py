@@ -68,3 +68,29 @@ def test_without_the_tester_the_majority_wins(tmp_path: Path) -> None:
     assert testers == []
     assert report["code"] == WRONG  # agreement alone: 3 votes against 2
     assert report["written_tests"] == [] and report["totals"]["tester_requests"] == 0
+
+
+def test_a_stub_without_tests_is_solved_by_agreement(tmp_path: Path) -> None:
+    stub = tmp_path / "double.py"
+    stub.write_text('def double(n: int) -> int:\n    """Twice n."""\n    ...\n')
+    (tmp_path / "codegen.toml").write_text(
+        'personas = ["simplest"]\n\n[sandbox]\ntiming_rounds = 3\n\n[jury]\nenabled = false\n'
+    )
+    sources = {
+        "a": "def double(n):\n    return n * 3\n",  # written first, and wrong
+        "b": "def double(n):\n    return 2 * n\n",
+        "c": "def double(n):\n    return 2 * n\n",
+        "d": "def double(n):\n    return n + n\n",
+    }
+    script = {"models": {m: [fenced(code)] for m, code in sources.items()}}
+    with FakeServerProcess(script, tmp_path) as server:
+        done = codegen(
+            "solve", str(stub), "--models", ",".join(f"openai/{m}" for m in sources), "--json",
+            cwd=tmp_path, env={"OPENAI_API_BASE": server.base_url},
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert "no tests for double" in report["warnings"][0]
+    assert report["code"] in (sources["b"], sources["d"])
+    assert report["evidence"].startswith("3 of 4 candidates agree on ")
+    assert report["confidence"] == round(3 / (3 + 1 + 1), 3)  # agreement shares, one doubt

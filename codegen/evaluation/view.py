@@ -59,6 +59,9 @@ def print_ranking(
     others = [w for w in report.tied_winners if w != report.winner]
     tie = f" (tied with {', '.join(others)}; the shorter source wins a tie)" if others else ""
     console.print(Text.assemble("\n", ("Winner:", "bold green"), " ", visible(report.winner + tie)))
+    if report.confidence is not None:
+        evidence = f" ({report.evidence})" if report.evidence else ""
+        console.print(visible(f"Confidence: {report.confidence:.0%}{evidence}"), markup=False)
     console.print(Syntax(visible(sources[report.winner]), "python", line_numbers=False))
 
 

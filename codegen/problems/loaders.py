@@ -9,6 +9,10 @@ Formats:
 - a HumanEval-style record (dict, ``.json``, ``.jsonl`` or ``.jsonl.gz``): its prompt's doctests
   are the visible tests and its ``check(candidate)`` is the hidden test;
 - a plain-text task with an explicit entry point name and test files.
+
+With no tests at all (no file, no example), the visible test only checks that the function
+exists, and the candidates are ranked by their agreement and the model-written tests: a
+warning says so, since ten candidates in hand are evidence even without a test.
 """
 
 from __future__ import annotations
@@ -104,14 +108,10 @@ def problem_from_stub(
     tested = {name for path in tests for name in solution_imports(_read(path))}
     info = parse_stub(stub, where, entry, tested=tested)
     warnings = list(info.warnings)
-    visible = _read_tests(tests, info.entry, warnings)
+    visible = _read_tests(tests, info.entry, warnings) or docstring_test_files(info, where)
     if not visible:
-        visible = docstring_test_files(info, where)
-        if not visible:
-            raise BadInput(
-                f"{where}: no tests; add a test_*.py file or doctest examples (>>> ...) "
-                f"to the docstring of {info.entry}"
-            )
+        visible = [smoke_test_file(info.entry)]
+        warnings.append(untested(where, info.entry))
     strategy = None
     if strategy_path is not None:
         strategy = _read(strategy_path)
@@ -141,10 +141,11 @@ def problem_from_text(
         raise BadInput("the task text is empty; describe the function to write")
     if not entry or not IDENTIFIER.match(entry):
         raise BadInput(f"entry point {entry!r} is not a Python name; pass --entry NAME")
-    if not tests:
-        raise BadInput("a plain-text task needs test files; pass --tests test_*.py")
     warnings: list[str] = []
     visible = _read_tests([Path(t) for t in tests], entry, warnings)
+    if not visible:
+        visible = [smoke_test_file(entry)]
+        warnings.append(untested("the task", entry))
     return Problem(
         name=name,
         entry_point=entry,
@@ -152,6 +153,15 @@ def problem_from_text(
         visible_tests=tuple(visible),
         origin="<text>",
         warnings=tuple(warnings),
+    )
+
+
+def untested(where: str, entry: str) -> str:
+    """The warning of a problem without tests: it is still solved, on weaker evidence."""
+    return (
+        f"{where}: no tests for {entry}; candidates are ranked by how many agree with each "
+        "other and pass the model-written tests (add a test_*.py file or >>> examples for "
+        "stronger evidence)"
     )
 
 

@@ -46,7 +46,9 @@ def print_summary(console: Console, report: SolveReport) -> None:
     console.print(table)
     totals = report.totals
     console.print(
-        f"{totals.requests} request(s), {totals.candidates} distinct candidate(s), "
+        f"{totals.requests} request(s)"
+        + (f" and {totals.tester_requests} for tests" if totals.tester_requests else "")
+        + f", {totals.candidates} distinct candidate(s), "
         f"{totals.passing} passing; {totals.prompt_tokens + totals.completion_tokens} tokens, "
         f"${totals.cost_usd:.4f}; {report.phases_s.get('total_s', 0):.1f}s"
         + ("; after one repair round" if report.repair_round else ""),
@@ -63,6 +65,9 @@ def print_winner(console: Console, report: SolveReport) -> None:
     why = f" — {winner.explanation}" if winner.explanation else ""
     line = plain(f" {winner.id} by {author(winner)}{why}")
     console.print(Text.assemble("\n", ("Winner:", "bold green"), line))
+    if report.confidence is not None:
+        evidence = f" ({report.evidence})" if report.evidence else ""
+        console.print(plain(f"Confidence: {report.confidence:.0%}{evidence}"))
     if report.hidden_tests is not None:
         console.print(f"Hidden tests: {report.hidden_tests}", highlight=False, markup=False)
     console.print(Syntax(visible(report.code), "python", line_numbers=False))
