@@ -68,7 +68,9 @@ def test_run_killed_mid_way_resumes_without_loss_or_duplicates(tmp_path: Path) -
         done = count(db, "SELECT count(*) FROM problems WHERE status = 'done'")
         assert 1 <= done < PROBLEMS, log
         stored = count(db, "SELECT count(*) FROM samples")
+        written = count(db, "SELECT count(*) FROM tester_replies")
         asked_before = len(generation_requests(server.requests))
+        tester_before = len(asked_testers(server.requests))
 
         resumed = codegen_bench(db, *args)
         assert resumed.returncode == 0, resumed.stderr
@@ -76,8 +78,12 @@ def test_run_killed_mid_way_resumes_without_loss_or_duplicates(tmp_path: Path) -
         assert f"{done}/{PROBLEMS} problems already done" in resumed.stderr
         # Exactly the samples missing at the kill were asked for again, and no other.
         assert len(generation_requests(server.requests)) - asked_before == expected_samples - stored
+        # Likewise the tester: one request per problem and model, stored, never asked twice.
+        tester_now = len(asked_testers(server.requests)) - tester_before
+        assert tester_now == PROBLEMS * len(MODELS) - written
         # The jury sat on every evaluated problem: 2 passing programs, 3 aspects.
-        assert len(server.requests) - len(generation_requests(server.requests)) >= 3 * PROBLEMS
+        judge = [r for r in server.requests if r["body"].get("model") == "judge"]
+        assert len(judge) >= 3 * PROBLEMS
     phases = [json.loads(p) for (p,) in query(db, "SELECT phases FROM problems")]
     assert all(phase["ranking.jury"] > 0 for phase in phases), phases
 
@@ -85,6 +91,7 @@ def test_run_killed_mid_way_resumes_without_loss_or_duplicates(tmp_path: Path) -
     assert count(db, "SELECT count(*) FROM problems WHERE status = 'done'") == PROBLEMS
     assert count(db, "SELECT count(*) FROM samples") == expected_samples
     assert count(db, "SELECT count(*) FROM samples WHERE status != 'ok'") == 0
+    assert count(db, "SELECT count(*) FROM tester_replies WHERE error = ''") == PROBLEMS * 3
     assert count(db, "SELECT count(*) FROM candidates") == PROBLEMS * len(MODELS)  # deduped
     table = pass_table(db, "e2e")
     assert len(table) == expected_samples
@@ -108,7 +115,11 @@ def test_run_killed_mid_way_resumes_without_loss_or_duplicates(tmp_path: Path) -
 
 
 def generation_requests(requests: list[dict]) -> list[dict]:
-    return [r for r in requests if r["body"].get("model") != "judge"]
+    return [r for r in requests if r["body"].get("model") != "judge" and not r["tester"]]
+
+
+def asked_testers(requests: list[dict]) -> list[dict]:
+    return [r for r in requests if r["tester"]]
 
 
 def query(db: Path, sql: str) -> list[tuple]:

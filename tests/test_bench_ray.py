@@ -1,5 +1,6 @@
 """`codegen bench run --executor ray` on a real two-node Ray cluster on this machine
-(tests/ray_support.py): the same results as `local`, with the work spread over both nodes."""
+(tests/ray_support.py): the same results as `local`, with the work spread over both nodes (and
+the model calls, the tester's too, as Ray tasks with `--ray-generation`)."""
 
 from __future__ import annotations
 
@@ -41,9 +42,15 @@ def test_ray_runs_equal_local_and_use_both_nodes(tmp_path: Path, ray_cluster: st
             "WHERE r.name = 'ray' AND p.status = 'done'"
         ).fetchall()
         keys = {row[0] for row in raw.execute("SELECT config_hash FROM runs")}
+        answered = dict(raw.execute(
+            "SELECT r.name, count(*) FROM tester_replies t JOIN runs r ON r.id = t.run_id "
+            "WHERE t.error = '' GROUP BY r.name"
+        ).fetchall())  # fmt: skip
     assert len(where) == PROBLEMS
     assert all(w.startswith("ray:") for (w,) in where)
     assert len({w for (w,) in where}) == 2  # both nodes did work
     assert len(keys) == 1  # neither the executor nor where generation runs is in the run's key
+    # every model's tester answered, on the driver or as a Ray task (--ray-generation)
+    assert answered == {"local": PROBLEMS * 3, "ray": PROBLEMS * 3, "ray-gen": PROBLEMS * 3}
     compared = codegen_bench(db, "compare", "local", "ray")
     assert "0 difference(s)" in compared.stdout, compared.stdout

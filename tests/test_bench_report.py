@@ -96,6 +96,19 @@ def test_markdown_leaderboard_has_every_model_and_the_ensemble() -> None:
     assert "1 with infrastructure errors" in text
 
 
+def test_markdown_has_the_reliability_table_of_the_picks_confidence() -> None:
+    text = markdown(summarize(_run(pick_b="bad")))
+    assert "## Calibration of the pick's confidence" in text
+    assert "| confidence | picks | mean confidence | pick passes |" in text
+    for row in ("| 0.0–0.2 | 0 | – | – |", "| 0.4–0.6 | 1 | 0.50 | 0.0% |",
+                "| 0.8–1.0 | 1 | 0.90 | 100.0% |"):  # fmt: skip
+        assert row in text
+    brier = (0.1**2 + 0.5**2) / 2
+    ece = (0.1 + 0.5) / 2
+    assert "2 pick(s) with a confidence" in text
+    assert f"Brier score {brier:.3f}, expected calibration error {ece:.3f}" in text
+
+
 @pytest.mark.slow
 def test_html_page_renders_offline_in_chromium_with_table_and_plots(tmp_path: Path) -> None:
     run = _run()
@@ -107,6 +120,8 @@ def test_html_page_renders_offline_in_chromium_with_table_and_plots(tmp_path: Pa
     dom = _render(page, tmp_path / "profile-dom", "--dump-dom").stdout
     assert dom.count('<table id="leaderboard"') == 1
     assert dom.count("<tr>") >= 4  # header, a, b, ensemble
+    reliability = dom.index('<table id="reliability"')
+    assert "0.8–1.0" in dom[reliability : reliability + 2000]
     for name in PLOTS:
         figure = dom.index(f'id="plot-{name}"')
         assert "<svg" in dom[figure : figure + 400]

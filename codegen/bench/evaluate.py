@@ -1,8 +1,10 @@
 """All sandbox work for one problem, wherever it runs (the driver's pool or a Ray worker):
 
 1. every distinct candidate against the hidden tests (HumanEval's ``check``);
-2. at the same time, the ensemble's pick: ``rank_candidates`` sees only the visible tests;
-   Without hidden tests (a folder suite may have none) the visible ones judge.
+2. at the same time, the ensemble's pick: ``rank_candidates`` sees only the visible tests, with
+   each program's votes (samples that wrote it) and the model-written tests as soft evidence;
+   its confidence is the pick's share of that evidence. Without hidden tests (a folder suite
+   may have none) the visible ones judge.
 3. then the candidates that pass the hidden tests and the canonical solution, timed together in
    interleaved rounds in one container, so each efficiency ratio compares like with like.
 
@@ -48,6 +50,8 @@ async def evaluate(request: EvalRequest, sandbox: SandboxBackend) -> Evaluation:
         judges=request.judges or None,
         rounds=request.rounds,
         on_event=mark,
+        generated_tests=request.generated_tests,
+        votes=request.votes or None,
     )
     hidden, ranking = await asyncio.gather(
         _timed(phases, "sandbox", judged), _timed(phases, "ranking", ranked)
@@ -68,6 +72,8 @@ async def evaluate(request: EvalRequest, sandbox: SandboxBackend) -> Evaluation:
         candidates=outcomes,
         pick=ranking.winner,
         pick_reason=reason,
+        confidence=ranking.confidence if ranking.winner is not None else None,
+        evidence=ranking.evidence if ranking.winner is not None else "",
         canonical_s=canonical_s,
         phases=phases,
         notes=notes,

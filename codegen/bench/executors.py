@@ -2,8 +2,9 @@
 pools held by Ray actors across a cluster (:mod:`codegen.bench.ray_executor`).
 
 An executor is an async context manager with ``image`` (the sandbox image tag, part of the run
-key), ``slots`` (evaluations worth keeping in flight), ``evaluate(request)`` and ``generator``:
-where the model calls run when not on the driver (None: on the driver).
+key), ``slots`` (evaluations worth keeping in flight), ``evaluate(request)``, and ``generator``
+and ``tester``: where the model calls (the samples', the tester's) run when not on the driver
+(None: on the driver).
 """
 
 from __future__ import annotations
@@ -18,16 +19,21 @@ from codegen.bench.evaluate import evaluate
 from codegen.bench.records import EvalRequest, Evaluation
 from codegen.errors import BadInput
 from codegen.generation import GenerationResult, GenerationTask, Roster
+from codegen.generation.types import TesterReply
 from sandbox import DEFAULT_LIMITS, Limits, Sandbox
 
 EXECUTORS = ("local", "ray")
 GenerateFn = Callable[[GenerationTask, Roster], Awaitable[GenerationResult]]
+# (task, roster, requests per model, cases per request) -> one reply per request, per model in
+# the roster's order: codegen.generation.fanout.write_tests
+TestFn = Callable[[GenerationTask, Roster, int, int], Awaitable[list[TesterReply]]]
 
 
 class Executor(Protocol):
     image: str
     slots: int
     generator: GenerateFn | None
+    tester: TestFn | None
 
     async def __aenter__(self) -> Executor: ...
 
@@ -55,6 +61,7 @@ class LocalExecutor:
         self.turn = 0
         self.image = ""
         self.generator: GenerateFn | None = None
+        self.tester: TestFn | None = None
 
     async def __aenter__(self) -> LocalExecutor:
         entered: list[Sandbox] = []

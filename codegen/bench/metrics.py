@@ -6,7 +6,12 @@
   and against the oracle (any candidate of the problem passes);
 - efficiency: a passing candidate's median CPU time over the canonical solution's, both timed
   in the same container and run (1.0 = as fast, 2.0 = twice as slow);
-- median generation latency and total cost.
+- median generation latency and total cost (the tester's requests count in the ensemble's);
+- calibration of the pick's confidence: over the done problems with a pick, bins of confidence
+  with their count, mean confidence and the share of picks that pass the hidden tests (a
+  reliability diagram as a table), the Brier score (mean squared gap between the confidence
+  and the 0/1 outcome) and the expected calibration error (the bins' gaps between accuracy and
+  mean confidence, weighted by their share of the picks).
 
 Only problems whose evaluation is done count; problems with infrastructure errors are counted
 apart, never as failures.
@@ -25,6 +30,7 @@ from codegen.bench.records import ProblemRecord, ProblemStatus, RunData, SampleS
 ENSEMBLE = "ensemble"
 ORACLE = "oracle"
 PASS_KS = (1, 2, 5, 10)
+CONFIDENCE_EDGES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -70,6 +76,98 @@ class ModelSummary(BaseModel):
         return median(self.efficiency)
 
 
+class ReliabilityBin(BaseModel):
+    """Picks whose confidence lies in [low, high) (the last bin includes 1.0)."""
+
+    low: float
+    high: float
+    count: int = 0
+    mean_confidence: float | None = None
+    accuracy: float | None = None  # share of these picks that pass the hidden tests
+
+
+class Reliability(BaseModel):
+    """How well the pick's confidence predicts that the pick passes the hidden tests."""
+
+    picks: int = 0
+    bins: list[ReliabilityBin] = []
+    brier: float | None = None
+    ece: float | None = None
+
+
+def _bin_index(confidence: float, edges: Sequence[float]) -> int:
+    """Index of the bin [edges[i], edges[i+1]) holding ``confidence``; the last bin is closed
+    and values outside the edges go to the nearest end bin."""
+    for index in range(len(edges) - 2, -1, -1):
+        if confidence >= edges[index]:
+            return index
+    return 0
+
+
+def reliability_bins(
+    pairs: Sequence[tuple[float, bool]], edges: Sequence[float] = CONFIDENCE_EDGES
+) -> list[ReliabilityBin]:
+    """(confidence, passed) pairs sorted into the bins between ``edges`` (every bin listed,
+    empty ones with count 0)."""
+    if len(edges) < 2 or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+        raise ValueError(f"bin edges must increase: {edges}")
+    groups: list[list[tuple[float, bool]]] = [[] for _ in edges[1:]]
+    for confidence, passed in pairs:
+        groups[_bin_index(confidence, edges)].append((confidence, passed))
+    return [
+        ReliabilityBin(
+            low=low,
+            high=high,
+            count=len(group),
+            mean_confidence=statistics.fmean(c for c, _ in group) if group else None,
+            accuracy=sum(p for _, p in group) / len(group) if group else None,
+        )
+        for low, high, group in zip(edges, edges[1:], groups, strict=False)
+    ]
+
+
+def brier_score(pairs: Sequence[tuple[float, bool]]) -> float | None:
+    """Mean of (confidence - outcome)², outcome 1 for a pick that passes; None without picks.
+    0 is perfect; always answering 0.5 scores 0.25."""
+    if not pairs:
+        return None
+    return statistics.fmean((c - float(p)) ** 2 for c, p in pairs)
+
+
+def expected_calibration_error(
+    pairs: Sequence[tuple[float, bool]], edges: Sequence[float] = CONFIDENCE_EDGES
+) -> float | None:
+    """Σ over bins of (bin count / picks) × |accuracy - mean confidence|; None without picks."""
+    if not pairs:
+        return None
+    return sum(
+        b.count / len(pairs) * abs((b.accuracy or 0.0) - (b.mean_confidence or 0.0))
+        for b in reliability_bins(pairs, edges)
+        if b.count
+    )
+
+
+def reliability(
+    pairs: Sequence[tuple[float, bool]], edges: Sequence[float] = CONFIDENCE_EDGES
+) -> Reliability:
+    return Reliability(
+        picks=len(pairs),
+        bins=reliability_bins(pairs, edges),
+        brier=brier_score(pairs),
+        ece=expected_calibration_error(pairs, edges),
+    )
+
+
+def confidence_pairs(problems: Iterable[ProblemRecord]) -> list[tuple[float, bool]]:
+    """(the pick's confidence, it passes the hidden tests) of every done problem with a pick
+    and a stored confidence."""
+    return [
+        (p.confidence, bool(p.pick_passed))
+        for p in problems
+        if p.status is ProblemStatus.DONE and p.pick is not None and p.confidence is not None
+    ]
+
+
 class Leaderboard(BaseModel):
     run: str
     problems_total: int
@@ -82,6 +180,8 @@ class Leaderboard(BaseModel):
     ensemble_minus_model: dict[str, float] = {}  # pick accuracy - the model's pass@1
     ensemble_gap_to_oracle: float | None = None
     total_cost_usd: float = 0.0
+    tester_cost_usd: float = 0.0  # the tester's requests, in the ensemble's cost and the total
+    reliability: Reliability = Reliability()
 
 
 def summarize(run: RunData) -> Leaderboard:
@@ -89,6 +189,7 @@ def summarize(run: RunData) -> Leaderboard:
     models = list(run.config.get("models") or _models_seen(run.problems))
     summaries = [_model_summary(model, done, run.problems) for model in models]
     ensemble = _ensemble_summary(done)
+    tester_cost = sum(r.cost_usd for p in run.problems for r in p.tester)
     oracle = ModelSummary(
         name=ORACLE,
         problems=len(done),
@@ -114,7 +215,9 @@ def summarize(run: RunData) -> Leaderboard:
             if oracle.pass1 is not None and ensemble.pass1 is not None
             else None
         ),
-        total_cost_usd=sum(s.cost_usd for s in summaries),
+        total_cost_usd=sum(s.cost_usd for s in summaries) + tester_cost,
+        tester_cost_usd=tester_cost,
+        reliability=reliability(confidence_pairs(done)),
     )
 
 
@@ -195,7 +298,8 @@ def _ensemble_summary(done: Sequence[ProblemRecord]) -> ModelSummary:
         pass_at={1: accuracy} if accuracy is not None else {},
         pass1=accuracy,
         median_latency_s=median(latencies),
-        cost_usd=sum(s.cost_usd for p in done for s in p.samples),
+        cost_usd=sum(s.cost_usd for p in done for s in p.samples)
+        + sum(r.cost_usd for p in done for r in p.tester),
         tokens=sum(s.prompt_tokens + s.completion_tokens for p in done for s in p.samples),
         efficiency=efficiency,
     )

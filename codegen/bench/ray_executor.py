@@ -6,19 +6,22 @@ costs about 0.4 s to start: warm pools are what makes a run fast.
 
 The driver keeps the SQLite store; workers get an :class:`EvalRequest` as JSON and return an
 :class:`Evaluation` as JSON. Generation stays on the driver too unless ``generation=True``
-(``--ray-generation``): then each problem's model calls run as a Ray task, spread over the
-nodes, for models served next to the nodes (a local server on each) or keys only they hold.
+(``--ray-generation``): then each problem's model calls (its samples, and its tester requests
+as another task beside them) run as Ray tasks, spread over the nodes, for models served next
+to the nodes (a local server on each) or keys only they hold.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from codegen.bench.evaluate import evaluate
 from codegen.bench.records import EvalRequest, Evaluation
 from codegen.errors import EnvironmentProblem
 from codegen.generation import GenerationResult, GenerationTask, Roster
+from codegen.generation.types import TesterReply
 from sandbox import SandboxUnavailable
 from sandbox.ray_backend import PoolActor, RaySandbox
 
@@ -48,6 +51,24 @@ def generate_on_node(task: str, roster: str) -> tuple[str, str]:
     return result.model_dump_json(), ray.get_runtime_context().get_node_id()[:12]
 
 
+def tests_on_node(task: str, roster: str, per_model: int, cases: int) -> tuple[str, str]:
+    """A Ray task: one problem's tester requests on the node Ray picked; (replies JSON, node)."""
+    import ray
+
+    from codegen.generation.fanout import write_tests
+
+    replies = asyncio.run(
+        write_tests(
+            GenerationTask.model_validate_json(task),
+            Roster.model_validate_json(roster),
+            per_model=per_model,
+            cases=cases,
+        )
+    )
+    payload = json.dumps([r.model_dump(mode="json") for r in replies])
+    return payload, ray.get_runtime_context().get_node_id()[:12]
+
+
 class RayExecutor:
     """The cluster's pools (:class:`sandbox.ray_backend.RaySandbox`, its actors able to
     evaluate whole problems)."""
@@ -55,6 +76,7 @@ class RayExecutor:
     def __init__(self, address: str | None = None, generation: bool = False) -> None:
         self.pools = RaySandbox(address=address, actor=SandboxActor)
         self.generator = self.generate if generation else None
+        self.tester = self.write_tests if generation else None
         self.generated_on: set[str] = set()  # nodes that ran generation tasks
         self.image = ""
         self.slots = 0
@@ -80,6 +102,20 @@ class RayExecutor:
         answer, node = await remote.remote(task.model_dump_json(), roster.model_dump_json())
         self.generated_on.add(node)
         return GenerationResult.model_validate_json(answer)
+
+    async def write_tests(
+        self, task: GenerationTask, roster: Roster, per_model: int, cases: int
+    ) -> list[TesterReply]:
+        import ray
+
+        remote = ray.remote(tests_on_node).options(
+            num_cpus=0, scheduling_strategy="SPREAD", max_retries=0
+        )
+        answer, node = await remote.remote(
+            task.model_dump_json(), roster.model_dump_json(), per_model, cases
+        )
+        self.generated_on.add(node)
+        return [TesterReply.model_validate(r) for r in json.loads(answer)]
 
     async def __aexit__(self, *exc: Any) -> None:
         await self.pools.__aexit__(*exc)

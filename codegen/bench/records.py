@@ -3,12 +3,16 @@ executors (it crosses into Ray workers as JSON) and the pure metrics."""
 
 from __future__ import annotations
 
+import ast
+import math
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 from codegen.problems import Problem
 from codegen.ranking.ballots import JudgeSpec
+from codegen.ranking.consensus import GeneratedTest
 
 
 class SampleStatus(StrEnum):
@@ -45,6 +49,19 @@ class SampleRecord(SampleKey):
     cost_usd: float = 0.0
 
 
+class TesterRecord(BaseModel):
+    """One tester request of one model for one problem: the test cases it wrote (as text), or
+    the error that left it without an answer (retried when the problem is)."""
+
+    __test__ = False  # not a pytest class
+    model: str
+    index: int = Field(0, ge=0)
+    text: str = ""
+    error: str = ""
+    latency_s: float | None = None
+    cost_usd: float = 0.0
+
+
 class CandidateOutcome(BaseModel):
     """One distinct program of a problem, judged by the hidden tests and timed."""
 
@@ -66,6 +83,32 @@ class EvalRequest(BaseModel):
     candidates: dict[str, str] = Field(description="code hash -> source, distinct programs")
     rounds: int = Field(ge=1)
     judges: list[JudgeSpec] = Field([], description="the jury of the ensemble's ranking")
+    generated_tests: list[GeneratedTest] = Field(
+        [], description="the model-written test cases: soft evidence for the ranking"
+    )
+    votes: dict[str, int] = Field({}, description="code hash -> samples that wrote it")
+
+    # JSON (what crosses to a Ray worker) keeps a test's values exactly: tuples, sets, bytes
+    # and dicts with non-string keys would not survive JSON as such, so each test travels as
+    # Python literal source, read back with ``ast.literal_eval``.
+    @field_serializer("generated_tests", when_used="json")
+    def _tests_as_source(self, tests: list[GeneratedTest]) -> list[dict[str, Any]]:
+        return [
+            {"source": literal_source([t.args, t.expected]), "authors": t.authors} for t in tests
+        ]
+
+    @field_validator("generated_tests", mode="before")
+    @classmethod
+    def _tests_from_source(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        decoded = []
+        for item in value:
+            if isinstance(item, dict) and "source" in item:
+                args, expected = ast.literal_eval(item["source"])
+                item = {"args": args, "expected": expected, "authors": item.get("authors", [])}
+            decoded.append(item)
+        return decoded
 
 
 class Evaluation(BaseModel):
@@ -74,6 +117,8 @@ class Evaluation(BaseModel):
     candidates: dict[str, CandidateOutcome]
     pick: str | None = Field(None, description="the ensemble's pick (code hash), visible tests")
     pick_reason: str = ""
+    confidence: float | None = Field(None, description="the pick's share of the evidence, 0-1")
+    evidence: str = Field("", description="what stands behind the pick, in words")
     canonical_s: float | None = None
     phases: dict[str, float] = Field({}, description="seconds: sandbox, ranking, timing")
     notes: list[str] = []
@@ -90,10 +135,13 @@ class ProblemRecord(BaseModel):
     attempts: int = 0
     pick: str | None = None
     pick_passed: bool | None = None
+    confidence: float | None = None
+    evidence: str = ""
     canonical_s: float | None = None
     phases: dict[str, float] = {}
     executed_on: str = ""
     samples: list[SampleRecord] = []
+    tester: list[TesterRecord] = []
     candidates: dict[str, CandidateOutcome] = {}
 
     def sample_passed(self, sample: SampleRecord) -> bool:
@@ -109,3 +157,24 @@ class RunData(BaseModel):
     config: dict
     created_at: str
     problems: list[ProblemRecord]
+
+
+def literal_source(value: Any) -> str:
+    """Python source that ``ast.literal_eval`` reads back as ``value`` (builtin literals, as
+    ``literal_eval`` makes them): ``repr``, except that infinite floats are written ``1e999``."""
+    if isinstance(value, float) and math.isinf(value):
+        return "1e999" if value > 0 else "-1e999"
+    if isinstance(value, complex):
+        sign = "-" if math.copysign(1.0, value.imag) < 0 else "+"
+        return f"({literal_source(value.real)}{sign}{literal_source(abs(value.imag))}j)"
+    if isinstance(value, list):
+        return "[" + ", ".join(literal_source(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        items = ", ".join(literal_source(v) for v in value)
+        return f"({items},)" if len(value) == 1 else f"({items})"
+    if isinstance(value, set) and value:
+        return "{" + ", ".join(literal_source(v) for v in value) + "}"
+    if isinstance(value, dict):
+        pairs = ", ".join(f"{literal_source(k)}: {literal_source(v)}" for k, v in value.items())
+        return "{" + pairs + "}"
+    return repr(value)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import html
 
-from codegen.bench.metrics import ENSEMBLE, Leaderboard, ModelSummary
+from codegen.bench.metrics import ENSEMBLE, Leaderboard, ModelSummary, Reliability
 from codegen.bench.plots import PLOTS
 from codegen.bench.records import ProblemStatus, RunData
 
 COLUMNS = ("model", "pass@1", "pass@k", "problems", "samples", "median latency (s)",
            "cost (USD)", "tokens", "median efficiency", "model errors", "infra errors")  # fmt: skip
+RELIABILITY_COLUMNS = ("confidence", "picks", "mean confidence", "pick passes")
 
 
 def _fmt(value: float | None, digits: int = 3, percent: bool = False) -> str:
@@ -51,7 +52,38 @@ def markdown(board: Leaderboard) -> str:
     ]
     lines += ["| " + " | ".join(_cells(m)) + " |" for m in ranked(board)]
     lines += ["", *_verdict_lines(board)]
+    lines += ["", "## Calibration of the pick's confidence", "", _calibration_line(board)]
+    if board.reliability.picks:
+        lines += [
+            "",
+            "| " + " | ".join(RELIABILITY_COLUMNS) + " |",
+            "|" + "---|" * len(RELIABILITY_COLUMNS),
+        ]
+        lines += ["| " + " | ".join(row) + " |" for row in _reliability_rows(board.reliability)]
     return "\n".join(lines) + "\n"
+
+
+def _reliability_rows(table: Reliability) -> list[list[str]]:
+    return [
+        [
+            f"{b.low:.1f}–{b.high:.1f}",
+            str(b.count),
+            _fmt(b.mean_confidence, 2),
+            _fmt(b.accuracy, percent=True),
+        ]  # fmt: skip
+        for b in table.bins
+    ]
+
+
+def _calibration_line(board: Leaderboard) -> str:
+    table = board.reliability
+    if not table.picks:
+        return "No pick with a confidence yet."
+    return (
+        f"{table.picks} pick(s) with a confidence (the pick's share of the evidence: votes, "
+        f"model-written tests, the jury): Brier score {_fmt(table.brier)}, expected "
+        f"calibration error {_fmt(table.ece)} (0 is perfect for both)."
+    )
 
 
 def _status_line(board: Leaderboard) -> str:
@@ -60,7 +92,10 @@ def _status_line(board: Leaderboard) -> str:
         line += f"; {board.problems_infra} with infrastructure errors (re-run to retry)"
     if board.problems_suite_error:
         line += f"; {board.problems_suite_error} whose tests do not load"
-    return line + f"; total cost {board.total_cost_usd:.4f} USD."
+    line += f"; total cost {board.total_cost_usd:.4f} USD"
+    if board.tester_cost_usd:
+        line += f" (the tester's {board.tester_cost_usd:.4f})"
+    return line + "."
 
 
 def _verdict_lines(board: Leaderboard) -> list[str]:
@@ -89,12 +124,21 @@ def html_page(board: Leaderboard, run: RunData) -> str:
         for name, draw in PLOTS.items()
     )
     notes = "".join(f"<li>{e(line[2:])}</li>" for line in _verdict_lines(board))
+    calibration = f"<p>{e(_calibration_line(board))}</p>"
+    if board.reliability.picks:
+        head = "".join(f"<th>{e(c)}</th>" for c in RELIABILITY_COLUMNS)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
+            for row in _reliability_rows(board.reliability)
+        )
+        calibration += f'<table id="reliability" class="reliability"><tr>{head}</tr>{body}</table>'
     return _PAGE.format(
         title=e(f"Leaderboard: {board.run}"),
         status=e(_status_line(board)),
         header=header,
         rows=rows,
         notes=notes,
+        calibration=calibration,
         figures=figures,
         problems=_problem_table(board, run),
         config=e(", ".join(f"{k}={v}" for k, v in run.config.items())),
@@ -104,7 +148,8 @@ def html_page(board: Leaderboard, run: RunData) -> str:
 def _problem_table(board: Leaderboard, run: RunData) -> str:
     e = html.escape
     models = [m.name for m in board.models]
-    head = "".join(f"<th>{e(m)}</th>" for m in ["problem", "status", *models, "ensemble"])
+    names = ["problem", "status", *models, "ensemble", "confidence"]
+    head = "".join(f"<th>{e(m)}</th>" for m in names)
     body = []
     for record in run.problems:
         cells = [record.problem, record.status.value]
@@ -116,6 +161,7 @@ def _problem_table(board: Leaderboard, run: RunData) -> str:
         cells.append(
             "–" if record.pick_passed is None else "pass" if record.pick_passed else "fail"
         )
+        cells.append(_fmt(record.confidence, 2))
         body.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
     return f'<table class="problems"><tr>{head}</tr>{"".join(body)}</table>'
 
@@ -137,6 +183,8 @@ table.problems {{ font-size: 85%; }}
 <p>{status}</p>
 <table id="leaderboard" class="leaderboard"><tr>{header}</tr>{rows}</table>
 <ul>{notes}</ul>
+<h2>Calibration of the pick's confidence</h2>
+{calibration}
 <h2>Plots</h2>
 <div class="plots">{figures}</div>
 <h2>Per problem</h2>

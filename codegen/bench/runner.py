@@ -1,26 +1,32 @@
 """A leaderboard run: for every problem, generate what is missing, evaluate, store; resumable.
 
-Each problem goes through two stored steps, each one SQLite transaction:
+Each problem goes through these stored steps, each one SQLite transaction:
 
 1. its samples (model × persona × sample): generated only when missing or when a previous
    attempt hit an infrastructure error, so a resumed run never pays twice for a model's answer;
-2. its evaluation (candidates and the ensemble's pick), which marks the problem ``done``.
+   at the same time, with the tester on, its tester replies (each model writes test cases:
+   ``TESTER_PER_MODEL`` requests of ``TESTER_CASES`` cases), stored and retried the same way;
+2. its evaluation (candidates and the ensemble's pick, which weighs each program's votes and
+   the model-written tests), which marks the problem ``done``.
 
 A problem with an infrastructure error (no answer from a model, Docker or Ray trouble) is stored
-as such and retried on the next run of the same command; it never counts as a model failure.
+as such and retried on the next run of the same command; it never counts as a model failure. A
+tester without an answer is not one: its tests are soft evidence, so the problem goes on without
+them (a note says so), and the request is retried only if the problem is.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from codegen.bench.config import RunConfig, prompts_hash
-from codegen.bench.executors import Executor, GenerateFn
+from codegen.bench.config import TESTER_CASES, TESTER_PER_MODEL, RunConfig, prompts_hash
+from codegen.bench.executors import Executor, GenerateFn, TestFn
 from codegen.bench.progress import Progress
 from codegen.bench.records import (
     EvalRequest,
@@ -29,6 +35,7 @@ from codegen.bench.records import (
     SampleKey,
     SampleRecord,
     SampleStatus,
+    TesterRecord,
 )
 from codegen.bench.store import Store
 from codegen.bench.suites import Suite
@@ -39,8 +46,11 @@ from codegen.generation import (
     Roster,
     Worker,
 )
+from codegen.generation.test_cases import generated_tests
+from codegen.generation.types import TesterReply
 from codegen.problems import Problem
 from codegen.ranking.ballots import JudgeSpec
+from codegen.ranking.consensus import GeneratedTest
 from sandbox import ProblemError
 
 MODEL_ERRORS = {"ExtractionError", "EmptyReply"}  # an answer without usable code
@@ -62,6 +72,7 @@ class BenchSpec:
     temperature: float = 0.7
     max_tokens: int = 1024
     judges: tuple[str, ...] = ()  # the jury's models (litellm strings); none: no jury
+    tester: bool = True  # each model writes test cases, soft evidence for the pick
 
     def config(self, image: str) -> RunConfig:
         return RunConfig(
@@ -72,10 +83,11 @@ class BenchSpec:
             samples=self.samples,
             temperature=self.temperature,
             max_tokens=self.max_tokens,
-            prompts=prompts_hash(self.personas),
+            prompts=prompts_hash(self.personas, tester=self.tester),
             image=image,
             rounds=self.rounds,
             judges=self.judges,
+            tester=self.tester,
         )
 
     def sample_keys(self) -> list[SampleKey]:
@@ -86,6 +98,12 @@ class BenchSpec:
             for s in range(self.samples)
         ]
 
+    def tester_keys(self) -> list[tuple[str, int]]:
+        """(model, index) of every tester request of a problem; none with the tester off."""
+        if not self.tester:
+            return []
+        return [(m, i) for m in self.models for i in range(TESTER_PER_MODEL)]
+
 
 class RunOutcome(BaseModel):
     name: str
@@ -95,6 +113,7 @@ class RunOutcome(BaseModel):
     suite_errors: int
     evaluated_now: int
     generated_now: int
+    tester_now: int = 0
     wall_s: float
 
 
@@ -104,6 +123,7 @@ async def run_bench(
     executor: Executor,
     progress: Progress,
     generate_fn: GenerateFn | None = None,
+    tester_fn: TestFn | None = None,
 ) -> RunOutcome:
     started = time.perf_counter()
     problems = spec.suite.problems()
@@ -111,13 +131,14 @@ async def run_bench(
         problems = problems[: spec.limit]
     async with executor:
         generate_fn = generate_fn or executor.generator or _default_generate()
+        tester_fn = tester_fn or getattr(executor, "tester", None) or _default_tester
         config = spec.config(executor.image)
         name = spec.run_name or f"{spec.suite.name}-{config.key()[:8]}"
         run_id = store.open_run(name, config)
         store.add_problems(run_id, [p.name for p in problems])
         statuses = store.statuses(run_id)
         todo = [p for p in problems if statuses[p.name] in _RETRIED]
-        counters = {"evaluated": 0, "generated": 0}
+        counters = {"evaluated": 0, "generated": 0, "tester": 0}
         jury = jury_of(spec)
         progress.start(name, total=len(problems), done=len(problems) - len(todo))
         slots = asyncio.Semaphore(max(2, 2 * executor.slots))
@@ -125,7 +146,7 @@ async def run_bench(
         async def one(problem: Problem) -> None:
             async with slots:
                 status = await _problem(
-                    spec, store, executor, run_id, problem, generate_fn, counters, jury
+                    spec, store, executor, run_id, problem, (generate_fn, tester_fn), counters, jury
                 )
             progress.advance(problem.name, status)
 
@@ -143,6 +164,7 @@ async def run_bench(
         suite_errors=sum(final[n] is ProblemStatus.SUITE_ERROR for n in names),
         evaluated_now=counters["evaluated"],
         generated_now=counters["generated"],
+        tester_now=counters["tester"],
         wall_s=time.perf_counter() - started,
     )
 
@@ -156,10 +178,11 @@ async def _problem(
     executor: Executor,
     run_id: int,
     problem: Problem,
-    generate_fn: GenerateFn,
+    asks: tuple[GenerateFn, TestFn],
     counters: dict[str, int],
     jury: list[JudgeSpec],
 ) -> ProblemStatus:
+    generate_fn, tester_fn = asks
     stored = {SampleKey(model=r.model, persona=r.persona, sample=r.sample): r
               for r in store.samples(run_id, problem.name)}  # fmt: skip
     missing = [
@@ -167,25 +190,51 @@ async def _problem(
         for k in spec.sample_keys()
         if k not in stored or stored[k].status is SampleStatus.INFRA_ERROR
     ]
+    wanted = spec.tester_keys()
+    written = {(r.model, r.index): r for r in store.tester_replies(run_id, problem.name)
+               if (r.model, r.index) in wanted}  # fmt: skip
+    unwritten = [k for k in wanted if k not in written or written[k].error]
+    phases: dict[str, float] = {}
+
+    async def samples() -> None:
+        if missing:
+            fresh = await generate_samples(problem, missing, spec, generate_fn)
+            store.save_samples(run_id, problem.name, fresh)
+            counters["generated"] += len(fresh)
+            stored.update({SampleKey(model=r.model, persona=r.persona, sample=r.sample): r
+                           for r in fresh})  # fmt: skip
+
+    async def tests() -> None:
+        if unwritten:
+            started = time.perf_counter()
+            fresh = await generate_tester_replies(problem, unwritten, spec, tester_fn)
+            store.save_tester_replies(run_id, problem.name, fresh)
+            counters["tester"] += len(fresh)
+            written.update({(r.model, r.index): r for r in fresh})
+            phases["tester"] = time.perf_counter() - started
+
     started = time.perf_counter()
-    if missing:
-        fresh = await generate_samples(problem, missing, spec, generate_fn)
-        store.save_samples(run_id, problem.name, fresh)
-        counters["generated"] += len(fresh)
-        stored.update({SampleKey(model=r.model, persona=r.persona, sample=r.sample): r
-                       for r in fresh})  # fmt: skip
-    generation_s = time.perf_counter() - started
+    await asyncio.gather(samples(), tests())  # the tester beside the samples, as solve does
+    phases["generation"] = time.perf_counter() - started
     unanswered = [r for k, r in stored.items() if r.status is SampleStatus.INFRA_ERROR]
     if unanswered:
         message = f"{len(unanswered)} sample(s) got no answer: {unanswered[0].error}"
         store.mark(run_id, problem.name, ProblemStatus.INFRA_ERROR, message)
         return ProblemStatus.INFRA_ERROR
-    candidates = {
-        r.code_hash: r.code
-        for k, r in sorted(stored.items(), key=lambda item: _order(spec, item[0]))
-        if r.status is SampleStatus.OK and r.code_hash and r.code
-    }
-    request = EvalRequest(problem=problem, candidates=candidates, rounds=spec.rounds, judges=jury)
+    replies = [written[k] for k in wanted if k in written]
+    tests_written = problem_tests(problem, replies)
+    ok = [r for _, r in sorted(stored.items(), key=lambda item: _order(spec, item[0]))
+          if r.status is SampleStatus.OK and r.code_hash and r.code]  # fmt: skip
+    candidates = {r.code_hash: r.code for r in ok if r.code_hash and r.code}
+    votes = dict(Counter(r.code_hash for r in ok if r.code_hash))  # samples behind each program
+    request = EvalRequest(
+        problem=problem,
+        candidates=candidates,
+        rounds=spec.rounds,
+        judges=jury,
+        generated_tests=tests_written,
+        votes=votes,
+    )
     try:
         evaluation: Evaluation = await executor.evaluate(request)
     except ProblemError as error:
@@ -201,7 +250,9 @@ async def _problem(
         message = f"sandbox failure on {broken[0]}: {evaluation.candidates[broken[0]].message}"
         store.mark(run_id, problem.name, ProblemStatus.INFRA_ERROR, message)
         return ProblemStatus.INFRA_ERROR
-    phases = {"generation": generation_s, **evaluation.phases}
+    # A tester without an answer is a note, not an infrastructure error: its tests are soft.
+    evaluation.notes += [f"tester {r.model}: {r.error}" for r in replies if r.error]
+    phases.update(evaluation.phases)
     store.save_evaluation(run_id, problem.name, evaluation, phases)
     counters["evaluated"] += 1
     return ProblemStatus.DONE
@@ -282,6 +333,89 @@ async def generate_samples(
             SampleRecord(**key.model_dump(), status=SampleStatus.INFRA_ERROR, error="no answer"),
         )
     return [records[k] for k in missing]
+
+
+def problem_tests(problem: Problem, replies: Sequence[TesterRecord]) -> list[GeneratedTest]:
+    """The test cases of the answered tester replies, parsed and merged (pure)."""
+    answered = [TesterReply(model=r.model, text=r.text) for r in replies if not r.error and r.text]
+    params = problem.parameters
+    positional = None if params is None else [p.name for p in params if p.kind == "positional"]
+    return generated_tests(answered, problem.entry_point, positional)
+
+
+async def generate_tester_replies(
+    problem: Problem, missing: Sequence[tuple[str, int]], spec: BenchSpec, tester_fn: TestFn
+) -> list[TesterRecord]:
+    """Ask for exactly the missing tester replies ((model, index)); every one comes back as a
+    record, with an error when no answer arrived. Models missing as many replies share a call."""
+    by_model: dict[str, list[int]] = {}
+    for model, index in missing:
+        by_model.setdefault(model, []).append(index)
+    by_count: dict[int, list[str]] = {}
+    for model, indices in by_model.items():
+        by_count.setdefault(len(indices), []).append(model)
+    task = GenerationTask(entry_point=problem.entry_point, stub=problem.prompt)
+
+    async def ask(count: int, models: list[str]) -> list[TesterRecord]:
+        workers = tuple(
+            Worker(
+                model=model,
+                persona=spec.personas[0],
+                api_base=spec.api_base,
+                temperature=spec.temperature,
+                max_tokens=spec.max_tokens,
+                timeout_s=spec.timeout_s,
+            )
+            for model in models
+        )
+        roster = Roster(workers=workers, limits=FanoutLimits())
+        try:
+            replies = await tester_fn(task, roster, count, TESTER_CASES)
+        except (BadInput, asyncio.CancelledError):
+            raise
+        except Exception as error:
+            replies = [
+                TesterReply(model=m, error=_line(error)) for m in models for _ in range(count)
+            ]
+        records: list[TesterRecord] = []
+        seen: dict[str, int] = {}
+        for reply in replies:
+            indices = by_model.get(reply.model, [])
+            position = seen.get(reply.model, 0)
+            if position >= len(indices) or reply.model not in models:
+                continue
+            seen[reply.model] = position + 1
+            records.append(
+                TesterRecord(
+                    model=reply.model,
+                    index=indices[position],
+                    text=reply.text,
+                    error=reply.error,
+                    latency_s=None if reply.error else reply.latency_s,
+                    cost_usd=reply.cost_usd,
+                )
+            )
+        return records
+
+    if len(by_count) == 1:  # the usual case: every model misses as many (one call, no task)
+        ((count, models),) = by_count.items()
+        groups = [await ask(count, models)]
+    else:
+        groups = await asyncio.gather(*(ask(c, models) for c, models in by_count.items()))
+    records = {(r.model, r.index): r for group in groups for r in group}
+    for model, index in missing:
+        records.setdefault(
+            (model, index), TesterRecord(model=model, index=index, error="no answer")
+        )
+    return [records[k] for k in missing]
+
+
+async def _default_tester(
+    task: GenerationTask, roster: Roster, per_model: int, cases: int
+) -> list[TesterReply]:
+    from codegen.generation.fanout import write_tests
+
+    return await write_tests(task, roster, per_model=per_model, cases=cases)
 
 
 def _default_generate() -> GenerateFn:

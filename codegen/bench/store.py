@@ -2,9 +2,9 @@
 
 Schema changes are numbered migration functions (:mod:`codegen.sqlite`). Every write is one
 transaction, so a ``kill -9`` leaves either the whole write or none of it: a problem's samples
-land together, and its candidates and its ``done`` status land together. Rows are keyed by
-(run, problem, model, persona, sample) and (run, problem, code hash), so a retried write
-replaces instead of duplicating.
+land together, its tester replies land together, and its candidates and its ``done`` status land
+together. Rows are keyed by (run, problem, model, persona, sample), (run, problem, model, index)
+and (run, problem, code hash), so a retried write replaces instead of duplicating.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from codegen.bench.records import (
     RunData,
     SampleRecord,
     SampleStatus,
+    TesterRecord,
 )
 from codegen.errors import BadInput
 from codegen.sqlite import Migrations, Transaction, connect, script, utc_now
@@ -87,6 +88,30 @@ def m001_initial(db: sqlite3.Connection) -> None:
 def m002_executed_on(db: sqlite3.Connection) -> None:
     """Where a problem was evaluated (local, or a Ray node): runs are compared across both."""
     db.execute("ALTER TABLE problems ADD COLUMN executed_on TEXT NOT NULL DEFAULT ''")
+
+
+@MIGRATIONS.add
+def m003_tester_and_confidence(db: sqlite3.Connection) -> None:
+    """The tester's replies (model-written test cases, soft evidence for the pick), and the
+    pick's confidence and evidence."""
+    script(
+        db,
+        """
+        CREATE TABLE tester_replies (
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            problem TEXT NOT NULL,
+            model TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            text TEXT NOT NULL DEFAULT '',
+            error TEXT NOT NULL DEFAULT '',
+            latency_s REAL,
+            cost_usd REAL NOT NULL DEFAULT 0,
+            PRIMARY KEY (run_id, problem, model, idx)
+        );
+        ALTER TABLE problems ADD COLUMN confidence REAL;
+        ALTER TABLE problems ADD COLUMN evidence TEXT NOT NULL DEFAULT ''
+        """,
+    )
 
 
 class Store:
@@ -200,6 +225,29 @@ class Store:
                 rows,
             )
 
+    # -- tester replies -------------------------------------------------------------------
+    def tester_replies(self, run_id: int, problem: str) -> list[TesterRecord]:
+        rows = self.db.execute(
+            "SELECT * FROM tester_replies WHERE run_id = ? AND problem = ? ORDER BY model, idx",
+            (run_id, problem),
+        )
+        return [_tester(row) for row in rows]
+
+    def save_tester_replies(
+        self, run_id: int, problem: str, records: Iterable[TesterRecord]
+    ) -> None:
+        """Insert or replace, all in one transaction."""
+        rows = [
+            (run_id, problem, r.model, r.index, r.text, r.error[:500], r.latency_s, r.cost_usd)
+            for r in records
+        ]
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO tester_replies (run_id, problem, model, idx, text, error, "
+                "latency_s, cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
     # -- evaluations ----------------------------------------------------------------------
     def save_evaluation(
         self, run_id: int, problem: str, evaluation: Evaluation, phases: dict[str, float]
@@ -221,13 +269,15 @@ class Store:
             )
             self.db.execute(
                 "UPDATE problems SET status = ?, message = ?, attempts = attempts + 1, pick = ?, "
-                "pick_passed = ?, canonical_s = ?, phases = ?, executed_on = ?, updated_at = ? "
-                "WHERE run_id = ? AND problem = ?",
+                "pick_passed = ?, confidence = ?, evidence = ?, canonical_s = ?, phases = ?, "
+                "executed_on = ?, updated_at = ? WHERE run_id = ? AND problem = ?",
                 (
                     ProblemStatus.DONE,
                     "; ".join(evaluation.notes)[:500],
                     evaluation.pick,
                     pick_passed,
+                    evaluation.confidence if evaluation.pick else None,
+                    evaluation.evidence if evaluation.pick else "",
                     evaluation.canonical_s,
                     json.dumps(phases),
                     evaluation.executed_on,
@@ -246,6 +296,11 @@ class Store:
             "SELECT * FROM samples WHERE run_id = ? ORDER BY model, persona, sample", (run_id,)
         ):
             samples.setdefault(row["problem"], []).append(_sample(row))
+        tester: dict[str, list[TesterRecord]] = {}
+        for row in self.db.execute(
+            "SELECT * FROM tester_replies WHERE run_id = ? ORDER BY model, idx", (run_id,)
+        ):
+            tester.setdefault(row["problem"], []).append(_tester(row))
         candidates: dict[str, dict[str, CandidateOutcome]] = {}
         for row in self.db.execute("SELECT * FROM candidates WHERE run_id = ?", (run_id,)):
             outcome = CandidateOutcome.model_validate_json(row["outcome"])
@@ -259,10 +314,13 @@ class Store:
                 attempts=row["attempts"],
                 pick=row["pick"],
                 pick_passed=None if row["pick_passed"] is None else bool(row["pick_passed"]),
+                confidence=row["confidence"],
+                evidence=row["evidence"],
                 canonical_s=row["canonical_s"],
                 phases=json.loads(row["phases"]),
                 executed_on=row["executed_on"],
                 samples=samples.get(row["problem"], []),
+                tester=tester.get(row["problem"], []),
                 candidates=candidates.get(row["problem"], {}),
             )
             for row in self.db.execute(
@@ -290,5 +348,16 @@ def _sample(row: sqlite3.Row) -> SampleRecord:
         latency_s=row["latency_s"],
         prompt_tokens=row["prompt_tokens"],
         completion_tokens=row["completion_tokens"],
+        cost_usd=row["cost_usd"],
+    )
+
+
+def _tester(row: sqlite3.Row) -> TesterRecord:
+    return TesterRecord(
+        model=row["model"],
+        index=row["idx"],
+        text=row["text"],
+        error=row["error"],
+        latency_s=row["latency_s"],
         cost_usd=row["cost_usd"],
     )

@@ -58,6 +58,8 @@ def bench() -> None:
 @click.option("--ray-generation", is_flag=True,
               help="With --executor ray: the model calls run as Ray tasks too.")  # fmt: skip
 @click.option("--rounds", default=5, show_default=True, help="Interleaved timing rounds.")
+@click.option("--tester/--no-tester", default=True, show_default=True,
+              help="Each model writes test cases: soft evidence for the pick.")  # fmt: skip
 @click.option("--api-base", default=None, help="API base URL for every model.")
 @click.option("--timeout", default=120.0, show_default=True, help="Seconds per model request.")
 @click.option("--workers", default=2, show_default=True, help="Local sandbox containers.")
@@ -74,6 +76,7 @@ def run(
     ray_address: str | None,
     ray_generation: bool,
     rounds: int,
+    tester: bool,
     api_base: str | None,
     timeout: float,
     workers: int,
@@ -105,6 +108,7 @@ def run(
         api_base=api_base,
         timeout_s=timeout,
         judges=_split(judges),
+        tester=tester,
     )
     pool = make_executor(executor, ray_address, workers=workers, ray_generation=ray_generation)
     check_models(spec)
@@ -112,7 +116,8 @@ def run(
         outcome = asyncio.run(run_bench(spec, store, pool, terminal_progress()))
     click.echo(
         f"run {outcome.name}: {outcome.done}/{outcome.total} problems done "
-        f"({outcome.evaluated_now} evaluated and {outcome.generated_now} samples generated now) "
+        f"({outcome.evaluated_now} evaluated, {outcome.generated_now} samples and "
+        f"{outcome.tester_now} tester replies generated now) "
         f"in {outcome.wall_s:.1f}s; report: codegen bench report {outcome.name}"
     )
     if nodes := getattr(pool, "generated_on", None):
