@@ -347,7 +347,7 @@ def test_both_backends_give_the_same_digests(unsafe_local, docker) -> None:
 
 # -- the registry, and what is particular to the unsafe backend ---------------------------------
 def test_backends_are_found_by_name_and_satisfy_the_protocol() -> None:
-    assert set(BACKENDS) == {"docker", "unsafe-local"}
+    assert set(BACKENDS) == {"docker", "ray", "unsafe-local"}
     assert isinstance(open_backend("docker", workers=1), sandbox.Sandbox)
     assert isinstance(open_backend("unsafe-local", workers=1), sandbox.UnsafeLocalSandbox)
     for factory in BACKENDS.values():
@@ -358,7 +358,7 @@ def test_backends_are_found_by_name_and_satisfy_the_protocol() -> None:
 def test_an_unknown_backend_is_a_one_line_error_naming_the_known_ones() -> None:
     with pytest.raises(SandboxError) as error:
         open_backend("firecracker")
-    assert str(error.value) == "unknown sandbox backend 'firecracker' (known: docker, unsafe-local)"
+    assert str(error.value) == "unknown sandbox backend 'firecracker' (known: docker, ray, unsafe-local)"
 
 
 def test_the_unsafe_backend_says_what_it_is() -> None:
