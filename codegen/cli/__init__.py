@@ -13,6 +13,7 @@ from codegen.cli.bench_cmd import bench  # noqa: E402
 from codegen.cli.config_cmd import config  # noqa: E402
 from codegen.cli.errors import run_cli  # noqa: E402
 from codegen.cli.models_cmd import models  # noqa: E402
+from codegen.cli.optimise_cmd import optimise  # noqa: E402
 from codegen.cli.precommit_cmd import precommit  # noqa: E402
 from codegen.cli.rank_cmd import rank  # noqa: E402
 from codegen.cli.sandbox_cmd import sandbox  # noqa: E402
@@ -34,6 +35,7 @@ cli.add_command(rank)
 cli.add_command(bench)
 cli.add_command(models)
 cli.add_command(serve)
+cli.add_command(optimise)
 
 
 def main() -> None:

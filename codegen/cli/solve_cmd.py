@@ -83,6 +83,8 @@ def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--entry", help="The function's name (needed for a plain-text task on stdin).")
 @click.option("--server", metavar="URL",
               help="Run on a `codegen serve` service (default: $CODEGEN_SERVER).")  # fmt: skip
+@click.option("--optimise", "optimise_rounds", type=click.IntRange(0, 10), default=0,
+              help="Then run N rounds of `codegen optimise` on the winner.")  # fmt: skip
 def solve(
     problem: str,
     tests: tuple[Path, ...],
@@ -92,6 +94,7 @@ def solve(
     as_json: bool,
     entry: str | None,
     server: str | None,
+    optimise_rounds: int,
 ) -> None:
     """Write PROBLEM's function with several models at once and print the best passing one.
 
@@ -104,12 +107,14 @@ def solve(
     if output is not None and not output.parent.is_dir():
         raise BadInput(f"{output}: its folder does not exist; create it or pick another -o path")
     url = server_from_env(server)
+    if url is not None and optimise_rounds:
+        raise BadInput("--optimise runs locally for now; drop --server (or CODEGEN_SERVER)")
     if url is not None:
         with (progress := for_solve(as_json)):
             report = solve_remote(url, loaded, overrides, on_event=progress)
     else:
         settings = load_settings(config_file, overrides)
-        report = asyncio.run(_run(loaded, settings, for_solve(as_json)))
+        report = asyncio.run(_run(loaded, settings, for_solve(as_json), optimise_rounds))
     terminal = sys.stdout.isatty()
     if report.solved and output is not None:
         _write(output, report.code or "")
@@ -142,13 +147,28 @@ def load_input(problem: str, entry: str | None, tests: tuple[Path, ...]) -> Prob
     return load_problem(problem, entry=entry, tests=tests)
 
 
-async def _run(problem: Problem, settings: SolveSettings, progress: SolveProgress) -> SolveReport:
+async def _run(
+    problem: Problem, settings: SolveSettings, progress: SolveProgress, optimise_rounds: int = 0
+) -> SolveReport:
     from codegen.solve import SolveSession  # the sandbox and the models: for local runs only
     from codegen.solve import solve as solve_problem
 
     with progress:
         async with SolveSession(settings) as session:
-            return await solve_problem(problem, session, on_event=progress)
+            report = await solve_problem(problem, session, on_event=progress)
+            if optimise_rounds and report.solved and report.code is not None:
+                from codegen.optimise import Target, optimise
+                from codegen.solve.events import StageProgress
+
+                def say(stage: str, message: str) -> None:
+                    progress(StageProgress(stage, message))
+
+                target = Target(problem=problem, code=report.code)
+                optimised = await optimise(target, session, rounds=optimise_rounds, on_event=say)
+                report = report.model_copy(
+                    update={"optimisation": optimised, "code": optimised.code}
+                )
+            return report
 
 
 def _write(path: Path, code: str) -> None:

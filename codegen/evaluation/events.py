@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Event:
-    """``stage`` is verify, behaviour, timing, jury or rank."""
+    """``stage`` is verify, behaviour, timing, growth, jury or rank."""
 
     stage: str
     message: str

@@ -5,8 +5,9 @@ pure ranking rule (:mod:`codegen.ranking`). This module only orchestrates I/O.
                                        ones, same inputs)
                                      ─▶ the timing workload, screened
                                      ─▶ interleaved timing (passing ones, one pinned CPU)
+                                     ─▶ growth: the timed ones on inputs of doubling size
                                      ─▶ rank()
-    jury (passing ones, in parallel with the calls and the timing) ─────────┘
+    jury (passing ones, in parallel with the calls, the timing and the growth) ─┘
 
 The calls run before the timing, never beside it: the pool's workers share CPUs with the timing
 container, and a busy neighbour is noise.
@@ -15,8 +16,8 @@ container, and a busy neighbour is noise.
 generation round as it comes, give the repair round its chance, and then rank, all on one
 record; ``codegen rank`` and ``codegen bench`` call :func:`rank_candidates`.
 
-Nothing is fatal but bad input and a missing sandbox: a judge or a timing job that fails is
-recorded (``notes``, the jury's ``failures``) and the ranking goes on.
+Nothing is fatal but bad input and a missing sandbox: a judge, a timing job or a growth
+measurement that fails is recorded (``notes``, the jury's ``failures``) and the ranking goes on.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from codegen.evaluation.behaviour import behaviour, screen, tested_arguments
 from codegen.evaluation.events import Event
+from codegen.evaluation.growth import growth_templates, measure_growth
 from codegen.evaluation.report import DEFAULT_ROUNDS, InputsUsed, RankingRun
 from codegen.evaluation.timing import Timing
 from codegen.evaluation.verify import set_aside_examples, verify
@@ -34,13 +36,14 @@ from codegen.problems import Problem
 from codegen.ranking import (
     CandidateEvidence,
     GeneratedTest,
+    Growth,
     InputSet,
     JudgeSpec,
     JuryResult,
     rank,
     run_jury,
 )
-from sandbox import CallOutcome, RunResult, SandboxBackend
+from sandbox import CallOutcome, RunResult, SandboxBackend, SandboxUnavailable
 
 
 class Evaluation:
@@ -54,11 +57,13 @@ class Evaluation:
         judges: Sequence[JudgeSpec] | None = None,
         rounds: int = DEFAULT_ROUNDS,
         on_event: Callable[[Event], None] | None = None,
+        growth: bool = True,
     ) -> None:
         self.problem = problem
         self.sandbox = sandbox
         self.judges = list(judges or [])
         self.rounds = rounds
+        self.growth = growth  # measure the timed candidates' growth (a few seconds each)
         self.emit = on_event or (lambda event: None)
         self.sources: dict[str, str] = {}
         self.runs: dict[str, RunResult] = {}
@@ -122,6 +127,7 @@ class Evaluation:
             timing = Timing(self.problem, workload, self.runs, screened, self.sandbox,
                             self.rounds, notes, self.emit)  # fmt: skip
             samples = await timing.samples(passing)
+            growth = await self._growth(passing, samples, differential, workload, notes)
             verdict = await jury if jury else None
         except BaseException:
             if jury:
@@ -140,6 +146,7 @@ class Evaluation:
                 timing_samples=samples.get(cid),
                 timed_outputs=screened.get(cid),
                 votes=self.votes.get(cid, 1),
+                growth=growth.get(cid),
             )
             for cid, source in self.sources.items()
         ]
@@ -180,6 +187,37 @@ class Evaluation:
             workload = Workload(workload.files, usable)
         return outputs, screened, workload
 
+    async def _growth(
+        self,
+        passing: dict[str, str],
+        samples: dict[str, list[float]],
+        differential: InputSet,
+        workload: Workload,
+        notes: list[str],
+    ) -> dict[str, Growth]:
+        """The growth of the timed candidates, on inputs shaped like the drawn ones (none when
+        nothing can be drawn); a failure is a note, never the end of the ranking."""
+        timed = {cid: passing[cid] for cid in samples if self.runs[cid].passed}
+        if not self.growth or not timed:
+            return {}
+        drawn = workload.inputs.args if workload.inputs is not None else []
+        templates = growth_templates(differential.args, drawn)
+        if not templates:
+            notes.append("growth not measured: no generated input grows with n")
+            return {}
+        self.emit(Event("growth", f"{len(timed)} candidate(s) on inputs of doubling size"))
+        try:
+            found = await measure_growth(self.problem, timed, templates, self.sandbox)
+        except SandboxUnavailable:
+            raise
+        except Exception as error:
+            notes.append(f"growth not measured: {type(error).__name__}: {error}")
+            self.emit(Event("growth", f"failed: {error}"))
+            return {}
+        for cid, growth in found.items():
+            self.emit(Event("growth", growth.label, cid))
+        return found
+
     def _start_drawing(self) -> None:
         if self._drawing is None:
             self._drawing = asyncio.create_task(asyncio.to_thread(draw, self.problem))
@@ -217,10 +255,14 @@ async def rank_candidates(
     on_event: Callable[[Event], None] | None = None,
     generated_tests: Sequence[GeneratedTest] = (),
     votes: Mapping[str, int] | None = None,
+    growth: bool = True,
 ) -> RankingRun:
     """Verify ``candidates`` (id -> source) against ``problem``'s visible tests and rank them,
-    with model-written tests and each candidate's votes as soft evidence."""
-    evaluation = Evaluation(problem, sandbox, judges=judges, rounds=rounds, on_event=on_event)
+    with model-written tests and each candidate's votes as soft evidence; ``growth``: measure
+    how the timed ones grow with the input (a few seconds each)."""
+    evaluation = Evaluation(
+        problem, sandbox, judges=judges, rounds=rounds, on_event=on_event, growth=growth
+    )
     try:
         await evaluation.verify(candidates, votes=votes)
         return await evaluation.rank(generated_tests)

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from codegen.evaluation.report import RankingRun
 from codegen.ranking.explain import seconds
+from codegen.ranking.growth import short_label
 from codegen.untrusted import visible
 
 SHOWN_FINDINGS = 5
@@ -21,7 +22,8 @@ def print_ranking(
     """The table, one explanation per candidate, the findings, the evidence and the winner."""
     console = console or Console()
     table = Table(title=Text(visible(f"{report.problem}: {len(report.candidates)} candidate(s)")))
-    for column in ("rank", "candidate", "verdict", "tests", "median CPU", "vs fastest", "peak MB"):
+    columns = ("rank", "candidate", "verdict", "tests", "median CPU", "vs fastest", "growth")
+    for column in (*columns, "peak MB"):
         if column == "candidate":
             table.add_column(column, overflow="fold")
         else:
@@ -37,6 +39,7 @@ def print_ranking(
             f"{c.tests_passed}/{c.tests_total}",
             seconds(t.median_s) if t else "",
             f"{t.ratio:.3g}× ({t.ratio_low:.3g}–{t.ratio_high:.3g})" if t else "",
+            short_label(c.growth),
             f"{c.peak_memory_mb:.1f}" if c.peak_memory_mb else "",
         ]
         if report.jury:
@@ -88,5 +91,13 @@ def _print_evidence(console: Console, report: RankingRun) -> None:
                 highlight=False,
                 markup=False,
             )
+    sizes = [n for c in report.candidates if c.growth for n, _ in c.growth.points]
+    if sizes:
+        console.print(
+            f"Growth: CPU per call on inputs of doubling size, n = {min(sizes)}–{max(sizes)}, "
+            "fitted as n^k (≲: no dearer than passing the input, so its own work grows no "
+            "faster).",
+            highlight=False,
+        )
     for note in report.notes:
         console.print(visible(f"Note: {note}"), highlight=False, markup=False)

@@ -41,6 +41,15 @@ FEEDBACK = (
     "Test output:\n\n```\n{output}\n```\n\nFix the problem and give the complete function again."
 )
 ENTRY_POINT = "The function must be named `{entry_point}`."
+OPTIMISE = (
+    "This function is correct, and too slow:\n\n```python\n{code}\n```\n\n"
+    "Where its time goes (line profile on large inputs):\n\n```\n{profile}\n```\n\n"
+    "Measured growth of its running time with the input size: {growth}.\n\n"
+    "Write a faster version with exactly the same behaviour on every input: the same results, "
+    "of the same types; the same exceptions; the same changes, or none, to its arguments. "
+    "Prefer a better algorithm or data structure to micro-optimisations. If it cannot be made "
+    "faster, give it back unchanged."
+)
 
 TESTER_SYSTEM = (
     "You are an expert Python tester. From a function's description you write test cases that "

@@ -8,12 +8,19 @@ from codegen.generation.types import GenerationTask
 
 
 def build_messages(task: GenerationTask, persona: str) -> list[dict[str, str]]:
-    """System message = shared rules + persona; user message = stub, tests, feedback."""
+    """System message = shared rules + persona; user message = the stub (or, to optimise, the
+    current version with its profile and growth), tests, feedback."""
     system = f"{personas.SYSTEM}\n\n{personas.PERSONAS[persona]}"
-    parts = [
-        personas.TASK.format(stub=task.stub.strip("\n")),
-        personas.ENTRY_POINT.format(entry_point=task.entry_point),
-    ]
+    if task.optimise is not None:
+        brief = task.optimise
+        first = personas.OPTIMISE.format(
+            code=brief.code.strip("\n"),
+            profile=brief.profile.strip("\n") or "not available",
+            growth=brief.growth or "not measured",
+        )
+    else:
+        first = personas.TASK.format(stub=task.stub.strip("\n"))
+    parts = [first, personas.ENTRY_POINT.format(entry_point=task.entry_point)]
     if task.visible_tests and task.visible_tests.strip():
         parts.append(personas.VISIBLE_TESTS.format(tests=task.visible_tests.strip("\n")))
     if task.feedback is not None:

@@ -16,8 +16,19 @@ class RepairFeedback(BaseModel):
     test_output: str
 
 
+class OptimiseBrief(BaseModel):
+    """For an optimisation round: the current version, where its time goes and how it grows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str
+    profile: str = ""
+    growth: str = ""
+
+
 class GenerationTask(BaseModel):
-    """The function to write: its stub (signature and docstring) and optional visible tests."""
+    """The function to write: its stub (signature and docstring) and optional visible tests;
+    ``feedback`` makes it a repair, ``optimise`` a request for a faster equivalent."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -25,6 +36,7 @@ class GenerationTask(BaseModel):
     stub: str = Field(min_length=1)
     visible_tests: str | None = None
     feedback: RepairFeedback | None = None
+    optimise: OptimiseBrief | None = None
 
 
 class Proposal(BaseModel):

@@ -7,7 +7,8 @@ hook (the orchestration and exit code).
 
 from codegen.precommit.cache import SolvedCache, SolvedEntry, cache_dir
 from codegen.precommit.find import MARKER, MarkedStub, find_stubs
-from codegen.precommit.hook import HookOutcome, repo_root, run_hook
+from codegen.precommit.git import repo_root
+from codegen.precommit.hook import HookOutcome, run_hook
 from codegen.precommit.rewrite import apply, implementation_body, unified_diff
 
 __all__ = [

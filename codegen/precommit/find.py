@@ -132,14 +132,14 @@ def _stub(
         name=node.name,
         lineno=node.lineno,
         body_lineno=body.lineno,
-        body_col=_char_col(lines[body.lineno - 1], body.col_offset),
+        body_col=char_col(lines[body.lineno - 1], body.col_offset),
         end_lineno=end_line,
-        end_col=_char_col(lines[end_line - 1], node.end_col_offset or 0),
+        end_col=char_col(lines[end_line - 1], node.end_col_offset or 0),
         stub=stub,
         has_doctests=">>>" in doc,
     )
 
 
-def _char_col(line: str, byte_col: int) -> int:
+def char_col(line: str, byte_col: int) -> int:
     """ast columns count UTF-8 bytes; text slicing counts characters."""
     return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))

@@ -16,3 +16,9 @@ def git_output(cwd: Path, *args: str) -> str | None:
         return None
     out = done.stdout.strip()
     return out if done.returncode == 0 and out else None
+
+
+def repo_root(start: Path) -> Path:
+    """The git work tree's top (pre-commit runs hooks there), else `start`."""
+    top = git_output(start, "rev-parse", "--show-toplevel")
+    return Path(top) if top else start

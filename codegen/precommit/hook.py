@@ -15,7 +15,6 @@ from codegen.errors import BadInput, CodegenError
 from codegen.precommit.associate import problem_for
 from codegen.precommit.cache import SolvedCache, SolvedEntry
 from codegen.precommit.find import MarkedStub, find_stubs
-from codegen.precommit.git import git_output
 from codegen.precommit.rewrite import apply, implementation_body, unified_diff
 from codegen.problems import Problem
 from codegen.settings import SolveSettings
@@ -172,12 +171,6 @@ def _accept(
     record.solved.append((stub, body))
     say(f"codegen: {problem.origin} {stub.name}: solved by {winner.model}[{winner.persona}]")
     return True
-
-
-def repo_root(start: Path) -> Path:
-    """The git work tree's top (pre-commit runs hooks there), else `start`."""
-    top = git_output(start, "rev-parse", "--show-toplevel")
-    return Path(top) if top else start
 
 
 def _read(path: Path) -> str:

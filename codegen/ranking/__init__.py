@@ -1,9 +1,9 @@
 """Ranking: pick the most efficient genuinely-correct candidate, and say why.
 
 Pure modules (no I/O): ``inputs`` (differential and timing inputs), ``clusters`` (behaviour
-clusters and findings), ``statistics`` (timing ratios, intervals, ties), ``votes`` (Borda,
-Kendall's W), ``rule`` (the final ranking), ``explain``, ``report``. The one I/O module is
-``jury`` (LLM judges through litellm).
+clusters and findings), ``statistics`` (timing ratios, intervals, ties), ``growth`` (inputs of
+size n, the exponent of CPU time against n), ``votes`` (Borda, Kendall's W), ``rule`` (the final
+ranking), ``explain``, ``report``. The one I/O module is ``jury`` (LLM judges through litellm).
 
 Wiring (what ``codegen rank`` does; the sandbox calls are the caller's)::
 
@@ -12,9 +12,11 @@ Wiring (what ``codegen rank`` does; the sandbox calls are the caller's)::
     inputs = draw_inputs(problem).args              # call every passing candidate on these
     workload = None if problem.has_benchmark_tests else timing_inputs(problem).args
     timing = sandbox.time(...)  # samples_from_benchmarks(timing.timings[c]) per candidate
+    growth = measure_growth(...)  # codegen.evaluation.growth: scaled_input, then fit_growth
     jury = judge_candidates({c: src for passing c}, judges, task=problem.prompt)  # optional
     report = rank(
-        [CandidateEvidence(id=c, source=..., run=runs[c], outputs=..., timing_samples=...)],
+        [CandidateEvidence(id=c, source=..., run=runs[c], outputs=..., timing_samples=...,
+                           growth=growth[c])],
         weak_tests=problem.weak_tests, inputs=inputs, entry_point=problem.entry_point, jury=jury,
     )
     print(report.model_dump_json())
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from codegen.ranking.ballots import JudgeSpec, JuryResult
 from codegen.ranking.clusters import ClusterReport, Finding, cluster_outcomes
 from codegen.ranking.consensus import Consensus, GeneratedTest
+from codegen.ranking.growth import Growth, faster_growth, fit_growth, scaled_input
 from codegen.ranking.jury_prompts import Aspect
 from codegen.ranking.report import CandidateReport, RankingReport
 from codegen.ranking.rule import CandidateEvidence, rank, samples_from_benchmarks, samples_of
@@ -64,6 +67,7 @@ __all__ = [
     "Consensus",
     "Finding",
     "GeneratedTest",
+    "Growth",
     "InputSet",
     "JudgeSpec",
     "JuryResult",
@@ -72,11 +76,14 @@ __all__ = [
     "cluster_outcomes",
     "compare_timings",
     "draw_inputs",
+    "faster_growth",
+    "fit_growth",
     "judge_candidates",
     "noise_floor_from",
     "rank",
     "run_jury",
     "samples_from_benchmarks",
     "samples_of",
+    "scaled_input",
     "timing_inputs",
 ]

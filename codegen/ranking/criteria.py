@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from codegen.ranking.clusters import Finding
-from codegen.ranking.report import CandidateReport
+from codegen.ranking.growth import Growth, crossing, overtaken
+from codegen.ranking.report import CandidateReport, TimingSummary
 from codegen.ranking.statistics import TimingStats
 
 MEMORY_TOLERANCE_RATIO = 1.25
@@ -32,6 +33,7 @@ class Facts:
     points: dict[str, float]  # the jury's
     agreement: dict[str, int] = field(default_factory=dict)  # consensus tier, 0 = best
     weak: bool = False  # the visible tests are weak: agreement comes before speed
+    growth: dict[str, Growth] = field(default_factory=dict)  # CPU time against input size
 
 
 @dataclass
@@ -103,13 +105,36 @@ class Agreement:
 
 
 class Speed:
-    """Speed tiers (:mod:`codegen.ranking.statistics`): ties within the noise; untimed last."""
+    """Speed tiers (:mod:`codegen.ranking.statistics`): ties within the noise; untimed last.
+
+    The ranking weighs the largest workload. The timed workload is the largest drawn, yet
+    small, so a candidate quicker on it may lose at scale. A timed candidate *overtaken* by a
+    timed rival of its group, i.e. the rival grows clearly slower (empirical exponent lower by
+    more than 0.3, a good fit) and took no more CPU at the largest size both were measured at
+    (:func:`~codegen.ranking.growth.overtaken`), ranks after that rival: it moves to the tier of
+    the slowest rival overtaking it, after that tier's members, and before the tiers behind
+    it. Candidates moved after one tier keep their timed order among themselves; a rival moved
+    in turn takes them along (the relation is acyclic: exponents strictly decrease along it).
+    Unknown growth, or a bound (``≲``) on the faster-growing side, moves nothing."""
 
     name = "speed"
 
     def tiers(self, group: Sequence[str], facts: Facts) -> dict[str, float]:
         timings = facts.timings
-        return {cid: timings[cid].tier if cid in timings else UNTIMED_TIER for cid in group}
+        base = {cid: timings[cid].tier if cid in timings else UNTIMED_TIER for cid in group}
+        ahead = {cid: overtaking(cid, group, facts) for cid in group}
+        keys: dict[str, tuple[int, int, int]] = {}
+
+        def key(cid: str) -> tuple[int, int, int]:  # (tier, rivals to follow in it, timed tier)
+            if cid not in keys:
+                rivals = [key(r) for r in ahead[cid]]
+                tier = max([base[cid], *(k[0] for k in rivals)])
+                after = max((k[1] + 1 for k in rivals if k[0] == tier), default=0)
+                keys[cid] = (tier, after, base[cid])
+            return keys[cid]
+
+        order = sorted({key(cid) for cid in group})
+        return {cid: order.index(keys[cid]) + 1 for cid in group}
 
     def describe(self, report: CandidateReport, ctx: RankContext) -> str | None:
         timing = report.timing
@@ -118,13 +143,68 @@ class Speed:
         if timing is None:
             return "not timed"
         if report.id == ctx.fastest:
-            return f"fastest ({seconds(timing.median_s)} median CPU)"
+            text = f"fastest ({seconds(timing.median_s)} median CPU)"
+        else:
+            text = self._slower(timing, ctx)
+        return text + _growth_phrase(report, ctx, self.name)
+
+    @staticmethod
+    def _slower(timing: TimingSummary, ctx: RankContext) -> str:
         reference = "#1" if ctx.rank_of.get(ctx.fastest) == 1 else f"the fastest ({ctx.fastest})"
         if timing.tied_with_fastest:
             interval = f"CI {timing.ratio_low:.2f}–{timing.ratio_high:.2f}"
             return f"as fast as {reference} within noise ({timing.ratio:.2f}×, {interval})"
         interval = f"CI {ratio(timing.ratio_low)}–{ratio(timing.ratio_high)}"
         return f"{ratio(timing.ratio)}× slower than {reference} ({interval})"
+
+
+def overtaking(cid: str, group: Sequence[str], facts: Facts) -> list[str]:
+    """Timed rivals in ``group`` that overtake ``cid`` (:func:`.growth.overtaken`)."""
+    growth, timed = facts.growth, facts.timings
+    if cid not in growth or cid not in timed:
+        return []
+    return [
+        r
+        for r in group
+        if r != cid and r in growth and r in timed and overtaken(growth[cid], growth[r])
+    ]
+
+
+def _growth_phrase(report: CandidateReport, ctx: RankContext, criterion: str) -> str:
+    """What growth did to this candidate's place, or the flag when it did nothing."""
+    growth, timings = ctx.facts.growth, ctx.facts.timings
+    mine = growth.get(report.id)
+    if mine is None:
+        return ""
+    peers = ctx.peers(report.id, criterion)
+
+    def moved(cid: str, rival: str) -> bool:  # growth put cid after a rival it beat on time
+        return timings[rival].tier >= timings[cid].tier
+
+    behind = [r for r in overtaking(report.id, peers, ctx.facts) if moved(report.id, r)]
+    if behind:
+        at = max(crossing(mine, growth[r]) or 0 for r in behind)
+        return (
+            f", but grows faster than {versus(mine, behind, growth)}, which "
+            f"{'is' if len(behind) == 1 else 'are'} quicker by n={at}: ranked after "
+            f"{'it' if len(behind) == 1 else 'them'}"
+        )
+    ahead = [
+        p for p in peers if report.id in overtaking(p, peers, ctx.facts) and moved(p, report.id)
+    ]
+    if ahead:
+        at = max(crossing(mine, growth[p]) or 0 for p in ahead)
+        return f", but grows slower than {versus(mine, ahead, growth)} and is quicker by n={at}"
+    if report.grows_faster_than:
+        rivals = versus(mine, report.grows_faster_than, growth)
+        return f"; quicker at small sizes but grows faster than {rivals}"
+    return ""
+
+
+def versus(mine: Growth, rivals: Sequence[str], growth: dict[str, Growth]) -> str:
+    """``X (≈ n^2.0 vs ≈ n^1.0)``, or ``X, Y (≈ n^2.0 vs ≈ n^1.0, ≲ n^1.0)``."""
+    theirs = ", ".join(growth[r].label for r in rivals)
+    return f"{', '.join(rivals)} ({mine.label} vs {theirs})"
 
 
 class Memory:

@@ -1,16 +1,20 @@
 """One line per candidate that says why it sits where it does, plus the evidence behind it.
 
-Example: ``rank 2: correct, 3.1× slower than #1 (CI 2.8–3.4), O(n²) per jury``.
+Example: ``rank 2: correct, 3.1× slower than #1 (CI 2.8–3.4), O(n²) per jury``; or, for the
+fastest on the timed workload when a rival that grows clearly slower overtakes it, ``rank 2:
+correct, fastest (1.6 ms median CPU), but grows faster than linear.py (≈ n^2.0 vs ≈ n^1.0),
+which is quicker by n=4096: ranked after it``.
 """
 
 from __future__ import annotations
 
 from codegen.ranking import criteria
 from codegen.ranking.criteria import RankContext, seconds
+from codegen.ranking.growth import Growth
 from codegen.ranking.report import CandidateReport
 from sandbox.models import RunResult, TestStatus
 
-__all__ = ["RankContext", "explain_failing", "explain_passing", "seconds"]
+__all__ = ["RankContext", "explain_failing", "explain_passing", "growth_line", "seconds"]
 
 
 def explain_passing(report: CandidateReport, ctx: RankContext) -> None:
@@ -20,7 +24,7 @@ def explain_passing(report: CandidateReport, ctx: RankContext) -> None:
     if report.tied:
         head += f" (tied with {', '.join(report.tied_with)})"
     report.explanation = f"{head}: {', '.join(parts)}"
-    report.reasons = _evidence(report)
+    report.reasons = _evidence(report, ctx.facts.growth)
 
 
 def explain_failing(report: CandidateReport, run: RunResult) -> None:
@@ -38,7 +42,7 @@ def explain_failing(report: CandidateReport, run: RunResult) -> None:
     report.reasons += [f"{t.status} {t.name}: {_short(t.message)}" for t in failed[:3]]
 
 
-def _evidence(report: CandidateReport) -> list[str]:
+def _evidence(report: CandidateReport, growth: dict[str, Growth]) -> list[str]:
     reasons = []
     if report.tests_total:
         reasons.append(f"tests: {report.tests_passed}/{report.tests_total} passed")
@@ -55,6 +59,11 @@ def _evidence(report: CandidateReport) -> list[str]:
             f"{t.ratio:.2f}× the fastest, CI {t.ratio_low:.2f}–{t.ratio_high:.2f} "
             f"({t.confidence:.0%}, {t.method}); speed tier {t.tier}"
         )
+    if report.growth is not None:
+        reasons.append(growth_line(report.growth))
+    if report.growth is not None and report.grows_faster_than:
+        rivals = criteria.versus(report.growth, report.grows_faster_than, growth)
+        reasons.append(f"quicker at small sizes but grows faster than {rivals}")
     if report.peak_memory_mb is not None:
         reasons.append(f"peak memory {report.peak_memory_mb:.1f} MB")
     if report.jury:
@@ -66,6 +75,15 @@ def _evidence(report: CandidateReport) -> list[str]:
             line += f", risky inputs: {'; '.join(j.risky_inputs[:3])}"
         reasons.append(line)
     return reasons
+
+
+def growth_line(growth: Growth) -> str:
+    """``growth ≈ n^2.0 (CPU per call at n = 256–2048, R² 0.99)``."""
+    if growth.exponent is None:
+        return f"growth {growth.label}"
+    sizes = f"n = {growth.used[0]}–{growth.used[-1]}" if growth.used else "no sizes"
+    bound = ": no dearer than passing the input" if growth.at_most else ""
+    return f"growth {growth.label}{bound} (CPU per call at {sizes}, R² {growth.quality:.2f})"
 
 
 def _first_line(text: str) -> str:

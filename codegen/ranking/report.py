@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from codegen.ranking.ballots import JuryResult
 from codegen.ranking.clusters import ClusterReport, Finding
 from codegen.ranking.consensus import Consensus
+from codegen.ranking.growth import Growth
 from sandbox.models import Verdict
 
 
@@ -49,6 +50,8 @@ class CandidateReport(BaseModel):
     disagreement: Finding | None = None
     timing: TimingSummary | None = None
     untimed_reason: str = ""  # why it has timings but is not ranked on them
+    growth: Growth | None = None  # CPU time against input size ("≈ n^2.0")
+    grows_faster_than: list[str] = []  # quicker at small sizes than these, but grows faster
     peak_memory_mb: float | None = None
     jury: JuryView | None = None
     reasons: list[str] = []

@@ -15,7 +15,11 @@
    compared between candidates that gave the same answers on the timed workload: when they
    differ, the strictly largest group keeps its timings and the others are ranked as untimed
    (with no strictly largest group, none is ranked on speed). Being fast at the wrong answer
-   wins nothing, even when the tests are strong.
+   wins nothing, even when the tests are strong. The ranking weighs the largest workload: the
+   timed one is the largest *drawn*, yet small, so a candidate overtaken by a rival that grows
+   clearly slower (empirical exponent lower by more than 0.3, :mod:`~codegen.ranking.growth`)
+   and took no more CPU at the largest size both were measured at ranks right after that
+   rival's tier (:class:`~codegen.ranking.criteria.Speed`).
 4. **Memory.** Within one speed tier, lower peak memory wins, but only beyond the memory noise
    (more than 25 % *and* 4 MB above the tier's leanest); smaller differences stay ties.
    4b. **Agreement** (strong tests only): a higher consensus score wins what is still tied.
@@ -43,15 +47,17 @@ from codegen.ranking.clusters import ClusterReport, Finding, behaviour_key, clus
 from codegen.ranking.consensus import Consensus, GeneratedTest, confidence, dual_agreement
 from codegen.ranking.criteria import Facts, RankContext, sort_keys
 from codegen.ranking.explain import explain_failing, explain_passing
+from codegen.ranking.growth import Growth, faster_growth
 from codegen.ranking.report import CandidateReport, JuryView, RankingReport, TimingSummary
 from codegen.ranking.statistics import DEFAULT_NOISE_FLOOR, TimingStats, compare_timings
 from sandbox.models import BenchmarkStats, CallOutcome, RunResult, TestStatus
 
 RULE = (
     "passes every test > best consensus score: agreement and model-written tests passed (weak "
-    "tests only) > speed tier (ties within noise) > memory beyond noise > consensus score "
-    "(strong tests) > jury points; equal positions share a rank; among rank-1 ties the winner "
-    "is the shortest source (see codegen.ranking.rule)"
+    "tests only) > speed tier (ties within noise; after any rival that grows clearly slower "
+    "and is quicker at the largest size both were measured at) > memory beyond noise > "
+    "consensus score (strong tests) > jury points; equal positions share a rank; among rank-1 "
+    "ties the winner is the shortest source (see codegen.ranking.rule)"
 )
 
 
@@ -68,6 +74,7 @@ class CandidateEvidence(BaseModel):
     timed_outputs: list[CallOutcome] | None = None
     peak_memory_mb: float | None = None  # default: run.peak_memory_mb
     votes: int = 1  # proposals that wrote this program: agreement evidence
+    growth: Growth | None = None  # CPU time against input size (codegen.ranking.growth)
 
 
 def samples_from_benchmarks(benchmarks: Sequence[BenchmarkStats]) -> list[float]:
@@ -116,7 +123,8 @@ def rank(
         )
     }
     memory = {e.id: _memory(e) for e in evidence}
-    facts = Facts(demoted, timings, memory, jury.points if jury else {}, tiers, weak_tests)
+    growth = {e.id: e.growth for e in passing if e.growth is not None}
+    facts = Facts(demoted, timings, memory, jury.points if jury else {}, tiers, weak_tests, growth)
     keys = sort_keys([e.id for e in passing], facts)
     order = sorted(passing, key=lambda e: (keys[e.id], _simplicity(e), ids.index(e.id)))
     ranks = _competition_ranks([keys[e.id] for e in order])
@@ -126,6 +134,8 @@ def rank(
         report = _passing_report(e, ranks[position], same, clusters, demoted, timings, memory, jury)
         report.untimed_reason = withheld.get(e.id, "")
         report.agreement = agreement.evidence(e.id) if agreement else ""
+        report.growth = e.growth
+        report.grows_faster_than = _grows_faster_than(e, growth, timings)
         reports.append(report)
     fastest = next(iter(timings), None)  # compare_timings lists the fastest first
     context = RankContext(reports, keys, facts, fastest)
@@ -157,6 +167,22 @@ def rank(
         noise_floor=noise_floor,
         rule=RULE,
     )
+
+
+def _grows_faster_than(
+    e: CandidateEvidence, growth: dict[str, Growth], timings: dict[str, TimingStats]
+) -> list[str]:
+    """The flag: rivals it is quicker than at small sizes (the timed workload, when both were
+    ranked on it) but grows clearly faster than."""
+    if e.growth is None:
+        return []
+
+    def quicker(rival: str) -> bool | None:
+        if e.id in timings and rival in timings:
+            return timings[e.id].median < timings[rival].median
+        return None
+
+    return [r for r, g in growth.items() if r != e.id and faster_growth(e.growth, g, quicker(r))]
 
 
 def _clustered(clusters: ClusterReport) -> int:

@@ -11,7 +11,9 @@ from pydantic import BaseModel, Field
 
 from codegen.evaluation import RankingRun
 from codegen.generation.types import Failure, Proposal
+from codegen.optimise.report import OptimiseReport
 from codegen.ranking.consensus import GeneratedTest
+from codegen.ranking.growth import Growth
 from codegen.ranking.report import TimingSummary
 from sandbox import RunResult, TestStatus, Verdict
 
@@ -51,6 +53,7 @@ class CandidateSummary(BaseModel):
     wall_seconds: float = 0.0
     peak_memory_mb: float = 0.0
     timing: TimingSummary | None = None
+    growth: Growth | None = Field(None, description="CPU time against input size: ≈ n^k")
     rank: int | None = None
     tied: bool = False
     explanation: str = ""
@@ -94,6 +97,9 @@ class SolveReport(BaseModel):
     evidence: str = Field("", description="what stands behind the winner, in words")
     written_tests: list[GeneratedTest] = Field(
         default_factory=list, description="the model-written test cases (soft evidence)"
+    )
+    optimisation: OptimiseReport | None = Field(
+        None, description="with --optimise: the chain of faster versions; `code` is the last"
     )
     notes: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)

@@ -172,6 +172,7 @@ def _summary(entry: Entry, ranking: RankingRun | None) -> CandidateSummary:
         wall_seconds=run.wall_seconds,
         peak_memory_mb=run.peak_memory_mb,
         timing=ranked.timing if ranked else None,
+        growth=ranked.growth if ranked else None,
         rank=ranked.rank if ranked else None,
         tied=ranked.tied if ranked else False,
         explanation=ranked.explanation if ranked and ranked.rank else "",

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from codegen.ranking.explain import seconds
+from codegen.ranking.growth import short_label
 from codegen.solve.report import CandidateSummary, SolveReport
 from codegen.untrusted import plain, visible
 
@@ -27,7 +28,8 @@ def print_summary(console: Console, report: SolveReport) -> None:
     """The candidates, ranked ones first, with who wrote them and what they cost."""
     table = Table(title=plain(f"{report.problem}: {len(report.candidates)} candidate(s)"))
     costs = any(c.cost_usd for c in report.candidates)
-    columns = ["rank", "id", "written by", "verdict", "tests", "median CPU", "latency", "tokens"]
+    columns = ["rank", "id", "written by", "verdict", "tests", "median CPU", "growth"]
+    columns += ["latency", "tokens"]
     for column in [*columns, *(["cost"] if costs else [])]:
         left = column in ("id", "written by", "verdict")
         table.add_column(column, justify="left" if left else "right", overflow="fold")
@@ -39,6 +41,7 @@ def print_summary(console: Console, report: SolveReport) -> None:
             str(c.verdict),
             f"{c.tests_passed}/{c.tests_total}",
             seconds(c.timing.median_s) if c.timing else "",
+            short_label(c.growth),
             f"{c.latency_s:.1f}s",
             str(c.prompt_tokens + c.completion_tokens),
         ]
@@ -70,6 +73,14 @@ def print_winner(console: Console, report: SolveReport) -> None:
         console.print(plain(f"Confidence: {report.confidence:.0%}{evidence}"))
     if report.hidden_tests is not None:
         console.print(f"Hidden tests: {report.hidden_tests}", highlight=False, markup=False)
+    if (optimised := report.optimisation) is not None:
+        if optimised.improved:
+            steps = len(optimised.chain) - 1
+            growth = f"{optimised.growth_before} → {optimised.growth_after}"
+            line = f"Optimised: {optimised.speedup:.2f}× faster in {steps} step(s); growth {growth}"
+        else:
+            line = f"Optimisation: no faster equivalent found ({optimised.stopped})"
+        console.print(plain(line))
     console.print(Syntax(visible(report.code), "python", line_numbers=False))
 
 

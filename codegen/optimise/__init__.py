@@ -1,0 +1,40 @@
+"""`codegen optimise`: make a working function faster, proven equivalent and measured.
+
+``target`` (what is optimised and its tests), ``profile`` (where its time goes, measured in the
+sandbox), ``equivalence`` (same behaviour, input by input; pure), ``flow`` (the rounds),
+``report`` (the chain of accepted versions) and ``view`` (the terminal). Loaded lazily: a
+report reader needs only ``report``.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from codegen.optimise.report import OptimiseReport, Rejection, Step
+
+if TYPE_CHECKING:
+    from codegen.optimise.flow import DEFAULT_ROUNDS, optimise
+    from codegen.optimise.target import Target, load_target, rewritten
+
+_LAZY = {
+    "DEFAULT_ROUNDS": "flow", "optimise": "flow",
+    "Target": "target", "load_target": "target", "rewritten": "target",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"codegen.optimise.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "DEFAULT_ROUNDS",
+    "OptimiseReport",
+    "Rejection",
+    "Step",
+    "Target",
+    "load_target",
+    "optimise",
+    "rewritten",
+]

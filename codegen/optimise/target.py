@@ -1,0 +1,124 @@
+"""What `codegen optimise` works on: a function that already works, as a problem and its code.
+
+TARGET is ``path.py::name`` (the function in a module: its tests are its doctests and the test
+file the pre-commit hook would find, test_<module>.py beside it or under tests/), or a problem
+folder or stub plus a candidate file. The code optimised is the function and what it reaches in
+its module (helpers, constants, imports), cut as candidates are (:mod:`codegen.generation.prune`).
+With ``--fix`` the function's body is rewritten in place; nothing else in the file changes.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from codegen.errors import BadInput
+from codegen.generation.prune import UndefinedNames, prune
+from codegen.precommit.associate import associated_tests, find_test_file
+from codegen.precommit.find import MarkedStub, char_col
+from codegen.precommit.git import repo_root
+from codegen.precommit.rewrite import apply, implementation_body
+from codegen.problems import Problem, load_problem, problem_from_stub
+from codegen.problems.model import TestFile
+from codegen.problems.testfiles import check_test_file
+
+
+@dataclass(frozen=True)
+class Target:
+    problem: Problem
+    code: str  # the function and what it reaches: the version every answer is held to
+    path: Path | None = None  # the module, for --fix (None: a problem plus a candidate file)
+    region: MarkedStub | None = None  # the function's body in that module
+
+
+def load_target(spec: str, candidate: Path | None = None) -> Target:
+    """``path.py::name``, or a problem (folder, stub or record) with ``candidate``."""
+    if candidate is not None:
+        problem = load_problem(spec)
+        code = _read(candidate)
+        return Target(problem=problem, code=_reachable(code, problem.entry_point, str(candidate)))
+    path_text, sep, name = spec.rpartition("::")
+    if not sep or not path_text.endswith(".py") or not name.isidentifier():
+        raise BadInput(
+            f"{spec}: give a function as path.py::name, or a problem with a candidate file"
+        )
+    path = Path(path_text)
+    source = _read(path)
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as error:
+        raise BadInput(f"{path}:{error.lineno or 0}: syntax error: {error.msg}") from None
+    node = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
+    if node is None:
+        raise BadInput(f"{path}: no top-level function named {name!r}")
+    code = _reachable(source, name, str(path))
+    problem = problem_from_stub(code, name=name, where=str(path), entry=name)
+    written = [t for t in problem.visible_tests if t.origin != "smoke"]
+    tests = [*_tests_beside(path, name, node, source), *written]
+    warnings = [w for w in problem.warnings if "has a body" not in w and "no tests" not in w]
+    if not tests:
+        tests = list(problem.visible_tests)  # the smoke test: the current version is the oracle
+    problem = problem.model_copy(
+        update={"visible_tests": tuple(tests), "warnings": tuple(warnings)}
+    )
+    return Target(problem=problem, code=code, path=path, region=_body_region(node, source, path))
+
+
+def rewritten(target: Target, code: str) -> str:
+    """The module's text with the function's body replaced by ``code``'s (``--fix``)."""
+    if target.path is None or target.region is None:
+        raise BadInput("--fix needs a function given as path.py::name")
+    source = _read(target.path)
+    body = implementation_body(code, target.problem.entry_point)
+    return apply(source, [(target.region, body)])
+
+
+def _reachable(source: str, name: str, where: str) -> str:
+    try:
+        return prune(source, name)
+    except SyntaxError as error:
+        raise BadInput(f"{where}:{error.lineno or 0}: syntax error: {error.msg}") from None
+    except UndefinedNames as error:
+        raise BadInput(f"{where}: {name} {error}; it must run as it is") from None
+
+
+def _tests_beside(path: Path, name: str, node: ast.FunctionDef, source: str) -> list[TestFile]:
+    """The test file the pre-commit hook would use, limited to the tests naming ``name``."""
+    test_path = find_test_file(path.resolve(), repo_root(path.resolve().parent))
+    if test_path is None:
+        return []
+    region = _body_region(node, source, path)
+    test_source = associated_tests(region, path.stem, test_path.read_text("utf-8"), str(test_path))
+    if test_source is None:
+        return []
+    test, _ = check_test_file(f"test_{name}.py", test_source, name, str(test_path))
+    return [test]
+
+
+def _body_region(node: ast.FunctionDef, source: str, path: Path) -> MarkedStub:
+    """The function's body after its docstring, as the span the pre-commit rewrite replaces."""
+    lines = source.splitlines(keepends=True)
+    body = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
+    first = body[0] if body else node.body[0]
+    end = node.end_lineno or node.lineno
+    return MarkedStub(
+        path=str(path),
+        name=node.name,
+        lineno=node.lineno,
+        body_lineno=first.lineno,
+        body_col=char_col(lines[first.lineno - 1], first.col_offset),
+        end_lineno=end,
+        end_col=char_col(lines[end - 1], node.end_col_offset or 0),
+        stub=ast.get_source_segment(source, node) or "",
+        has_doctests=">>>" in (ast.get_docstring(node, clean=False) or ""),
+    )
+
+
+def _read(path: Path) -> str:
+    if not path.is_file():
+        raise BadInput(f"{path}: no such file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInput(f"{path}: cannot read: {error}") from None
