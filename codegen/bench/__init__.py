@@ -9,5 +9,6 @@ The data flow, one module per step::
     store ─▶ metrics (pure) ─▶ report (markdown, HTML with inline SVG plots) / compare
 
 Pure modules: ``config``, ``records``, ``metrics``, ``compare``, ``plots`` (SVG text).
-I/O: ``store`` (SQLite), ``evaluate`` and ``executors`` (Docker, Ray), ``runner``, ``progress``.
+I/O: ``store`` (SQLite), ``evaluate`` and ``executors`` (Docker, Ray), ``runner``, ``progress``,
+``embedded`` (a server per embedded model for the run).
 """

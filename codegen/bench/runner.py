@@ -18,10 +18,12 @@ them (a note says so), and the request is retried only if the problem is.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import time
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
@@ -48,6 +50,9 @@ from codegen.generation import (
 )
 from codegen.generation.test_cases import generated_tests
 from codegen.generation.types import TesterReply
+from codegen.llm.endpoint import Endpoint
+from codegen.llm.throttle import Throttle
+from codegen.local_models import MODELS as EMBEDDED
 from codegen.problems import Problem
 from codegen.ranking.ballots import JudgeSpec
 from codegen.ranking.consensus import GeneratedTest
@@ -57,8 +62,22 @@ MODEL_ERRORS = {"ExtractionError", "EmptyReply"}  # an answer without usable cod
 
 
 @dataclass(frozen=True)
+class Route:
+    """Where a model of the run is served under another name: an embedded model's own server
+    (:mod:`codegen.bench.embedded`), asked for as ``model`` (a litellm string) at ``api_base``,
+    with its own deadline (None: the spec's)."""
+
+    model: str
+    api_base: str
+    timeout_s: float | None = None
+
+
+@dataclass(frozen=True)
 class BenchSpec:
-    """What the user asked for; ``limit`` and ``run_name`` are not part of the run key."""
+    """What the user asked for; ``limit``, ``run_name``, ``api_base``, ``timeout_s`` and
+    ``routes`` are not part of the run key. ``models`` and ``judges`` are the names the user
+    typed, stored as such; ``routes`` says how to reach those that are not litellm strings
+    (the embedded models, keyed by their name)."""
 
     suite: Suite
     models: tuple[str, ...]
@@ -71,8 +90,28 @@ class BenchSpec:
     timeout_s: float = 120.0
     temperature: float = 0.7
     max_tokens: int = 1024
-    judges: tuple[str, ...] = ()  # the jury's models (litellm strings); none: no jury
+    judges: tuple[str, ...] = ()  # the jury (litellm strings or embedded names); none: no jury
     tester: bool = True  # each model writes test cases, soft evidence for the pick
+    routes: Mapping[str, Route] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        asked = {r.model for name, r in self.routes.items() if name in self.models}
+        clash = sorted(asked & set(self.models))
+        if clash:  # the replies could not be told apart
+            raise BadInput(f"{clash[0]!r} is in --models twice: once by name, once as served")
+
+    def worker(self, model: str, **fields: object) -> Worker:
+        """The Worker that asks ``model`` (a name of the run): through its route, or as a
+        litellm string at ``api_base``."""
+        route = self.routes.get(model)
+        return Worker(
+            model=route.model if route else model,
+            api_base=route.api_base if route else self.api_base,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            timeout_s=(route.timeout_s if route else None) or self.timeout_s,
+            **fields,  # type: ignore[arg-type]
+        )
 
     def config(self, image: str) -> RunConfig:
         return RunConfig(
@@ -130,8 +169,10 @@ async def run_bench(
     if spec.limit is not None:
         problems = problems[: spec.limit]
     async with executor:
-        generate_fn = generate_fn or executor.generator or _default_generate()
-        tester_fn = tester_fn or getattr(executor, "tester", None) or _default_tester
+        # One request at a time per embedded server, for the whole run (see _Gated).
+        gates = {r.api_base: asyncio.Semaphore(1) for r in spec.routes.values()}
+        generate_fn = generate_fn or executor.generator or _default_generate(gates)
+        tester_fn = tester_fn or getattr(executor, "tester", None) or _default_tester(gates)
         config = spec.config(executor.image)
         name = spec.run_name or f"{spec.suite.name}-{config.key()[:8]}"
         run_id = store.open_run(name, config)
@@ -278,17 +319,10 @@ async def generate_samples(
     for key in missing:
         groups.setdefault((key.model, key.persona), []).append(key.sample)
     workers = tuple(
-        Worker(
-            model=model,
-            persona=persona,
-            samples=len(indices),
-            api_base=spec.api_base,
-            temperature=spec.temperature,
-            max_tokens=spec.max_tokens,
-            timeout_s=spec.timeout_s,
-        )
+        spec.worker(model, persona=persona, samples=len(indices))
         for (model, persona), indices in groups.items()
     )
+    named = {w.model: model for w, (model, _) in zip(workers, groups, strict=True)}
     task = GenerationTask(entry_point=problem.entry_point, stub=problem.prompt)
     try:
         result = await generate_fn(task, Roster(workers=workers, limits=FanoutLimits()))
@@ -301,7 +335,8 @@ async def generate_samples(
         ]
     records: dict[SampleKey, SampleRecord] = {}
 
-    def key_of(model: str, persona: str, sample: int) -> SampleKey:
+    def key_of(asked: str, persona: str, sample: int) -> SampleKey:
+        model = named.get(asked, asked)  # the litellm string asked for -> the run's name
         return SampleKey(model=model, persona=persona, sample=groups[(model, persona)][sample])
 
     for candidate in result.candidates:
@@ -357,17 +392,8 @@ async def generate_tester_replies(
     task = GenerationTask(entry_point=problem.entry_point, stub=problem.prompt)
 
     async def ask(count: int, models: list[str]) -> list[TesterRecord]:
-        workers = tuple(
-            Worker(
-                model=model,
-                persona=spec.personas[0],
-                api_base=spec.api_base,
-                temperature=spec.temperature,
-                max_tokens=spec.max_tokens,
-                timeout_s=spec.timeout_s,
-            )
-            for model in models
-        )
+        workers = tuple(spec.worker(model, persona=spec.personas[0]) for model in models)
+        named = {w.model: model for w, model in zip(workers, models, strict=True)}
         roster = Roster(workers=workers, limits=FanoutLimits())
         try:
             replies = await tester_fn(task, roster, count, TESTER_CASES)
@@ -380,14 +406,15 @@ async def generate_tester_replies(
         records: list[TesterRecord] = []
         seen: dict[str, int] = {}
         for reply in replies:
-            indices = by_model.get(reply.model, [])
-            position = seen.get(reply.model, 0)
-            if position >= len(indices) or reply.model not in models:
+            model = named.get(reply.model, reply.model)
+            indices = by_model.get(model, [])
+            position = seen.get(model, 0)
+            if position >= len(indices) or model not in models:
                 continue
-            seen[reply.model] = position + 1
+            seen[model] = position + 1
             records.append(
                 TesterRecord(
-                    model=reply.model,
+                    model=model,
                     index=indices[position],
                     text=reply.text,
                     error=reply.error,
@@ -410,33 +437,85 @@ async def generate_tester_replies(
     return [records[k] for k in missing]
 
 
-async def _default_tester(
-    task: GenerationTask, roster: Roster, per_model: int, cases: int
-) -> list[TesterReply]:
+class _Gated(Throttle):
+    """A fan-out's own caps, except toward the servers in ``gates`` (embedded models, which
+    answer one request at a time): their gates are shared by every problem of the run, so a
+    request waits here, before its deadline starts, rather than in the server's queue."""
+
+    def __init__(self, limits: FanoutLimits, gates: Mapping[str, asyncio.Semaphore]) -> None:
+        super().__init__(limits.max_concurrency, limits.per_provider)
+        self.gates = gates
+
+    @contextlib.asynccontextmanager
+    async def slot(self, endpoint: Endpoint) -> AsyncIterator[None]:
+        gate = self.gates.get(endpoint.api_base or "")
+        if gate is None:
+            async with super().slot(endpoint):
+                yield
+        else:
+            async with gate, self.everything:
+                yield
+
+
+def _default_tester(gates: Mapping[str, asyncio.Semaphore]) -> TestFn:
     from codegen.generation.fanout import write_tests
 
-    return await write_tests(task, roster, per_model=per_model, cases=cases)
+    async def ask(
+        task: GenerationTask, roster: Roster, per_model: int, cases: int
+    ) -> list[TesterReply]:
+        throttle = _Gated(roster.limits, gates) if gates else None
+        return await write_tests(task, roster, per_model=per_model, cases=cases, throttle=throttle)
+
+    return ask
 
 
-def _default_generate() -> GenerateFn:
-    from codegen.generation import generate
+def _default_generate(gates: Mapping[str, asyncio.Semaphore]) -> GenerateFn:
+    from codegen.generation import GenerationResult, generate
 
-    return generate
+    if not gates:
+        return generate
+
+    async def ask(task: GenerationTask, roster: Roster) -> GenerationResult:
+        return await generate(task, roster, throttle=_Gated(roster.limits, gates))
+
+    return ask
 
 
 def check_models(spec: BenchSpec) -> None:
-    """Fail before any work when a model or judge cannot be routed or lacks its key."""
+    """Fail before any work when a model or judge cannot be routed or lacks its key. An
+    embedded model without its route yet is checked when its server starts."""
     from codegen.llm import client
 
     for model in spec.models:
-        client.check_endpoint(Worker(model=model, api_base=spec.api_base))
-    jury_of(spec)
+        if not _unserved(spec, model):
+            client.check_endpoint(spec.worker(model))
+    judges = tuple(j for j in spec.judges if not _unserved(spec, j))
+    jury_of(dataclasses.replace(spec, judges=judges))
+
+
+def _unserved(spec: BenchSpec, name: str) -> bool:
+    return name in EMBEDDED and name not in spec.routes
 
 
 def jury_of(spec: BenchSpec) -> list[JudgeSpec]:
-    """The judges, addressed like the models (same ``api_base``); BadInput for an unknown one."""
+    """The judges, addressed like the models (same ``api_base``, or their route: an embedded
+    server, one request at a time); BadInput for an unknown one."""
     if not spec.judges:
         return []
     from codegen.ranking.jury import judges_for
 
-    return judges_for(spec.judges, spec.api_base, timeout_s=spec.timeout_s)
+    specs: list[JudgeSpec] = []
+    for name in spec.judges:
+        route = spec.routes.get(name)
+        if route is None:
+            specs += judges_for([name], spec.api_base, timeout_s=spec.timeout_s)
+        else:
+            specs.append(
+                JudgeSpec(
+                    model=route.model,
+                    api_base=route.api_base,
+                    timeout_s=route.timeout_s or spec.timeout_s,
+                    max_parallel=1,
+                )
+            )
+    return specs

@@ -47,7 +47,8 @@ def bench() -> None:
 @bench.command()
 @click.option("--suite", default="humaneval", show_default=True,
               help="`humaneval` or a folder of problem folders.")  # fmt: skip
-@click.option("--models", multiple=True, help="litellm model strings, comma-separated or repeated.")
+@click.option("--models", multiple=True,
+              help="litellm strings or embedded models, comma-separated or repeated.")  # fmt: skip
 @click.option("--personas", multiple=True, help="Prompt personas (default: simplest).")
 @click.option("--judges", multiple=True, help="Jury models for the pick (default: no jury).")
 @click.option("--samples", default=1, show_default=True, help="Samples per model and persona.")
@@ -61,7 +62,8 @@ def bench() -> None:
 @click.option("--tester/--no-tester", default=True, show_default=True,
               help="Each model writes test cases: soft evidence for the pick.")  # fmt: skip
 @click.option("--api-base", default=None, help="API base URL for every model.")
-@click.option("--timeout", default=120.0, show_default=True, help="Seconds per model request.")
+@click.option("--timeout", type=float, default=None,
+              help="Seconds per model request (default: 120; embedded: 900).")  # fmt: skip
 @click.option("--workers", default=2, show_default=True, help="Local sandbox containers.")
 @db_option
 def run(
@@ -78,11 +80,12 @@ def run(
     rounds: int,
     tester: bool,
     api_base: str | None,
-    timeout: float,
+    timeout: float | None,
     workers: int,
     db: Path | None,
 ) -> None:
     """Run (or resume) a leaderboard run: the same command continues where it stopped."""
+    from codegen.bench.embedded import serve_embedded
     from codegen.bench.executors import make_executor
     from codegen.bench.progress import terminal_progress
     from codegen.bench.runner import BenchSpec, check_models, run_bench
@@ -106,14 +109,16 @@ def run(
         run_name=run_name,
         rounds=rounds,
         api_base=api_base,
-        timeout_s=timeout,
+        timeout_s=120.0 if timeout is None else timeout,
         judges=_split(judges),
         tester=tester,
     )
     pool = make_executor(executor, ray_address, workers=workers, ray_generation=ray_generation)
     check_models(spec)
-    with _store(db) as store:
-        outcome = asyncio.run(run_bench(spec, store, pool, terminal_progress()))
+    with serve_embedded(spec, pool, timeout_s=timeout) as served, _store(db) as store:
+        if served.routes:
+            click.echo(f"serving {', '.join(served.routes)} here, one server each", err=True)
+        outcome = asyncio.run(run_bench(served, store, pool, terminal_progress()))
     click.echo(
         f"run {outcome.name}: {outcome.done}/{outcome.total} problems done "
         f"({outcome.evaluated_now} evaluated, {outcome.generated_now} samples and "
