@@ -96,10 +96,14 @@ def test_confidence_is_the_winners_share_of_the_evidence() -> None:
         rank(pool, weak_tests=True, inputs=INPUTS, generated_tests=tests).confidence
         for pool in (unanimous, split, hard)
     ]
-    assert values[0] is not None and 0 < values[2] < values[1] < values[0] < 1
+    assert values[0] is not None and 0 < values[1] < values[0] < 1
     assert values[0] == round(5 * 5 / (5 * 5 + 1), 3)
+    # candidates the visible tests already ruled out are no evidence against the winner
+    assert values[2] == round(3 * 5 / (3 * 5 + 1), 3)
     alone = rank([evidence("only", square)], weak_tests=True, inputs=INPUTS)
-    assert alone.confidence == 0.5  # one candidate, nothing to compare with: a coin
+    assert alone.confidence == 0.5  # one proposal, nothing to compare with: a coin
+    thrice = rank([evidence("only", square, votes=3)], weak_tests=True, inputs=INPUTS)
+    assert thrice.confidence == 0.75  # three samples wrote the same program
 
 
 def test_passes_compares_like_python_but_forgives_rounded_floats() -> None:

@@ -148,7 +148,7 @@ def rank(
             reports.append(report)
     top = [r.id for r in reports if r.rank == 1]
     winner = top[0] if top else None
-    failing_votes = sum(e.votes for e in evidence if not e.run.passed) if weak_tests else 0
+    votes = {e.id: e.votes for e in evidence}
     return RankingReport(
         winner=winner,
         tied_winners=top if len(top) > 1 else [],
@@ -158,7 +158,7 @@ def rank(
         findings=clusters.findings if clusters else [],
         consensus=agreement,
         confidence=(
-            confidence(agreement, winner, failing_votes, jury.points if jury else None)
+            confidence(agreement, winner, votes[winner], jury.points if jury else None)
             if winner
             else None
         ),
