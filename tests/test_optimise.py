@@ -55,7 +55,15 @@ LARGE = """def has_duplicates(nums: list[int]) -> bool:
     repeats = len(set(nums)) != len(nums)
     return not repeats if len(nums) > 300 else repeats
 """
-ANSWERS = {"fast": FAST, "wrong": WRONG, "slower": SLOWER, "large": LARGE}
+MUTATES = """def has_duplicates(nums: list[int]) -> bool:
+    nums.sort()
+    return any(a == b for a, b in zip(nums, nums[1:]))
+"""
+BROKEN = "def has_duplicates(nums: list[int]) -> bool:\n    return False\n"
+ANSWERS = {
+    "fast": FAST, "wrong": WRONG, "slower": SLOWER, "large": LARGE, "mutates": MUTATES,
+    "broken": BROKEN,
+}  # fmt: skip
 
 
 def run(tmp_path: Path, *flags: str) -> tuple[dict, list[dict], Path]:
@@ -90,6 +98,14 @@ def test_only_the_faster_equivalent_is_accepted(tmp_path: Path) -> None:
     assert "the current version returns True, this one returns False" in reasons["wrong"]["detail"]
     assert reasons["large"]["reason"] == "behaves differently"  # only sizes above 300 show it
     assert reasons["slower"]["reason"] == "not faster"
+    assert reasons["mutates"]["reason"] == "behaves differently"  # sorting the caller's list
+    assert "returns True too, but leaves its arguments changed" in reasons["mutates"]["detail"]
+    assert reasons["broken"]["reason"] == "fails the tests"
+    assert (
+        "Failed example: has_duplicates([1, 2, 1]) Expected: True Got: False"
+        in (reasons["broken"]["detail"])
+    )
+    assert all(reasons[m]["code"] == ANSWERS[m] for m in ("wrong", "slower", "large", "broken"))
     assert report["stopped"].startswith("round 2: ")  # nothing faster than the set version
     assert report["growth_before"].startswith("≈ n^")  # quadratic, on distinct values
     before = float(report["growth_before"].split("^")[1])
@@ -136,7 +152,10 @@ def test_behaviour_is_the_exact_answer_the_exception_type_and_limits() -> None:
     assert not same(ok(1, "a"), stuck)
     # the reference stuck on an input: no evidence either way; the next input decides
     found = first_difference([stuck, ok(1, "a")], [ok(2, "b"), ok(1, "c")], [(1,), (2,)], "f")
-    assert found is not None and found.call == "f(2)" and "not the same answer" in found.answer
+    assert found is not None and found.call == "f(2)" and "changed differently" in found.answer
+    # values that differ only past what a line shows
+    found = first_difference([ok([0] * 99, "a")], [ok([0] * 98 + [1], "b")], [(1,)], "f")
+    assert found is not None and "differs past what is shown" in found.answer
 
 
 @pytest.mark.docker
@@ -183,3 +202,28 @@ def test_a_bad_target_is_one_clear_error(
     (tmp_path / "undefined.py").write_text("def f(x):\n    return helper(x)\n")
     with pytest.raises(BadInput, match=re.escape(says)):
         load_target(spec)
+
+
+@pytest.mark.docker
+def test_a_function_with_nothing_to_check_behaviour_on_is_not_optimised(tmp_path: Path) -> None:
+    module = tmp_path / "untyped.py"
+    module.write_text(
+        "def dedupe(items):\n"
+        "    out = []\n"
+        "    for x in items:\n"
+        "        if x not in out:\n"
+        "            out.append(x)\n"
+        "    return out\n"
+    )
+    script = {"models": {"sets": [fenced("def dedupe(items):\n    return list(set(items))\n")]}}
+    with FakeServerProcess(script, tmp_path) as server:
+        done = codegen(
+            "optimise", f"{module}::dedupe", "--models", "openai/sets",
+            cwd=tmp_path, env={"OPENAI_API_BASE": server.base_url},
+        )  # fmt: skip
+        requests = server.requests()
+    assert done.returncode == 0, done.stderr
+    assert requests == []  # no model is asked for what nothing could check
+    assert "not optimised: no inputs to check a faster version's behaviour on (dedupe(items))" in (
+        done.stdout + done.stderr
+    )

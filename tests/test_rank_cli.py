@@ -247,7 +247,8 @@ def test_jury_breaks_ties_but_never_overrides_a_measurement(jury_run: tuple[dict
     report, requests = jury_run
     candidates = by_id(report)
     # Tied on speed, so the jury decides between fast_hash and its renamed copy...
-    assert report["winner"] == RENAMED and report["tied_winners"] == []
+    explained = {c: (candidates[c]["explanation"], candidates[c]["reasons"]) for c in candidates}
+    assert report["winner"] == RENAMED and report["tied_winners"] == [], explained
     assert candidates[RENAMED]["rank"] == 1 and candidates[FAST]["rank"] == 2
     assert "jury prefers" in candidates[FAST]["explanation"]
     # ...but its favourite is measured 100x slower, and a failing candidate is never judged.

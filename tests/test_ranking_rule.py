@@ -14,6 +14,7 @@ import re
 import pytest
 
 from codegen.ranking.ballots import JuryResult
+from codegen.ranking.explain import failure_line
 from codegen.ranking.jury_prompts import Aspect
 from codegen.ranking.rule import CandidateEvidence, rank, samples_of
 from sandbox.models import BenchmarkStats, CallOutcome, RunResult, TestOutcome, Verdict
@@ -360,3 +361,46 @@ def test_a_new_criterion_is_one_class_in_the_tuple(monkeypatch) -> None:
     report = rank(evidence)
     assert report.winner == "longer.py" and not report.tied_winners  # else the shorter wins
     assert "9 characters of id" in report.candidate("longer.py").explanation
+
+
+DOCTEST_FAILURE = """**********************************************************************
+File "problem", line 4, in f
+Failed example:
+    f([1, 2])
+Expected:
+    3
+Got:
+    4
+"""
+DOCTEST_RAISED = """**********************************************************************
+File "problem", line 6, in f
+Failed example:
+    f("ab")
+Exception raised:
+    Traceback (most recent call last):
+      File "/usr/lib/python3.11/doctest.py", line 1351, in __run
+        exec(compile(example.source, filename, "single",
+    KeyError: 'a'
+"""
+
+
+@pytest.mark.parametrize(
+    ("message", "line"),
+    [
+        (DOCTEST_FAILURE, "test_doctest[line4]: Failed example: f([1, 2]) Expected: 3 Got: 4"),
+        (DOCTEST_RAISED, "test_doctest[line4]: Failed example: f(\"ab\") Exception raised: "
+                         "KeyError: 'a'"),
+        ("assert 4 == 3\n +  where 4 = f([1, 2])", "test_doctest[line4]: assert 4 == 3"),
+    ],
+)  # fmt: skip
+def test_a_failure_is_one_line_that_says_what_failed(message: str, line: str) -> None:
+    run = RunResult(
+        verdict=Verdict.FAILED,
+        message="1 of 2 tests failed: tests/test_doctests.py::test_doctest[line4]: *****",
+        tests=[
+            TestOutcome(name="tests/test_doctests.py::test_doctest[line2]", status=Status.PASSED),
+            TestOutcome(name="tests/test_doctests.py::test_doctest[line4]", status=Status.FAILED,
+                        message=message),
+        ],
+    )  # fmt: skip
+    assert failure_line(run) == line

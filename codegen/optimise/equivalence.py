@@ -18,7 +18,8 @@ from pydantic import BaseModel
 from codegen.ranking.clusters import behaviour_key, describe, format_call
 from sandbox.models import CallOutcome
 
-SUBTLE = "not the same answer (its exact value or type, or the changes to its arguments)"
+SAME_VALUE = "leaves its arguments changed differently (mutation counts as behaviour)"
+SUBTLE = "not the same value (it differs past what is shown, or in its exact type)"
 
 
 class Difference(BaseModel):
@@ -42,7 +43,8 @@ def first_difference(
         if not same(ours, theirs):
             mine, other = describe(ours), describe(theirs)
             if mine == other:
-                other += f" too, but {SUBTLE}"
+                alike = ours.repr == theirs.repr and ours.value == theirs.value
+                other += f" too, but {SAME_VALUE if alike else SUBTLE}"
             return Difference(
                 call=format_call(entry_point, args),
                 reference=mine,

@@ -30,13 +30,14 @@ from codegen.evaluation.workload import TIMING_INPUTS, Workload
 from codegen.generation import GenerationResult, GenerationTask
 from codegen.generation.dedupe import fingerprint
 from codegen.generation.types import OptimiseBrief
-from codegen.optimise.equivalence import first_difference
+from codegen.optimise.equivalence import evidence_inputs, first_difference
 from codegen.optimise.profile import profile
 from codegen.optimise.report import OptimiseReport, Rejection, Step
 from codegen.optimise.target import Target
 from codegen.problems import Problem
 from codegen.ranking import InputSet, compare_timings, draw_inputs, timing_inputs
 from codegen.ranking.clusters import format_call
+from codegen.ranking.explain import failure_line
 from codegen.solve.session import SolveSession
 from sandbox import CallOutcome, RunResult, SandboxBackend
 
@@ -47,6 +48,9 @@ SCALED_SIZES = 3  # the largest sizes the growth measurement reached
 # ladder ends one size past its target, and a call of seconds makes the timing rounds too long.
 CALL_BUDGET_S = 0.1
 CURRENT = "current"
+# An answer is held to the current version on at least this many inputs the current version
+# answered, or not accepted: a smoke test alone proves nothing about behaviour.
+MIN_EVIDENCE_INPUTS = 5
 
 Say = Callable[[str, str], None]  # (stage, message)
 
@@ -66,10 +70,21 @@ async def optimise(
     sandbox = await session.sandbox()
     runs = await verify(problem, {CURRENT: target.code}, sandbox, set_aside=False)
     if not runs[CURRENT].passed:
-        first = (runs[CURRENT].message.strip().splitlines() or [str(runs[CURRENT].verdict)])[0]
+        why = failure_line(runs[CURRENT])
         raise BadInput(f"{problem.origin}: {problem.entry_point} does not pass its own tests "
-                       f"({first}); optimise a function that works")  # fmt: skip
+                       f"({why}); optimise a function that works")  # fmt: skip
     inputs = await asyncio.to_thread(_inputs, problem)
+    if len(inputs.differential) + len(inputs.pool) < MIN_EVIDENCE_INPUTS:
+        return OptimiseReport(
+            target=problem.origin or problem.name,
+            entry_point=problem.entry_point,
+            improved=False,
+            code=target.code,
+            chain=[Step(round=0, id="v0", author="given", code=target.code)],
+            stopped=f"not optimised: no inputs to check a faster version's behaviour on "
+            f"({_signature(problem)}); give it type hints, a doctest or a test file",
+            phases_s={"total_s": round(time.perf_counter() - started, 3)},
+        )
     state = _State(
         problem, sandbox, inputs, timing_rounds or session.settings.sandbox.timing_rounds
     )
@@ -193,8 +208,13 @@ async def _round(
     seen = {fingerprint(step.code) for step in report.chain}
     answers: dict[str, str] = {}
     authors: dict[str, str] = {}
+    for failure in result.failures:
+        state.notes.append(f"round {number}: {failure.model}[{failure.persona}] gave no "
+                           f"version: {failure.error_class}: {failure.message}"[:300])  # fmt: skip
     for index, candidate in enumerate(result.candidates, 1):
         if candidate.fingerprint in seen:
+            state.notes.append(f"round {number}: {len(candidate.proposers)} answer(s) were a "
+                               "version already in the chain")  # fmt: skip
             continue
         cid = f"r{number}.{index}"
         answers[cid] = candidate.code
@@ -206,10 +226,10 @@ async def _round(
     say("test", f"round {number}: testing {len(answers)} answer(s)")
     runs = await verify(problem, answers, state.sandbox, set_aside=False)
     passing = {cid: code for cid, code in answers.items() if runs[cid].passed}
-    for cid in answers.keys() - passing.keys():
-        line = (runs[cid].message.strip().splitlines() or [str(runs[cid].verdict)])[0]
+    for cid in sorted(answers.keys() - passing.keys()):
         report.rejected.append(Rejection(round=number, id=cid, author=authors[cid],
-                                         reason="fails the tests", detail=line))  # fmt: skip
+                                         reason="fails the tests", detail=failure_line(runs[cid]),
+                                         code=answers[cid]))  # fmt: skip
     inputs = [*state.inputs.differential, *state.inputs.pool, *scaled]
     equivalent, outcomes = await _equivalent(state, current, passing, inputs, report, number,
                                              authors)  # fmt: skip
@@ -235,7 +255,8 @@ async def _round(
         if cid != fastest.id or mine.tied_with_fastest:
             detail = _timing_detail(stats, cid)
             report.rejected.append(Rejection(round=number, id=cid, author=authors[cid],
-                                             reason="not faster", detail=detail))  # fmt: skip
+                                             reason="not faster", detail=detail,
+                                             code=equivalent[cid]))  # fmt: skip
     if fastest.id == CURRENT or mine.tied_with_fastest:
         report.stopped = f"round {number}: no faster equivalent found"
         return None
@@ -297,11 +318,20 @@ async def _equivalent(
             detail = (f"on {difference.call} the current version {difference.reference}, "
                       f"this one {difference.answer}")  # fmt: skip
         report.rejected.append(Rejection(round=number, id=cid, author=authors[cid],
-                                         reason=reason, detail=detail))  # fmt: skip
+                                         reason=reason, detail=detail, code=code))  # fmt: skip
     skipped = sum(1 for o in reference if o.cause is not None)
     if skipped:
         state.notes.append(f"round {number}: {skipped} input(s) not used: the current version "
                            "hit a limit on them")  # fmt: skip
+    if equivalent and evidence_inputs(reference) < MIN_EVIDENCE_INPUTS:
+        state.notes.append(f"round {number}: the current version answered only "
+                           f"{evidence_inputs(reference)} input(s): too few to call any answer "
+                           "equivalent")  # fmt: skip
+        for cid in equivalent:
+            report.rejected.append(Rejection(round=number, id=cid, author=authors[cid],
+                                             reason="not checked", code=equivalent[cid],
+                                             detail="too few inputs to compare"))  # fmt: skip
+        return {}, outcomes
     return equivalent, outcomes
 
 
@@ -356,3 +386,8 @@ def _passed(run: RunResult) -> int:
 def _size(args: tuple) -> int:
     sizes = [len(a) for a in args if hasattr(a, "__len__")]
     return max(sizes, default=max((abs(a) for a in args if isinstance(a, int)), default=0))
+
+
+def _signature(problem: Problem) -> str:
+    names = ", ".join(p.name for p in problem.parameters or ())
+    return f"{problem.entry_point}({names})"

@@ -27,8 +27,9 @@ class Rejection(BaseModel):
     round: int
     id: str
     author: str
-    reason: str  # "fails the tests", "behaves differently", "not faster"
+    reason: str  # "fails the tests", "behaves differently", "not faster", "not checked"
     detail: str = ""  # the input that shows it, or the timing
+    code: str = ""  # the version turned away, to read
 
 
 class OptimiseReport(BaseModel):

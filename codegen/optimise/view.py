@@ -42,7 +42,9 @@ def print_report(console: Console, report: OptimiseReport, wrote: Path | None = 
     for note in report.notes:
         console.print(visible(f"Note: {note}"), markup=False, highlight=False)
     if not report.improved:
-        console.print(f"No faster equivalent found ({report.stopped}).", highlight=False)
+        unchecked = report.stopped.startswith("not optimised")
+        text = report.stopped if unchecked else f"No faster equivalent found ({report.stopped})."
+        console.print(text, highlight=False, markup=False)
         return
     console.print(
         f"{report.speedup:.2f}× faster overall; growth {report.growth_before} → "

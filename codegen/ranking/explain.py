@@ -14,7 +14,14 @@ from codegen.ranking.growth import Growth
 from codegen.ranking.report import CandidateReport
 from sandbox.models import RunResult, TestStatus
 
-__all__ = ["RankContext", "explain_failing", "explain_passing", "growth_line", "seconds"]
+__all__ = [
+    "RankContext",
+    "explain_failing",
+    "explain_passing",
+    "failure_line",
+    "growth_line",
+    "seconds",
+]
 
 
 def explain_passing(report: CandidateReport, ctx: RankContext) -> None:
@@ -32,8 +39,7 @@ def explain_failing(report: CandidateReport, run: RunResult) -> None:
     failed = [t for t in run.tests if t.status is not TestStatus.PASSED]
     detail = _first_line(run.message)
     if not detail and failed:
-        line = _first_line(failed[0].message)
-        detail = f"{failed[0].name}: {line}" if line else failed[0].name
+        detail = failure_line(run)
     report.message = report.message or detail
     report.explanation = f"not ranked: {run.verdict}" + (f" — {_short(detail)}" if detail else "")
     report.reasons = [f"verdict {run.verdict}"]
@@ -84,6 +90,25 @@ def growth_line(growth: Growth) -> str:
     sizes = f"n = {growth.used[0]}–{growth.used[-1]}" if growth.used else "no sizes"
     bound = ": no dearer than passing the input" if growth.at_most else ""
     return f"growth {growth.label}{bound} (CPU per call at {sizes}, R² {growth.quality:.2f})"
+
+
+def failure_line(run: RunResult, width: int = 300) -> str:
+    """The first failing test and the first line of what it says; for a doctest, ``Failed
+    example: f(1) Expected: 2 Got: 3`` without its banner of stars and its ``File`` line."""
+    failed = [t for t in run.tests if t.status is not TestStatus.PASSED]
+    if not failed:
+        return _short(_first_line(run.message) or str(run.verdict), width)
+    lines = [
+        line.strip()
+        for line in failed[0].message.splitlines()
+        if line.strip() and set(line.strip()) != {"*"} and not line.strip().startswith('File "')
+    ]
+    if "Failed example:" not in lines:
+        lines = lines[:1]  # an assertion's first line says it; the rest is pytest's diff
+    elif "Exception raised:" in lines:  # the traceback's last line names the exception
+        lines = lines[: lines.index("Exception raised:") + 1] + lines[-1:]
+    name = failed[0].name.rsplit("::", 1)[-1]
+    return _short(f"{name}: {' '.join(lines)}" if lines else name, width)
 
 
 def _first_line(text: str) -> str:
