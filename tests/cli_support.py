@@ -112,3 +112,15 @@ class FakeServerProcess:
         lines = self.log_path.read_text().splitlines()
         entries = [json.loads(line) for line in lines if line.strip()]
         return [e["body"] for e in entries if e.get("tester", False) == tester]
+
+
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie (a server that was stopped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is dead for our purpose
+        return "Z" not in Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False

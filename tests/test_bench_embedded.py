@@ -8,7 +8,6 @@ The servers are the scripted fake OpenAI server started through LocalRuntime's `
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import sys
 import time
@@ -27,7 +26,7 @@ from codegen.bench.suites import load_suite
 from codegen.errors import BadInput
 from codegen.local_models import LocalRuntime, engine_installed
 from tests.bench_support import bench_env
-from tests.cli_support import codegen, fenced, one_line
+from tests.cli_support import alive, codegen, fenced, one_line
 
 SMALL, LARGE = "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"
 STUBS = {
@@ -107,17 +106,6 @@ class _Runtimes:
         return [json.loads(line) for line in lines if line.strip()]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is dead for our purpose
-        return "Z" not in Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return False
-
-
 def _bench(db: Path, *args: str) -> Any:
     from codegen.cli import cli
 
@@ -146,7 +134,7 @@ def test_bench_run_serves_embedded_models_and_resumes(
     (served,) = runtimes.started
     assert served["models"] == [SMALL, LARGE] and served["slots"] == 1
     assert len(served["pids"]) == 2  # one server per model
-    assert not any(_alive(pid) for pid in served["pids"])  # stopped when the run ended
+    assert not any(alive(pid) for pid in served["pids"])  # stopped when the run ended
     for model in (SMALL, LARGE):
         asked = runtimes.requests(model)
         assert len(asked) == 4, asked  # 2 problems × (1 sample + 1 tester request)
@@ -176,7 +164,7 @@ def test_bench_run_serves_embedded_models_and_resumes(
     assert "2/2 problems done (0 evaluated, 0 samples and 0 tester replies" in again.output
     assert {m: len(runtimes.requests(m)) for m in (SMALL, LARGE)} == before  # nothing asked
     assert len(runtimes.started) == 2
-    assert not any(_alive(pid) for pid in runtimes.started[1]["pids"])
+    assert not any(alive(pid) for pid in runtimes.started[1]["pids"])
     with sqlite3.connect(db) as raw:
         assert raw.execute("SELECT count(*) FROM runs").fetchone() == (1,)  # resumed, not new
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from codegen.local_models import assemble, catalog
 from codegen.local_models.catalog import MODELS, LocalModel
 from codegen.local_models.roster import local_roster
 from codegen.local_models.runtime import Endpoint, LocalRuntime
+from tests.cli_support import alive
 
 PARTS = 11  # more than 9: numeric order must not be confused with text order
 
@@ -159,21 +159,10 @@ def _fake_server_command(gguf: Path, alias: str, port: int, threads: int, ctx: i
     return [sys.executable, "-m", "codegen.testing.fake_openai", "--port", str(port)]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is dead for our purpose
-        return "Z" not in Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return False
-
-
 def _wait_dead(pids: list[int], within_s: float = 10.0) -> bool:
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
-        if not any(_alive(p) for p in pids):
+        if not any(alive(p) for p in pids):
             return True
         time.sleep(0.1)
     return False
@@ -186,7 +175,7 @@ def test_runtime_starts_health_checks_and_stops_servers(tmp_path: Path) -> None:
         assert len(runtime.endpoints) == 2 and len(pids) == 2
         assert all(e.api_base.startswith("http://127.0.0.1:") for e in runtime.endpoints)
         assert len({e.port for e in runtime.endpoints}) == 2
-        assert all(_alive(p) for p in pids)
+        assert all(alive(p) for p in pids)
     assert _wait_dead(pids)
     assert runtime.endpoints == []
 
@@ -231,7 +220,7 @@ def test_no_orphan_servers_whatever_ends_the_parent(tmp_path: Path, sig: signal.
     try:
         assert holder.stdout is not None
         pids = [int(p) for p in holder.stdout.readline().split()]
-        assert len(pids) == 2 and all(_alive(p) for p in pids)
+        assert len(pids) == 2 and all(alive(p) for p in pids)
         holder.send_signal(sig)
         holder.wait(timeout=15)
         assert _wait_dead(pids), f"server processes outlived a {sig.name}"
