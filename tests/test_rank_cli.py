@@ -246,11 +246,18 @@ def test_jury_views_agreement_and_failed_judges_are_reported(jury_run: tuple[dic
 def test_jury_breaks_ties_but_never_overrides_a_measurement(jury_run: tuple[dict, list]) -> None:
     report, requests = jury_run
     candidates = by_id(report)
-    # Tied on speed, so the jury decides between fast_hash and its renamed copy...
-    explained = {c: (candidates[c]["explanation"], candidates[c]["reasons"]) for c in candidates}
-    assert report["winner"] == RENAMED and report["tied_winners"] == [], explained
-    assert candidates[RENAMED]["rank"] == 1 and candidates[FAST]["rank"] == 2
-    assert "jury prefers" in candidates[FAST]["explanation"]
+    explained = "\n".join(candidates[c]["explanation"] for c in (RENAMED, FAST))
+    assert report["tied_winners"] == [], explained
+    if report["winner"] == RENAMED:
+        # Tied on speed (the same algorithm), so the jury decides for its favourite copy...
+        assert candidates[FAST]["rank"] == 2 and "jury prefers" in candidates[FAST]["explanation"]
+    else:
+        # ...unless this run's measurement told the copies apart (a busy machine): then the
+        # measurement decides, and the jury is not what put the copy behind.
+        assert report["winner"] == FAST and candidates[RENAMED]["rank"] == 2, explained
+        assert re.search(
+            r"slower than #1|grows faster|more memory", candidates[RENAMED]["explanation"]
+        ), explained
     # ...but its favourite is measured 100x slower, and a failing candidate is never judged.
     assert candidates[SLOW]["rank"] == 3
     assert candidates[WRONG]["rank"] is None and not candidates[WRONG]["passed"]
