@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,13 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from codegen.local_models.runtime import free_port
+
 STARTED = "Ray runtime started"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _ray_start(*args: str) -> subprocess.Popen[str]:
@@ -77,7 +72,7 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 @pytest.fixture
 def ray_cluster() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     address = f"127.0.0.1:{port}"
     temp_dir = tempfile.mkdtemp(prefix="rayb", dir="/tmp")  # Ray's socket paths must be short
     nodes: list[subprocess.Popen[str]] = []

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from codegen.local_models.runtime import free_port
 from tests.cli_support import CODEGEN, cli_env
 
 HOSTED_CONFIG = """\
@@ -25,12 +25,6 @@ model = "openai/coder"
 [sandbox]
 timing_rounds = 3
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ServiceProcess:
