@@ -140,6 +140,22 @@ def test_a_function_target_is_the_function_and_what_it_reaches(tmp_path: Path) -
     assert "return len(set(nums))" in rewritten(target, FAST)
 
 
+def test_the_test_file_beside_the_module_joins_the_doctests(tmp_path: Path) -> None:
+    module = tmp_path / "slow.py"
+    module.write_text(SLOW)
+    (tmp_path / "test_slow.py").write_text(
+        "from slow import has_duplicates, unrelated\n\n\n"
+        "def test_repeat_late():\n    assert has_duplicates([1, 2, 3, 3])\n\n\n"
+        "def test_unrelated():\n    assert unrelated() == 1\n"
+    )
+    target = load_target(f"{module}::has_duplicates")
+    tests = {t.origin: t for t in target.problem.visible_tests}
+    assert sorted(tests) == ["doctest", "file"]
+    assert "test_repeat_late" in tests["file"].source
+    assert "test_unrelated" not in tests["file"].source  # only the tests naming the function
+    assert "return len(set(nums))" in rewritten(target, FAST)
+
+
 def ok(value: object, digest: str) -> CallOutcome:
     return CallOutcome(ok=True, value=value, digest=digest)
 

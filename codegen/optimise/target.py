@@ -16,7 +16,7 @@ from pathlib import Path
 from codegen.errors import BadInput
 from codegen.generation.prune import UndefinedNames, prune
 from codegen.precommit.associate import associated_tests, find_test_file
-from codegen.precommit.find import MarkedStub, char_col
+from codegen.precommit.find import MarkedStub, marked_stub
 from codegen.precommit.git import repo_root
 from codegen.precommit.rewrite import apply, implementation_body
 from codegen.problems import Problem, load_problem, problem_from_stub
@@ -55,14 +55,15 @@ def load_target(spec: str, candidate: Path | None = None) -> Target:
     code = _reachable(source, name, str(path))
     problem = problem_from_stub(code, name=name, where=str(path), entry=name)
     written = [t for t in problem.visible_tests if t.origin != "smoke"]
-    tests = [*_tests_beside(path, name, node, source), *written]
+    region = _body_region(node, source, path)
+    tests = [*_tests_beside(path, region), *written]
     warnings = [w for w in problem.warnings if "has a body" not in w and "no tests" not in w]
     if not tests:
         tests = list(problem.visible_tests)  # the smoke test: the current version is the oracle
     problem = problem.model_copy(
         update={"visible_tests": tuple(tests), "warnings": tuple(warnings)}
     )
-    return Target(problem=problem, code=code, path=path, region=_body_region(node, source, path))
+    return Target(problem=problem, code=code, path=path, region=region)
 
 
 def rewritten(target: Target, code: str) -> str:
@@ -83,12 +84,12 @@ def _reachable(source: str, name: str, where: str) -> str:
         raise BadInput(f"{where}: {name} {error}; it must run as it is") from None
 
 
-def _tests_beside(path: Path, name: str, node: ast.FunctionDef, source: str) -> list[TestFile]:
-    """The test file the pre-commit hook would use, limited to the tests naming ``name``."""
+def _tests_beside(path: Path, region: MarkedStub) -> list[TestFile]:
+    """The test file the pre-commit hook would use, limited to the tests naming the function."""
+    name = region.name
     test_path = find_test_file(path.resolve(), repo_root(path.resolve().parent))
     if test_path is None:
         return []
-    region = _body_region(node, source, path)
     test_source = associated_tests(region, path.stem, test_path.read_text("utf-8"), str(test_path))
     if test_source is None:
         return []
@@ -98,21 +99,9 @@ def _tests_beside(path: Path, name: str, node: ast.FunctionDef, source: str) -> 
 
 def _body_region(node: ast.FunctionDef, source: str, path: Path) -> MarkedStub:
     """The function's body after its docstring, as the span the pre-commit rewrite replaces."""
-    lines = source.splitlines(keepends=True)
     body = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
     first = body[0] if body else node.body[0]
-    end = node.end_lineno or node.lineno
-    return MarkedStub(
-        path=str(path),
-        name=node.name,
-        lineno=node.lineno,
-        body_lineno=first.lineno,
-        body_col=char_col(lines[first.lineno - 1], first.col_offset),
-        end_lineno=end,
-        end_col=char_col(lines[end - 1], node.end_col_offset or 0),
-        stub=ast.get_source_segment(source, node) or "",
-        has_doctests=">>>" in (ast.get_docstring(node, clean=False) or ""),
-    )
+    return marked_stub(node, first, source.splitlines(keepends=True), [], str(path))
 
 
 def _read(path: Path) -> str:

@@ -61,7 +61,7 @@ def find_stubs(source: str, path: str) -> tuple[list[MarkedStub], list[str]]:
         body = _stub_body(node)
         if body is None:
             continue  # already implemented
-        stubs.append(_stub(node, body, lines, imports, path))
+        stubs.append(marked_stub(node, body, lines, imports, path))
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
@@ -114,13 +114,14 @@ def _stub_body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.stmt | None:
     return None
 
 
-def _stub(
+def marked_stub(
     node: ast.FunctionDef,
     body: ast.stmt,
     lines: list[str],
     imports: list[str],
     path: str,
 ) -> MarkedStub:
+    """``node`` as a stub whose body, from ``body`` to the function's end, a rewrite replaces."""
     first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
     end_line = node.end_lineno or node.lineno
     text = "".join(lines[first - 1 : end_line])
