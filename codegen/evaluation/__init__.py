@@ -12,11 +12,12 @@ gathered in the sandbox and judged by the pure rule (:mod:`codegen.ranking`).
 ``codegen solve`` keeps one Evaluation across its generation and repair rounds.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from codegen.evaluation.events import Event
 from codegen.evaluation.report import DEFAULT_ROUNDS, InputsUsed, RankingRun
 from codegen.evaluation.verify import read_candidates, verify  # light, and a module's name
+from codegen.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from codegen.evaluation.pipeline import Evaluation, rank_candidates
@@ -30,12 +31,7 @@ _LAZY = {
 }  # fmt: skip
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f"codegen.evaluation.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = [

@@ -9,7 +9,7 @@ dedupe. Pure modules: `personas`, `prompts`, `extract`, `dedupe`, `roster`, `typ
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no cost-map download at import
 
@@ -23,6 +23,7 @@ from codegen.generation.types import (  # noqa: E402
     Proposal,
     RepairFeedback,
 )
+from codegen.lazy import lazy_getattr  # noqa: E402
 
 if TYPE_CHECKING:
     from codegen.generation.fanout import generate
@@ -42,9 +43,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "generate":
-        from codegen.generation.fanout import generate
-
-        return generate
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, {"generate": "fanout"})

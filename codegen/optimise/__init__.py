@@ -6,8 +6,9 @@ sandbox), ``equivalence`` (same behaviour, input by input; pure), ``flow`` (the 
 report reader needs only ``report``.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from codegen.lazy import lazy_getattr
 from codegen.optimise.report import OptimiseReport, Rejection, Step
 
 if TYPE_CHECKING:
@@ -20,12 +21,7 @@ _LAZY = {
 }  # fmt: skip
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f"codegen.optimise.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = [

@@ -22,8 +22,9 @@ Wiring (what ``codegen rank`` does; the sandbox calls are the caller's)::
     print(report.model_dump_json())
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from codegen.lazy import lazy_getattr
 from codegen.ranking.ballots import JudgeSpec, JuryResult
 from codegen.ranking.clusters import ClusterReport, Finding, cluster_outcomes
 from codegen.ranking.consensus import Consensus, GeneratedTest
@@ -50,12 +51,7 @@ _LAZY = {
 }  # fmt: skip
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f"codegen.ranking.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = [

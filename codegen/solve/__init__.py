@@ -9,8 +9,9 @@ report    the report (plain data, printed by --json)
 events    progress events; progress draws them live, view prints the result
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from codegen.lazy import lazy_getattr
 from codegen.solve.events import (
     CandidateProgress,
     EventCallback,
@@ -33,12 +34,7 @@ _LAZY = {
 }  # fmt: skip
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f"codegen.solve.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 __all__ = [
