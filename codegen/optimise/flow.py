@@ -319,14 +319,13 @@ async def _equivalent(
                       f"this one {difference.answer}")  # fmt: skip
         report.rejected.append(Rejection(round=number, id=cid, author=authors[cid],
                                          reason=reason, detail=detail, code=code))  # fmt: skip
-    skipped = sum(1 for o in reference if o.cause is not None)
-    if skipped:
+    answered = evidence_inputs(reference)
+    if skipped := len(reference) - answered:
         state.notes.append(f"round {number}: {skipped} input(s) not used: the current version "
                            "hit a limit on them")  # fmt: skip
-    if equivalent and evidence_inputs(reference) < MIN_EVIDENCE_INPUTS:
-        state.notes.append(f"round {number}: the current version answered only "
-                           f"{evidence_inputs(reference)} input(s): too few to call any answer "
-                           "equivalent")  # fmt: skip
+    if equivalent and answered < MIN_EVIDENCE_INPUTS:
+        state.notes.append(f"round {number}: the current version answered only {answered} "
+                           "input(s): too few to call any answer equivalent")  # fmt: skip
         for cid in equivalent:
             report.rejected.append(Rejection(round=number, id=cid, author=authors[cid],
                                              reason="not checked", code=equivalent[cid],
