@@ -155,6 +155,10 @@ def ensure_debian_base(client: docker.DockerClient, progress: Progress) -> str:
 
 
 def _remove_stale_images(client: docker.DockerClient, keep: str) -> None:
+    """Free the disk of images an upgrade left behind; ``CODEGEN_KEEP_IMAGES=1`` keeps them
+    (several checkouts of different versions sharing one engine)."""
+    if os.environ.get("CODEGEN_KEEP_IMAGES"):
+        return
     for image in client.images.list(filters={"label": RECIPE_LABEL}):
         if keep not in image.tags:
             try:
