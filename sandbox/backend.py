@@ -62,6 +62,7 @@ class SandboxBackend(Protocol):
         limits: Limits | None = None,
         tested: dict[str, RunResult] | None = None,
         screened: dict[str, list[CallOutcome]] | None = None,
+        seed: str = "",
     ) -> TimingResult:
         """Candidates timed in interleaved rounds on the benchmark tests, or on ``inputs``;
         one answering otherwise than when ``tested`` or ``screened`` gets a Fault instead."""

@@ -9,10 +9,12 @@ from __future__ import annotations
 import socket
 import struct
 import time
+from collections.abc import Callable
 
 import docker
 from docker.errors import DockerException, NotFound
 
+from .cgroup import peak_resetter
 from .engine import LABEL
 from .errors import SandboxUnavailable
 from .harness import framing
@@ -20,6 +22,7 @@ from .models import Limits
 from .owner import OWNER_LABEL, owner_id
 
 _MUX = struct.Struct(">BxxxI")
+MAX_FRAME = 16 * 1024 * 1024  # no answer of the harness is larger (it caps its own at 8 MiB)
 # PID 1 starts as root with only what the job boundary needs (sandbox/harness/boundary.py):
 # dropping to the harness and candidate users, killing their processes, removing their files
 # whatever the modes, and their IPC objects. Both users keep none of them.
@@ -86,6 +89,9 @@ def hardened_config(
         ],
         ipc_mode="private",
         auto_remove=True,
+        # every frame goes over attach; Docker's default log driver would also copy each one
+        # to the host's disk, where a candidate's answers could fill it
+        log_config=docker.types.LogConfig(type="none"),
     )
     return {
         "image": image,
@@ -117,6 +123,7 @@ class WarmContainer:
         self.sock: socket.socket | None = None
         self.buffer = bytearray()
         self.uses = 0
+        self.reset_peak: Callable[[], bool] | None = None  # the cgroup's memory peak, if we may
 
     def start(self, timeout: float = 60.0) -> WarmContainer:
         api = self.client.api
@@ -131,6 +138,7 @@ class WarmContainer:
             self.sock = getattr(raw, "_sock", raw)
             self._response = raw  # keep the HTTP response alive with the socket
             api.start(self.id)
+            self.reset_peak = peak_resetter(api.inspect_container(self.id)["State"]["Pid"])
         except DockerException as error:
             self.close()
             raise SandboxUnavailable(f"could not start a sandbox container: {error}") from None
@@ -151,6 +159,7 @@ class WarmContainer:
         if self.sock is None:
             raise ContainerLost("container is closed")
         self.uses += 1
+        message["peak_reset"] = self.reset_peak is not None and self.reset_peak()
         try:
             self.sock.sendall(framing.encode(message))
         except OSError as error:
@@ -170,6 +179,8 @@ class WarmContainer:
         while True:
             if len(self.buffer) >= framing.HEADER.size:
                 (size,) = framing.HEADER.unpack_from(self.buffer)
+                if size > MAX_FRAME:
+                    raise ContainerLost(f"the container sent a frame of {size} bytes")
                 if len(self.buffer) >= framing.HEADER.size + size:
                     body = bytes(self.buffer[framing.HEADER.size : framing.HEADER.size + size])
                     del self.buffer[: framing.HEADER.size + size]

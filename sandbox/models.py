@@ -6,6 +6,7 @@ JSON, be stored in SQLite and be printed with ``--json``.
 
 from __future__ import annotations
 
+import base64
 from enum import StrEnum
 from typing import Any
 
@@ -38,6 +39,11 @@ class SandboxJob(BaseModel):
     test_files: dict[str, str] = Field(description="file name -> source; names match test_*.py")
     candidate: str = Field(description="Python source of the module `solution`")
     limits: Limits = DEFAULT_LIMITS
+    seed: str = Field(
+        "",
+        description="the run's secret: tests draw their random data from it, so that no "
+        "candidate knows in advance the data it will be timed on; one per run, for every job",
+    )
 
     @field_validator("test_files")
     @classmethod
@@ -110,6 +116,24 @@ class RunResult(BaseModel):
         False, description="the sandbox failed (container lost, harness error), not the candidate"
     )
     phases: dict[str, float] = Field({}, description="seconds per harness phase")
+    benchmark_calls: str = Field(
+        "",
+        description="the calls the benchmark tests made to the entry point in their first "
+        "round, as base64 of a pickle of [(args, kwargs)] (read with calls_made())",
+    )
+
+    def calls_made(self) -> list[tuple[tuple, dict]]:
+        """The benchmark's calls (``benchmark_calls``), read as plain data only: nothing in
+        them can build anything on the host but builtin values."""
+        if not self.benchmark_calls:
+            return []
+        from .harness.plaindata import loads_plain  # the harness's safe loader
+
+        try:
+            calls = loads_plain(base64.b64decode(self.benchmark_calls))
+            return [(a, k) for a, k in calls if type(a) is tuple and type(k) is dict]
+        except Exception:
+            return []
 
     @property
     def passed(self) -> bool:
@@ -141,16 +165,27 @@ class TimingResult(BaseModel):
     truncated: bool = False
     notes: list[str] = []
     phases: dict[str, float] = {}  # seconds per harness phase, clean-ups between rounds too
+    floor: dict[str, float] = Field(
+        {},
+        description="per benchmark, the median round of a do-nothing candidate timed beside "
+        "the others (the process and the protocol), already taken out of every sample",
+    )
 
 
 class CallOutcome(BaseModel):
     """What one call of the entry point did: a plain-data value, or the exception's type."""
 
     ok: bool
-    value: Any = Field(None, description="a JSON form that compares equal iff outputs do")
+    value: Any = Field(
+        None, description="a JSON form that compares equal iff outputs do; None when too large"
+    )
     repr: str = ""
     error: str = Field("", description="the exception's type name when not ok")
     message: str = ""
     cause: Verdict | None = None
     digest: str = Field("", description="hash of the answer (value and changed arguments)")
+    behaviour: str = Field("", description="the digest with floats to 10 digits")
+    value_omitted: bool = Field(
+        False, description="the value was too large to send: ``behaviour`` stands for it"
+    )
     cpu_seconds: float = Field(0.0, description="CPU time of the call, children included")

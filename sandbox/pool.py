@@ -218,6 +218,7 @@ class Sandbox:
             "test_files": job.test_files,
             "candidate": job.candidate,
             "limits": job.limits.model_dump(),
+            "seed": job.seed,
         }
         answer = await self._exchange(message, job.limits)
         self._raise_problem(answer)
@@ -258,6 +259,7 @@ class Sandbox:
         limits: Limits | None = None,
         tested: dict[str, RunResult] | None = None,
         screened: dict[str, list[CallOutcome]] | None = None,
+        seed: str = "",
     ) -> TimingResult:
         """Time candidates one at a time on the pinned CPU, in interleaved rounds (A B C, B C A…),
         each round in a fresh process, on the benchmark tests or else on `inputs`.
@@ -288,6 +290,7 @@ class Sandbox:
                 "expected": {cid: expected[cid] for cid in remaining if cid in expected},
                 "limits": job_limits.model_dump(),
                 "inputs": _pack(inputs) if inputs else None,
+                "seed": seed,
             }
             answer = await self._exchange(message, job_limits, timer=True)
             self._raise_problem(answer)

@@ -31,9 +31,8 @@ from _pytest.pathlib import module_name_from_path
 from hypothesis import settings
 
 from .errors import ProblemError, SandboxError
-from .harness import plaindata, runner
-from .harness.candidate import _describe_exception, _exports
-from .harness.processes import Streams, rebuild_exception
+from .harness import candidate, runner, wire
+from .harness.processes import CandidateProcess, Streams, act_on
 from .harness.pytest_plugin import Job, JobPlugin
 from .harness.pytest_session import UNUSED_PLUGINS
 from .harness.session import Session
@@ -44,16 +43,18 @@ from .pool import _check_against_expected, _expected, _pack, failed_call
 ONE_JOB = threading.Lock()
 TEST_DIR = "tests"  # as in the container, so that tests are named tests/test_x.py::test_y here too
 PROFILE = "sandbox"  # the harness's hypothesis profile, registered by its plugin
-ANSWER_LIMIT = 300
 
 
 class LocalCandidate:
     """What the harness's Session expects of a candidate process, for a module exec'd in this
-    process: the same exports, plain-data answers and rebuilt exceptions, no limits."""
+    process: the same exports, and every call through the same code as in the container (the
+    candidate's side in :mod:`~sandbox.harness.candidate`, the harness's in
+    :func:`~sandbox.harness.processes.act_on`), only without the process between. No limits."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, classes: dict[str, type]) -> None:
         self.alive = True
         self.usage: dict | None = None
+        self.classes = classes
         self.module = types.ModuleType("solution")
         self.module.__file__ = "solution.py"
         sys.modules["solution"] = self.module  # where dataclasses, pickle… look the module up
@@ -61,10 +62,17 @@ class LocalCandidate:
         try:
             exec(compile(source, "solution.py", "exec"), self.module.__dict__)
         except (Exception, SystemExit) as error:  # SystemExit at import is reported, not obeyed
-            raise rebuild_exception(*_describe_exception(error)[1:]) from None
+            answer = wire.read_answer(candidate.encode(wire.describe_exception(error)))
+            raise wire.exception_from(answer, classes) from None
         finally:
             self.cpu = time.process_time() - started
-        _, self.callables, self.constants = plaindata.loads_plain(_exports(self.module))
+        self.exports = candidate.exports(self.module)
+
+    callables = CandidateProcess.callables
+    exception_classes = CandidateProcess.exception_classes
+
+    def constant(self, name: str, deadline: float) -> Any:
+        return self._exchange(pickle.dumps(("get", name)), [])[0]
 
     def call(
         self,
@@ -72,26 +80,23 @@ class LocalCandidate:
         args: tuple,
         kwargs: dict,
         deadline: float,
-        want_args: bool,
         meter: list[float] | None = None,
-    ) -> tuple[Any, list | None]:
-        """Call ``name`` on copies of the arguments; its value (and, with ``want_args``, the
-        arguments as it left them) as plain data. ``deadline`` is not enforced."""
-        try:
-            args, kwargs = pickle.loads(pickle.dumps((args, kwargs), pickle.HIGHEST_PROTOCOL))
-        except Exception as error:
-            raise TypeError(f"cannot send the arguments to the candidate: {error}") from None
+    ) -> tuple[Any, list]:
+        """Call ``name`` as the harness calls a candidate process; ``deadline`` is not
+        enforced."""
+        request, table = wire.pack_call(name, args, kwargs)
         started = time.process_time()
         try:
-            value = getattr(self.module, name)(*args, **kwargs)
-        except (Exception, SystemExit) as error:
-            raise rebuild_exception(*_describe_exception(error)[1:]) from None
+            return self._exchange(request, table)
         finally:
             spent = time.process_time() - started
             self.cpu += spent
             if meter is not None:
                 meter[0] += spent
-        return _plain_answer(value, list(args) if want_args else None)
+
+    def _exchange(self, request: bytes, table: list) -> tuple[Any, list]:
+        answer = wire.read_answer(candidate.encode(candidate.answer(self.module, request)))
+        return act_on(answer, table, self.classes)
 
     def finish(self, grace: float = 0.0, reset: bool = False) -> dict:
         """The candidate is done: its module leaves ``sys.modules``; its usage."""
@@ -101,19 +106,6 @@ class LocalCandidate:
             if sys.modules.get("solution") is self.module:
                 del sys.modules["solution"]
         return self.usage or {}
-
-
-def _plain_answer(value: Any, mutated: list | None) -> tuple[Any, list | None]:
-    """The answer as the harness would read it from a candidate process, or the same error."""
-    try:
-        answer = plaindata.to_plain((value, mutated))
-    except plaindata.NotPlainData as error:
-        raise TypeError(f"candidate {error}") from None
-    try:
-        plaindata.check_size(answer)
-    except plaindata.NotPlainData as error:
-        raise TypeError(f"candidate returned {error}") from None
-    return answer
 
 
 class LocalSession(Session):
@@ -128,7 +120,7 @@ class LocalSession(Session):
     def live(self) -> LocalCandidate:
         if self.process is None or not self.process.alive:
             self._account()
-            self.process = LocalCandidate(self.sources[self.current_id])
+            self.process = LocalCandidate(self.sources[self.current_id], self.classes)
         return self.process
 
     def fresh(self, candidate_id: str) -> None:
@@ -176,7 +168,7 @@ class LocalPlugin(JobPlugin):
             items.clear()
             return
         modules = list({item.module for item in items if hasattr(item, "module")})
-        session.bind_constants(session.process, modules)
+        session.bind(session.process, modules)
 
 
 def _harness() -> runner.Harness:
@@ -193,7 +185,7 @@ def run_job(job: SandboxJob) -> RunResult:
     started = time.perf_counter()
     session = LocalSession({"candidate": job.candidate})
     with _one_job(session):
-        pytest_job = LocalJob(session=session)
+        pytest_job = LocalJob(session=session, seed=job.seed, entry_point=job.entry_point)
         failure = _run_pytest(job.test_files, job.entry_point, pytest_job)
         result = _harness()._usage(session)
     _raise_problem(pytest_job)
@@ -203,7 +195,8 @@ def run_job(job: SandboxJob) -> RunResult:
     tests = list(pytest_job.outcomes.values())
     verdict, message = runner.verdict_of(tests, pytest_job.collect_errors, pytest_job.stopped)
     benchmarks = runner._benchmarks(pytest_job, "candidate")
-    fields = {"tests": tests, "benchmarks": benchmarks, "verdict": verdict, "message": message}
+    fields = {"tests": tests, "benchmarks": benchmarks, "verdict": verdict, "message": message,
+              "benchmark_calls": pytest_job.recorded}  # fmt: skip
     return RunResult.model_validate(result | fields)
 
 
@@ -230,13 +223,16 @@ def time_candidates(
     inputs: list[tuple[tuple, dict]] | None,
     tested: dict[str, RunResult],
     screened: dict[str, list[CallOutcome]],
+    seed: str = "",
 ) -> TimingResult:
     """Interleaved rounds, as the harness's ``time`` job, held to what each candidate answered
     when tested or screened, as :meth:`sandbox.Sandbox.time` holds them."""
     expected = _expected(candidates, inputs, tested, screened)
-    session = LocalSession(candidates, timing=True)
+    session = LocalSession(candidates | {runner.FLOOR: runner.FLOOR_SOURCE}, timing=True)
     with _one_job(session):
-        job = LocalJob(session=session, rounds=rounds, timing_only=True, expected=expected)
+        job = LocalJob(
+            session=session, rounds=rounds, timing_only=True, expected=expected, seed=seed
+        )
         if inputs:
             request = {"entry_point": entry_point, "inputs": _pack(inputs)}
             _harness()._time_inputs(request, job)
@@ -247,10 +243,11 @@ def time_candidates(
     _raise_problem(job)
     if failure is not None:
         raise SandboxError(f"timing failed: {failure['message']}")
+    floor = runner.subtract_floor(job)
     timed = [cid for cid in job.samples if cid not in job.timing_errors]
     timings = {cid: runner._benchmarks(job, cid) for cid in timed}
     result = TimingResult.model_validate(
-        {"timings": timings, "errors": job.timing_errors, "rounds": rounds}
+        {"timings": timings, "errors": job.timing_errors, "rounds": rounds, "floor": floor}
     )
     return _check_against_expected(result, expected)
 
@@ -261,15 +258,17 @@ def _call_one(session: LocalSession, entry_point: str, args: tuple, kwargs: dict
     try:
         value = session.call(entry_point, tuple(args), dict(kwargs))
     except Exception as error:
-        message = str(error)[:ANSWER_LIMIT]
-        return CallOutcome(ok=False, error=type(error).__name__, message=message)
+        return CallOutcome(ok=False, error=type(error).__name__, message=runner._said(error))
     finally:
         session.meter = None
+    sent = runner._value_for_host(value)
     return CallOutcome(
         ok=True,
-        value=plaindata.canonical(value),
+        value=sent,
+        value_omitted=sent is None and value is not None,
         repr=runner._short_repr(value),
-        digest=session.answer_digest(),
+        digest=session.answer_digest(value),
+        behaviour=session.answer_digest(value, loose=True),
         cpu_seconds=meter[0],
     )
 

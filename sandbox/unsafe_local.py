@@ -89,6 +89,7 @@ class UnsafeLocalSandbox:
         limits: Limits | None = None,
         tested: dict[str, RunResult] | None = None,
         screened: dict[str, list[CallOutcome]] | None = None,
+        seed: str = "",
     ) -> TimingResult:
         """Interleaved rounds, each candidate re-exec'd every round, as
         :meth:`sandbox.Sandbox.time` (never truncated: there is no deadline)."""
@@ -103,6 +104,7 @@ class UnsafeLocalSandbox:
             inputs,
             tested or {},
             screened or {},
+            seed,
         )
 
 

@@ -279,8 +279,9 @@ def test_call_gives_values_errors_and_digests(backend) -> None:
     inputs = [(([3, 1, 2],), {}), (([2, 1],), {"reverse": True}), ((None,), {})]
     sorted_, reverse, error = backend.call(SORTER, "arrange", inputs)
     assert (sorted_.ok, sorted_.value, sorted_.repr) == (True, 3, "3")
-    assert sorted_.digest == plaindata.digest([3, [[1, 2, 3]]])  # the value, then the arguments
-    assert reverse.digest == plaindata.digest([2, [[2, 1]]])
+    # the value, then what the call changed of the arguments (None: unchanged)
+    assert sorted_.digest == plaindata.digest([3, [[1, 2, 3]]])
+    assert reverse.digest == plaindata.digest([2, None])
     assert (error.ok, error.error, error.message) == (False, "ValueError", "ValueError: no list")
     assert inputs[0] == (([3, 1, 2],), {}), "the caller's inputs are not changed"
 

@@ -82,6 +82,21 @@ async def behaviour(
     return {cid: differential[cid] + written[cid] for cid in passing}
 
 
+async def screen_all(
+    problem: Problem, passing: dict[str, str], pool: InputSet, sandbox: SandboxBackend
+) -> tuple[InputSet, dict[str, list[CallOutcome]]]:
+    """Every input of ``pool`` that at least one passing candidate handles, within a test's
+    time limit (these stand for a benchmark's calls: large, and all of them timed), and every
+    passing candidate's outcomes on them."""
+    calls = [(tuple(args), {}) for args in pool.args]
+    outcomes = await asyncio.gather(
+        *(sandbox.call(source, problem.entry_point, calls) for source in passing.values())
+    )
+    usable = [i for i in range(len(calls)) if any(o[i].ok for o in outcomes)]
+    screened = {cid: [o[i] for i in usable] for cid, o in zip(passing, outcomes, strict=True)}
+    return pool.model_copy(update={"args": [pool.args[i] for i in usable]}), screened
+
+
 async def screen(
     problem: Problem, passing: dict[str, str], pool: InputSet, sandbox: SandboxBackend
 ) -> tuple[InputSet, dict[str, list[CallOutcome]]]:

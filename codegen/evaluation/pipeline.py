@@ -23,15 +23,16 @@ measurement that fails is recorded (``notes``, the jury's ``failures``) and the 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 
-from codegen.evaluation.behaviour import behaviour, screen, tested_arguments
+from codegen.evaluation.behaviour import behaviour, screen, screen_all, tested_arguments
 from codegen.evaluation.events import Event
 from codegen.evaluation.growth import growth_templates, measure_growth
 from codegen.evaluation.report import DEFAULT_ROUNDS, InputsUsed, RankingRun
 from codegen.evaluation.timing import Timing
 from codegen.evaluation.verify import set_aside_examples, verify
-from codegen.evaluation.workload import Workload, draw
+from codegen.evaluation.workload import Workload, draw, perturbed_benchmark
 from codegen.problems import Problem
 from codegen.ranking import (
     CandidateEvidence,
@@ -69,6 +70,9 @@ class Evaluation:
         self.runs: dict[str, RunResult] = {}
         self.excused: dict[str, str] = {}  # candidates whose unsatisfiable examples were set aside
         self.votes: dict[str, int] = {}  # proposals behind each candidate (default 1)
+        # The run's secret: the tests' random data and the generated timing inputs come from
+        # it, so no candidate can know in advance what it will be timed on.
+        self.seed = secrets.token_hex(8)
         self._drawing: asyncio.Task[tuple[InputSet, Workload]] | None = None
 
     async def verify(
@@ -90,7 +94,9 @@ class Evaluation:
             if on_done is not None:
                 on_done(cid, run)
 
-        runs = await verify(self.problem, candidates, self.sandbox, on_done=done, set_aside=False)
+        runs = await verify(
+            self.problem, candidates, self.sandbox, on_done=done, set_aside=False, seed=self.seed
+        )
         self.sources.update(candidates)
         self.runs.update(runs)
         self.votes.update(votes or {})
@@ -125,7 +131,7 @@ class Evaluation:
                 passing, differential, generated_tests, workload
             )
             timing = Timing(self.problem, workload, self.runs, screened, self.sandbox,
-                            self.rounds, notes, self.emit)  # fmt: skip
+                            self.rounds, notes, self.emit, self.seed)  # fmt: skip
             samples = await timing.samples(passing)
             growth = await self._growth(passing, samples, differential, workload, notes)
             verdict = await jury if jury else None
@@ -182,6 +188,15 @@ class Evaluation:
             self.problem, passing, differential, tested_arguments(tests), self.sandbox, self.emit
         )
         screened: dict[str, list[CallOutcome]] = {}
+        if workload.inputs is None and passing:  # benchmark tests: time perturbed copies
+            copies = perturbed_benchmark((self.runs[cid] for cid in passing), int(self.seed, 16))
+            if copies.args:
+                usable, screened = await screen_all(self.problem, passing, copies, self.sandbox)
+                if len(usable.args) * 2 >= len(copies.args):
+                    return outputs, screened, Workload(workload.files, usable)
+                copies.reason = "most perturbed copies broke the problem's preconditions"
+            self.emit(Event("timing", f"on the benchmark tests as written: {copies.reason}"))
+            return outputs, {}, workload
         if workload.inputs is not None and passing:
             usable, screened = await screen(self.problem, passing, workload.inputs, self.sandbox)
             workload = Workload(workload.files, usable)
@@ -220,7 +235,9 @@ class Evaluation:
 
     def _start_drawing(self) -> None:
         if self._drawing is None:
-            self._drawing = asyncio.create_task(asyncio.to_thread(draw, self.problem))
+            self._drawing = asyncio.create_task(
+                asyncio.to_thread(draw, self.problem, int(self.seed, 16))
+            )
 
     async def _drawn(self) -> tuple[InputSet, Workload]:
         self._start_drawing()

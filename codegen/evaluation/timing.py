@@ -37,6 +37,7 @@ class Timing:
     rounds: int
     notes: list[str]
     emit: Callable[[Event], None]
+    seed: str = ""  # the run's secret (sandbox.SandboxJob.seed)
 
     async def samples(self, passing: dict[str, str]) -> dict[str, list[float]]:
         """CPU seconds per round per candidate: ``rounds`` rounds, and as many again when a
@@ -74,6 +75,7 @@ class Timing:
                 inputs=self.workload.calls,
                 tested={cid: self.runs[cid] for cid in candidates},
                 screened={cid: self.screened[cid] for cid in candidates if cid in self.screened},
+                seed=self.seed,
             )
         except (ProblemError, SandboxUnavailable):
             raise

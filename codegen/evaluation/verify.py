@@ -31,10 +31,11 @@ async def verify(
     hidden: bool = False,
     on_done: Callable[[str, RunResult], None] | None = None,
     set_aside: bool = True,
+    seed: str = "",
 ) -> dict[str, RunResult]:
     """Every candidate against the problem's visible (or hidden) tests, concurrently. Unless
     ``set_aside`` is False, call examples no candidate satisfies are set aside (see
-    :func:`set_aside_examples`)."""
+    :func:`set_aside_examples`). ``seed``: the run's secret (:class:`sandbox.SandboxJob`)."""
     test_files = problem.sandbox_test_files(hidden=hidden)
 
     async def one(cid: str, source: str) -> tuple[str, RunResult]:
@@ -43,6 +44,7 @@ async def verify(
             test_files=test_files,
             candidate=source,
             limits=limits or sandbox.limits,
+            seed=seed,
         )
         result = await sandbox.run(job)
         if on_done is not None:

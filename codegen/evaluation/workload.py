@@ -5,16 +5,27 @@
   the caller may see them: bench times against the canonical solution on HumanEval's
   ``check``); else the largest generated inputs, screened before they are timed.
 
+No candidate may know in advance what it is timed on: generated timing inputs are drawn from
+the run's secret, the tests' random data comes from it too (``SandboxJob.seed``), and the
+benchmark tests' own calls to the entry point, as they ran when tested, are replaced by
+perturbed copies (:func:`perturbed_benchmark`), screened like generated inputs. Only when no
+copy survives the screening are the benchmark tests timed as written.
+
 Hypothesis draws on the host take tenths of a second per problem: callers run :func:`draw` in a
 thread while the sandbox works.
 """
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from codegen.problems import Problem
 from codegen.ranking import InputSet, draw_inputs, timing_inputs
+from codegen.ranking.inputs import input_size
+from codegen.ranking.perturb import perturbed_copies
+from sandbox import RunResult
 
 TIMING_INPUTS = 3  # the largest generated inputs, when a problem has no benchmark tests
 TIMING_POOL = 10  # large inputs screened for the workload: some break the preconditions
@@ -22,6 +33,7 @@ TIMING_POOL = 10  # large inputs screened for the workload: some break the preco
 # of CPU per HumanEval problem, 15 take 0.18 s) and the largest few are what gets timed.
 TIMING_DRAWS = 15
 CHECK_FILE = "test_bench_timing.py"
+BENCHMARK_CALLS = 2000  # at most this many of a benchmark's calls are perturbed and timed
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,8 @@ class Workload:
             return "benchmark tests"
         if not self.inputs.args:
             return f"none: {self.inputs.reason}"
+        if self.inputs.origin == "benchmark tests":
+            return f"perturbed copies of the benchmark tests' {len(self.inputs.args)} call(s)"
         return f"{len(self.inputs.args)} largest generated inputs ({self.inputs.origin})"
 
     @property
@@ -55,12 +69,29 @@ class Workload:
         )
 
 
-def draw(problem: Problem) -> tuple[InputSet, Workload]:
-    """The differential inputs and the ranking's timing workload (visible tests only)."""
-    return draw_inputs(problem), timing_workload(problem)
+def perturbed_benchmark(runs: Iterable[RunResult], secret: int) -> InputSet:
+    """One perturbed copy of each call the benchmark tests made to the entry point (read from
+    the first run that recorded them), largest first: the timed workload in their stead."""
+    calls = next((calls for run in runs if (calls := run.calls_made())), [])
+    if not calls:
+        return InputSet(reason="the benchmark tests' calls were not recorded")
+    if any(kwargs for _, kwargs in calls) or len(calls) > BENCHMARK_CALLS:
+        return InputSet(reason="the benchmark tests' calls cannot be perturbed")
+    rng = random.Random(secret)
+    copies = [copy for args, _ in calls for copy in perturbed_copies(args, 1, rng)]
+    if len(copies) < len(calls):
+        return InputSet(reason="the benchmark tests' inputs have nothing to perturb")
+    copies.sort(key=input_size, reverse=True)
+    return InputSet(args=copies, origin="benchmark tests")
 
 
-def timing_workload(problem: Problem, hidden: bool = False) -> Workload:
+def draw(problem: Problem, secret: int = 0) -> tuple[InputSet, Workload]:
+    """The differential inputs (the same every run) and the ranking's timing workload (visible
+    tests only), its generated inputs drawn from the run's ``secret``."""
+    return draw_inputs(problem), timing_workload(problem, secret=secret)
+
+
+def timing_workload(problem: Problem, hidden: bool = False, secret: int = 0) -> Workload:
     """The problem's benchmark tests (with ``hidden``, the hidden ones count, and a HumanEval
     ``check`` runs as one benchmark); else a pool of its largest generated inputs."""
     tests = (problem.hidden_tests or problem.visible_tests) if hidden else problem.visible_tests
@@ -72,5 +103,5 @@ def timing_workload(problem: Problem, hidden: bool = False) -> Workload:
     if hidden and check is not None:
         bench = f"def test_timing(benchmark):\n    benchmark(check, {problem.entry_point})\n"
         return Workload({CHECK_FILE: f"{check.source}\n\n{bench}"})
-    pool = timing_inputs(problem, k=TIMING_POOL, pool=TIMING_DRAWS)
+    pool = timing_inputs(problem, k=TIMING_POOL, seed_value=secret, pool=TIMING_DRAWS)
     return Workload(problem.sandbox_test_files(), pool)

@@ -109,6 +109,8 @@ def behaviour_key(outcome: CallOutcome) -> Hashable:
         return ("limit", str(outcome.cause))
     if not outcome.ok:
         return ("raises", error_type(outcome.error))
+    if outcome.value_omitted:  # too large to send: its digest stands for it
+        return ("returns", ("digest", outcome.behaviour))
     return ("returns", _normal(outcome.value))
 
 
@@ -122,6 +124,8 @@ def describe(outcome: CallOutcome, width: int = 80) -> str:
         return str(outcome.cause)
     if not outcome.ok:
         return f"raises {error_type(outcome.error)}"
+    if outcome.value_omitted:
+        return f"returns {_short(outcome.repr, width)}"
     return f"returns {_short(repr(outcome.value), width)}"
 
 

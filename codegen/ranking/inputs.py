@@ -65,7 +65,7 @@ class InputSet(BaseModel):
     """Argument tuples for the entry point, or none and the reason why."""
 
     args: list[tuple[Any, ...]] = []
-    origin: Literal["strategies.py", "type hints", "examples", "none"] = "none"
+    origin: Literal["strategies.py", "type hints", "examples", "benchmark tests", "none"] = "none"
     reason: str = ""
 
 

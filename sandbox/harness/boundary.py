@@ -47,12 +47,19 @@ def other_processes(spare: set[int]) -> list[int]:
     ]
 
 
-def reap_orphans() -> None:
+def reap_orphans() -> int:
+    """Reap every dead child; the sum of their peak RSS in KiB (what a candidate's children,
+    orphaned to PID 1, used)."""
+    total = 0
     try:
-        while os.waitpid(-1, os.WNOHANG)[0]:
-            pass
+        while True:
+            pid, _, usage = os.wait4(-1, os.WNOHANG)
+            if not pid:
+                break
+            total += usage.ru_maxrss
     except ChildProcessError:
         pass
+    return total
 
 
 def signal_all_but(spare: set[int]) -> None:
@@ -64,12 +71,17 @@ def signal_all_but(spare: set[int]) -> None:
             pass
 
 
-def kill_all_but(spare: set[int], deadline_s: float = KILL_WAIT_S) -> list[int]:
-    """SIGKILL every other process and reap what comes back to PID 1. Returns the survivors
-    (a fork bomb outrunning us, a process stuck in the kernel): empty means done."""
+def kill_all_but(
+    spare: set[int], deadline_s: float = KILL_WAIT_S, reaped_kb: list[int] | None = None
+) -> list[int]:
+    """SIGKILL every other process and reap what comes back to PID 1 (their peak RSS added to
+    ``reaped_kb[0]``). Returns the survivors (a fork bomb outrunning us, a process stuck in the
+    kernel): empty means done."""
     end = time.monotonic() + deadline_s
     while True:
-        reap_orphans()
+        reaped = reap_orphans()
+        if reaped_kb is not None:
+            reaped_kb[0] += reaped
         others = other_processes(spare)
         if not others or time.monotonic() >= end:
             return others

@@ -1,39 +1,32 @@
-"""The candidate's side of the process boundary.
+"""The candidate's side of the process boundary: the only harness code that runs in the
+candidate's process, kept to what a plain call needs.
 
-A candidate process is forked from the pristine in-container server (which holds no tests), drops
-to its limits, executes the candidate's source as the module ``solution`` and then answers calls:
-each request is a pickled ``(name, args, kwargs, want_args)`` and each answer a pickled tuple of
-plain data. Nothing it does here can reach the harness except the bytes it sends back, which the
-harness decodes with :func:`plaindata.loads_plain`.
+A candidate process is forked from the zygote (:mod:`server`), which has never handled a
+request, so nothing of another job, and nothing that tells a timed round from a tested one, is
+in its memory. It reads its job (the source and three resource limits, the same for every job)
+from its call socket, runs the source as the module ``solution`` and then answers calls: each
+request is ``(name, args, kwargs, table)`` and each answer the plain-data tuple of
+:mod:`wire`. It does no checking of its own answers: the harness checks them, outside. Its
+stdout and stderr are flushed before every answer, so that the harness can hand what a call
+printed to the test that made it.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
+import random
 import resource
 import sys
 import types
-from typing import Any
 
-from . import framing, plaindata
+from . import framing, plaindata, wire
 
 CALL_FD = 3
+WORK_DIR = "/tmp/work"
 
 
-def send(fd: int, message: Any) -> None:
-    send_bytes(fd, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-
-
-def send_bytes(fd: int, data: bytes) -> None:
+def send(fd: int, data: bytes) -> None:
     framing.write_all(fd, framing.HEADER.pack(len(data)) + data)
-
-
-def receive(fd: int) -> Any:
-    body = framing.read_frame_body(fd)
-    if body is None:
-        raise EOFError
-    return pickle.loads(body)
 
 
 def set_limits(memory_mb: int, cpu_seconds: int, file_bytes: int) -> None:
@@ -43,80 +36,86 @@ def set_limits(memory_mb: int, cpu_seconds: int, file_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def plain_pickle(value: Any) -> bytes:
-    """Pickle `value` so that the harness's builtins-only loader accepts it. The fast path pickles
-    as is (C speed); only values holding non-builtin types pay for a conversion."""
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    try:
-        plaindata.loads_plain(data)
-        return data
-    except Exception:
-        return pickle.dumps(plaindata.to_plain(value), protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _describe_exception(error: BaseException) -> tuple[str, list[str], str]:
-    names = [cls.__name__ for cls in type(error).__mro__ if cls.__module__ == "builtins"]
-    try:
-        message = str(error)[:2000]
-    except Exception:
-        message = "<unprintable>"
-    return ("raise", names, f"{type(error).__name__}: {message}")
-
-
-def serve(source: str, work_dir: str, trusted_path: list[str]) -> None:
-    """Run in the freshly forked candidate process; never returns."""
-    os.chdir(work_dir)
+def run(trusted_path: list[str]) -> None:
+    """The candidate process's life once it holds its descriptors: read the job, import the
+    source, answer calls until the harness closes the socket. Never returns."""
+    job = framing.read_frame(CALL_FD)
+    if job is None:
+        os._exit(0)
+    os.makedirs(WORK_DIR, exist_ok=True)
+    os.chdir(WORK_DIR)
+    random.seed(0)  # the same answers every round, in every container
+    set_limits(job["memory_mb"], job["cpu_seconds"], job["file_bytes"])
     sys.path[:] = trusted_path
     sys.dont_write_bytecode = True
     module = types.ModuleType("solution")
-    module.__file__ = os.path.join(work_dir, "solution.py")
+    module.__file__ = os.path.join(WORK_DIR, "solution.py")
     sys.modules["solution"] = module
     try:
-        code = compile(source, "solution.py", "exec")
-        exec(code, module.__dict__)
+        exec(compile(job["source"], "solution.py", "exec"), module.__dict__)
     except MemoryError:
-        send(CALL_FD, ("memory",))
+        _answer(("memory",))
         os._exit(0)
     except BaseException as error:  # SystemExit at import is reported, not obeyed
-        send(CALL_FD, _describe_exception(error))
+        _answer(wire.describe_exception(error))
         os._exit(0)
-    send_bytes(CALL_FD, _exports(module))
+    del job
+    _answer(("ready", exports(module)))
     while True:
-        try:
-            name, args, kwargs, want_args = receive(CALL_FD)
-        except EOFError:
+        body = framing.read_frame_body(CALL_FD)
+        if body is None:
             os._exit(0)
-        send_bytes(CALL_FD, _call(module, name, args, kwargs, want_args))
+        _answer(answer(module, body))
 
 
-def _exports(module: types.ModuleType) -> bytes:
-    """Top-level names tests may import: functions become proxies, plain constants are copied."""
-    callables, constants = [], {}
+def exports(module: types.ModuleType) -> dict[str, object]:
+    """What tests may import from ``solution``: each top-level name and what it is
+    (``"function"``, ``"value"``, or an exception class's builtin bases)."""
+    found: dict[str, object] = {}
     for name, value in list(vars(module).items()):
         if name.startswith("__"):
             continue
-        if callable(value):
-            callables.append(name)
-            continue
+        if isinstance(value, type) and issubclass(value, BaseException):
+            found[name] = [c.__name__ for c in value.__mro__ if c.__module__ == "builtins"]
+        else:
+            found[name] = "function" if callable(value) else "value"
+    return found
+
+
+def answer(module: types.ModuleType, body: bytes) -> tuple:
+    """Carry out one request: a call ``(name, args, kwargs, table)`` or ``("get", name)``."""
+    request = wire.unpack_call(body)
+    if request[0] == "get":
+        return ("value", getattr(module, request[1], None))
+    name, args, kwargs, table = request
+    try:
+        value = getattr(module, name)(*args, **kwargs)
+    except MemoryError:
+        return ("memory",)
+    except Exception as error:
+        return (*wire.describe_exception(error), table)
+    return ("ok", value, table)
+
+
+def _answer(message: tuple) -> None:
+    for stream in (sys.stdout, sys.stderr):
         try:
-            plaindata.loads_plain(plain_pickle(value))
-            constants[name] = value
+            stream.flush()
         except Exception:
-            continue
-    return plain_pickle(("ready", callables, constants))
+            pass
+    send(CALL_FD, encode(message))
 
 
-def _call(module: types.ModuleType, name: str, args: tuple, kwargs: dict, want_args: bool) -> bytes:
-    try:
-        function = getattr(module, name)
-        value = function(*args, **kwargs)
-    except MemoryError:
-        return plain_pickle(("memory",))
-    except Exception as error:
-        return plain_pickle(_describe_exception(error))
-    try:
-        return plain_pickle(("ok", value, list(args) if want_args else None))
-    except MemoryError:
-        return plain_pickle(("memory",))
-    except Exception as error:
-        return plain_pickle(("notplain", f"{error}"))
+def encode(message: tuple) -> bytes:
+    """The answer's bytes; an exception whose arguments are not plain data goes with its text
+    alone, and any other answer that is not plain data becomes ``("notplain", why)``."""
+    attempts = [message]
+    if message[0] == "raise":
+        attempts.append((*message[:2], (), *message[3:]))
+    why = ""
+    for attempt in attempts:
+        try:
+            return wire.pack_answer(attempt)
+        except plaindata.NotPlainData as error:
+            why = str(error)[:300]
+    return wire.pack_answer(("notplain", why))

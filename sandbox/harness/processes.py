@@ -1,25 +1,29 @@
 """The harness's handle on candidate processes: spawn through the server, call, time, reap.
 
-Every limit that concerns a single call lives here: the deadline, the output cap, the size of an
-answer, and reading the candidate's CPU time from outside the candidate.
+Every limit that concerns a single call lives here: the deadline, the output cap (per process),
+the size of an answer, and reading the candidate's CPU time from outside the candidate. What a
+call prints is handed to the harness's own ``sys.stdout``/``sys.stderr`` when the call returns,
+so that a test capturing output (``capsys``) sees it as it would in one process.
 """
 
 from __future__ import annotations
 
-import builtins
 import json
 import os
 import pickle
 import select
 import signal
 import socket
+import sys
 import time
 from typing import Any
 
-from . import framing, plaindata
+from . import framing, plaindata, wire
 
 STREAM_KEEP = 8_000
-MAX_ANSWER = 64 * 1024 * 1024
+# An answer's pickle may be at most this large: unpickled in the harness it takes several
+# times as much, in the memory the candidate's container shares.
+MAX_ANSWER = 16 * 1024 * 1024
 
 
 class CandidateFault(BaseException):
@@ -43,10 +47,6 @@ class CandidateOutput(CandidateFault):
 
 class CandidateCrashed(CandidateFault):
     verdict = "crashed"
-
-
-class CandidateRaised(Exception):
-    """Stands for an exception type the harness cannot rebuild (a candidate-defined class)."""
 
 
 def _cgroup_cpu_reader():
@@ -78,6 +78,56 @@ def _cgroup_cpu_reader():
 
 
 CONTAINER_CPU = _cgroup_cpu_reader()
+MEMORY_DIRS = ("/sys/fs/cgroup/memory", "/sys/fs/cgroup")
+_PEAK = {"memory.max_usage_in_bytes": "memory.usage_in_bytes", "memory.peak": "memory.current"}
+
+
+class MemoryMeter:
+    """The container's memory peak over one job, the host having reset it just before
+    (:mod:`sandbox.cgroup`): everything the job's processes held at once, children and tmpfs
+    files included, less the page cache the job brought in (reading a module's files is not
+    the candidate's memory, and stays charged to whoever read it first)."""
+
+    def __init__(self) -> None:
+        self.paths = _peak_paths()
+        self.baseline = _read_int(self.paths[1]) if self.paths else 0
+        self.start_cache = _file_cache()
+
+    def peak_bytes(self) -> int:
+        if self.paths is None:
+            return 0
+        cache = max(0, _file_cache() - self.start_cache)
+        return max(0, _read_int(self.paths[0]) - self.baseline - cache)
+
+
+def _peak_paths() -> tuple[str, str] | None:
+    for root in MEMORY_DIRS:
+        for peak, current in _PEAK.items():
+            if os.path.exists(f"{root}/{peak}"):
+                return f"{root}/{peak}", f"{root}/{current}"
+    return None
+
+
+def _read_int(path: str) -> int:
+    try:
+        with open(path) as handle:
+            return int(handle.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _file_cache() -> int:
+    """Page cache of files, tmpfs excluded (tmpfs files are memory a candidate holds)."""
+    for root in MEMORY_DIRS:
+        try:
+            with open(f"{root}/memory.stat") as handle:
+                stat = dict(line.split() for line in handle if line.count(" ") == 1)
+        except OSError:
+            continue
+        cache = int(stat.get("total_cache", stat.get("file", 0)))
+        shmem = int(stat.get("total_shmem", stat.get("shmem", 0)))
+        return max(0, cache - shmem)
+    return 0
 
 
 def process_cpu(pid: int) -> float:
@@ -107,9 +157,10 @@ class ServerLink:
         self.control.send(json.dumps(message).encode())
         return json.loads(self.control.recv(1 << 16))
 
-    def spawn(self, source: str, limits: dict, tag: str) -> tuple[int, list[int]]:
-        request = {"op": "spawn", "source": source, "limits": limits, "tag": tag}
-        self.control.send(json.dumps(request).encode())
+    def spawn(self) -> tuple[int, list[int]]:
+        """A fresh candidate process, waiting for its job: its pid and our ends of its call
+        socket, stdout and stderr. The server learns nothing of the job."""
+        self.control.send(json.dumps({"op": "spawn"}).encode())
         message, fds, _, _ = socket.recv_fds(self.control, 1 << 16, 3)
         return json.loads(message)["pid"], fds
 
@@ -136,20 +187,43 @@ class ServerLink:
 
 
 class Streams:
-    """Captured stdout/stderr of all candidate processes of a job, capped in total."""
+    """Captured stdout/stderr of a job's candidate processes: each process may print up to
+    ``cap`` bytes (so one candidate's output never counts against another's, nor one round's
+    against the next), and the job keeps the head of each stream for its report."""
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
         self.sizes = {1: 0, 2: 0}
+        self.process_bytes = 0
         self.kept = {1: bytearray(), 2: bytearray()}
+        self.pending = {1: bytearray(), 2: bytearray()}  # printed during the current call
+
+    def new_process(self) -> None:
+        self.process_bytes = 0
+        for buffer in self.pending.values():
+            buffer.clear()
 
     def add(self, which: int, data: bytes) -> bool:
-        """Keep the head of the stream; False once the total is over the cap."""
+        """Keep the head of the stream; False once this process is over the cap."""
         self.sizes[which] += len(data)
+        self.process_bytes += len(data)
         kept = self.kept[which]
         if len(kept) < STREAM_KEEP:
             kept += data[: STREAM_KEEP - len(kept)]
-        return self.sizes[1] + self.sizes[2] <= self.cap
+        if self.process_bytes <= self.cap:
+            self.pending[which] += data
+        return self.process_bytes <= self.cap
+
+    def echo(self) -> None:
+        """Hand what the current call printed to the harness's streams (a test's capsys)."""
+        for which, stream in ((1, sys.stdout), (2, sys.stderr)):
+            data = self.pending[which]
+            if data:
+                try:
+                    stream.write(data.decode("utf-8", "replace"))
+                except Exception:
+                    pass
+                data.clear()
 
     def text(self, which: int) -> str:
         text = self.kept[which].decode("utf-8", "replace")
@@ -160,17 +234,27 @@ class Streams:
 class CandidateProcess:
     """One live candidate process. Created through :meth:`start`, which waits for its import."""
 
-    def __init__(self, link: ServerLink, pid: int, fds: list[int], streams: Streams) -> None:
+    def __init__(
+        self,
+        link: ServerLink,
+        pid: int,
+        fds: list[int],
+        streams: Streams,
+        classes: dict[str, type] | None = None,
+    ) -> None:
         self.link = link
         self.pid = pid
         self.call_fd, self.out_fd, self.err_fd = fds
         for fd in fds:
             os.set_blocking(fd, False)
         self.streams = streams
+        streams.new_process()
         self.alive = True
         self.usage: dict | None = None
-        self.callables: list[str] = []
-        self.constants: dict[str, Any] = {}
+        self.exports: dict[str, Any] = {}
+        # stand-ins for the candidate's exception classes, by name: shared by a job's
+        # processes, so that a class a test imported matches what every process raises
+        self.classes: dict[str, type] = {} if classes is None else classes
 
     @classmethod
     def start(
@@ -180,17 +264,45 @@ class CandidateProcess:
         limits: dict,
         streams: Streams,
         deadline: float,
-        tag: str = "",
+        classes: dict[str, type] | None = None,
     ) -> CandidateProcess:
-        pid, fds = link.spawn(source, limits, tag)
-        process = cls(link, pid, fds, streams)
+        """A fresh process importing ``source``; the job it is given is the same, whatever
+        the job it serves (a test run or a timing round)."""
+        pid, fds = link.spawn()
+        process = cls(link, pid, fds, streams, classes)
+        job = {
+            "source": source,
+            "memory_mb": limits["candidate_memory_mb"],
+            "cpu_seconds": limits["cpu_seconds"],
+            "file_bytes": limits["output_bytes"],
+        }
+        process._send(framing.encode(job), deadline, "importing the candidate")
         answer = process._await_answer(deadline, what="importing the candidate")
-        process._check(answer)
-        if answer[0] != "ready":
+        process._check(answer, [])
+        if answer[0] != "ready" or not isinstance(answer[1], dict):
             process.finish()
             raise CandidateCrashed(f"unexpected answer at import: {answer[0]!r}")
-        process.callables, process.constants = answer[1], answer[2]
+        process.exports = answer[1]
         return process
+
+    @property
+    def callables(self) -> list[str]:
+        return [name for name, kind in self.exports.items() if kind == "function"]
+
+    def exception_classes(self) -> dict[str, type]:
+        """The harness's stand-ins for the exception classes the candidate defines."""
+        return {
+            name: wire.exception_class(name, kind, self.classes)
+            for name, kind in self.exports.items()
+            if isinstance(kind, list)
+        }
+
+    def constant(self, name: str, deadline: float) -> Any:
+        """The value of the candidate's top-level ``name`` (plain data), asked for once."""
+        self._send(_frame(pickle.dumps(("get", name), wire.PROTOCOL)), deadline, name)
+        answer = self._await_answer(deadline, what=f"reading {name}")
+        self._check(answer, [])
+        return answer[1]
 
     # -- calls ----------------------------------------------------------------------------
     def call(
@@ -199,23 +311,20 @@ class CandidateProcess:
         args: tuple,
         kwargs: dict,
         deadline: float,
-        want_args: bool,
         meter: list[float] | None = None,
-    ) -> tuple[Any, list | None]:
-        """Call `name` in the candidate. With `meter`, add the CPU seconds the call cost."""
-        try:
-            request = pickle.dumps((name, args, kwargs, want_args), pickle.HIGHEST_PROTOCOL)
-        except Exception as error:
-            raise TypeError(f"cannot send the arguments to the candidate: {error}") from None
+    ) -> tuple[Any, list]:
+        """Call ``name`` in the candidate as if in this process (see :mod:`wire`): its value,
+        and which of the caller's mutable arguments it changed (their new state, or None
+        each). With ``meter``, add the CPU seconds the call cost."""
+        request, table = wire.pack_call(name, args, kwargs)
         before = self._cpu_now() if meter is not None else 0.0
-        self._send(framing.HEADER.pack(len(request)) + request, deadline, name)
+        self._send(_frame(request), deadline, name)
+        del request
         answer = self._await_answer(deadline, what=f"calling {name}()")
         if meter is not None:
             meter[0] += self._cpu_now() - before
-        self._check(answer)
-        if answer[0] == "ok":
-            return answer[1], answer[2]
-        raise CandidateCrashed(f"unexpected answer {answer[0]!r}")
+        self.streams.echo()
+        return self._check(answer, table)
 
     def _send(self, data: bytes, deadline: float, name: str) -> None:
         view = memoryview(data)
@@ -236,15 +345,12 @@ class CandidateProcess:
     def _cpu_now(self) -> float:
         return cpu_outside(self.pid)
 
-    def _check(self, answer: tuple) -> None:
-        kind = answer[0]
-        if kind == "memory":
+    def _check(self, answer: tuple, table: list) -> tuple[Any, list]:
+        try:
+            return act_on(answer, table, self.classes)
+        except (CandidateCrashed, CandidateMemory):
             self.finish()
-            raise CandidateMemory("the candidate ran out of memory (MemoryError)")
-        if kind == "raise":
-            raise rebuild_exception(answer[1], answer[2])
-        if kind == "notplain":
-            raise TypeError(f"candidate {answer[1]}")
+            raise
 
     def _await_answer(self, deadline: float, what: str) -> tuple:
         buffer = bytearray()
@@ -273,7 +379,7 @@ class CandidateProcess:
 
     def _decode(self, body: bytes) -> tuple:
         try:
-            answer = plaindata.loads_plain(body)
+            return wire.read_answer(body)
         except plaindata.NotPlainData as error:
             return ("notplain", f"returned {error}")
         except MemoryError:
@@ -282,10 +388,6 @@ class CandidateProcess:
         except Exception as error:
             self.finish()
             raise CandidateCrashed(f"the candidate sent a malformed answer: {error}") from None
-        if not isinstance(answer, tuple) or not answer or not isinstance(answer[0], str):
-            self.finish()
-            raise CandidateCrashed("the candidate sent a malformed answer")
-        return answer
 
     def _drain(self, fd: int) -> None:
         chunk = _read(fd)
@@ -338,21 +440,44 @@ def _read(fd: int) -> bytes:
         return b""
 
 
-_BUILTIN_EXCEPTIONS = {
-    name: value
-    for name, value in vars(builtins).items()
-    if isinstance(value, type) and issubclass(value, Exception)
-}
+def act_on(answer: tuple, table: list, classes: dict[str, type]) -> tuple[Any, list]:
+    """Act on a candidate's answer to a call: the value and what it changed of an ``ok``
+    (:func:`wire.settle`), the candidate's exception raised here (its changes to the arguments
+    applied first), a fault for the rest."""
+    kind = answer[0]
+    try:
+        if kind == "ok" and len(answer) == 3:
+            changes = _changes(table, answer[2])
+            return wire.settle(answer, table), changes
+        if kind == "raise" and len(answer) in (5, 6):
+            if len(answer) == 6:
+                wire.settle(("ok", None, answer[5]), table)
+            raise wire.exception_from(answer, classes)
+    except wire.AnswerError as error:
+        raise CandidateCrashed(str(error)) from None
+    if kind == "memory":
+        raise CandidateMemory("the candidate ran out of memory (MemoryError)")
+    if kind == "notplain":
+        raise TypeError(f"candidate {answer[1] if len(answer) > 1 else 'sent no value'}")
+    if kind in ("ready", "value") and len(answer) == 2:
+        return answer[1], []
+    raise CandidateCrashed(f"unexpected answer {kind!r}")
 
 
-def rebuild_exception(type_names: list[str], message: str) -> Exception:
-    """Raise in the harness an exception of the candidate's builtin type, so that
-    ``pytest.raises(ValueError)`` works across the boundary."""
-    for name in type_names:
-        cls = _BUILTIN_EXCEPTIONS.get(name)
-        if cls is not None and cls is not Exception:
-            try:
-                return cls(message)
-            except Exception:
-                continue
-    return CandidateRaised(message)
+def _frame(body: bytes) -> bytes:
+    return framing.HEADER.pack(len(body)) + body
+
+
+def _changes(table: list, returned: Any) -> list:
+    """The new state of each of the caller's mutable arguments the call changed, else None:
+    what an answer's digest covers besides the value."""
+    if not isinstance(returned, list) or len(returned) != len(table):
+        return []
+    changes = []
+    for mine, theirs in zip(table, returned, strict=True):
+        try:
+            same = type(mine) is type(theirs) and mine == theirs
+        except Exception:
+            same = False
+        changes.append(None if same else theirs)
+    return changes

@@ -13,6 +13,7 @@ One :class:`JobPlugin` lives as long as the harness; :meth:`JobPlugin.start` giv
 
 from __future__ import annotations
 
+import pickle
 import random
 import signal
 import time
@@ -25,7 +26,7 @@ from hypothesis import HealthCheck, settings
 
 from . import plaindata
 from .processes import CandidateFault
-from .session import JobBroken, Session
+from .session import CallRecorder, JobBroken, Session
 
 settings.register_profile(
     "sandbox",
@@ -59,6 +60,11 @@ class Job:
     budgets: dict[str, float] = field(default_factory=dict)  # seconds per round, per candidate
     expected: dict[str, dict[str, str]] = field(default_factory=dict)  # cid -> test -> digest
     announce: Callable[[str], None] = lambda cid: None  # tells the host who runs now
+    # The run's secret seed: tests draw their data from it, so no candidate knows the timed
+    # data in advance; the same for every job of one run, so all candidates get the same.
+    seed: str = ""
+    entry_point: str = ""
+    recorded: str = ""  # the first benchmark round's calls to the entry point (CallRecorder)
     outcomes: dict[str, dict] = field(default_factory=dict)
     collect_errors: list[str] = field(default_factory=list)
     samples: dict[str, dict[str, list[float]]] = field(default_factory=dict)
@@ -103,7 +109,7 @@ class JobPlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        random.seed(item.nodeid)  # the same test data in every run, on every machine
+        random.seed(f"{self.job.seed}:{item.nodeid}")  # the run's data, the same for everyone
         self.job.restart_clock()
 
     @pytest.hookimpl(hookwrapper=True)
@@ -166,6 +172,14 @@ def fault_of(error: BaseException) -> dict:
     }
 
 
+def _copy(value: Any) -> Any:
+    """A deep copy (pickled and back, at C speed), or ``value`` when it cannot be pickled."""
+    try:
+        return pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
+    except Exception:
+        return value
+
+
 def _short(longrepr: Any, limit: int = 500) -> str:
     crash = getattr(longrepr, "reprcrash", None)
     text = crash.message if crash is not None else str(longrepr)
@@ -215,8 +229,13 @@ class SandboxBenchmark:
             for cid in round_order(ids, round_index):
                 if cid in job.timing_errors:
                     continue
+                # the last round of a test run works on the test's own arguments, so that
+                # the test sees what a call did to them; every other round (and every round
+                # of a timing job) on a copy, so that each starts from the same data
+                originals = not session.timing and round_index == rounds - 1
+                result = None  # no answer outlives its round: the next candidate needs room
                 try:
-                    result = self._one_round(cid, function, arguments, firsts)
+                    result = self._one_round(cid, function, arguments, firsts, originals)
                 except (Exception, CandidateFault) as error:
                     if not session.timing:
                         raise
@@ -225,14 +244,26 @@ class SandboxBenchmark:
         session.trace = None
         return result
 
-    def _one_round(self, cid: str, function: Any, arguments: Any, firsts: dict) -> Any:
+    def _one_round(
+        self, cid: str, function: Any, arguments: Any, firsts: dict, originals: bool
+    ) -> Any:
         job, session = self.job, self.job.session
         job.restart_clock(job.budgets.get(cid))
         job.announce(cid)
-        random.seed(self.name)  # every round and every candidate gets the same data
+        random.seed(f"{job.seed}:{self.name}")  # every round and every candidate: the same data
         session.fresh(cid)
         args, kwargs = arguments()
-        result = function(*args, **kwargs)
+        if not originals:
+            args, kwargs = _copy((args, kwargs))
+        recording = not session.timing and not job.recorded and job.entry_point
+        if recording:
+            session.recorder = CallRecorder(job.entry_point)
+        try:
+            result = function(*args, **kwargs)
+        finally:
+            if recording:
+                job.recorded = session.recorder.packed()
+            session.recorder = None
         cost = session.round_cost()
         digest, behaviour = self._digests(result)
         expected = job.expected.get(cid, {}).get(self.name)

@@ -16,13 +16,15 @@ import base64
 import importlib
 import os
 import pickle
+import reprlib
 import signal
+import statistics
 import sys
 import time
 from typing import Any
 
 from . import framing, plaindata
-from .processes import CandidateFault, ServerLink
+from .processes import CandidateFault, MemoryMeter, ServerLink
 from .pytest_plugin import Job, JobPlugin, SandboxBenchmark
 from .pytest_session import ReusablePytest
 from .session import JobBroken, Session
@@ -31,6 +33,18 @@ HARNESS_HOME = "/run/harness"
 JOB_DIR = HARNESS_HOME + "/job"
 TEST_DIR = JOB_DIR + "/tests"
 WORST_FIRST = ["output_limit", "memory_limit", "timeout", "crashed"]
+# The protocol floor: a candidate that does nothing, timed in every round beside the others.
+FLOOR = "__floor__"
+FLOOR_SOURCE = (
+    "def __getattr__(name):\n"  # any name a test imports, a function that does nothing
+    "    return lambda *args, **kwargs: None\n"
+)
+FLOOR_LEAST = 1e-7  # what is left of a round as cheap as the floor: it still costs something
+HOST_VALUE_BYTES = 64 * 1024  # a call's value is sent to the host only when this small
+MAX_HOST_FRAME = 8 * 1024 * 1024  # and no answer to the host is larger than this
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 300
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxset = _REPR.maxdict = _REPR.maxfrozenset = 40
 IGNORED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
                    signal.SIGUSR2, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)  # fmt: skip
 
@@ -53,6 +67,8 @@ def _failure(verdict: str, message: str) -> dict:
 
 
 class Harness:
+    memory: MemoryMeter | None = None  # the job's memory peak, when the host reset it
+
     def __init__(self, link: ServerLink, host_out: int) -> None:
         self.link = link
         self.host_out = host_out
@@ -63,6 +79,7 @@ class Harness:
     def run(self, request: dict) -> dict:
         self.phases = Phases()
         started = self.phases.last
+        self.memory = MemoryMeter() if request.get("peak_reset") else None
         handler = {"run": self.run_tests, "time": self.time_candidates, "call": self.call_inputs}
         result = handler[request["op"]](request)
         result["wall_seconds"] = time.perf_counter() - started
@@ -104,9 +121,12 @@ class Harness:
         self.phases.mark("stop")
         if session.resets:
             self.phases.seconds["reset between rounds"] = sum(session.resets)
+        peak = session.peak_rss_kb / 1024
+        if self.memory is not None:  # the host reset the cgroup's peak: it says it all
+            peak = self.memory.peak_bytes() / (1 << 20)
         return {
             "cpu_seconds": session.cpu_seconds,
-            "peak_memory_mb": session.peak_rss_kb / 1024,
+            "peak_memory_mb": peak,
             "stdout": session.streams.text(1),
             "stderr": session.streams.text(2),
         }
@@ -131,7 +151,7 @@ class Harness:
                 return failure
             items = pytest_session.items
             modules = list({item.module for item in items if hasattr(item, "module")})
-            session.bind_constants(session.process, modules)
+            session.bind(session.process, modules)
             self.pytest.config.hook.pytest_runtestloop(session=pytest_session)
         except (pytest_session.Interrupted, pytest_session.Failed):
             pass
@@ -149,6 +169,8 @@ class Harness:
                 budgets={k: float(v) for k, v in (request.get("budgets") or {}).items()},
                 expected=request.get("expected") or {},
                 announce=self.announce if timing_only else _silent,
+                seed=str(request.get("seed", "")),
+                entry_point=request["entry_point"],
             )
         )
 
@@ -166,11 +188,13 @@ class Harness:
         tests = list(job.outcomes.values())
         result["tests"] = tests
         result["benchmarks"] = _benchmarks(job, "candidate")
+        result["benchmark_calls"] = job.recorded
         result["verdict"], result["message"] = verdict_of(tests, job.collect_errors, job.stopped)
         return result
 
     def time_candidates(self, request: dict) -> dict:
-        session = Session(self.link, request["candidates"], request["limits"])
+        sources = dict(request["candidates"]) | {FLOOR: FLOOR_SOURCE}
+        session = Session(self.link, sources, request["limits"])
         session.timing = True
         job = self._job(session, request, timing_only=True)
         try:
@@ -186,6 +210,7 @@ class Harness:
         except JobBroken as broken:
             return {"verdict": "crashed", "message": str(broken), "culprit": broken.culprit}
         self._usage(session)
+        floor = subtract_floor(job)
         return {
             "verdict": "passed",
             "timings": {  # a candidate that failed part-way has no timings, only its error
@@ -194,16 +219,17 @@ class Harness:
             "errors": job.timing_errors,
             "rounds": job.rounds,
             "truncated": job.truncated,
+            "floor": floor,
         }
 
     def _time_inputs(self, request: dict, job: Job) -> None:
         """The workload is the entry point on each input in turn; one benchmark named
         ``inputs``, whose digest is that of the answers, in order."""
         entry = request["entry_point"]
-        inputs = pickle.loads(base64.b64decode(request["inputs"]))
+        packed = base64.b64decode(request["inputs"])
 
         def workload() -> None:
-            for args, kwargs in inputs:
+            for args, kwargs in pickle.loads(packed):  # every round its own copy
                 job.session.call(entry, tuple(args), dict(kwargs))
 
         SandboxBenchmark(job, "inputs")(workload)
@@ -225,15 +251,19 @@ class Harness:
             meter = session.meter = [0.0]
             try:
                 value = session.call(entry, tuple(args), dict(kwargs))
+                sent = _value_for_host(value)
                 outcomes.append(
                     {
                         "ok": True,
-                        "value": plaindata.canonical(value),
+                        "value": sent,
+                        "value_omitted": sent is None and value is not None,
                         "repr": _short_repr(value),
-                        "digest": session.answer_digest(),
+                        "digest": session.answer_digest(value),
+                        "behaviour": session.answer_digest(value, loose=True),
                         "cpu_seconds": meter[0],
                     }
                 )
+                del value
             except CandidateFault as fault:
                 faults += fault.verdict == "timeout"
                 session.stop()
@@ -247,7 +277,7 @@ class Harness:
                 )
             except Exception as error:
                 outcomes.append(
-                    {"ok": False, "error": type(error).__name__, "message": str(error)[:300]}
+                    {"ok": False, "error": type(error).__name__, "message": _said(error)}
                 )
             finally:
                 session.meter = None
@@ -258,11 +288,28 @@ def _silent(candidate_id: str) -> None:
     pass
 
 
+def _said(error: BaseException) -> str:
+    """``"ValueError: no list"``: the exception's type and text, in a line."""
+    return f"{type(error).__name__}: {error}"[:300]
+
+
 def _short_repr(value: Any) -> str:
     try:
-        return repr(value)[:300]
+        return _REPR.repr(value)[:300]
     except Exception as error:  # a plain value this deep or large is refused earlier
         return f"<{type(error).__name__}>"
+
+
+def _value_for_host(value: Any) -> Any:
+    """A call's value as JSON for the host, when small; a large one goes by its digests
+    alone (the host compares answers by digest then), so that what crosses to the host stays
+    within a few times the size of what the candidate sent."""
+    try:
+        if len(pickle.dumps(value, pickle.HIGHEST_PROTOCOL)) > HOST_VALUE_BYTES:
+            return None
+        return plaindata.canonical(value)
+    except Exception:
+        return None
 
 
 def _write_tests(files: dict[str, str]) -> None:
@@ -286,6 +333,20 @@ def forget_writable_paths() -> None:
     for path in [p for p in sys.path_importer_cache if p.startswith("/tmp")]:
         del sys.path_importer_cache[path]
     importlib.invalidate_caches()
+
+
+def subtract_floor(job: Job) -> dict[str, float]:
+    """Take the floor out of the job's results and every candidate's samples: per benchmark,
+    the median cost of a round of the do-nothing candidate (its process, the protocol, the
+    arguments' transfer), which no candidate's code caused. Returns those medians."""
+    floor = job.samples.pop(FLOOR, {})
+    job.timing_errors.pop(FLOOR, None)
+    medians = {test: statistics.median(values) for test, values in floor.items() if values}
+    for per_test in job.samples.values():
+        for test, values in per_test.items():
+            if test in medians:
+                per_test[test] = [max(value - medians[test], FLOOR_LEAST) for value in values]
+    return medians
 
 
 def _benchmarks(job: Job, candidate_id: str) -> list[dict]:
@@ -344,6 +405,24 @@ def verdict_of(tests: list[dict], collect_errors: list[str], stopped: str) -> tu
     return "passed", ""
 
 
+def bounded_frame(result: dict) -> bytes:
+    """The frame of ``result``; when it would be over MAX_HOST_FRAME, the same without call
+    values (digests stand for them), or else a crash report: the host never reads more."""
+    frame = framing.encode(result)
+    if len(frame) <= MAX_HOST_FRAME:
+        return frame
+    for outcome in result.get("outcomes", []):
+        if outcome.get("value") is not None:
+            outcome["value"], outcome["value_omitted"] = None, True
+    frame = framing.encode(result)
+    if len(frame) <= MAX_HOST_FRAME:
+        return frame
+    keep = {key: result[key] for key in ("clean", "phases", "wall_seconds") if key in result}
+    return framing.encode(
+        keep | _failure("crashed", "the job's answer to the host is over the size limit")
+    )
+
+
 def serve(control: Any) -> None:
     """The harness's life: load pytest once, then run the host's jobs until stdin closes."""
     for number in IGNORED_SIGNALS:
@@ -379,4 +458,4 @@ def serve(control: Any) -> None:
         if boundary["leftovers"]:
             result["leftovers"] = boundary["leftovers"]
         result["server_seconds"] = time.perf_counter() - started
-        framing.write_frame(host_out, result)
+        framing.write_all(host_out, bounded_frame(result))

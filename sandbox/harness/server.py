@@ -7,9 +7,13 @@ Three users share the container, and only this process can cross between them:
   and after every job and every timing round it kills, wipes and checks (:mod:`boundary`).
 - **The harness** (uid HARNESS_UID, no capabilities) is forked once, loads pytest and speaks to
   the host on stdin and stdout; its files live in /run/harness, which candidates cannot enter.
-- **Candidates** (uid CANDIDATE_UID, no capabilities) are forked from this pristine process on
-  the harness's request, so they find nothing of the tests in memory. They cannot signal, read
-  or trace the harness, nor keep anything from the clean-up.
+- **The zygote** (root, like PID 1, non-dumpable) is forked before anything else and never
+  handles a request: it only forks. Every candidate process is forked from it (twice, so that
+  PID 1 becomes the candidate's parent and reaps it), so a candidate's memory holds nothing of
+  any job, test, source or tenant, and nothing that tells a timed round from a tested one.
+- **Candidates** (uid CANDIDATE_UID, no capabilities) get their source from the harness, over
+  their own socket: PID 1 never sees it. They cannot signal, read or trace the harness or the
+  zygote, nor keep anything from the clean-up.
 
 The kernel drops signals from inside the container that PID 1 has no handler for, so nothing
 can kill this process. When the harness dies or a job overruns its wall-clock limit, it reports
@@ -21,7 +25,6 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-import random
 import select
 import signal
 import socket
@@ -33,7 +36,6 @@ from . import boundary, candidate, framing
 
 HARNESS_UID = 10001
 CANDIDATE_UID = 10002
-WORK_DIR = "/tmp/work"
 CANDIDATE_OOM_SCORE = 1000  # under memory pressure the kernel kills candidates first
 _MAX_FD = 1024
 _PR_SET_DUMPABLE, _PR_CAPBSET_DROP = 4, 24
@@ -69,19 +71,98 @@ def _effective_capabilities() -> int:
 class Seed(NamedTuple):
     pid: int
     fds: list[int]  # the harness's ends: call socket, stdout, stderr
-    go_w: int
+
+
+class Zygote:
+    """The process candidates are forked from. Forked from PID 1 at start, before the harness
+    exists, it reads one byte per candidate and forks a child that forks the candidate and
+    exits, so that the candidate is PID 1's child (PID 1 reaps it and reads its usage); then it
+    sends PID 1 the candidate's pid and the harness's ends of its descriptors. Nothing it
+    handles ever differs from one candidate to the next."""
+
+    def __init__(self, trusted_path: list[str]) -> None:
+        self.control, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.pid = os.fork()
+        if self.pid == 0:
+            try:
+                self.control.close()
+                _zygote_loop(zygote_end, trusted_path)
+            finally:
+                os._exit(0)
+        zygote_end.close()
+
+    def fork(self) -> Seed:
+        self.control.send(b"f")
+        message, fds, _, _ = socket.recv_fds(self.control, 64, 3)
+        if not message.isdigit() or len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            raise OSError("the zygote did not fork a candidate")
+        return Seed(int(message), fds)
+
+
+def _zygote_loop(control: socket.socket, trusted_path: list[str]) -> None:
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):  # the host's channel is PID 1's alone
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    while control.recv(1) == b"f":
+        call_parent, call_child = (end.detach() for end in socket.socketpair())
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        pid_r, pid_w = os.pipe()
+        middle = os.fork()
+        if middle == 0:
+            try:
+                pid = os.fork()
+                if pid == 0:
+                    _become_candidate([call_child, out_w, err_w], trusted_path)
+                os.write(pid_w, str(pid).encode())
+            finally:
+                os._exit(0)
+        os.waitpid(middle, 0)  # the candidate is PID 1's child from here on
+        pid = os.read(pid_r, 32)
+        for fd in (call_child, out_w, err_w, pid_r, pid_w):
+            os.close(fd)
+        socket.send_fds(control, [pid], [call_parent, out_r, err_r])
+        for fd in (call_parent, out_r, err_r):
+            os.close(fd)
+
+
+def _become_candidate(fds: list[int], trusted_path: list[str]) -> None:
+    """In the new process: keep only its own descriptors, drop to the candidate user for
+    good, then wait for its job (:func:`candidate.run`). Never returns."""
+    try:
+        call_fd, out_w, err_w = fds
+        _close_all_but(set(fds))
+        _raise_oom_score()
+        become(CANDIDATE_UID)
+        os.setsid()
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        os.dup2(call_fd, candidate.CALL_FD)
+        os.closerange(candidate.CALL_FD + 1, _MAX_FD)
+        candidate.run(trusted_path)
+    finally:
+        os._exit(70)
 
 
 class Server:
     def __init__(self) -> None:
         self.trusted_path = [p for p in sys.path if p and not p.startswith("/tmp")]
+        self.zygote: Zygote | None = None
         self.seed: Seed | None = None
         self.harness_pid = 0
         self.control: socket.socket | None = None
         self.host_out = -1
         self.deadline: float | None = None
-        self.live_tag = ""  # the candidate most recently started, to name it if a job breaks
         self.shmem_baseline = 0
+        self.orphans_kb = 0  # peak RSS of the live candidate's children reaped so far
+
+    @property
+    def spare(self) -> set[int]:
+        """The processes a clean-up keeps: the harness and the zygote."""
+        return {self.harness_pid, self.zygote.pid if self.zygote else 0}
 
     # -- the harness ----------------------------------------------------------------------
     def start_harness(self) -> None:
@@ -92,6 +173,7 @@ class Server:
         if pid == 0:
             try:
                 control.close()
+                self.zygote.control.close()
                 become(HARNESS_UID)
                 from . import runner
 
@@ -107,57 +189,15 @@ class Server:
         os.close(devnull)
 
     # -- candidates -----------------------------------------------------------------------
-    def fork_seed(self) -> Seed:
-        """Fork a candidate process that drops to the candidate user at once and waits for its
-        source. Forked right after a verified clean-up, so no candidate exists beside it."""
-        call_parent, call_child = socket.socketpair()
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        go_r, go_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                _close_all_but({go_r, call_child.fileno(), out_w, err_w})
-                _raise_oom_score()
-                become(CANDIDATE_UID)
-                request = framing.read_frame(go_r)
-                if request is not None:
-                    self._become_candidate(request, call_child.fileno(), out_w, err_w)
-            finally:
-                os._exit(70)
-        for end in (out_w, err_w, go_r):
-            os.close(end)
-        call_child.close()
-        return Seed(pid, [call_parent.detach(), out_r, err_r], go_w)
-
-    def _become_candidate(self, request: dict, call_fd: int, out_w: int, err_w: int) -> None:
-        os.setsid()
-        os.dup2(out_w, 1)
-        os.dup2(err_w, 2)
-        os.dup2(call_fd, candidate.CALL_FD)
-        os.closerange(candidate.CALL_FD + 1, _MAX_FD)
-        os.makedirs(WORK_DIR, exist_ok=True)
-        random.seed(0)  # the same answers every round, in every container
-        limits = request["limits"]
-        candidate.set_limits(
-            limits["candidate_memory_mb"], limits["cpu_seconds"], limits["output_bytes"]
-        )
-        candidate.serve(request["source"], WORK_DIR, self.trusted_path)
-
-    def spawn_candidate(self, request: dict) -> tuple[int, list[int]]:
-        """Start a candidate: the waiting seed if it is still alive, else a fresh fork."""
+    def spawn_candidate(self) -> tuple[int, list[int]]:
+        """A candidate process waiting for its job: the seed forked after the last clean-up
+        if it is still alive, else a new one."""
         seed, self.seed = self.seed, None
         if seed is not None and not _alive(seed.pid):
-            for fd in (*seed.fds, seed.go_w):
+            for fd in seed.fds:
                 os.close(fd)
             seed = None
-        seed = seed or self.fork_seed()
-        self.live_tag = str(request.get("tag", ""))
-        try:
-            framing.write_frame(seed.go_w, request)
-        except OSError:
-            pass  # the seed died just now; the harness sees a dead candidate
-        os.close(seed.go_w)
+        seed = seed or self.zygote.fork()
         return seed.pid, seed.fds
 
     def finish(self, pid: int, grace_s: float) -> dict:
@@ -175,36 +215,40 @@ class Server:
                 reaped = (status, usage)
                 break
             if not killed and time.monotonic() >= end:
-                boundary.signal_all_but({self.harness_pid})
+                boundary.signal_all_but(self.spare)
                 killed = True
             time.sleep(0.0002)
-        boundary.kill_all_but({self.harness_pid})  # what it forked or left as a daemon
+        orphans = [self.orphans_kb]
+        boundary.kill_all_but(self.spare, reaped_kb=orphans)  # what it forked or left behind
+        self.orphans_kb = 0
         if reaped is None:
-            return {"status": None, "killed": killed, "maxrss_kb": 0, "cpu": 0.0}
+            return {"status": None, "killed": killed, "maxrss_kb": orphans[0], "cpu": 0.0}
         status, usage = reaped
         return {
             "status": status,
             "killed": killed,
-            "maxrss_kb": usage.ru_maxrss,
+            # its own peak and its children's, each counted (an upper bound of their peak
+            # together): memory hidden in a child it never waits for is still its memory
+            "maxrss_kb": usage.ru_maxrss + orphans[0],
             "cpu": usage.ru_utime + usage.ru_stime,
         }
 
     def reset(self) -> dict:
         """Back to the pristine state, checked; then a seed for the next candidate."""
         if self.seed is not None:
-            for fd in (*self.seed.fds, self.seed.go_w):
+            for fd in self.seed.fds:
                 os.close(fd)
             self.seed = None
-        left = boundary.restore({self.harness_pid}, self.shmem_baseline)
+        left = boundary.restore(self.spare, self.shmem_baseline)
         if not left:
-            self.seed = self.fork_seed()
+            self.seed = self.zygote.fork()
         return {"clean": not left, "leftovers": left}
 
     # -- the loop -------------------------------------------------------------------------
     def answer(self, message: dict) -> None:
         op = message["op"]
         if op == "spawn":
-            pid, fds = self.spawn_candidate(message)
+            pid, fds = self.spawn_candidate()
             socket.send_fds(self.control, [json.dumps({"pid": pid}).encode()], fds)
             for fd in fds:
                 os.close(fd)
@@ -229,8 +273,9 @@ class Server:
         self.control.send(json.dumps(reply).encode())
 
     def serve_forever(self) -> None:
+        self.zygote = Zygote(self.trusted_path)  # first: it must never hold anything but this
         self.start_harness()
-        self.seed = self.fork_seed()
+        self.seed = self.zygote.fork()
         while True:
             timeout = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
             readable, _, _ = select.select([self.control], [], [], timeout)
@@ -248,16 +293,13 @@ class Server:
                 self.answer(json.loads(message))
             except Exception as error:  # never die of a bad message: the host recycles us
                 return self.give_up("crashed", f"sandbox server error: {error}")
-            boundary.reap_orphans()
+            self.orphans_kb += boundary.reap_orphans()
 
     def give_up(self, verdict: str, message: str) -> None:
-        """Report a job the harness cannot finish, naming the candidate that was running, then
-        exit so the host replaces the container."""
+        """Report a job the harness cannot finish, then exit so the host replaces the container
+        (the host knows which candidate was running from the harness's progress frames)."""
         boundary.kill_all_but(set())
-        report = {"verdict": verdict, "message": message, "clean": False}
-        if self.live_tag:
-            report["culprit"] = self.live_tag
-        framing.write_frame(self.host_out, report)
+        framing.write_frame(self.host_out, {"verdict": verdict, "message": message, "clean": False})
 
 
 def _close_all_but(keep: set[int]) -> None:

@@ -14,14 +14,15 @@ A round's digest covers every value the candidate returned in it, in order.
 
 from __future__ import annotations
 
+import base64
+import pickle
+import sys
 import time
 import types
 from typing import Any
 
 from . import plaindata
 from .processes import CandidateCrashed, CandidateProcess, ServerLink, Streams, cpu_outside
-
-MUTABLE = (list, dict, set, bytearray)
 
 
 class JobBroken(BaseException):  # noqa: N818 - a BaseException so that test code cannot swallow it
@@ -46,7 +47,9 @@ class Session:
         self.timing = False
         self.meter: list[float] | None = None  # per-call CPU, for call jobs
         self.trace: list[tuple[str, str]] | None = None  # (exact, loose) digest per answer
-        self.last_answer: tuple[Any, list | None] = (None, None)
+        self.last_changes: list = []  # what the last call did to its arguments
+        self.classes: dict[str, type] = {}  # stand-ins for the candidate's exception classes
+        self.recorder: CallRecorder | None = None  # records a benchmark's calls, when set
         self.round_started = 0.0
         self.resets: list[float] = []  # seconds each clean-up between rounds took
         self.peak_rss_kb = 0
@@ -64,13 +67,9 @@ class Session:
         if self.process is None or not self.process.alive:
             self._account()
             self.process = CandidateProcess.start(
-                self.link,
-                self.sources[self.current_id],
-                self.limits,
-                self.streams,
-                self.deadline(),
-                tag=self.current_id,
-            )
+                self.link, self.sources[self.current_id], self.limits, self.streams,
+                self.deadline(), self.classes,
+            )  # fmt: skip
         return self.process
 
     def fresh(self, candidate_id: str) -> None:
@@ -111,26 +110,24 @@ class Session:
 
     # -- calls ----------------------------------------------------------------------------
     def call(self, name: str, args: tuple, kwargs: dict) -> Any:
-        # The request looks the same whether or not this is a timing round: a candidate must not
-        # be able to tell when it is being timed.
-        want_args = any(isinstance(a, MUTABLE) for a in args)
-        value, mutated = self.live().call(
-            name, args, kwargs, self.deadline(), want_args, self.meter
-        )
-        self.last_answer = (value, mutated)
+        """Call the live candidate's ``name`` as if in this process (:mod:`wire`). The request
+        is the same whether or not this is a timing round: a candidate must not be able to
+        tell when it is being timed. In a round, the answer is digested at once and not kept."""
+        if self.recorder is not None:
+            self.recorder.record(name, args, kwargs)
+        value, self.last_changes = self.live().call(name, args, kwargs, self.deadline(), self.meter)
         if self.trace is not None:
-            self.trace.append((self.answer_digest(), self.answer_digest(loose=True)))
-        if mutated is not None and not self.timing:
-            copy_back(args, mutated)
+            self.trace.append((self.answer_digest(value), self.answer_digest(value, loose=True)))
         return value
 
-    def answer_digest(self, loose: bool = False) -> str:
+    def answer_digest(self, value: Any, loose: bool = False) -> str:
         """The digest of the last call's answer: its value and the arguments it changed."""
-        return plaindata.digest(list(self.last_answer), loose=loose)
+        changes = self.last_changes if any(c is not None for c in self.last_changes) else None
+        return plaindata.digest([value, changes], loose=loose)
 
     def proxy_module(self) -> types.ModuleType:
         """The ``solution`` module tests import before any candidate runs: every public name is a
-        proxy; :meth:`bind_constants` later swaps in the candidate's plain-data constants."""
+        proxy; :meth:`bind` later swaps in the candidate's constants and exception classes."""
         module = types.ModuleType("solution")
         module.__file__ = "solution.py"
 
@@ -141,14 +138,56 @@ class Session:
             setattr(module, name, proxy)
             return proxy
 
-        module.__getattr__ = __getattr__  # type: ignore[attr-defined]
+        module.__getattr__ = __getattr__  # type: ignore[attr-defined]  # PEP 562
         return module
 
-    def bind_constants(self, process: CandidateProcess, modules: list[types.ModuleType]) -> None:
-        for module in modules:
+    def bind(self, process: CandidateProcess, modules: list[types.ModuleType]) -> None:
+        """Give the tests the candidate's plain-data constants and its exception classes where
+        they imported a name from ``solution`` (a proxy until now)."""
+        classes = process.exception_classes()
+        for module in [*modules, sys.modules.get("solution")]:
+            if module is None:
+                continue
             for name, value in list(vars(module).items()):
-                if isinstance(value, ProxyFunction) and value.__name__ in process.constants:
-                    setattr(module, name, process.constants[value.__name__])
+                if not isinstance(value, ProxyFunction):
+                    continue
+                real = value.__name__
+                if real in classes:
+                    setattr(module, name, classes[real])
+                elif process.exports.get(real) == "value":
+                    try:
+                        setattr(module, name, process.constant(real, self.deadline()))
+                    except TypeError:
+                        pass  # not plain data: the name stays a proxy, and fails if called
+
+
+class CallRecorder:
+    """The calls a benchmark makes to the entry point, as they were made (before any change
+    the call made to them), for the host to perturb: a timed input no candidate can know in
+    advance. Gives up (``calls`` None) past ``limit`` bytes or on arguments it cannot keep."""
+
+    def __init__(self, entry_point: str, limit: int = 1 << 20) -> None:
+        self.entry_point = entry_point
+        self.limit = limit
+        self.calls: list[bytes] | None = []
+
+    def record(self, name: str, args: tuple, kwargs: dict) -> None:
+        if self.calls is None or name != self.entry_point:
+            return
+        try:
+            self.calls.append(pickle.dumps((args, kwargs), pickle.HIGHEST_PROTOCOL))
+        except Exception:
+            self.calls = None
+            return
+        if sum(map(len, self.calls)) > self.limit:
+            self.calls = None
+
+    def packed(self) -> str:
+        """Every call as one base64 pickle of ``[(args, kwargs), ...]``; empty if none."""
+        if not self.calls:
+            return ""
+        calls = [pickle.loads(call) for call in self.calls]
+        return base64.b64encode(pickle.dumps(calls, pickle.HIGHEST_PROTOCOL)).decode()
 
 
 class ProxyFunction:
@@ -163,18 +202,3 @@ class ProxyFunction:
 
     def __repr__(self) -> str:
         return f"<candidate function {self.__name__}>"
-
-
-def copy_back(args: tuple, mutated: list) -> None:
-    """Apply the candidate's in-place changes to list, dict, set and bytearray arguments."""
-    for original, changed in zip(args, mutated, strict=False):
-        if isinstance(original, (list, bytearray)) and isinstance(changed, (list, bytearray)):
-            original[:] = changed
-        elif (
-            isinstance(original, dict)
-            and isinstance(changed, dict)
-            or isinstance(original, set)
-            and isinstance(changed, set)
-        ):
-            original.clear()
-            original.update(changed)

@@ -243,11 +243,11 @@ SHARED_REFERENCE_BOMB = textwrap.dedent("""
         value = [1, 1]
         for _ in range(60):  # a few hundred bytes of pickle, 2**60 items as a tree
             value = [value, value]
-        payload = pickle.dumps(("ok", value, None), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps(("ok", value, []), protocol=pickle.HIGHEST_PROTOCOL)
         os.write(fd, struct.pack(">I", len(payload)) + payload)
 
     def total(n):
-        side.send_bytes = _forged  # this answer and the next skip the candidate-side checks
+        side.send = _forged  # the next answers are forged
         return n * (n - 1) // 2
 """)
 

@@ -257,7 +257,7 @@ def test_nothing_survives_into_the_next_job(sandbox_driver) -> None:
             others = [p for p in os.listdir("/proc") if p.isdigit()
                       and int(p) not in (1, os.getpid(), os.getppid())]
             leftovers = [p for p in ("/tmp/planted", "/dev/shm/planted") if os.path.exists(p)]
-            return n * n if len(others) <= 1 and not leftovers else (others, leftovers)
+            return n * n if len(others) <= 2 and not leftovers else (others, leftovers)
         """)
     for _ in range(2):  # one of the two workers may be the other container
         result = sandbox_driver.run(inspect, TESTS)
@@ -340,9 +340,9 @@ def test_a_forged_answer_cannot_allocate_in_the_harness(sandbox_driver) -> None:
             def __reduce__(self):
                 return (bytearray, (10 ** 10,))
         def forged(fd, data):
-            payload = pickle.dumps(("ok", Bomb(), None), protocol=2)
+            payload = pickle.dumps(("ok", Bomb(), []), protocol=2)
             os.write(fd, struct.pack(">I", len(payload)) + payload)
-        side.send_bytes = forged
+        side.send = forged
         def solve(n):
             return n * n
         """)
