@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from codegen.errors import BadInput, CodegenError
+from codegen.errors import BadInput, CodegenError, Disputed
 from codegen.evaluation import DEFAULT_ROUNDS, Event, RankingRun
 from codegen.evaluation.view import print_ranking
 from codegen.problems import Problem, load_problem
@@ -46,7 +46,8 @@ def rank(
 ) -> None:
     """Rank CANDIDATES (Python files) for PROBLEM: the fastest genuinely correct one wins.
 
-    Exit code 0 when a candidate wins, 1 when none passes."""
+    Exit code 0 when a candidate wins, 1 when none passes, 4 when the passing candidates
+    disagree and none has more support (disputed: no winner)."""
     if len(set(candidates)) != len(candidates):
         raise BadInput("a candidate file is given twice")
     if rounds < 3:
@@ -68,6 +69,8 @@ def rank(
         click.echo(report.model_dump_json(indent=2))
     else:
         print_ranking(report, sources)
+    if report.disputed:
+        raise Disputed(f"disputed, no winner: {report.dispute}")  # exit code 4
     if report.winner is None:
         raise CodegenError("no candidate passes the tests")  # exit code 1
 

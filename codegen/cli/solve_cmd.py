@@ -12,7 +12,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from codegen.errors import BadInput, CodegenError
+from codegen.errors import BadInput, CodegenError, Disputed
 from codegen.problems import Problem, load_problem, problem_from_text
 from codegen.service.client import server_from_env, solve_remote
 from codegen.settings import Overrides, SolveSettings, load_settings, split_models
@@ -129,6 +129,8 @@ def solve(
                 console.print(f"wrote {output}", highlight=False)
         elif output is None:
             click.echo(report.code, nl=False)
+    if report.disputed:
+        raise Disputed(f"disputed, no winner for {loaded.name}: {report.dispute}")
     if not report.solved:
         if not as_json:
             print_no_winner(Console(stderr=True), report)

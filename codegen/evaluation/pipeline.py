@@ -44,6 +44,7 @@ from codegen.ranking import (
     rank,
     run_jury,
 )
+from codegen.ranking.inputs import example_args, input_size
 from sandbox import CallOutcome, RunResult, SandboxBackend, SandboxUnavailable
 
 
@@ -139,9 +140,14 @@ class Evaluation:
             if jury:
                 jury.cancel()
             raise
-        inputs = [*differential.args, *tested_arguments(generated_tests)]
+        written = tested_arguments(generated_tests)
+        inputs = [*differential.args, *written]
+        vouched = [*vouched_for(self.problem, differential), *(True for _ in written)]
         if screened and len(passing) > 1:  # the timed inputs are behaviour evidence too
-            inputs += list(workload.inputs.args)  # type: ignore[union-attr]
+            timed = workload.inputs
+            assert timed is not None
+            inputs += list(timed.args)
+            vouched += vouched_for(self.problem, timed)
             outputs = {cid: outputs.get(cid, []) + screened[cid] for cid in passing}
         evidence = [
             CandidateEvidence(
@@ -163,6 +169,8 @@ class Evaluation:
             entry_point=self.problem.entry_point,
             jury=verdict,
             generated_tests=generated_tests,
+            timed_size=_largest(workload),
+            vouched=vouched,
         )
         self.emit(Event("rank", f"winner: {report.winner}"))
         return RankingRun(
@@ -285,6 +293,22 @@ async def rank_candidates(
         return await evaluation.rank(generated_tests)
     finally:
         evaluation.cancel()
+
+
+def vouched_for(problem: Problem, inputs: InputSet) -> list[bool]:
+    """Which inputs the problem vouches for: all those drawn from its own ``strategies.py``,
+    and its docstring examples' arguments; not those guessed from type hints or perturbed."""
+    if inputs.origin == "strategies.py":
+        return [True] * len(inputs.args)
+    examples = {repr(tuple(args)) for args in example_args(problem)}
+    return [repr(tuple(args)) in examples for args in inputs.args]
+
+
+def _largest(workload: Workload) -> int | None:
+    """Elements of the largest timed input, when the timed workload is a list of inputs."""
+    if workload.inputs is None or not workload.inputs.args:
+        return None
+    return max(input_size(args)[0] for args in workload.inputs.args)
 
 
 def _complete(outputs: list[CallOutcome] | None, count: int) -> list[CallOutcome] | None:

@@ -56,6 +56,11 @@ def print_ranking(
         if len(report.findings) > SHOWN_FINDINGS:
             console.print(f"  … and {len(report.findings) - SHOWN_FINDINGS} more (see --json)")
     _print_evidence(console, report)
+    if report.disputed:
+        console.print("\n[bold red]Disputed:[/bold red] no winner. The passing candidates "
+                      "disagree and none has more support:", highlight=False)  # fmt: skip
+        console.print(visible(f"  {report.dispute}"), highlight=False, markup=False)
+        return
     if report.winner is None:
         console.print("\n[bold red]No candidate passes the tests.[/bold red]")
         return

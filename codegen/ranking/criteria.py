@@ -34,6 +34,7 @@ class Facts:
     agreement: dict[str, int] = field(default_factory=dict)  # consensus tier, 0 = best
     weak: bool = False  # the visible tests are weak: agreement comes before speed
     growth: dict[str, Growth] = field(default_factory=dict)  # CPU time against input size
+    timed_size: int | None = None  # elements of the largest timed input, when known
 
 
 @dataclass
@@ -159,14 +160,26 @@ class Speed:
 
 
 def overtaking(cid: str, group: Sequence[str], facts: Facts) -> list[str]:
-    """Timed rivals in ``group`` that overtake ``cid`` (:func:`.growth.overtaken`)."""
+    """Timed rivals in ``group`` that overtake ``cid`` (:func:`.growth.overtaken`), unless the
+    timed input is larger than where growth compared them and the rival lost there: growth
+    predicts, a measurement at a larger size decides."""
     growth, timed = facts.growth, facts.timings
     if cid not in growth or cid not in timed:
         return []
+
+    def lost_beyond(rival: str) -> bool:
+        at = crossing(growth[cid], growth[rival])
+        larger = facts.timed_size is not None and at is not None and facts.timed_size > at
+        return larger and timed[rival].tier > timed[cid].tier
+
     return [
         r
         for r in group
-        if r != cid and r in growth and r in timed and overtaken(growth[cid], growth[r])
+        if r != cid
+        and r in growth
+        and r in timed
+        and overtaken(growth[cid], growth[r])
+        and not lost_beyond(r)
     ]
 
 

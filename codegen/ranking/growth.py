@@ -350,11 +350,14 @@ def _r_squared(xs: list[float], ys: list[float], slope: float, intercept: float)
 
 
 def grows_faster(a: Growth, b: Growth, margin: float = GROWTH_MARGIN) -> bool:
-    """``a``'s exponent exceeds ``b``'s by more than ``margin``, and ``a``'s fit is good. A
-    bound (``at_most``) may stand for ``b``, never for ``a``: its own work may grow slower."""
+    """``a``'s exponent exceeds ``b``'s by more than ``margin``, and both fits are good (a
+    candidate padding its small calls to a flat cost fits no curve: R² near 0, and claims
+    nothing). A bound (``at_most``) may stand for ``b``, never for ``a``: its own work may
+    grow slower."""
     if a.exponent is None or b.exponent is None or a.at_most:
         return False
-    return a.exponent - b.exponent > margin and (a.quality or 0.0) >= MIN_QUALITY
+    good = min(a.quality or 0.0, b.quality or 0.0) >= MIN_QUALITY
+    return a.exponent - b.exponent > margin and good
 
 
 def faster_growth(a: Growth, b: Growth, quicker: bool | None = None) -> bool:

@@ -61,6 +61,10 @@ class CandidateReport(BaseModel):
 class RankingReport(BaseModel):
     winner: str | None
     tied_winners: list[str] = []  # every rank-1 candidate when more than one shares rank 1
+    # The passing candidates disagree on some input and no behaviour has more support than
+    # every other: no winner is named (a tie-break would crown one side of a dispute).
+    disputed: bool = False
+    dispute: str = ""  # where they disagree, in words
     candidates: list[CandidateReport]  # passing ones by rank, then the others as given
     weak_tests: bool = False
     clusters: ClusterReport | None = None

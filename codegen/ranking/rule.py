@@ -8,7 +8,10 @@
    its votes and the model-written tests it passes (:mod:`~codegen.ranking.consensus`). Only
    when the tests are weak (docstring examples, or none) does the score order candidates here:
    a candidate outside the best-scoring set is *demoted* below it. Strong tests outrank a vote,
-   so then the score only breaks ties after memory (step 4b).
+   so then the score only breaks ties after memory (step 4b) — unless the candidates disagree
+   on an input the problem vouches for (``vouched``: drawn from its own ``strategies.py``, a
+   docstring example, a model-written test's input), which only a wrong program gets wrong:
+   then agreement comes first however strong the tests.
 3. **Speed.** Within a behaviour group, candidates are ordered by speed tier
    (:mod:`~codegen.ranking.statistics`): members of one tier are tied within the noise. A
    candidate without timing samples ranks after the timed ones of its group. Speed is only
@@ -17,9 +20,11 @@
    (with no strictly largest group, none is ranked on speed). Being fast at the wrong answer
    wins nothing, even when the tests are strong. The ranking weighs the largest workload: the
    timed one is the largest *drawn*, yet small, so a candidate overtaken by a rival that grows
-   clearly slower (empirical exponent lower by more than 0.3, :mod:`~codegen.ranking.growth`)
-   and took no more CPU at the largest size both were measured at ranks right after that
-   rival's tier (:class:`~codegen.ranking.criteria.Speed`).
+   clearly slower (empirical exponent lower by more than 0.3, both fits good: R² ≥ 0.9,
+   :mod:`~codegen.ranking.growth`) and took no more CPU at the largest size both were
+   measured at ranks right after that rival's tier (:class:`~codegen.ranking.criteria.Speed`),
+   unless the timed input is larger than that size and the rival was slower on it: a
+   measured loss is never overruled by a prediction.
 4. **Memory.** Within one speed tier, lower peak memory wins, but only beyond the memory noise
    (more than 25 % *and* 4 MB above the tier's leanest); smaller differences stay ties.
    4b. **Agreement** (strong tests only): a higher consensus score wins what is still tied.
@@ -29,6 +34,11 @@
 7. **Winner.** The rank-1 candidate. When several share rank 1, the one with the fewest
    non-blank source lines, then the first given, is named winner, and ``tied_winners`` lists
    them all: a documented preference for the simpler code, not a hidden coin flip.
+8. **Disputed.** When the passing candidates behave differently on a vouched input and the
+   best consensus score is shared by sets that behave differently there (no behaviour has more
+   support, votes and model-written tests counted, than every other), there is no winner: the
+   report is ``disputed`` and says where they disagree. Which side is right is a question for more
+   evidence (``codegen solve`` gathers it), never for a tie-break.
 
 Steps 2–5 are the criteria of :mod:`~codegen.ranking.criteria`, applied in that order; a new
 criterion is one class there.
@@ -102,9 +112,13 @@ def rank(
     jury: JuryResult | None = None,
     noise_floor: float = DEFAULT_NOISE_FLOOR,
     generated_tests: Sequence[GeneratedTest] = (),
+    timed_size: int | None = None,
+    vouched: Sequence[bool] | None = None,
 ) -> RankingReport:
     """Rank candidates by the rule in this module's docstring. ``generated_tests`` are
-    model-written test cases whose arguments are among ``inputs``."""
+    model-written test cases whose arguments are among ``inputs``; ``timed_size``: elements
+    of the largest timed input, when known (growth never overrules a loss measured there);
+    ``vouched``: per input, whether the problem vouches for it (by default, none)."""
     ids = [e.id for e in evidence]
     if len(set(ids)) != len(ids):
         raise ValueError("candidate ids must be unique")
@@ -113,7 +127,9 @@ def rank(
     agreement = _agreement(passing, clusters, inputs, generated_tests)
     tiers = {e.id: agreement.tier(e.id) for e in passing} if agreement else {}
     tiers = {cid: tier for cid, tier in tiers.items() if tier is not None}
-    demoted = _demoted(agreement, clusters, tiers) if weak_tests and agreement else {}
+    trusted = list(vouched or ())
+    agreement_first = weak_tests or _split_on(clusters, trusted)
+    demoted = _demoted(agreement, clusters, tiers) if agreement_first and agreement else {}
     timed = {e.id: samples_of(e) for e in passing if samples_of(e)}
     withheld = withheld_speed(passing, set(timed))
     timings = {
@@ -124,7 +140,8 @@ def rank(
     }
     memory = {e.id: _memory(e) for e in evidence}
     growth = {e.id: e.growth for e in passing if e.growth is not None}
-    facts = Facts(demoted, timings, memory, jury.points if jury else {}, tiers, weak_tests, growth)
+    facts = Facts(demoted, timings, memory, jury.points if jury else {}, tiers, agreement_first,
+                  growth, timed_size)  # fmt: skip
     keys = sort_keys([e.id for e in passing], facts)
     order = sorted(passing, key=lambda e: (keys[e.id], _simplicity(e), ids.index(e.id)))
     ranks = _competition_ranks([keys[e.id] for e in order])
@@ -147,11 +164,14 @@ def rank(
             explain_failing(report, e.run)
             reports.append(report)
     top = [r.id for r in reports if r.rank == 1]
-    winner = top[0] if top else None
+    dispute = disputed(agreement, clusters, trusted)
+    winner = top[0] if top and not dispute else None
     votes = {e.id: e.votes for e in evidence}
     return RankingReport(
         winner=winner,
-        tied_winners=top if len(top) > 1 else [],
+        tied_winners=top if len(top) > 1 and not dispute else [],
+        disputed=bool(dispute),
+        dispute=dispute,
         candidates=reports,
         weak_tests=weak_tests,
         clusters=clusters if clusters and _clustered(clusters) > 1 else None,
@@ -167,6 +187,37 @@ def rank(
         noise_floor=noise_floor,
         rule=RULE,
     )
+
+
+def disputed(
+    agreement: Consensus | None, clusters: ClusterReport | None, vouched: Sequence[bool]
+) -> str:
+    """Where the best-supported behaviours disagree on a vouched input, when more than one has
+    the best consensus score (empty when one has more support than every other, or when they
+    differ only on inputs nobody vouches for)."""
+    if agreement is None or clusters is None or len(agreement.sets) < 2:
+        return ""
+    best, second = agreement.sets[0], agreement.sets[1]
+    if second.score < best.score:
+        return ""
+    one, other = best.members[0], second.members[0]
+    for finding in clusters.findings:
+        if not _vouched(vouched, finding.input_index):
+            continue
+        sides = [g for g in finding.groups if one in g.members or other in g.members]
+        if len(sides) == 2:
+            said = "; ".join(f"{', '.join(g.members)} {g.behaviour}" for g in finding.groups)
+            return f"on {finding.call}: {said}"
+    return ""
+
+
+def _split_on(clusters: ClusterReport | None, vouched: Sequence[bool]) -> bool:
+    """Whether the passing candidates disagree on some vouched input."""
+    return bool(clusters) and any(_vouched(vouched, f.input_index) for f in clusters.findings)
+
+
+def _vouched(vouched: Sequence[bool], index: int) -> bool:
+    return index < len(vouched) and vouched[index]
 
 
 def _grows_faster_than(

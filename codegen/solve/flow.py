@@ -3,6 +3,9 @@
     generate (every roster, in parallel) ─▶ dedupe ─▶ sandbox (all candidates at once)
         └─ nothing passes: one repair round (failing code + test output back to the models,
            a bounded number of extra requests, in parallel) ─▶ sandbox the new ones
+        └─ the ranking is disputed (passing candidates disagree, none has more support):
+           one more round of samples from every model, and model-written tests if none were
+           written yet ─▶ rank again; still disputed: no winner (exit 4)
     tester (each model writes test cases, beside the generation) ─────────────────┐
     passing ones ─▶ the evaluation's ranking (behaviour, written tests, timing, jury)
                  ─▶ winner and its confidence ─▶ SolveReport
@@ -106,7 +109,11 @@ async def _test_repair_rank(
     ranking = None
     if run.passing():
         mark = time.perf_counter()
-        ranking = await _rank(run, await writing)
+        tests = await writing
+        ranking = await _rank(run, tests)
+        if ranking.disputed:
+            tests = await _settle(run, tests, ranking.dispute)
+            ranking = await _rank(run, tests)
         run.phases["rank_s"] = time.perf_counter() - mark
     winner = ranking.winner if ranking else None
     hidden = await _hidden_verdict(run, sandbox, winner)
@@ -114,6 +121,29 @@ async def _test_repair_rank(
     report = run.report(ranking, winner, hidden, repaired)
     run.emit(StageProgress("done", f"winner: {winner}" if winner else "no passing candidate"))
     return report
+
+
+async def _settle(run: SolveRun, tests: list[GeneratedTest], dispute: str) -> list[GeneratedTest]:
+    """Gather more evidence on a dispute: another round of samples from every model (more
+    votes on each side) and, when no model has written tests yet, their tests (a side that
+    passes them wins); the new candidates are verified. Returns the tests to rank with."""
+    rosters = [(r, run.session.throttle_for(r)) for r in run.session.rosters]
+    task = generation_task(run.problem)
+    run.emit(StageProgress("dispute", f"{dispute}; asking every model again"))
+    write = not tests
+    result, written = await asyncio.gather(
+        generate_all(run, task, rosters, "dispute"),
+        write_tests_all(run, task, rosters) if write else asyncio.sleep(0, tests),
+    )
+    added = run.add(result.candidates, "dispute", None)
+    await test_new(run, added)
+    run.written_tests = list(written)
+    asked = "another round of samples from every model" + (
+        f" and {len(written)} model-written test(s)" if write else ""
+    )
+    run.settling = f" (to settle it: {asked}, {len(added)} new candidate(s))"
+    run.notes.append(f"disputed: {dispute}; asked for {asked}")
+    return list(written)
 
 
 async def check_tests_load(problem: Problem, sandbox: SandboxBackend) -> None:

@@ -17,7 +17,7 @@ from codegen.ranking.growth import Growth
 from codegen.ranking.report import TimingSummary
 from sandbox import RunResult, TestStatus, Verdict
 
-Round = Literal["initial", "repair"]
+Round = Literal["initial", "repair", "dispute"]
 
 # How far from passing each verdict is, for "closest candidates": a failed assertion is nearer
 # than code that errors, which is nearer than code that never finishes or dies.
@@ -71,7 +71,8 @@ class Totals(BaseModel):
 
 
 class SolveReport(BaseModel):
-    """The whole run; `solved` is False when no candidate passes (the CLI then exits 1)."""
+    """The whole run; `solved` is False when no candidate passes (the CLI then exits 1) or
+    when the passing ones are ``disputed`` (exit 4)."""
 
     problem: str
     entry_point: str
@@ -81,6 +82,10 @@ class SolveReport(BaseModel):
     code: str | None = Field(None, description="the winner's source")
     hidden_tests: Verdict | None = Field(None, description="the winner on the hidden tests")
     repair_round: bool = False
+    disputed: bool = Field(
+        False, description="passing candidates disagree and none has more support: no winner"
+    )
+    dispute: str = Field("", description="where they disagree; how the run tried to settle it")
     candidates: list[CandidateSummary] = Field(
         description="ranked candidates first, then the others from closest to passing"
     )

@@ -54,6 +54,7 @@ class SolveRun:
     requests: int = 0
     phases: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    settling: str = ""  # what the run did to settle a dispute, when there was one
     tester_replies: list[TesterReply] = field(default_factory=list)
     written_tests: list[GeneratedTest] = field(default_factory=list)
 
@@ -72,7 +73,7 @@ class SolveRun:
         """Record new programs (a repeat only adds its proposers); returns the new ids."""
         by_fingerprint = {e.candidate.fingerprint: e for e in self.entries.values()}
         new = []
-        prefix = "c" if stage == "initial" else "r"
+        prefix = {"initial": "c", "repair": "r", "dispute": "d"}[stage]
         for candidate in candidates:
             known = by_fingerprint.get(candidate.fingerprint)
             if known is not None:
@@ -113,6 +114,8 @@ class SolveRun:
             origin=problem.origin,
             solved=winner is not None,
             winner=winner,
+            disputed=bool(ranking and ranking.disputed),
+            dispute=(ranking.dispute if ranking else "") + self.settling,
             code=self.entries[winner].candidate.code if winner else None,
             hidden_tests=hidden,
             repair_round=repaired,

@@ -1,0 +1,211 @@
+"""Red team II (issue #18): one real attack per class of hole a red team found in the design of
+#10, each asserting the honest candidate's verdict and, where candidates compete, the winner.
+Every test here failed on the commit before #18 (run with this file copied into a checkout of
+it); the candidates are in :mod:`tests.sandboxed.red_team_ii`.
+
+1. the candidate's process opting out of the meter;
+2. telling a timed round from a tested one, from what the process inherited;
+3. the timed input being public (the benchmark's own, or drawn from a fixed seed);
+4. one candidate's output failing another;
+5. another job's source in a candidate's memory;
+6. data sent to the host, unbounded;
+7. behaviour lost at the boundary;
+8. memory hidden in a child;
+10. one candidate's answer left in memory while the next is timed.
+(9, the growth rule, and the disputed case are decided by the pure ranking:
+``tests/test_ranking_integrity.py``; the disputed case end to end is below.)
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from codegen.evaluation import rank_candidates
+from codegen.problems import load_problem
+from sandbox import Limits, RunResult, SandboxJob, TimingResult, Verdict
+
+from . import red_team_ii as rt
+from .conftest import FAST_LIMITS, SandboxDriver
+
+pytestmark = pytest.mark.docker
+
+
+def _run(
+    driver: SandboxDriver, candidate: str, tests: str, entry: str, limits: Limits = FAST_LIMITS
+) -> RunResult:
+    job = SandboxJob(
+        entry_point=entry, test_files={"test_problem.py": tests}, candidate=candidate,
+        limits=limits,
+    )  # fmt: skip
+    return driver.wait(driver.sandbox.run(job))
+
+
+def _time(
+    driver: SandboxDriver, candidates: dict[str, str], tests: str, entry: str, rounds: int,
+    **options,
+) -> TimingResult:  # fmt: skip
+    return driver.wait(
+        driver.sandbox.time({"test_problem.py": tests}, entry, candidates, rounds=rounds,
+                            **options),
+        timeout=300,
+    )  # fmt: skip
+
+
+def _problem(tmp_path: Path, stub: str, tests: str, strategies: str = "") -> Path:
+    folder = tmp_path / "problem"
+    folder.mkdir()
+    (folder / "problem.py").write_text(stub)
+    if tests:
+        (folder / "test_problem.py").write_text(tests)
+    if strategies:
+        (folder / "strategies.py").write_text(strategies)
+    return folder
+
+
+def _rank(driver: SandboxDriver, folder: Path, candidates: dict[str, str], rounds: int = 10):
+    problem = load_problem(folder)
+    return driver.wait(
+        rank_candidates(problem, candidates, driver.sandbox, rounds=rounds, growth=False),
+        timeout=600,
+    )
+
+
+def _rank_of(report, cid: str) -> int:
+    return next(c.rank for c in report.candidates if c.id == cid)
+
+
+# -- 1. the meter ---------------------------------------------------------------------------------
+def test_skipping_the_harness_work_in_its_own_process_wins_nothing(sandbox_driver) -> None:
+    """Same code, but the attacker removes the per-answer work the harness used to do inside
+    the candidate's process: it must not be timed faster than the honest copy."""
+    candidates = {"honest": rt.BIG_ANSWER, "skips": rt.SKIPS_THE_CHECKS}
+    tested = {cid: _run(sandbox_driver, src, rt.BIG_ANSWER_TESTS, "squares")
+              for cid, src in candidates.items()}  # fmt: skip
+    assert all(run.passed for run in tested.values()), tested
+    timing = _time(sandbox_driver, candidates, rt.BIG_ANSWER_TESTS, "squares", 9, tested=tested)
+    assert set(timing.timings) == {"honest", "skips"}, timing.errors
+    medians = {cid: statistics.median(s[0].samples) for cid, s in timing.timings.items()}
+    assert medians["skips"] > 0.75 * medians["honest"], medians  # before: 2.2x faster
+
+
+# -- 2. telling a timed round from a tested one -------------------------------------------------
+def test_nothing_a_candidate_inherits_tells_a_timed_round_from_a_tested_one(lone_driver) -> None:
+    seen = set()
+    for _ in range(3):
+        run = _run(lone_driver, rt.HEAP_OBSERVER, rt.OBSERVER_TESTS, "total")
+        assert run.passed, run.message
+        seen.add(run.benchmarks[0].digest)
+    timing = _time(lone_driver, {"observer": rt.HEAP_OBSERVER, "other": rt.LINEAR},
+                   rt.OBSERVER_TESTS, "total", 3)  # fmt: skip
+    assert "observer" in timing.timings, timing.errors
+    assert timing.timings["observer"][0].digest in seen
+
+
+# -- 3. the timed input is public ------------------------------------------------------------------
+def test_a_table_of_the_benchmarks_own_answer_wins_nothing(sandbox_driver, tmp_path) -> None:
+    folder = _problem(tmp_path, rt.TOTAL_STUB, rt.TOTAL_BENCH_TESTS)
+    candidates = {"honest": rt.LINEAR, "table": rt.LOOKS_UP_THE_BENCHMARK}
+    report = _rank(sandbox_driver, folder, candidates)
+    assert {c.id for c in report.candidates if c.passed} == {"honest", "table"}
+    assert _rank_of(report, "honest") == 1, report  # before: the table won by 10x and more
+    timing = next(c.timing for c in report.candidates if c.id == "table")
+    assert timing is not None and timing.ratio > 0.7, timing
+
+
+def test_data_drawn_from_a_public_seed_cannot_be_memoised(sandbox_driver, tmp_path) -> None:
+    folder = _problem(tmp_path, rt.SORT_STUB, rt.SORT_RANDOM_TESTS)
+    candidates = {"honest": rt.SORTS, "memo": rt.MEMOISES_THE_SEEDED_DATA}
+    report = _rank(sandbox_driver, folder, candidates)
+    assert {c.id for c in report.candidates if c.passed} == {"honest", "memo"}
+    assert _rank_of(report, "honest") == 1, report
+
+
+# -- 4. one candidate's output fails another -------------------------------------------------------
+def test_a_chatty_candidate_costs_the_others_no_output_room(sandbox_driver) -> None:
+    tests = rt.OBSERVER_TESTS.replace("100)[1] == 4950", "1000) == 499500")
+    candidates = {"chatty": rt.CHATTY, "honest": rt.LINEAR}
+    timing = _time(sandbox_driver, candidates, tests, "total", 5)
+    assert set(timing.timings) == {"chatty", "honest"}, timing.errors  # before: output_limit
+
+
+# -- 5. another job's source in a candidate's memory -----------------------------------------------
+def test_no_earlier_job_can_be_read_from_a_candidates_memory(lone_driver) -> None:
+    secret = f"SECRET-{uuid.uuid4().hex}"
+    assert _run(lone_driver, rt.planted(secret), rt.SMALL_TESTS, "total").passed
+    scan = _run(lone_driver, rt.MEMORY_SCANNER, rt.SMALL_TESTS, "total")
+    assert scan.passed, scan.message  # before: it found the other job's secret
+    tests = rt.OBSERVER_TESTS.replace("100)[1] == 4950", "100) == 4950")
+    candidates = {"planted": rt.planted(secret), "scanner": rt.MEMORY_SCANNER}
+    timing = _time(lone_driver, candidates, tests, "total", 2)
+    assert "scanner" in timing.timings, timing.errors
+
+
+# -- 6. data sent to the host ----------------------------------------------------------------------
+def test_what_reaches_the_host_is_bounded_and_nothing_is_logged(sandbox_driver) -> None:
+    inputs = [((n,), {}) for n in range(12)]
+    outcomes = sandbox_driver.wait(sandbox_driver.sandbox.call(rt.EXPANDS, "total", inputs))
+    assert all(o.ok for o in outcomes)
+    assert len({o.digest for o in outcomes}) == 1
+    sizes = [len(o.model_dump_json()) for o in outcomes]
+    assert max(sizes) < 64 * 1024, sizes  # before: the whole dict, as JSON, every call
+    ids = [container.id for container in sandbox_driver.sandbox.all if container.id]
+    logs = subprocess.run(
+        ["docker", "inspect", "-f", "{{.HostConfig.LogConfig.Type}}", *ids],
+        capture_output=True, text=True,
+    ).stdout.split()  # fmt: skip
+    assert logs and set(logs) == {"none"}  # before: json-file, every frame on the host's disk
+
+
+# -- 7. behaviour lost at the boundary -------------------------------------------------------------
+@pytest.mark.parametrize("bug", sorted(rt.BOUNDARY_BUGS))
+def test_a_bug_plain_pytest_catches_fails_here_too(sandbox_driver, bug: str) -> None:
+    buggy, tests, fixed = rt.BOUNDARY_BUGS[bug]
+    assert _run(sandbox_driver, fixed, tests, "normalize").passed
+    result = _run(sandbox_driver, buggy, tests, "normalize")
+    assert result.verdict is Verdict.FAILED, (bug, result.verdict, result.message)
+
+
+# -- 8. memory hidden in a child -------------------------------------------------------------------
+def test_memory_held_by_a_child_is_charged_to_its_candidate(sandbox_driver) -> None:
+    honest = _run(sandbox_driver, rt.LINEAR, rt.SMALL_TESTS, "total")
+    hider = _run(sandbox_driver, rt.HIDES_MEMORY, rt.SMALL_TESTS, "total")
+    assert honest.passed and hider.passed, (honest.message, hider.message)
+    assert hider.peak_memory_mb > 140, hider.peak_memory_mb  # before: about 10 MB
+    assert honest.peak_memory_mb < 60, honest.peak_memory_mb
+
+
+# -- 10. one round's leftovers and the next --------------------------------------------------------
+def test_a_large_answer_does_not_outlive_its_round(lone_driver) -> None:
+    """The honest candidate passes alone with this much memory; timed right after a candidate
+    with a large answer it must still have it."""
+    tests = rt.OBSERVER_TESTS.replace("100)[1] == 4950", "100) is not None")
+    limits = FAST_LIMITS.model_copy(update={"memory_mb": 448, "candidate_memory_mb": 384})
+    honest = rt.needs_memory(300)
+    alone = _time(lone_driver, {"honest": honest}, tests, "total", 2, limits=limits)
+    assert "honest" in alone.timings, alone.errors
+    timing = _time(lone_driver, {"large": rt.LARGE_ANSWER, "honest": honest}, tests, "total", 4,
+                   limits=limits)  # fmt: skip
+    assert "honest" in timing.timings, timing.errors  # before: killed for memory
+
+
+# -- the disputed case -----------------------------------------------------------------------------
+def test_two_candidates_that_disagree_with_no_majority_are_disputed(
+    sandbox_driver, tmp_path
+) -> None:
+    strategies = (
+        "from hypothesis import strategies as st\n"
+        "inputs = st.tuples(st.lists(st.integers(), min_size=900, max_size=1200))\n"
+    )
+    folder = _problem(tmp_path, rt.COUNT_STUB, "", strategies)
+    report = _rank(sandbox_driver, folder, {"counts": rt.COUNTS, "short": rt.WRONG_FOR_LONG}, 3)
+    assert report.disputed, report  # before: a tie, and the shorter source won
+    assert report.winner is None
+    majority = _rank(sandbox_driver, folder,
+                     {"a": rt.COUNTS, "b": rt.COUNTS.replace("x % 2 == 0", "not x % 2"),
+                      "short": rt.WRONG_FOR_LONG}, 3)  # fmt: skip
+    assert not majority.disputed and majority.winner in {"a", "b"}, majority
