@@ -90,43 +90,38 @@ TOTAL_BENCH_TESTS = textwrap.dedent("""
     def test_speed(benchmark):
         assert benchmark(total, 400_000) == 79999800000
 """)
-SORT_STUB = 'def arrange(xs: list[int]) -> list[int]:\n    """xs, sorted."""\n'
-SORT_RANDOM_TESTS = textwrap.dedent("""
+MIDDLE_STUB = 'def middle(xs: list[int]) -> int:\n    """The lower median of xs."""\n'
+MIDDLE_RANDOM_TESTS = textwrap.dedent("""
     import random
-    from solution import arrange
+    from solution import middle
 
     def test_value():
-        assert arrange([3, 1, 2]) == [1, 2, 3]
+        assert middle([3, 1, 2]) == 2
 
     def test_speed(benchmark):
-        data = [random.randrange(10**6) for _ in range(30_000)]
-        assert benchmark(arrange, data) == sorted(data)
+        data = [random.randrange(10**6) for _ in range(100_000)]
+        assert benchmark(middle, data) == sorted(data)[len(data) // 2]
 """)
-SORTS = "def arrange(xs):\n    return sorted(xs)\n"
-# The benchmark's data drawn from random seeded with a public name, computed ahead: the
-# candidate recognises it by its first items and returns the answer it precomputed at import
-# (cheap: a sort of 30,000 items at import is charged once, not every round... before, import
-# was charged too, so here it ships the precomputed answer as a constant instead).
-MEMOISES_THE_SEEDED_DATA = textwrap.dedent("""
+MIDDLE = "def middle(xs):\n    return sorted(xs)[len(xs) // 2]\n"
+
+
+def memoises_the_seeded_data() -> str:
+    """The benchmark's data comes from random seeded with a public name (the test's id, before
+    #18): the attacker draws it ahead, offline, and ships the answers as constants, which it
+    returns when it recognises the data by its first items."""
     import random
 
-    def _known(seed):
+    known = {}
+    for seed in ("tests/test_problem.py::test_speed", ":tests/test_problem.py::test_speed"):
         random.seed(seed)
-        data = [random.randrange(10**6) for _ in range(30_000)]
-        return data[:4], sorted(data)
+        data = [random.randrange(10**6) for _ in range(100_000)]
+        known[tuple(data[:8])] = sorted(data)[len(data) // 2]
+    return f"_KNOWN = {known!r}\n" + textwrap.dedent("""
+        def middle(xs):
+            hit = _KNOWN.get(tuple(xs[:8]))
+            return hit if hit is not None else sorted(xs)[len(xs) // 2]
+    """)
 
-    _KEYS = {}
-    for _seed in ("tests/test_problem.py::test_speed", ":tests/test_problem.py::test_speed"):
-        _head, _answer = _known(_seed)
-        _KEYS[tuple(_head)] = _answer
-    random.seed(0)
-
-    def arrange(xs):
-        hit = _KEYS.get(tuple(xs[:4]))
-        if hit is not None and len(xs) == len(hit):
-            return list(hit)
-        return sorted(xs)
-""")
 
 # -- 4. one candidate's output fails another ----------------------------------------------------
 CHATTY = LINEAR.replace("    return s\n", "    print('x' * 400_000)\n    return s\n")
@@ -208,18 +203,6 @@ BOUNDARY_BUGS = {
         """),
         "def normalize(xs):\n    return sorted(xs)\n",
     ),
-    "raises StopIteration into the test's loop": (
-        "def normalize(xs):\n    return [next(x for x in xs if x > 0)]\n",
-        textwrap.dedent("""
-            from solution import normalize
-
-            def test_every_case():
-                cases = [[1], [-1, 2], [-3]]
-                answers = list(map(normalize, cases))
-                assert len(answers) == 3
-        """),
-        "def normalize(xs):\n    return [next((x for x in xs if x > 0), None)]\n",
-    ),
     "raises the wrong message": (
         "def normalize(xs):\n    if not xs:\n        raise ValueError('empty list')\n"
         "    return sorted(xs)\n",
@@ -260,16 +243,13 @@ SMALL_TESTS = textwrap.dedent("""
 """)
 
 # -- 10. leftovers from one candidate's round hurt the next ---------------------------------------
-# Its answer is large; an honest candidate timed after it needs most of the container's memory.
-LARGE_ANSWER = "def total(n):\n    return 'x' * (14 << 20)\n"
+# Its answer is large (before, an answer could be 64 MB, and the harness kept it into the next
+# candidate's round); an honest candidate timed after it needs most of the container's memory.
+LARGE_ANSWER = "def total(n):\n    return 'x' * (60 << 20)\n"
 
 
 def needs_memory(megabytes: int) -> str:
-    return (
-        f"def total(n):\n    block = bytearray({megabytes} << 20)\n"
-        "    for i in range(0, len(block), 4096):\n        block[i] = 1\n"
-        "    return n * (n - 1) // 2\n"
-    )
+    return f"def total(n):\n    block = b'x' * ({megabytes} << 20)\n    return n * (n - 1) // 2\n"
 
 
 # -- the disputed case ---------------------------------------------------------------------------
