@@ -163,6 +163,11 @@ class SandboxSettings(_Section):
     )
     workers: int = Field(default=2, ge=1, le=64, description="containers run in parallel")
     timing_rounds: int = Field(default=10, ge=3, le=100, description="interleaved timing rounds")
+    isolation: Literal["warm", "strict"] = Field(
+        default="warm",
+        description="warm: the pool of warm containers; strict: fresh containers per candidate "
+        "and plain pytest beside the isolated run, the slow reference (docker backend only)",
+    )
 
     @field_validator("backend")
     @classmethod
@@ -178,7 +183,8 @@ class SandboxSettings(_Section):
         from sandbox import open_backend
 
         options = {"runtime": self.runtime} if self.runtime else {}
-        return open_backend(self.backend, workers=self.workers, limits=limits, **options)
+        name = "strict" if self.isolation == "strict" and self.backend == "docker" else self.backend
+        return open_backend(name, workers=self.workers, limits=limits, **options)
 
 
 class JurySettings(_Section):
@@ -260,6 +266,7 @@ class Overrides(BaseModel):
     samples: int | None = Field(default=None, ge=1, le=64)
     jury: bool | None = None
     tester: bool | None = None
+    isolation: Literal["warm", "strict"] | None = None
 
 
 class SolveSettings(BaseModel):
@@ -317,6 +324,10 @@ def resolve(config: CodegenConfig, overrides: Overrides | None = None) -> SolveS
     if overrides.tester is not None:
         tester = tester.model_copy(update={"enabled": overrides.tester})
         origins["tester"] = "flag"
+    sandbox = file.sandbox
+    if overrides.isolation is not None:
+        sandbox = sandbox.model_copy(update={"isolation": overrides.isolation})
+        origins["isolation"] = "flag"
     samples = file.samples
     if overrides.samples is not None:
         samples = overrides.samples
@@ -343,7 +354,7 @@ def resolve(config: CodegenConfig, overrides: Overrides | None = None) -> SolveS
         samples=samples,
         generation=config.generation,
         limits=file.limits,
-        sandbox=file.sandbox,
+        sandbox=sandbox,
         jury=jury,
         repair=file.repair,
         tester=tester,

@@ -23,6 +23,7 @@ from .errors import SandboxError
 from .models import CallOutcome, Limits, RunResult, SandboxJob, TimingResult
 from .pool import Sandbox
 from .ray_backend import RaySandbox
+from .strict import StrictSandbox
 from .unsafe_local import UnsafeLocalSandbox
 
 
@@ -72,6 +73,7 @@ class SandboxBackend(Protocol):
 BACKENDS: dict[str, Callable[..., SandboxBackend]] = {
     "docker": Sandbox,
     "ray": RaySandbox,
+    "strict": StrictSandbox,
     "unsafe-local": UnsafeLocalSandbox,
 }
 

@@ -63,8 +63,10 @@ def hardened_config(
     limits: Limits,
     cpuset: str | None,
     runtime: str | None = None,
+    command: list[str] | None = None,
 ) -> dict:
-    """Everything isolation means here, in one place."""
+    """Everything isolation means here, in one place. ``command``: another PID 1 than the
+    harness server (the strict backend's plain-pytest runner)."""
     host_config = client.api.create_host_config(
         runtime=runtime,
         network_mode="none",
@@ -95,6 +97,7 @@ def hardened_config(
     )
     return {
         "image": image,
+        **({"command": command} if command else {}),
         "stdin_open": True,  # with detach=False this also sets StdinOnce
         "detach": False,
         "user": "0:0",  # PID 1 only: it drops every other process to a user of its own
@@ -113,9 +116,11 @@ class WarmContainer:
         limits: Limits,
         cpuset: str | None = None,
         runtime: str | None = None,
+        command: list[str] | None = None,
     ) -> None:
         self.client = client
         self.runtime = runtime
+        self.command = command
         self.image = image
         self.limits = limits
         self.cpuset = cpuset
@@ -129,7 +134,9 @@ class WarmContainer:
         api = self.client.api
         try:
             created = api.create_container(
-                **hardened_config(self.client, self.image, self.limits, self.cpuset, self.runtime)
+                **hardened_config(
+                    self.client, self.image, self.limits, self.cpuset, self.runtime, self.command
+                )
             )
             self.id = created["Id"]
             raw = api.attach_socket(

@@ -13,6 +13,8 @@ import os
 import pickle
 from typing import Any
 
+import docker
+
 from . import engine, image
 from .container import ContainerLost, WarmContainer
 from .errors import ProblemError, SandboxError, SandboxUnavailable
@@ -70,17 +72,7 @@ class Sandbox:
 
     # -- lifecycle ------------------------------------------------------------------------
     async def __aenter__(self) -> Sandbox:
-        self.client = await asyncio.to_thread(engine.connect)
-        if self.runtime:
-            await asyncio.to_thread(engine.require_runtime, self.client, self.runtime)
-        await asyncio.to_thread(prune, self.client)
-        if self.image_tag is None:
-            found = await asyncio.to_thread(image.find_image, self.client)
-            if found is None and not self.build:
-                raise SandboxUnavailable(
-                    "the sandbox image is not built: run `codegen sandbox build`"
-                )
-            self.image_tag = found or await asyncio.to_thread(image.ensure_image, self.client)
+        self.client, self.image_tag = await ready_engine(self.runtime, self.image_tag, self.build)
         try:
             started = await asyncio.gather(
                 *(self._new(cpuset=self.worker_cpu(i)) for i in range(self.workers))
@@ -204,25 +196,12 @@ class Sandbox:
         )
         return answer, keep
 
-    @staticmethod
-    def _raise_problem(answer: dict) -> None:
-        if "problem_error" in answer:
-            raise ProblemError(f"the problem's tests do not load: {answer['problem_error']}")
-
     async def run(self, job: SandboxJob) -> RunResult:
         """Run one candidate against the problem's tests: a verdict, never an exception for
         anything the candidate does."""
-        message = {
-            "op": "run",
-            "entry_point": job.entry_point,
-            "test_files": job.test_files,
-            "candidate": job.candidate,
-            "limits": job.limits.model_dump(),
-            "seed": job.seed,
-        }
-        answer = await self._exchange(message, job.limits)
-        self._raise_problem(answer)
-        return RunResult.model_validate(_result_fields(answer))
+        answer = await self._exchange(run_message(job), job.limits)
+        raise_problem(answer)
+        return RunResult.model_validate(result_fields(answer))
 
     async def call(
         self,
@@ -236,18 +215,9 @@ class Sandbox:
         ``max_timeouts`` calls that hit the test deadline the rest are skipped (cause timeout):
         a candidate stuck on these inputs would otherwise cost a deadline per input."""
         limits = limits or self.limits
-        message = {
-            "op": "call",
-            "entry_point": entry_point,
-            "candidate": candidate,
-            "max_timeouts": max_timeouts,
-            "inputs": _pack(inputs),
-            "limits": limits.model_dump(),
-        }
+        message = call_message(candidate, entry_point, inputs, limits, max_timeouts)
         answer = await self._exchange(message, limits)
-        if "outcomes" not in answer:
-            return [failed_call(answer)] * len(inputs)
-        return [CallOutcome.model_validate(outcome) for outcome in answer["outcomes"]]
+        return call_outcomes(answer, len(inputs))
 
     async def time(
         self,
@@ -293,7 +263,7 @@ class Sandbox:
                 "seed": seed,
             }
             answer = await self._exchange(message, job_limits, timer=True)
-            self._raise_problem(answer)
+            raise_problem(answer)
             if "timings" in answer:
                 result = TimingResult.model_validate(answer)
                 result.errors = errors | result.errors
@@ -315,6 +285,62 @@ class Sandbox:
             else:
                 notes.append(f"the timing job failed ({reason}); it was run again")
         raise SandboxError(f"timing failed: {len(errors)} candidates broke the timing job")
+
+
+async def ready_engine(
+    runtime: str | None, image_tag: str | None, build: bool
+) -> tuple[docker.DockerClient, str]:
+    """The engine (reachable, with the runtime asked for, our leftovers pruned) and the image
+    tag to run (built first when missing and ``build``)."""
+    client = await asyncio.to_thread(engine.connect)
+    if runtime:
+        await asyncio.to_thread(engine.require_runtime, client, runtime)
+    await asyncio.to_thread(prune, client)
+    if image_tag is None:
+        found = await asyncio.to_thread(image.find_image, client)
+        if found is None and not build:
+            raise SandboxUnavailable("the sandbox image is not built: run `codegen sandbox build`")
+        image_tag = found or await asyncio.to_thread(image.ensure_image, client)
+    return client, image_tag
+
+
+def run_message(job: SandboxJob) -> dict:
+    return {
+        "op": "run",
+        "entry_point": job.entry_point,
+        "test_files": job.test_files,
+        "candidate": job.candidate,
+        "limits": job.limits.model_dump(),
+        "seed": job.seed,
+    }
+
+
+def call_message(
+    candidate: str,
+    entry_point: str,
+    inputs: list[tuple[tuple, dict]],
+    limits: Limits,
+    max_timeouts: int,
+) -> dict:
+    return {
+        "op": "call",
+        "entry_point": entry_point,
+        "candidate": candidate,
+        "max_timeouts": max_timeouts,
+        "inputs": _pack(inputs),
+        "limits": limits.model_dump(),
+    }
+
+
+def call_outcomes(answer: dict, count: int) -> list[CallOutcome]:
+    if "outcomes" not in answer:
+        return [failed_call(answer)] * count
+    return [CallOutcome.model_validate(outcome) for outcome in answer["outcomes"]]
+
+
+def raise_problem(answer: dict) -> None:
+    if "problem_error" in answer:
+        raise ProblemError(f"the problem's tests do not load: {answer['problem_error']}")
 
 
 def _expected(
@@ -403,5 +429,5 @@ def _pack(inputs: list[tuple[tuple, dict]]) -> str:
     return base64.b64encode(pickle.dumps([(tuple(a), dict(k)) for a, k in inputs])).decode()
 
 
-def _result_fields(answer: dict) -> dict:
+def result_fields(answer: dict) -> dict:
     return {key: answer[key] for key in RunResult.model_fields if key in answer}

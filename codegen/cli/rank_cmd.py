@@ -33,6 +33,13 @@ from codegen.untrusted import visible
     "--rounds", default=DEFAULT_ROUNDS, show_default=True, help="Timing rounds (twice when unsure)."
 )
 @click.option("--workers", default=2, show_default=True, help="Containers run in parallel.")
+@click.option(
+    "--isolation",
+    type=click.Choice(["warm", "strict"]),
+    default="warm",
+    show_default=True,
+    help="strict: a fresh container per candidate and plain pytest beside the isolated run.",
+)
 def rank(
     problem: str,
     candidates: tuple[str, ...],
@@ -43,6 +50,7 @@ def rank(
     judge_timeout: float,
     rounds: int,
     workers: int,
+    isolation: str,
 ) -> None:
     """Rank CANDIDATES (Python files) for PROBLEM: the fastest genuinely correct one wins.
 
@@ -64,7 +72,9 @@ def rank(
     sources = read_candidates(candidates)
     judges = judges_for(names, api_base, judge_timeout) if jury else None
     progress = None if as_json else Console(stderr=True)
-    report = asyncio.run(_rank(loaded, sources, judges, rounds, workers, progress, problem))
+    report = asyncio.run(
+        _rank(loaded, sources, judges, rounds, workers, progress, problem, isolation)
+    )
     if as_json:
         click.echo(report.model_dump_json(indent=2))
     else:
@@ -83,9 +93,10 @@ async def _rank(
     workers: int,
     progress: Console | None,
     where: str,
+    isolation: str = "warm",
 ) -> RankingRun:
     from codegen.evaluation import rank_candidates
-    from sandbox import ProblemError, Sandbox
+    from sandbox import ProblemError, open_backend
 
     def show(event: Event) -> None:
         if progress is not None:
@@ -94,7 +105,8 @@ async def _rank(
             progress.print(line, highlight=False)
 
     try:
-        async with Sandbox(workers=workers) as sandbox:
+        backend = "strict" if isolation == "strict" else "docker"
+        async with open_backend(backend, workers=workers) as sandbox:
             return await rank_candidates(
                 problem, sources, sandbox, judges=judges, rounds=rounds, on_event=show
             )

@@ -40,6 +40,12 @@ def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Have each model write test cases too: soft evidence for the ranking.",
         ),
         click.option(
+            "--isolation",
+            type=click.Choice(["warm", "strict"]),
+            help="strict: a fresh container per candidate and plain pytest beside the isolated "
+            "run, the slow reference (default: warm, or [tool.codegen.sandbox] isolation).",
+        ),
+        click.option(
             "--config",
             "config_file",
             type=click.Path(path_type=Path),
@@ -54,11 +60,13 @@ def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
         samples: int | None,
         jury: bool | None,
         tester: bool | None,
+        isolation: str | None,
         **kwargs: Any,
     ) -> Any:
         overrides = Overrides(
-            models=split_models(models), samples=samples, jury=jury, tester=tester
-        )
+            models=split_models(models), samples=samples, jury=jury, tester=tester,
+            isolation=isolation,
+        )  # fmt: skip
         return command(*args, overrides=overrides, **kwargs)
 
     for option in reversed(options):

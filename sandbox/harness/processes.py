@@ -200,6 +200,9 @@ class Streams:
 
     def new_process(self) -> None:
         self.process_bytes = 0
+        self.forget_pending()
+
+    def forget_pending(self) -> None:
         for buffer in self.pending.values():
             buffer.clear()
 
@@ -283,6 +286,7 @@ class CandidateProcess:
             process.finish()
             raise CandidateCrashed(f"unexpected answer at import: {answer[0]!r}")
         process.exports = answer[1]
+        streams.forget_pending()  # what it printed at import belongs to no test: kept, not shown
         return process
 
     @property
