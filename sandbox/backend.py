@@ -49,8 +49,10 @@ class SandboxBackend(Protocol):
         inputs: list[tuple[tuple, dict]],
         limits: Limits | None = None,
         max_timeouts: int = 3,
+        value_bytes: int | None = None,
     ) -> list[CallOutcome]:
-        """The entry point's outcome on each input, in order (for differential testing)."""
+        """The entry point's outcome on each input, in order (for differential testing); a
+        value larger than ``value_bytes`` (default 64 KiB) comes back as its digests only."""
         ...
 
     async def time(

@@ -210,12 +210,15 @@ class Sandbox:
         inputs: list[tuple[tuple, dict]],
         limits: Limits | None = None,
         max_timeouts: int = 3,
+        value_bytes: int | None = None,
     ) -> list[CallOutcome]:
         """The entry point's output on each input, for differential testing. After
         ``max_timeouts`` calls that hit the test deadline the rest are skipped (cause timeout):
-        a candidate stuck on these inputs would otherwise cost a deadline per input."""
+        a candidate stuck on these inputs would otherwise cost a deadline per input.
+        ``value_bytes``: how large a value may be and still be sent back (larger ones come as
+        digests only); by default 64 KiB, at most 4 MiB."""
         limits = limits or self.limits
-        message = call_message(candidate, entry_point, inputs, limits, max_timeouts)
+        message = call_message(candidate, entry_point, inputs, limits, max_timeouts, value_bytes)
         answer = await self._exchange(message, limits)
         return call_outcomes(answer, len(inputs))
 
@@ -321,6 +324,7 @@ def call_message(
     inputs: list[tuple[tuple, dict]],
     limits: Limits,
     max_timeouts: int,
+    value_bytes: int | None = None,
 ) -> dict:
     return {
         "op": "call",
@@ -329,6 +333,7 @@ def call_message(
         "max_timeouts": max_timeouts,
         "inputs": _pack(inputs),
         "limits": limits.model_dump(),
+        "value_bytes": value_bytes,
     }
 
 

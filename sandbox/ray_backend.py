@@ -152,8 +152,11 @@ class RaySandbox:
         inputs: list[tuple[tuple, dict]],
         limits: Limits | None = None,
         max_timeouts: int = 3,
+        value_bytes: int | None = None,
     ) -> list[CallOutcome]:
-        return await self.on_any("call", candidate, entry_point, inputs, limits, max_timeouts)
+        return await self.on_any(
+            "call", candidate, entry_point, inputs, limits, max_timeouts, value_bytes
+        )
 
     async def time(self, *args: Any, **kwargs: Any) -> TimingResult:
         return await self.on_any("time", *args, **kwargs)

@@ -125,9 +125,10 @@ class StrictSandbox:
         inputs: list[tuple[tuple, dict]],
         limits: Limits | None = None,
         max_timeouts: int = 3,
+        value_bytes: int | None = None,
     ) -> list[CallOutcome]:
         limits = limits or self.limits
-        message = call_message(candidate, entry_point, inputs, limits, max_timeouts)
+        message = call_message(candidate, entry_point, inputs, limits, max_timeouts, value_bytes)
         return call_outcomes(await self._fresh(message, limits), len(inputs))
 
     async def time(

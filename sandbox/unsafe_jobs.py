@@ -201,7 +201,10 @@ def run_job(job: SandboxJob) -> RunResult:
 
 
 def call_inputs(
-    candidate: str, entry_point: str, inputs: list[tuple[tuple, dict]]
+    candidate: str,
+    entry_point: str,
+    inputs: list[tuple[tuple, dict]],
+    value_bytes: int | None = None,
 ) -> list[CallOutcome]:
     """The entry point on each input, as the harness's ``call`` job."""
     session = LocalSession({"candidate": candidate})
@@ -210,7 +213,9 @@ def call_inputs(
         if failure is not None:
             return [failed_call(failure)] * len(inputs)
         try:
-            return [_call_one(session, entry_point, a, k) for a, k in _copied(inputs)]
+            return [
+                _call_one(session, entry_point, a, k, value_bytes) for a, k in _copied(inputs)
+            ]
         finally:
             session.stop()
 
@@ -252,7 +257,9 @@ def time_candidates(
     return _check_against_expected(result, expected)
 
 
-def _call_one(session: LocalSession, entry_point: str, args: tuple, kwargs: dict) -> CallOutcome:
+def _call_one(
+    session: LocalSession, entry_point: str, args: tuple, kwargs: dict, value_bytes: int | None
+) -> CallOutcome:
     """One input's outcome, built as the harness's ``call`` job builds it."""
     meter = session.meter = [0.0]
     try:
@@ -261,7 +268,7 @@ def _call_one(session: LocalSession, entry_point: str, args: tuple, kwargs: dict
         return CallOutcome(ok=False, error=type(error).__name__, message=runner._said(error))
     finally:
         session.meter = None
-    sent = runner._value_for_host(value)
+    sent = runner._value_for_host(value, runner.value_limit(value_bytes))
     return CallOutcome(
         ok=True,
         value=sent,

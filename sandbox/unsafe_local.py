@@ -75,9 +75,12 @@ class UnsafeLocalSandbox:
         inputs: list[tuple[tuple, dict]],
         limits: Limits | None = None,
         max_timeouts: int = 3,
+        value_bytes: int | None = None,
     ) -> list[CallOutcome]:
         """The entry point's outcome on each input, as :meth:`sandbox.Sandbox.call`."""
-        return await asyncio.to_thread(_jobs().call_inputs, candidate, entry_point, inputs)
+        return await asyncio.to_thread(
+            _jobs().call_inputs, candidate, entry_point, inputs, value_bytes
+        )
 
     async def time(
         self,

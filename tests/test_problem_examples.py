@@ -17,7 +17,7 @@ from codegen.problems import load_problem
 from codegen.problems.examples import NOT_ALIASES, WORD_VALUES, prose_examples
 from codegen.problems.loaders import problem_from_stub
 from codegen.problems.model import is_plain
-from codegen.ranking.inputs import draw_inputs, timing_inputs
+from codegen.ranking.inputs import draw_here, timing_here
 from codegen.ranking.soft_tests import SET_ASIDE, set_aside_unsatisfiable
 from sandbox.models import RunResult, TestOutcome, Verdict
 from sandbox.models import TestStatus as Status
@@ -185,21 +185,21 @@ def test_an_untyped_stub_with_prose_examples(tmp_path: Path, monkeypatch: pytest
     assert run_tests(source, GOOD, monkeypatch) == []
     assert run_tests(source, WRONG, monkeypatch) == ["test_example[5]", "test_example[6]"]
 
-    drawn = draw_inputs(problem, n=20)
+    drawn = draw_here(problem, n=20)
     assert drawn.origin == "examples"
     assert drawn.args[:3] == [(3, "ab"), (10, "ba"), (2, "b")]  # valid inputs, first
     for n, word in drawn.args:
         assert isinstance(n, int) and 1 <= n <= 20  # positive like the examples, near their scale
         assert isinstance(word, str) and set(word) <= {"a", "b"}
     assert len({n for n, _ in drawn.args}) > 5
-    for n, word in timing_inputs(problem, k=3).args:
+    for n, word in timing_here(problem, k=3).args:
         assert 1 <= n <= 100 and len(word) >= 50  # ten times the examples' scale when timing
 
 
 def test_typed_parameters_keep_negatives_but_follow_the_examples_scale(tmp_path: Path) -> None:
     stub = tmp_path / "fib.py"
     stub.write_text('def fib(n: int) -> int:\n    """\n    >>> fib(10)\n    55\n    """\n')
-    drawn = draw_inputs(load_problem(stub), n=30)
+    drawn = draw_here(load_problem(stub), n=30)
     assert drawn.origin == "type hints" and drawn.args[0] == (10,)
     values = [n for (n,) in drawn.args]
     assert max(map(abs, values)) <= 20 and min(values) < 0  # fib(100) is no fair question
@@ -316,6 +316,6 @@ def test_prose_parsing_stays_fast_on_huge_docstrings() -> None:
 def test_fixed_shape_tuples_keep_their_shape(tmp_path: Path) -> None:
     stub = tmp_path / "overlap.py"
     stub.write_text('def overlap(a, b):\n    """overlap((1, 2), (2, 3)) ==> 1"""\n')
-    drawn = draw_inputs(load_problem(stub), n=20)
+    drawn = draw_here(load_problem(stub), n=20)
     assert drawn.origin == "examples" and len(drawn.args) == 20
     assert all(len(a) == 2 and len(b) == 2 for a, b in drawn.args)  # intervals stay intervals

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from codegen.problems import Problem, load_problem
-from codegen.ranking import CandidateEvidence, draw_inputs, rank, timing_inputs
+from codegen.ranking import CandidateEvidence, draw_here, rank, timing_here
 from sandbox.models import CallOutcome, RunResult, TestOutcome, Verdict
 from sandbox.models import TestStatus as Status
 
@@ -77,7 +77,7 @@ def evidence_for(
     folder: str, monkeypatch: pytest.MonkeyPatch, workload: tuple[Any, ...] | None = None
 ) -> tuple[Problem, list[CandidateEvidence], list[tuple[Any, ...]]]:
     problem = load_problem(EXAMPLES / folder)
-    inputs = draw_inputs(problem, n=40).args
+    inputs = draw_here(problem, n=40).args
     entries = {
         path.name: load(path)
         for path in sorted((EXAMPLES / folder / "candidates").glob("*.py"))
@@ -85,7 +85,7 @@ def evidence_for(
     }
     runs = {name: run_visible_tests(problem, ns, monkeypatch) for name, ns in entries.items()}
     passing = {n: ns[problem.entry_point] for n, ns in entries.items() if runs[n].passed}
-    workload = workload or timing_inputs(problem, k=1).args[0]
+    workload = workload or timing_here(problem, k=1).args[0]
     samples = interleaved_cpu(passing, workload, rounds=7)
     evidence = [
         CandidateEvidence(

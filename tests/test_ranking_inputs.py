@@ -13,16 +13,9 @@ from hypothesis import strategies as st
 
 from codegen.errors import BadInput
 from codegen.problems import load_problem, problem_from_text
-from codegen.ranking.inputs import (
-    LARGE,
-    SMALL,
-    draw_inputs,
-    input_size,
-    is_plain,
-    largest,
-    strategy_for,
-    timing_inputs,
-)
+from codegen.problems.model import is_plain
+from codegen.ranking.drawing import LARGE, SMALL, strategy_for
+from codegen.ranking.inputs import draw_here, input_size, largest, timing_here
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -36,10 +29,10 @@ def stub_problem(tmp_path: Path, stub: str):
 
 def test_type_hint_inputs_are_small_plain_and_deterministic() -> None:
     problem = load_problem(EXAMPLES / "sum_squares")
-    first = draw_inputs(problem, n=25, seed_value=3)
+    first = draw_here(problem, n=25, seed_value=3)
     assert first.origin == "type hints" and len(first.args) == 25
-    assert first == draw_inputs(problem, n=25, seed_value=3)
-    assert first != draw_inputs(problem, n=25, seed_value=4)
+    assert first == draw_here(problem, n=25, seed_value=3)
+    assert first != draw_here(problem, n=25, seed_value=4)
     assert len({repr(a) for a in first.args}) == 25  # distinct
     for (nums,) in first.args:
         assert isinstance(nums, list) and len(nums) <= SMALL.max_size
@@ -50,27 +43,27 @@ def test_type_hint_inputs_are_small_plain_and_deterministic() -> None:
 def test_draws_are_identical_in_another_process() -> None:
     code = (
         "from codegen.problems import load_problem\n"
-        "from codegen.ranking.inputs import draw_inputs\n"
-        f"print(repr(draw_inputs(load_problem({str(EXAMPLES / 'two_sum')!r}), n=15).args))\n"
+        "from codegen.ranking.inputs import draw_here\n"
+        f"print(repr(draw_here(load_problem({str(EXAMPLES / 'two_sum')!r}), n=15).args))\n"
     )
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    here = draw_inputs(load_problem(EXAMPLES / "two_sum"), n=15)
+    here = draw_here(load_problem(EXAMPLES / "two_sum"), n=15)
     assert other.stdout.strip() == repr(here.args)
 
 
 def test_problem_strategy_overrides_type_hints() -> None:
-    drawn = draw_inputs(load_problem(EXAMPLES / "two_sum"), n=20)
+    drawn = draw_here(load_problem(EXAMPLES / "two_sum"), n=20)
     assert drawn.origin == "strategies.py"
     assert all(abs(x) <= 50 and len(nums) <= 12 for nums, _ in drawn.args for x in nums)
-    timing = timing_inputs(load_problem(EXAMPLES / "two_sum"), k=3)
+    timing = timing_here(load_problem(EXAMPLES / "two_sum"), k=3)
     assert [target for _, target in timing.args] == [5000] * 3  # its large_inputs
     assert all(len(nums) >= 150 for nums, _ in timing.args)
 
 
 def test_timing_inputs_are_the_largest_draws() -> None:
     problem = load_problem(EXAMPLES / "sum_squares")
-    timing = timing_inputs(problem, k=3, pool=20)
-    pool = draw_inputs(problem, n=20).args
+    timing = timing_here(problem, k=3, pool=20)
+    pool = draw_here(problem, n=20).args
     assert len(timing.args) == 3
     assert min(len(n) for (n,) in timing.args) >= LARGE.min_size
     assert min(len(n) for (n,) in timing.args) > max(len(n) for (n,) in pool)
@@ -93,7 +86,7 @@ def test_largest_prefers_distinct_sizes() -> None:
     ],
 )
 def test_no_inputs_gives_a_reason(tmp_path: Path, stub: str, reason: str) -> None:
-    drawn = draw_inputs(stub_problem(tmp_path, stub))
+    drawn = draw_here(stub_problem(tmp_path, stub))
     assert drawn.args == [] and drawn.origin == "none"
     assert reason in drawn.reason
 
@@ -101,7 +94,7 @@ def test_no_inputs_gives_a_reason(tmp_path: Path, stub: str, reason: str) -> Non
 def test_text_task_has_no_inputs(tmp_path: Path) -> None:
     (tmp_path / "test_f.py").write_text("from solution import f\n")
     problem = problem_from_text("Write f.", entry="f", tests=[tmp_path / "test_f.py"])
-    assert "no stub" in draw_inputs(problem).reason
+    assert "no stub" in draw_here(problem).reason
 
 
 def test_stub_imports_and_defaults(tmp_path: Path) -> None:
@@ -110,7 +103,7 @@ def test_stub_imports_and_defaults(tmp_path: Path) -> None:
         "def f(a: Optional[dict[str, int]], b: abc.Sequence[tuple[int, str]], c: int = 3):\n"
         "    ...\n"
     )
-    drawn = draw_inputs(stub_problem(tmp_path, stub), n=20)
+    drawn = draw_here(stub_problem(tmp_path, stub), n=20)
     assert drawn.origin == "type hints" and len(drawn.args) == 20
     assert all(len(args) == 2 for args in drawn.args)  # c has a default: left out
     assert any(a is None for a, _ in drawn.args) and any(isinstance(a, dict) for a, _ in drawn.args)
@@ -125,14 +118,14 @@ def test_bad_strategy_file(tmp_path: Path) -> None:
     )
     (folder / "strategies.py").write_text("inputs = 3\n")
     with pytest.raises(BadInput, match="strategies.py: must define `inputs`"):
-        draw_inputs(load_problem(folder))
+        draw_here(load_problem(folder))
     (folder / "strategies.py").write_text("raise RuntimeError('boom')\n")
     with pytest.raises(BadInput, match="strategies.py: failed to run: RuntimeError: boom"):
-        draw_inputs(load_problem(folder))
+        draw_here(load_problem(folder))
     (folder / "strategies.py").write_text(
         "from hypothesis import strategies as st\ninputs = st.just(1)\n"
     )
-    assert "not an argument tuple" in draw_inputs(load_problem(folder)).reason
+    assert "not an argument tuple" in draw_here(load_problem(folder)).reason
 
 
 HINTS = [

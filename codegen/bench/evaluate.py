@@ -129,7 +129,7 @@ async def _efficiency(
     passing = {cid: candidates[cid] for cid, o in outcomes.items() if o.passed}
     if not passing or not problem.canonical_solution:
         return None
-    workload = timing_workload(problem, hidden=True)  # the hidden tests are fair game here
+    workload = await timing_workload(problem, sandbox, hidden=True)  # hidden tests: fair game
     if workload.empty:
         notes.append("not timed: no timing workload")
         return None

@@ -88,7 +88,7 @@ class Evaluation:
         With ``set_aside`` (the default), call examples no candidate satisfies are set aside
         right away; a caller that first gives the models a repair round passes False and calls
         :meth:`set_aside_examples` after it. ``votes``: how many proposals wrote each one."""
-        self._start_drawing()  # hypothesis draws on the host while the sandbox runs the tests
+        self._start_drawing()  # the inputs are drawn in the sandbox beside the tests
 
         def done(cid: str, run: RunResult) -> None:
             self.emit(Event("verify", _verdict_line(run), cid))
@@ -244,7 +244,7 @@ class Evaluation:
     def _start_drawing(self) -> None:
         if self._drawing is None:
             self._drawing = asyncio.create_task(
-                asyncio.to_thread(draw, self.problem, int(self.seed, 16))
+                draw(self.problem, self.sandbox, int(self.seed, 16))
             )
 
     async def _drawn(self) -> tuple[InputSet, Workload]:

@@ -11,8 +11,8 @@ benchmark tests' own calls to the entry point, as they ran when tested, are repl
 perturbed copies (:func:`perturbed_benchmark`), screened like generated inputs. Only when no
 copy survives the screening are the benchmark tests timed as written.
 
-Hypothesis draws on the host take tenths of a second per problem: callers run :func:`draw` in a
-thread while the sandbox works.
+Inputs are drawn in the sandbox (the problem's strategies and type hints are its author's code;
+:mod:`codegen.ranking.inputs`), a job beside the tests: callers start :func:`draw` with them.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from codegen.problems import Problem
-from codegen.ranking import InputSet, draw_inputs, timing_inputs
-from codegen.ranking.inputs import input_size
+from codegen.ranking import InputSet
+from codegen.ranking.inputs import draw as draw_inputs
+from codegen.ranking.inputs import input_size, timing_pool
 from codegen.ranking.perturb import perturbed_copies
-from sandbox import RunResult
+from sandbox import RunResult, SandboxBackend
 
 TIMING_INPUTS = 3  # the largest generated inputs, when a problem has no benchmark tests
 TIMING_POOL = 10  # large inputs screened for the workload: some break the preconditions
@@ -85,13 +86,18 @@ def perturbed_benchmark(runs: Iterable[RunResult], secret: int) -> InputSet:
     return InputSet(args=copies, origin="benchmark tests")
 
 
-def draw(problem: Problem, secret: int = 0) -> tuple[InputSet, Workload]:
+async def draw(
+    problem: Problem, sandbox: SandboxBackend, secret: int = 0
+) -> tuple[InputSet, Workload]:
     """The differential inputs (the same every run) and the ranking's timing workload (visible
     tests only), its generated inputs drawn from the run's ``secret``."""
-    return draw_inputs(problem), timing_workload(problem, secret=secret)
+    differential = await draw_inputs(problem, sandbox)
+    return differential, await timing_workload(problem, sandbox, secret=secret)
 
 
-def timing_workload(problem: Problem, hidden: bool = False, secret: int = 0) -> Workload:
+async def timing_workload(
+    problem: Problem, sandbox: SandboxBackend, hidden: bool = False, secret: int = 0
+) -> Workload:
     """The problem's benchmark tests (with ``hidden``, the hidden ones count, and a HumanEval
     ``check`` runs as one benchmark); else a pool of its largest generated inputs."""
     tests = (problem.hidden_tests or problem.visible_tests) if hidden else problem.visible_tests
@@ -103,5 +109,5 @@ def timing_workload(problem: Problem, hidden: bool = False, secret: int = 0) -> 
     if hidden and check is not None:
         bench = f"def test_timing(benchmark):\n    benchmark(check, {problem.entry_point})\n"
         return Workload({CHECK_FILE: f"{check.source}\n\n{bench}"})
-    pool = timing_inputs(problem, k=TIMING_POOL, seed_value=secret, pool=TIMING_DRAWS)
+    pool = await timing_pool(problem, sandbox, k=TIMING_POOL, seed_value=secret, pool=TIMING_DRAWS)
     return Workload(problem.sandbox_test_files(), pool)

@@ -35,9 +35,10 @@ from codegen.optimise.profile import profile
 from codegen.optimise.report import OptimiseReport, Rejection, Step
 from codegen.optimise.target import Target
 from codegen.problems import Problem
-from codegen.ranking import InputSet, compare_timings, draw_inputs, timing_inputs
+from codegen.ranking import InputSet, compare_timings
 from codegen.ranking.clusters import format_call
 from codegen.ranking.explain import failure_line
+from codegen.ranking.inputs import draw, timing_pool
 from codegen.solve.session import SolveSession
 from sandbox import CallOutcome, RunResult, SandboxBackend
 
@@ -73,7 +74,7 @@ async def optimise(
         why = failure_line(runs[CURRENT])
         raise BadInput(f"{problem.origin}: {problem.entry_point} does not pass its own tests "
                        f"({why}); optimise a function that works")  # fmt: skip
-    inputs = await asyncio.to_thread(_inputs, problem)
+    inputs = await _inputs(problem, sandbox)
     if len(inputs.differential) + len(inputs.pool) < MIN_EVIDENCE_INPUTS:
         return OptimiseReport(
             target=problem.origin or problem.name,
@@ -134,8 +135,12 @@ class _Inputs:
         self.templates = growth_templates(self.differential, self.pool)
 
 
-def _inputs(problem: Problem) -> _Inputs:
-    return _Inputs(draw_inputs(problem), timing_inputs(problem, k=10, pool=15))
+async def _inputs(problem: Problem, sandbox: SandboxBackend) -> _Inputs:
+    """Drawn in the sandbox: the problem's strategies and hints are its author's code."""
+    small, pool = await asyncio.gather(
+        draw(problem, sandbox), timing_pool(problem, sandbox, k=10, pool=15)
+    )
+    return _Inputs(small, pool)
 
 
 class _State:

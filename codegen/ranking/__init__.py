@@ -1,6 +1,7 @@
 """Ranking: pick the most efficient genuinely-correct candidate, and say why.
 
-Pure modules (no I/O): ``inputs`` (differential and timing inputs), ``clusters`` (behaviour
+Pure modules (no I/O): ``inputs`` (what to draw; the drawing runs in the sandbox: ``drawing``),
+``perturb`` (perturbed copies of a benchmark's inputs), ``clusters`` (behaviour
 clusters and findings), ``statistics`` (timing ratios, intervals, ties), ``growth`` (inputs of
 size n, the exponent of CPU time against n), ``votes`` (Borda, Kendall's W), ``rule`` (the final
 ranking), ``explain``, ``report``. The one I/O module is ``jury`` (LLM judges through litellm).
@@ -9,8 +10,8 @@ Wiring (what ``codegen rank`` does; the sandbox calls are the caller's)::
 
     problem = load_problem(folder)
     runs = {c: sandbox(problem.sandbox_test_files(), source) for c, source in candidates}
-    inputs = draw_inputs(problem).args              # call every passing candidate on these
-    workload = None if problem.has_benchmark_tests else timing_inputs(problem).args
+    inputs = (await draw(problem, sandbox)).args    # drawn in the sandbox; call every passing
+    workload = None if problem.has_benchmark_tests else (await timing_pool(problem, sandbox)).args
     timing = sandbox.time(...)  # samples_from_benchmarks(timing.timings[c]) per candidate
     growth = measure_growth(...)  # codegen.evaluation.growth: scaled_input, then fit_growth
     jury = judge_candidates({c: src for passing c}, judges, task=problem.prompt)  # optional
@@ -40,13 +41,14 @@ from codegen.ranking.statistics import (
 )
 
 if TYPE_CHECKING:
-    from codegen.ranking.inputs import InputSet, draw_inputs, timing_inputs
+    from codegen.ranking.inputs import InputSet, draw, draw_here, timing_here, timing_pool
     from codegen.ranking.jury import judge_candidates, run_jury
 
 # Drawing inputs needs hypothesis, the jury asyncio and litellm's client: loaded when first
 # asked for, so that reading a ranking does not pay for them.
 _LAZY = {
-    "InputSet": "inputs", "draw_inputs": "inputs", "timing_inputs": "inputs",
+    "InputSet": "inputs", "draw": "inputs", "timing_pool": "inputs",
+    "draw_here": "inputs", "timing_here": "inputs",
     "judge_candidates": "jury", "run_jury": "jury",
 }  # fmt: skip
 
@@ -71,7 +73,8 @@ __all__ = [
     "TimingStats",
     "cluster_outcomes",
     "compare_timings",
-    "draw_inputs",
+    "draw",
+    "draw_here",
     "faster_growth",
     "fit_growth",
     "judge_candidates",
@@ -81,5 +84,6 @@ __all__ = [
     "samples_from_benchmarks",
     "samples_of",
     "scaled_input",
-    "timing_inputs",
+    "timing_here",
+    "timing_pool",
 ]

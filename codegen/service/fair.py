@@ -96,9 +96,12 @@ class FairSandbox:
         inputs: list[tuple[tuple, dict]],
         limits: Limits | None = None,
         max_timeouts: int = 3,
+        value_bytes: int | None = None,
     ) -> list[CallOutcome]:
         async with self.share.slot(self.owner):
-            return await self.inner.call(candidate, entry_point, inputs, limits, max_timeouts)
+            return await self.inner.call(
+                candidate, entry_point, inputs, limits, max_timeouts, value_bytes
+            )
 
     async def time(self, *args: Any, **kwargs: Any) -> TimingResult:
         return await self.inner.time(*args, **kwargs)

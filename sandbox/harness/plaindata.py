@@ -209,6 +209,35 @@ def canonical(value: Any, depth: int = 0, loose: bool = False) -> Any:
     raise NotPlainData(f"a {type(value).__name__} is not plain data")
 
 
+def from_canonical(value: Any) -> Any:
+    """The plain value a :func:`canonical` form (``loose=False``) stands for: the way back
+    from what a call job sends the host. A frozenset comes back as a set."""
+    if isinstance(value, list):
+        return [from_canonical(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) != 1:
+        raise NotPlainData("not a canonical form")
+    ((kind, inner),) = value.items()
+    if kind == "int":
+        return int(inner, 16)
+    if kind == "float":
+        return float(inner)
+    if kind == "tuple":
+        return tuple(from_canonical(item) for item in inner)
+    if kind == "dict":
+        return {from_canonical(k): from_canonical(v) for k, v in inner}
+    if kind == "set":
+        return {from_canonical(item) for item in inner}
+    if kind in ("bytes", "bytearray"):
+        return (bytes if kind == "bytes" else bytearray).fromhex(inner)
+    if kind == "complex":
+        return complex(*(from_canonical(part) for part in inner))
+    if kind == "range":
+        return range(*inner)
+    raise NotPlainData(f"unknown canonical form {kind!r}")
+
+
 def digest(value: Any, loose: bool = False) -> str:
     """A short hash of a plain value: equal exactly when the values are equal (``loose``: as in
     :func:`canonical`). The same on every machine and in every container."""

@@ -41,6 +41,7 @@ FLOOR_SOURCE = (
 )
 FLOOR_LEAST = 1e-7  # what is left of a round as cheap as the floor: it still costs something
 HOST_VALUE_BYTES = 64 * 1024  # a call's value is sent to the host only when this small
+MAX_VALUE_BYTES = 4 * 1024 * 1024  # (or this, when the host asks for it)
 MAX_HOST_FRAME = 8 * 1024 * 1024  # and no answer to the host is larger than this
 _REPR = reprlib.Repr()
 _REPR.maxstring = _REPR.maxother = 300
@@ -243,6 +244,7 @@ class Harness:
         outcomes = []
         faults = 0
         max_timeouts = int(request.get("max_timeouts", 3))
+        limit = value_limit(request.get("value_bytes"))
         for args, kwargs in pickle.loads(base64.b64decode(request["inputs"])):
             if faults >= max_timeouts:
                 outcomes.append({"ok": False, "error": "skipped", "cause": "timeout"})
@@ -251,7 +253,7 @@ class Harness:
             meter = session.meter = [0.0]
             try:
                 value = session.call(entry, tuple(args), dict(kwargs))
-                sent = _value_for_host(value)
+                sent = _value_for_host(value, limit)
                 outcomes.append(
                     {
                         "ok": True,
@@ -300,12 +302,18 @@ def _short_repr(value: Any) -> str:
         return f"<{type(error).__name__}>"
 
 
-def _value_for_host(value: Any) -> Any:
+def value_limit(asked: int | None) -> int:
+    """How large a call's value may be and still be sent whole: what the host asked for, within
+    MAX_VALUE_BYTES."""
+    return min(int(asked or HOST_VALUE_BYTES), MAX_VALUE_BYTES)
+
+
+def _value_for_host(value: Any, limit: int = HOST_VALUE_BYTES) -> Any:
     """A call's value as JSON for the host, when small; a large one goes by its digests
     alone (the host compares answers by digest then), so that what crosses to the host stays
     within a few times the size of what the candidate sent."""
     try:
-        if len(pickle.dumps(value, pickle.HIGHEST_PROTOCOL)) > HOST_VALUE_BYTES:
+        if len(pickle.dumps(value, pickle.HIGHEST_PROTOCOL)) > limit:
             return None
         return plaindata.canonical(value)
     except Exception:
