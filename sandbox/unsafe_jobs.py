@@ -236,8 +236,9 @@ def time_candidates(
     session = LocalSession(candidates | {runner.FLOOR: runner.FLOOR_SOURCE}, timing=True)
     with _one_job(session):
         job = LocalJob(
-            session=session, rounds=rounds, timing_only=True, expected=expected, seed=seed
-        )
+            session=session, rounds=rounds, timing_only=True, expected=expected, seed=seed,
+            sparse={runner.FLOOR: runner.FLOOR_ROUNDS},
+        )  # fmt: skip
         if inputs:
             request = {"entry_point": entry_point, "inputs": _pack(inputs)}
             _harness()._time_inputs(request, job)

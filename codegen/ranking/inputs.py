@@ -80,7 +80,11 @@ async def draw(
     with ``large``, the timing pool). A broken ``strategies.py`` is bad input (one line)."""
     spec = draw_spec(problem, n, seed_value, large)
     limits = sandbox.limits.model_copy(
-        update={"test_seconds": DRAW_SECONDS, "wall_seconds": DRAW_SECONDS + 15}
+        update={
+            "test_seconds": DRAW_SECONDS,
+            "cpu_seconds": int(DRAW_SECONDS),
+            "wall_seconds": DRAW_SECONDS + 15,
+        }
     )
     (outcome,) = await sandbox.call(
         drawing_program(), ENTRY, [((spec,), {})], limits, 1, DRAW_VALUE_BYTES
@@ -89,7 +93,7 @@ async def draw(
     if not outcome.ok or outcome.value_omitted:
         why = outcome.message or outcome.error or "no answer"
         if outcome.cause is Verdict.TIMEOUT:
-            why = f"drawing inputs took over {DRAW_SECONDS:.0f} s"
+            why = f"drawing inputs took over {DRAW_SECONDS:.0f} s of CPU or wall time"
         if problem.strategy:
             raise BadInput(f"{where}: {why}")
         return InputSet(reason=f"inputs could not be drawn: {why}"[:300])

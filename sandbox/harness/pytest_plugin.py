@@ -64,6 +64,7 @@ class Job:
     # data in advance; the same for every job of one run, so all candidates get the same.
     seed: str = ""
     entry_point: str = ""
+    sparse: dict[str, int] = field(default_factory=dict)  # ids timed in their first N rounds only
     recorded: str = ""  # the first benchmark round's calls to the entry point (CallRecorder)
     outcomes: dict[str, dict] = field(default_factory=dict)
     collect_errors: list[str] = field(default_factory=list)
@@ -227,7 +228,7 @@ class SandboxBenchmark:
                 job.truncated = True
                 break
             for cid in round_order(ids, round_index):
-                if cid in job.timing_errors:
+                if cid in job.timing_errors or round_index >= job.sparse.get(cid, rounds):
                     continue
                 # the last round of a test run works on the test's own arguments, so that
                 # the test sees what a call did to them; every other round (and every round

@@ -158,6 +158,7 @@ class Server:
         self.deadline: float | None = None
         self.shmem_baseline = 0
         self.orphans_kb = 0  # peak RSS of the live candidate's children reaped so far
+        self.seed_wanted = False  # a clean-up is done: fork the next candidate's process
 
     @property
     def spare(self) -> set[int]:
@@ -234,14 +235,14 @@ class Server:
         }
 
     def reset(self) -> dict:
-        """Back to the pristine state, checked; then a seed for the next candidate."""
+        """Back to the pristine state, checked. The next candidate's process is forked once
+        the answer is sent (:meth:`answer`), off the job's critical path."""
         if self.seed is not None:
             for fd in self.seed.fds:
                 os.close(fd)
             self.seed = None
         left = boundary.restore(self.spare, self.shmem_baseline)
-        if not left:
-            self.seed = self.zygote.fork()
+        self.seed_wanted = not left
         return {"clean": not left, "leftovers": left}
 
     # -- the loop -------------------------------------------------------------------------
@@ -271,6 +272,9 @@ class Server:
         else:
             reply = {"error": f"unknown op {op!r}"}
         self.control.send(json.dumps(reply).encode())
+        if self.seed_wanted:
+            self.seed_wanted = False
+            self.seed = self.zygote.fork()
 
     def serve_forever(self) -> None:
         self.zygote = Zygote(self.trusted_path)  # first: it must never hold anything but this
