@@ -22,6 +22,7 @@ from codegen.settings import SolveSettings
 
 LIST_TIMEOUT_S = 1.0
 LISTING_TTL_S = 30.0  # how long a server's list of models is trusted
+FRESH_S = 2.0  # before a refusal, a list older than this is read again
 MAX_LISTINGS = 64  # servers whose lists are remembered
 
 
@@ -63,19 +64,23 @@ class ModelCheck:
                 )
 
     async def _check_listed(self, name: str, provider: str, base: str) -> None:
-        served = await self._listing(base)
         short = name.removeprefix(f"{provider}/")
+        served = await self._listing(base)
+        if served and short not in served:
+            served = await self._listing(base, fresh=True)  # it may serve it since
         if served and short not in served:
             raise BadInput(
                 f"unknown model {name!r}: its server does not serve it "
                 f"(it serves: {', '.join(sorted(served)[:10])})"
             )
 
-    async def _listing(self, base: str) -> frozenset[str] | None:
-        """The model ids the server at ``base`` lists, or None when it does not say."""
+    async def _listing(self, base: str, fresh: bool = False) -> frozenset[str] | None:
+        """The model ids the server at ``base`` lists, or None when it does not say; ``fresh``
+        asks again unless the last answer is only seconds old."""
         now = time.monotonic()
         known = self.listings.get(base)
-        if known is not None and now - known[0] < LISTING_TTL_S:
+        ttl = FRESH_S if fresh else LISTING_TTL_S
+        if known is not None and now - known[0] < ttl:
             return known[1]
         try:
             async with httpx.AsyncClient(timeout=LIST_TIMEOUT_S) as http:

@@ -33,7 +33,7 @@ from typing import Any
 from codegen.errors import BadInput, EnvironmentProblem
 from codegen.service.api import Interruption, JobError, JobKind, JobState, JobView
 from codegen.service.store import JobStore
-from sandbox import SandboxUnavailable
+from sandbox import SandboxError, SandboxUnavailable
 
 MAX_EVENTS = 5000  # kept per job for late subscribers
 
@@ -277,6 +277,9 @@ def job_error(failure: Exception) -> JobError:
         return JobError(kind="bad_input", message=str(failure), exit_code=BadInput.exit_code)
     if isinstance(failure, EnvironmentProblem | SandboxUnavailable):
         return JobError(kind="environment", message=str(failure), exit_code=3)
+    if isinstance(failure, SandboxError):  # the problem's tests are broken, as the CLI says
+        line = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
+        return JobError(kind="bad_input", message=line, exit_code=BadInput.exit_code)
     return JobError(kind="internal", message=f"{type(failure).__name__}: {failure}", exit_code=3)
 
 

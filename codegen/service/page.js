@@ -63,10 +63,19 @@ function jobSeconds(job) {
   return (job.finished || Date.now() / 1000) - job.started;
 }
 
-function clock(epoch) {
+function clock(epoch, short) {
   const d = new Date(epoch * 1000);
   const today = new Date().toDateString() === d.toDateString();
+  if (short) {
+    const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return today ? time : d.toLocaleDateString([], { month: "short", day: "numeric" }) + " " + time;
+  }
   return today ? d.toLocaleTimeString() : d.toLocaleString();
+}
+
+function winnerText(job) {
+  if (job.winner) return ` → ${job.winner}` + (job.winner_model ? ` by ${job.winner_model}` : "");
+  return job.state === "done" && job.kind !== "run" ? " → no winner" : "";
 }
 
 // -- the API ------------------------------------------------------------------------------------
@@ -156,12 +165,20 @@ function renderJobs(jobs, reveal) {
     row.append(
       el("td", {}, el("span", { class: "fn" }, job.problem || "(unnamed)"),
         el("span", { class: "sub" }, ` ${job.kind} · ${job.id.slice(0, 8)}`)),
-      el("td", {}, pill(job.state),
-        job.error ? el("span", { class: "err", title: job.error.message }, shorten(job.error.message, 90)) : null),
-      el("td", {}, duration(jobSeconds(job)), el("span", { class: "sub" }, " " + clock(job.created))),
-      el("td", {}, (job.models || []).join(", "),
-        job.winner ? el("span", { class: "sub" }, ` → ${job.winner}` + (job.winner_model ? ` by ${job.winner_model}` : "")) : null),
+      el("td", {}, pill(job.state)),
+      el("td", { class: "when" }, duration(jobSeconds(job)), el("span", { class: "sub" }, clock(job.created, true))),
+      el("td", {}, (job.models || []).join(", "), el("span", { class: "sub" }, winnerText(job))),
     );
+    if (job.error) {  // the error under its job, across the row
+      row.classList.add("has-error");
+      const line = rows.insertRow();
+      line.className = "err-row job";
+      line.dataset.of = job.id;
+      const cell = el("td", { colSpan: 4 }, el("span", { class: "err", title: job.error.message },
+        shorten(job.error.message, 140)));
+      line.append(cell);
+      line.onclick = () => select(job.id);
+    }
     row.onclick = () => select(job.id);
     row.onkeydown = (e) => { if (e.key === "Enter") select(job.id); };
   }
@@ -196,7 +213,9 @@ async function select(id) {
   const url = new URL(location.href);
   url.searchParams.set("job", id);
   history.replaceState(null, "", url);
-  for (const row of $("jobs").tBodies[0].rows) row.classList.toggle("selected", row.dataset.id === id);
+  for (const row of $("jobs").tBodies[0].rows) {
+    if (row.dataset.id) row.classList.toggle("selected", row.dataset.id === id);
+  }
   resetLive();
   $("log").replaceChildren();
   $("empty").hidden = true;
@@ -235,6 +254,8 @@ function showJob(job) {
   else renderLiveCandidates();
   renderCounters();
   $("log-box").hidden = FINAL.has(job.state) && $("log").children.length === 0;
+  const none = $("candidates").tBodies[0].rows.length === 0;
+  $("candidates-box").hidden = FINAL.has(job.state) && none;
 }
 
 function renderMeta() {
@@ -251,11 +272,21 @@ function renderMeta() {
 function renderError(job) {
   const box = $("job-error");
   box.replaceChildren();
-  box.hidden = !job.error;
+  const report = job.report || {};
+  const unsolved = job.state === "done" && report.solved === false;
+  box.hidden = !job.error && !unsolved;
   if (job.error) {
     const title = { bad_input: "The problem was refused", environment: "The service could not run it",
       internal: "The job failed" }[job.error.kind] || "The job failed";
     box.append(el("b", {}, title), job.error.message);
+  } else if (unsolved) {
+    const closest = (report.closest || []).join(", ");
+    box.append(el("b", {}, "No passing candidate"),
+      closest ? `Closest: ${closest}. ` : "", report.candidates && report.candidates.length
+        ? "Every candidate failed the tests; see why below." : "No model wrote a usable candidate.");
+    for (const f of (report.generation_failures || []).slice(0, 4)) {
+      box.append(el("div", { class: "sub" }, `${f.model} [${f.persona}] #${f.sample}: ${f.error_class} — ${shorten(f.message, 160)}`));
+    }
   }
   const notice = $("job-notice");
   notice.replaceChildren();
@@ -272,16 +303,17 @@ function renderError(job) {
 
 function renderStages(job) {
   const live = state.live;
-  let now = live.step || (job.state === "queued" ? "queued" : job.state === "running" ? "generate" : null);
-  if (job.state === "done") now = "done";
   const list = $("stages");
   list.replaceChildren();
+  const over = FINAL.has(job.state);
+  let now = live.step || (job.state === "queued" ? "queued" : job.state === "running" ? "generate" : null);
+  if (job.state === "done") now = "done";
+  list.hidden = over && job.state !== "done" && !live.step;  // where it stopped is unknown
   const at = STEPS.indexOf(now);
   STEPS.forEach((step, i) => {
     let cls = "";
     if (job.state === "done" || (at >= 0 && i < at)) cls = "past";
-    if (step === now && job.state !== "done") cls = "now";
-    if (FINAL.has(job.state) && job.state !== "done" && i >= at) cls = "";
+    if (step === now && job.state !== "done") cls = over ? "stopped" : "now";
     list.append(el("li", { class: cls }, step));
   });
 }
@@ -348,7 +380,7 @@ function renderReport(job) {
   $("winner-box").hidden = !(report.winner || code);
   if (report.winner || code) {
     const by = list.find((c) => c.id === report.winner);
-    setText("winner-title", `Winner: ${report.winner || ""}` + (by && by.model ? ` by ${by.model}` : "")
+    setText("winner-title", `${report.winner || ""}` + (by && by.model ? ` by ${by.model}` : "")
       + (report.optimisation && report.optimisation.improved ? ` (optimised, ${report.optimisation.speedup.toFixed(2)}× faster)` : ""));
     setText("evidence", report.evidence || "");
     setText("winner", code || "(the winner is one of the candidates you sent)");
@@ -521,7 +553,8 @@ function chosenModels() {
 function flags() {
   const { models } = chosenModels();
   const samples = $("samples").value ? Number($("samples").value) : null;
-  const jury = $("jury").value === "" ? null : $("jury").value === "on";
+  const picked = document.querySelector("input[name=jury]:checked");
+  const jury = !picked || picked.value === "" ? null : picked.value === "on";
   return { models, samples, jury };
 }
 
@@ -635,7 +668,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("cancel").onclick = cancel;
   $("newer").onclick = () => { state.offset = Math.max(0, state.offset - PAGE_SIZE); loadJobs().catch(() => {}); };
   $("older").onclick = () => { state.offset += PAGE_SIZE; loadJobs().catch(() => {}); };
-  for (const id of ["other-models", "samples", "jury"]) $(id).addEventListener("input", schedulePlan);
+  for (const id of ["other-models", "samples"]) $(id).addEventListener("input", schedulePlan);
+  for (const radio of document.querySelectorAll("input[name=jury]")) radio.addEventListener("change", schedulePlan);
   setInterval(tick, POLL_MS);
   setInterval(() => { if (state.job && !FINAL.has(state.job.state)) renderMeta(); }, 1000);
   resetLive();
