@@ -237,3 +237,11 @@ def test_docs_work_offline(service: ServiceProcess) -> None:
         title = page.inner_text(".swagger-ui .info .title")
         assert "codegen" in title
         assert elsewhere == [] and not [p for p in page.problems if "Refused" in p], page.problems
+
+
+def test_a_loopback_service_answers_only_loopback_host_names(service: ServiceProcess) -> None:
+    """A web page that rebinds its own name to 127.0.0.1 still sends its own Host header."""
+    with service.client() as http:
+        rebound = http.get("/v1/jobs", headers={"Host": "attacker.example"})
+        local = http.get("/v1/jobs", headers={"Host": f"localhost:{service.port}"})
+    assert rebound.status_code == 400 and local.status_code == 200

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli_support import FakeServerProcess
+from tests.cli_support import FakeServerProcess, codegen, one_line
 from tests.service_support import ServiceProcess
 from tests.test_service import HOSTILE_TEXT, MODELS, TASK
 
@@ -133,3 +133,22 @@ def test_tokens_are_checked_before_anything_else(tenants: ServiceProcess) -> Non
                            http.post("/v1/solve", json={"task": TASK})):  # fmt: skip
                 assert answer.status_code == 401, (token, answer.text)
                 assert answer.headers["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (None, "cannot read the admin token"),
+        ("short", "at least 16 characters"),
+        (ALICE, "also a tenant token"),
+    ],  # fmt: skip
+)
+def test_a_bad_admin_token_file_is_one_clear_error(
+    tmp_path: Path, content: str | None, says: str
+) -> None:
+    path = tmp_path / "admin.token"
+    if content is not None:
+        path.write_text(content)
+    done = codegen("serve", "--port", "1", "--admin-token-file", str(path),
+                   env={"CODEGEN_API_TOKENS": ALICE})  # fmt: skip
+    assert done.returncode == 2 and says in one_line(done.stderr)

@@ -13,6 +13,7 @@ from codegen.errors import BadInput
 from codegen.paths import user_dir
 
 DEFAULT_PORT = 8787
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 @click.command()
@@ -36,6 +37,9 @@ DEFAULT_PORT = 8787
 @click.option("--grace", "grace_s", default=25.0, show_default=True,
               type=click.FloatRange(0, 3600),
               help="On SIGTERM: seconds running jobs get before they are interrupted.")  # fmt: skip
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="Also answer this Host header (a proxy's name); on loopback only loopback "
+              "names are answered by default.")  # fmt: skip
 def serve(
     host: str,
     port: int,
@@ -48,6 +52,7 @@ def serve(
     ray_address: str | None,
     admin_token_file: Path | None,
     grace_s: float,
+    allowed_hosts: tuple[str, ...],
 ) -> None:
     """Serve the API (/v1, docs at /docs) and a page of jobs at /. Loopback by default; any
     other address needs CODEGEN_API_TOKENS (comma-separated bearer tokens, one per tenant:
@@ -83,6 +88,7 @@ def serve(
         tokens=tokens,
         admin_token=admin,
         grace_s=grace_s,
+        allowed_hosts=(*LOOPBACK_NAMES, *allowed_hosts) if _loopback(host) else ("*",),
         warm=warm,
     )
     asyncio.run(run_service(options, host, port, say=lambda line: print(line, file=sys.stderr)))

@@ -6,7 +6,8 @@ the page at ``/`` and anyone else.
 Security: loopback by default; any other address needs API tokens (:mod:`~codegen.service.
 auth`): each token is a tenant that sees only its own jobs, and an optional admin token sees
 them all. Request bodies and problems are bounded; each token has its own job limit; every
-response carries a Content-Security-Policy and refuses framing.
+response carries a Content-Security-Policy and refuses framing; on loopback, only loopback
+Host headers are answered, so that a web page cannot reach the service by DNS rebinding.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from codegen.service.auth import Auth
 from codegen.service.checks import ModelCheck
@@ -47,6 +49,7 @@ class ServiceOptions:
     tokens: tuple[str, ...] = ()
     admin_token: str | None = None
     grace_s: float = DEFAULT_GRACE_S
+    allowed_hosts: tuple[str, ...] = ("*",)  # Host headers answered (DNS rebinding)
     warm: Warm | None = None  # built from the config when not given
 
 
@@ -85,7 +88,8 @@ def create_app(options: ServiceOptions) -> FastAPI:
     app.state.auth = Auth(options.tokens, options.admin_token)
     app.state.grace_s = options.grace_s
     app.add_middleware(BodyLimit)
-    app.add_middleware(SecurityHeaders)  # the outermost: even a 413 carries the headers
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(options.allowed_hosts))
+    app.add_middleware(SecurityHeaders)  # the outermost: every answer carries the headers
     app.add_exception_handler(RequestValidationError, _malformed)  # type: ignore[arg-type]
     for module in (submit, jobs, site):
         app.include_router(module.router)
