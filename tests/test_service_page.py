@@ -135,6 +135,9 @@ def test_the_page_follows_a_running_job_live(service: ServiceProcess, tmp_path: 
         expect(page.locator("#winner")).to_contain_text("seen = {}")
         expect(page.locator("#candidates tbody tr.winner")).to_contain_text("openai/paced")
         expect(page.locator("#cancel")).to_be_hidden()
+        ids = page.evaluate("() => [...document.querySelectorAll('[id]')].map((e) => e.id)")
+        assert len(ids) == len(set(ids))  # a report never overwrites a control of the form
+        expect(page.locator("input[name=jury]")).to_have_count(3)
         row = page.locator(f"#jobs tr[data-id='{job}']")
         expect(row).to_contain_text("by openai/paced", timeout=10_000)
         expect(row).to_have_class("job selected")

@@ -386,7 +386,7 @@ function renderReport(job) {
     setText("winner", code || "(the winner is one of the candidates you sent)");
   }
   const ranked = report.ranking ? report.ranking.candidates : (job.kind === "rank" ? report.candidates : []);
-  const jury = $("jury");
+  const jury = $("jury-notes");
   jury.replaceChildren();
   for (const c of ranked || []) {
     for (const note of (c.jury && c.jury.notes) || []) jury.append(el("li", {}, `${c.id}: ${note}`));
