@@ -209,3 +209,21 @@ def test_the_list_pages_to_the_selected_job(service: ServiceProcess) -> None:
         page.click("#newer")
         expect(page.locator("#page-label")).to_contain_text("1–12 of")
         expect(row).to_have_count(0)
+
+
+def test_the_page_asks_for_a_token_and_then_shows_only_that_tenants_jobs(
+    service: ServiceProcess,
+) -> None:
+    mine = _submit(service, ["openai/coder"])
+    with browser_page() as page:  # no token saved
+        page.goto(service.url)
+        expect(page.locator("#token")).to_be_visible(timeout=20_000)
+        page.fill("#token-value", ALICE)
+        page.click("#token button")
+        expect(page.locator("#token")).to_be_hidden()
+        expect(page.locator(f"#jobs tr[data-id='{mine}']")).to_have_count(1, timeout=20_000)
+    with browser_page(CAROL) as page:
+        page.goto(f"{service.url}/?job={mine}")  # another tenant's link: not found, not shown
+        expect(page.locator("#pick")).to_contain_text("No such job", timeout=20_000)
+        expect(page.locator("#job")).to_be_hidden()
+    service.wait(mine, token=ALICE)

@@ -151,6 +151,11 @@ def _report(view: dict[str, Any], url: str) -> SolveReport:
         return SolveReport.model_validate(view["report"])
     error = view.get("error") or {}
     message = error.get("message") or f"the job ended {view['state']} on the service at {url}"
+    if view["state"] == "interrupted":
+        message = (
+            f"the codegen service at {url} stopped before the job finished "
+            f"({view.get('reason') or 'interrupted'}); run it again"
+        )
     if error.get("kind") == "bad_input":
         raise BadInput(message)
     raise EnvironmentProblem(message)
