@@ -4,15 +4,16 @@ serves the schema at /docs). Sizes are bounded here, where the request is first 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from codegen.problems import Problem
 from codegen.settings import Overrides
 
 MAX_SOURCE = 200_000  # characters of one stub, test file or candidate
 MAX_FILES = 32  # test files of one task, candidates of one rank or run job
+ModelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class JobKind(StrEnum):
@@ -82,7 +83,7 @@ class SolveFlags(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    models: list[str] | None = Field(
+    models: list[ModelName] | None = Field(
         None, min_length=1, max_length=32, description="replaces the roster"
     )
     samples: int | None = Field(None, ge=1, le=64)
@@ -108,7 +109,7 @@ class RankRequest(ProblemInput):
     """``POST /v1/rank``: existing implementations ranked, as ``codegen rank`` ranks them."""
 
     candidates: dict[str, str] = Field(min_length=1, max_length=MAX_FILES)
-    judges: list[str] = Field(default_factory=list, max_length=8)
+    judges: list[ModelName] = Field(default_factory=list, max_length=8)
     rounds: int = Field(10, ge=3, le=100)
 
     @model_validator(mode="after")

@@ -30,7 +30,8 @@ async def run_service(
     await warm.start()
     try:
         app = create_app(replace(options, warm=warm))
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                                timeout_graceful_shutdown=int(FLUSH_S))  # fmt: skip
         server = DrainingServer(config, app, options.grace_s, say)
         say(f"codegen: serving on http://{host}:{port} (API at /v1, docs at /docs)")
         await server.serve()
@@ -71,7 +72,8 @@ class DrainingServer(uvicorn.Server):
         self.app.state.ready = False
         live = len(service.jobs.live)
         if live:
-            self.say(f"codegen: stopping; {live} job(s) get {self.grace_s:g} s to finish")
+            self.say(f"codegen: stopping; {live} job(s) get {self.grace_s:g} s to finish "
+                     "(signal again to stop now)")  # fmt: skip
         await service.jobs.drain(self.grace_s)
         end = time.monotonic() + FLUSH_S
         while service.streams and time.monotonic() < end:

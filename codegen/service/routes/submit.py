@@ -44,7 +44,7 @@ async def post_solve(body: SolveRequest, who: Who, svc: Svc, key: Key = None) ->
     rounds = body.optimise
     work = lambda job: svc.worker.solve(job, problem, settings, rounds)  # noqa: E731
     models = svc.worker.models_of(settings)
-    return _submit(svc, JobKind.SOLVE, body, work, problem.name, who.owner, key, models)
+    return _submit(svc, JobKind.SOLVE, body, work, problem.entry_point, who.owner, key, models)
 
 
 @router.post("/v1/rank", status_code=202, response_model=Accepted)
@@ -53,7 +53,7 @@ async def post_rank(body: RankRequest, who: Who, svc: Svc, key: Key = None) -> J
     problem = _checked(lambda: problem_of(body))
     await _checked_async(svc.checks.check(svc.settings, judges=body.judges))
     work = lambda job: svc.worker.rank(job, problem, body)  # noqa: E731
-    return _submit(svc, JobKind.RANK, body, work, problem.name, who.owner, key, body.judges)
+    return _submit(svc, JobKind.RANK, body, work, problem.entry_point, who.owner, key, body.judges)
 
 
 @router.post("/v1/run", status_code=202, response_model=Accepted)
@@ -61,7 +61,7 @@ async def post_run(body: RunRequest, who: Who, svc: Svc, key: Key = None) -> JSO
     """Each candidate against the visible tests: a verdict per candidate."""
     problem = _checked(lambda: problem_of(body))
     work = lambda job: svc.worker.run(job, problem, body)  # noqa: E731
-    return _submit(svc, JobKind.RUN, body, work, problem.name, who.owner, key, [])
+    return _submit(svc, JobKind.RUN, body, work, problem.entry_point, who.owner, key, [])
 
 
 @router.post("/v1/plan")
