@@ -245,3 +245,19 @@ def test_a_loopback_service_answers_only_loopback_host_names(service: ServicePro
         rebound = http.get("/v1/jobs", headers={"Host": "attacker.example"})
         local = http.get("/v1/jobs", headers={"Host": f"localhost:{service.port}"})
     assert rebound.status_code == 400 and local.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "says"),
+    [
+        (b'{"task": {"stub": "def f(x):', "application/json", "not valid JSON (at character"),
+        (b"[]", "application/json", "must be a JSON object"),
+        (b'{"task": {"stub": "def f(x): ..."}}', "text/plain", "Content-Type: application/json"),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_is_one_clear_422(
+    service: ServiceProcess, body: bytes, content_type: str, says: str
+) -> None:
+    with service.client() as http:
+        answer = http.post("/v1/solve", content=body, headers={"content-type": content_type})
+    assert answer.status_code == 422 and says in answer.json()["detail"], answer.text

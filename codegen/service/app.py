@@ -119,8 +119,12 @@ def known_models(settings: SolveSettings, warm: Warm) -> set[str]:
 
 async def _malformed(request: Request, error: RequestValidationError) -> JSONResponse:
     """422 with the first problem in one line (``field: what is wrong``), then all of them."""
-    first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid"}
+    errors = [{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in error.errors()]
+    first = errors[0] if errors else {"loc": (), "msg": "invalid", "type": ""}
     where = ".".join(str(part) for part in first["loc"] if part != "body")
     detail = f"{where}: {first['msg']}" if where else str(first["msg"])
-    errors = [{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in error.errors()]
+    if first["type"] == "json_invalid":
+        detail = f"the body is not valid JSON (at character {where or 0})"
+    elif first["loc"] == ("body",) and first["type"] == "model_attributes_type":
+        detail = "the body must be a JSON object, sent as Content-Type: application/json"
     return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
