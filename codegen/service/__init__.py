@@ -15,5 +15,5 @@ store       jobs and reports in SQLite, read per owner
 metrics     Prometheus text format, counts only
 server      uvicorn, draining on SIGTERM
 client      what ``codegen solve --server`` and the pre-commit hook use
-page.*      the page at / (HTML, its script, its style)
+page*       the page at / (HTML, its scripts, its style)
 """

@@ -24,7 +24,12 @@ from codegen.service.context import Svc, Who
 from codegen.solve.session import request_plan, roster_plan
 
 router = APIRouter()
-ASSETS = {"page.js": "text/javascript", "page.css": "text/css"}
+ASSETS = {
+    "page.js": "text/javascript",  # the jobs, their events, the report
+    "page-sse.js": "text/javascript",  # the event-stream parser
+    "page-form.js": "text/javascript",  # the form
+    "page.css": "text/css",
+}
 DOCS_ASSETS = "/docs-assets"
 INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
