@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from tests.browser_support import browser_page
 from tests.cli_support import TWO_SUM_HASH, FakeServerProcess, fenced
 from tests.service_support import ServiceProcess
-from tests.test_service import TASK
+from tests.test_service import HOSTILE_TEXT, TASK
 
 pytestmark = pytest.mark.docker
 
@@ -174,9 +174,13 @@ def test_the_form_counts_submits_and_cancels(service: ServiceProcess) -> None:
 
 
 def test_a_failed_job_shows_its_error(service: ServiceProcess, tmp_path: Path) -> None:
-    tests = {"test_two_sum.py": "from solution import two_sum\nraise RuntimeError('broken here')\n"}
-    job = _submit(service, ["openai/coder"], {**TASK, "tests": tests})
+    raising = "from solution import two_sum\nraise RuntimeError('broken here')\n"
+    job = _submit(service, ["openai/coder"], {**TASK, "tests": {"test_two_sum.py": raising}})
+    hostile = f"raise RuntimeError({HOSTILE_TEXT!r})\n"  # an error message written to attack
+    attack = _submit(service, ["openai/coder"], {**TASK, "tests": {"test_two_sum.py":
+                     "from solution import two_sum\n" + hostile}})  # fmt: skip
     service.wait(job, token=ALICE)
+    service.wait(attack, token=ALICE)
     with browser_page(ALICE) as page:
         page.goto(f"{service.url}/?job={job}")
         error = page.locator("#job-error")
@@ -185,6 +189,10 @@ def test_a_failed_job_shows_its_error(service: ServiceProcess, tmp_path: Path) -
         expect(page.locator(f"#jobs tr[data-of='{job}'] .err")).to_contain_text("broken here")
         expect(page.locator("#job-state")).to_have_text("failed")
         _screenshot(page, "failed", tmp_path)
+        page.goto(f"{service.url}/?job={attack}")
+        expect(error).to_contain_text(HOSTILE_TEXT, timeout=20_000)  # shown as text
+        expect(page.locator(f"#jobs tr[data-of='{attack}'] .err")).to_contain_text("<img src=x")
+        assert page.locator("img").count() == 0 and page.title() == "codegen"  # never obeyed
 
 
 def test_the_list_pages_to_the_selected_job(service: ServiceProcess) -> None:
