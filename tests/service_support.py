@@ -35,13 +35,14 @@ class ServiceProcess:
         *flags: str,
         env: dict[str, str] | None = None,
         config: str = HOSTED_CONFIG,
+        grace_s: float = 3.0,
     ) -> None:
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
         (folder / "codegen.toml").write_text(config)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.flags = flags
+        self.flags = ("--grace", str(grace_s), *flags)
         self.env = cli_env({"OPENAI_API_BASE": model_url, "CODEGEN_HOME": str(folder / "home"),
                             **(env or {})})  # fmt: skip
         self.process: subprocess.Popen[str] | None = None
@@ -97,10 +98,13 @@ class ServiceProcess:
                 time.sleep(0.2)
         raise AssertionError(f"job {job_id} still {view['state']} after {timeout}s")
 
-    def events(self, job_id: str) -> list[dict[str, Any]]:
+    def events(self, job_id: str, token: str | None = None) -> list[dict[str, Any]]:
         """Every server-sent event of a job, until its `end` event."""
         found = []
-        with self.client() as http, http.stream("GET", f"/v1/jobs/{job_id}/events") as stream:
+        with (
+            self.client(token) as http,
+            http.stream("GET", f"/v1/jobs/{job_id}/events") as stream,
+        ):
             for line in stream.iter_lines():
                 if line.startswith("data:"):
                     found.append(json.loads(line[5:]))

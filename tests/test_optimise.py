@@ -199,6 +199,39 @@ def test_solve_optimise_runs_the_rounds_on_the_winner(tmp_path: Path) -> None:
     assert report["optimisation"]["stopped"] == "round 2: no new version came back"
 
 
+@pytest.mark.docker
+def test_solve_optimise_on_the_service_runs_the_same_rounds(tmp_path: Path) -> None:
+    """`--optimise N --server URL` means what it means locally: the same chain, run there."""
+    from tests.service_support import ServiceProcess
+
+    stub = tmp_path / "dups.py"
+    stub.write_text(
+        SLOW.split("    for i in")[0].replace("import itertools\n\n\n", "") + "    ...\n"
+    )
+    config = (
+        'personas = ["simplest"]\n\n[[workers]]\nmodel = "openai/coder"\n\n'
+        "[sandbox]\ntiming_rounds = 5\n\n[jury]\nenabled = false\n"
+    )  # a hosted roster: the service starts no embedded model
+    slow = SLOW.split("def unrelated")[0].replace("import itertools\n\n\n", "").rstrip() + "\n"
+    script = {"models": {"coder": [fenced(slow), fenced(FAST)]}}
+    with (
+        FakeServerProcess(script, tmp_path) as server,
+        ServiceProcess(tmp_path / "service", server.base_url, config=config) as service,
+    ):
+        done = codegen(
+            "solve", str(stub), "--models", "openai/coder", "--optimise", "2", "--json",
+            "--server", service.url, cwd=tmp_path,
+        )  # fmt: skip
+        assert len(server.requests()) >= 3  # the solve and both rounds asked there
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    chain = report["optimisation"]["chain"]
+    assert [s["round"] for s in chain] == [0, 1], report["optimisation"]
+    assert chain[0]["code"] == slow
+    assert report["code"] == FAST == chain[1]["code"]
+    assert report["optimisation"]["stopped"] == "round 2: no new version came back"
+
+
 @pytest.mark.parametrize(
     ("spec", "says"),
     [

@@ -44,6 +44,8 @@ def test_the_wheel_holds_the_image_recipes_and_the_harness(wheel: Path) -> None:
         )
     assert {f"sandbox/harness/{name}" for name in HARNESS} <= names
     assert "codegen/cli/__init__.py" in names and "sandbox/__init__.py" in names
+    page = ("page.html", "page.css", "page.js", "page-sse.js", "page-form.js")
+    assert {f"codegen/service/{name}" for name in page} <= names
     assert not any(name.startswith(("tests/", "benchmarks/", "examples/")) for name in names)
 
 

@@ -101,7 +101,7 @@ def test_cancel_stops_the_model_calls(service: ServiceProcess) -> None:
 @pytest.mark.parametrize(
     ("body", "says"),
     [
-        ({"task": {"stub": "x = 1\n"}, "models": ["openai/coder"]}, "entry point"),
+        ({"task": {"stub": "x = 1\n"}, "models": ["openai/coder"]}, "set `entry`"),
         (
             {"task": {"stub": "def f(x):\n    ...\n", "tests": {"test_f.py": "from p import f\n"}}},
             "never imports the candidate",
@@ -218,21 +218,34 @@ def test_a_flood_gets_429_with_retry_after(tmp_path: Path, models: FakeServerPro
 
 
 def test_kill_9_mid_job_then_restart(tmp_path: Path, models: FakeServerProcess) -> None:
-    """The running job reads `interrupted`, the finished one is intact, nothing is left."""
+    """The running job reads `interrupted` (reason `lost`), the finished one is intact, a
+    retry under the same Idempotency-Key starts a new run that says so, nothing is left."""
     service = ServiceProcess(tmp_path, models.base_url).start()
+    key = {"Idempotency-Key": "retry-after-crash"}
+    body = {"task": TASK, "models": ["openai/slow"], "jury": False}
     try:
         done = _solve(service).json()
         finished = service.wait(done["id"])
-        running = _solve(service, "openai/slow").json()
+        with service.client() as http:
+            running = http.post("/v1/solve", json=body, headers=key).json()
         time.sleep(1.5)
         pid = service.process.pid
         service.stop(signal.SIGKILL)
         assert _containers_of(pid, wait=30) == []  # the pool's containers removed themselves
         service.start()
         with service.client() as http:
-            assert http.get(f"/v1/jobs/{running['id']}").json()["state"] == "interrupted"
+            lost = http.get(f"/v1/jobs/{running['id']}").json()
             again = http.get(f"/v1/jobs/{done['id']}").json()
+            retried = http.post("/v1/solve", json=body, headers=key)
+            replayed = http.post("/v1/solve", json=body, headers=key)
+            http.delete(f"/v1/jobs/{retried.json()['id']}")
+        assert lost["state"] == "interrupted" and lost["reason"] == "lost"
         assert again["state"] == "done" and again["report"] == finished["report"]
+        assert retried.status_code == 202 and retried.json()["retry_of"] == running["id"]
+        assert retried.headers["Codegen-Retry-Of"] == running["id"]
+        assert retried.json()["id"] != running["id"] and not retried.json()["replayed"]
+        assert replayed.status_code == 200 and replayed.json()["id"] == retried.json()["id"]
+        assert replayed.json()["replayed"]
     finally:
         pid = service.process.pid if service.process else 0
         service.stop()

@@ -13,6 +13,7 @@ from codegen.errors import BadInput
 from codegen.paths import user_dir
 
 DEFAULT_PORT = 8787
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 @click.command()
@@ -31,6 +32,14 @@ DEFAULT_PORT = 8787
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local",
               show_default=True, help="The sandbox here, or on a Ray cluster.")  # fmt: skip
 @click.option("--ray-address", metavar="HOST:PORT", help="The Ray cluster (--executor ray).")
+@click.option("--admin-token-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A file holding a token that sees and may cancel every job.")  # fmt: skip
+@click.option("--grace", "grace_s", default=25.0, show_default=True,
+              type=click.FloatRange(0, 3600),
+              help="On SIGTERM: seconds running jobs get before they are interrupted.")  # fmt: skip
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="Also answer this Host header (a proxy's name); on loopback only loopback "
+              "names are answered by default.")  # fmt: skip
 def serve(
     host: str,
     port: int,
@@ -41,15 +50,23 @@ def serve(
     per_token: int,
     executor: str,
     ray_address: str | None,
+    admin_token_file: Path | None,
+    grace_s: float,
+    allowed_hosts: tuple[str, ...],
 ) -> None:
     """Serve the API (/v1, docs at /docs) and a page of jobs at /. Loopback by default; any
-    other address needs CODEGEN_API_TOKENS (comma-separated bearer tokens)."""
-    from codegen.service.app import ServiceOptions, tokens_from_env, warm_for
+    other address needs CODEGEN_API_TOKENS (comma-separated bearer tokens, one per tenant:
+    each sees only its own jobs). SIGTERM drains: running jobs get --grace seconds."""
+    from codegen.service.app import ServiceOptions, warm_for
+    from codegen.service.auth import read_admin_token, tokens_from_env
     from codegen.service.server import run_service
     from codegen.settings import load_settings
 
     tokens = tokens_from_env()
-    if not _loopback(host) and not tokens:
+    admin = read_admin_token(admin_token_file) if admin_token_file else None
+    if admin is not None and admin in tokens:
+        raise BadInput("the admin token is also a tenant token in CODEGEN_API_TOKENS; use another")
+    if not _loopback(host) and not tokens and admin is None:
         raise BadInput(
             f"refusing to listen on {host} without API tokens: set CODEGEN_API_TOKENS="
             "token1[,token2] (clients send Authorization: Bearer TOKEN), or keep --host 127.0.0.1"
@@ -69,6 +86,9 @@ def serve(
         max_pending=max_pending,
         per_owner=per_token,
         tokens=tokens,
+        admin_token=admin,
+        grace_s=grace_s,
+        allowed_hosts=(*LOOPBACK_NAMES, *allowed_hosts) if _loopback(host) else ("*",),
         warm=warm,
     )
     asyncio.run(run_service(options, host, port, say=lambda line: print(line, file=sys.stderr)))

@@ -115,11 +115,9 @@ def solve(
     if output is not None and not output.parent.is_dir():
         raise BadInput(f"{output}: its folder does not exist; create it or pick another -o path")
     url = server_from_env(server)
-    if url is not None and optimise_rounds:
-        raise BadInput("--optimise runs locally for now; drop --server (or CODEGEN_SERVER)")
     if url is not None:
         with (progress := for_solve(as_json)):
-            report = solve_remote(url, loaded, overrides, on_event=progress)
+            report = solve_remote(url, loaded, overrides, progress, optimise_rounds)
     else:
         settings = load_settings(config_file, overrides)
         report = asyncio.run(_run(loaded, settings, for_solve(as_json), optimise_rounds))
@@ -166,18 +164,10 @@ async def _run(
     with progress:
         async with SolveSession(settings) as session:
             report = await solve_problem(problem, session, on_event=progress)
-            if optimise_rounds and report.solved and report.code is not None:
-                from codegen.optimise import Target, optimise
-                from codegen.solve.events import StageProgress
+            if optimise_rounds:
+                from codegen.optimise.winner import optimise_winner
 
-                def say(stage: str, message: str) -> None:
-                    progress(StageProgress(stage, message))
-
-                target = Target(problem=problem, code=report.code)
-                optimised = await optimise(target, session, rounds=optimise_rounds, on_event=say)
-                report = report.model_copy(
-                    update={"optimisation": optimised, "code": optimised.code}
-                )
+                report = await optimise_winner(problem, report, session, optimise_rounds, progress)
             return report
 
 

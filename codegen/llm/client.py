@@ -25,7 +25,7 @@ litellm.suppress_debug_info = True  # no "Provider List" banners on stdout
 litellm.drop_params = True  # a provider that lacks a parameter ignores it instead of failing
 
 NO_KEY = "sk-no-key-needed"  # OpenAI-compatible local servers want *some* key
-_OPENAI_LIKE = {"openai", "text-completion-openai", "hosted_vllm", "llamafile", "lm_studio"}
+OPENAI_LIKE = {"openai", "text-completion-openai", "hosted_vllm", "llamafile", "lm_studio"}
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def resolve(endpoint: Endpoint) -> tuple[str, str | None]:
             f"unknown model {model!r}: use litellm's provider/model form, "
             f"e.g. openai/{short} or ollama/{short}"
         ) from error
-    if provider in _OPENAI_LIKE and base is None:
+    if provider in OPENAI_LIKE and base is None:
         base = os.environ.get("OPENAI_API_BASE") or os.environ.get("OPENAI_BASE_URL")
     return provider, endpoint.api_base or base
 
@@ -64,7 +64,7 @@ def api_key(endpoint: Endpoint) -> str | None:
     if endpoint.api_key_env:
         return os.environ.get(endpoint.api_key_env)
     provider, base = resolve(endpoint)
-    if provider in _OPENAI_LIKE and base and not os.environ.get("OPENAI_API_KEY"):
+    if provider in OPENAI_LIKE and base and not os.environ.get("OPENAI_API_KEY"):
         return NO_KEY
     return None
 

@@ -22,11 +22,11 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from codegen.errors import BadInput
 from codegen.problems.model import Problem, TestFile
-from codegen.problems.stub import StubInfo, parse_source, parse_stub
+from codegen.problems.stub import ENTRY_FLAG, StubInfo, parse_source, parse_stub
 from codegen.problems.testfiles import (
     check_test_file,
     doctest_test_file,
@@ -94,19 +94,32 @@ def problem_from_stub_file(
     )
 
 
+class GivenFile(NamedTuple):
+    """A test file that arrived as text (in an HTTP request), under the name its sender gave:
+    messages name it by that name, never by a path of the machine that reads it."""
+
+    name: str
+    source: str
+
+
+TestInput = Path | GivenFile
+
+
 def problem_from_stub(
     stub: str,
     *,
     name: str,
     where: str,
     entry: str | None = None,
-    tests: Sequence[Path] = (),
+    tests: Sequence[TestInput] = (),
     hidden_tests: Sequence[Path] = (),
     strategy_path: Path | None = None,
+    entry_fix: str = ENTRY_FLAG,
 ) -> Problem:
-    """The core loader: a stub's source plus test file paths (none: the doctests are the tests)."""
-    tested = {name for path in tests for name in solution_imports(_read(path))}
-    info = parse_stub(stub, where, entry, tested=tested)
+    """The core loader: a stub's source plus test files (none: the doctests are the tests).
+    ``entry_fix`` is how a message tells the user to name the entry point."""
+    tested = {name for test in tests for name in solution_imports(_text(test)[1])}
+    info = parse_stub(stub, where, entry, tested=tested, entry_fix=entry_fix)
     warnings = list(info.warnings)
     visible = _read_tests(tests, info.entry, warnings) or docstring_test_files(info, where)
     if not visible:
@@ -134,15 +147,21 @@ def problem_from_stub(
 
 
 def problem_from_text(
-    text: str, *, entry: str, tests: Sequence[str | Path], name: str = "task"
+    text: str,
+    *,
+    entry: str,
+    tests: Sequence[str | TestInput],
+    name: str = "task",
+    entry_fix: str = ENTRY_FLAG,
 ) -> Problem:
     """A plain-text task (e.g. from stdin): the entry point's name and tests come separately."""
     if not text.strip():
         raise BadInput("the task text is empty; describe the function to write")
     if not entry or not IDENTIFIER.match(entry):
-        raise BadInput(f"entry point {entry!r} is not a Python name; pass --entry NAME")
+        raise BadInput(f"entry point {entry!r} is not a Python name; {entry_fix}")
     warnings: list[str] = []
-    visible = _read_tests([Path(t) for t in tests], entry, warnings)
+    given = [t if isinstance(t, GivenFile) else Path(t) for t in tests]
+    visible = _read_tests(given, entry, warnings)
     if not visible:
         visible = [smoke_test_file(entry)]
         warnings.append(untested("the task", entry))
@@ -241,14 +260,15 @@ def _json(text: str, path: Path, line: int) -> Any:
         raise BadInput(f"{path}:{line + error.lineno - 1}: invalid JSON: {error.msg}") from None
 
 
-def _read_tests(paths: Sequence[Path], entry: str, warnings: list[str]) -> list[TestFile]:
+def _read_tests(files: Sequence[TestInput], entry: str, warnings: list[str]) -> list[TestFile]:
     tests: list[TestFile] = []
     seen: set[str] = set()
-    for path in paths:
-        if path.name in seen:
-            raise BadInput(f"{path}: two test files are named {path.name}; rename one")
-        seen.add(path.name)
-        test, notes = check_test_file(path.name, _read(path), entry, str(path))
+    for file in files:
+        where, source = _text(file)
+        if file.name in seen:
+            raise BadInput(f"{where}: two test files are named {file.name}; rename one")
+        seen.add(file.name)
+        test, notes = check_test_file(file.name, source, entry, where)
         tests.append(test)
         warnings.extend(notes)
     return tests
@@ -259,6 +279,13 @@ def _require_file(path: Path) -> None:
         raise BadInput(f"{path}: no such file; check the path")
     if not path.is_file():
         raise BadInput(f"{path}: not a file")
+
+
+def _text(file: TestInput) -> tuple[str, str]:
+    """(where, source) of a test file: a path read here, or a file given as text."""
+    if isinstance(file, GivenFile):
+        return file.name, file.source
+    return str(file), _read(file)
 
 
 def _read(path: Path) -> str:

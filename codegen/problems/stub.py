@@ -14,6 +14,8 @@ from codegen.errors import BadInput
 from codegen.problems.examples import CallExample, call_arguments, prose_examples
 from codegen.problems.model import Parameter
 
+ENTRY_FLAG = "pass --entry NAME"  # how the CLI names the entry point; a service names its field
+
 
 @dataclass(frozen=True)
 class Example:
@@ -49,8 +51,10 @@ def parse_source(source: str, where: str, fix: str) -> ast.Module:
     try:
         return ast.parse(source, filename=where)
     except SyntaxError as error:
-        line = error.lineno or 0
-        raise BadInput(f"{where}:{line}: syntax error: {error.msg}; {fix}") from None
+        line, column = error.lineno or 0, error.offset or 0
+        raise BadInput(
+            f"{where}:{line}: syntax error at column {column}: {error.msg}; {fix}"
+        ) from None
     except (ValueError, MemoryError, RecursionError) as error:  # a NUL byte, absurd nesting
         raise BadInput(f"{where}: cannot be parsed: {error}; {fix}") from None
 
@@ -62,6 +66,7 @@ def parse_stub(
     *,
     lenient_doctests: bool = False,
     tested: Collection[str] = (),
+    entry_fix: str = ENTRY_FLAG,
 ) -> StubInfo:
     """Find the entry point: ``entry``, else ``__entry__ = "name"`` in the stub, else the one
     top-level function whose body is unwritten (helpers defined beside it are implemented;
@@ -77,7 +82,7 @@ def parse_stub(
         )
     names = tuple(function.name for function in functions)
     if entry is None:
-        node = _unwritten(functions, where, tested)
+        node = _unwritten(functions, where, tested, entry_fix)
     else:
         matches = [function for function in functions if function.name == entry]
         if not matches:
@@ -115,7 +120,7 @@ def parse_stub(
 
 
 def _unwritten(
-    functions: list[ast.FunctionDef], where: str, tested: Collection[str]
+    functions: list[ast.FunctionDef], where: str, tested: Collection[str], entry_fix: str
 ) -> ast.FunctionDef:
     """The function to write: the only one with an unwritten body, or the only unwritten one
     the tests import; with several, which one is ambiguous (one clear error); with none, the
@@ -126,8 +131,8 @@ def _unwritten(
     if len(stubs) > 1:
         names = ", ".join(function.name for function in stubs)
         raise BadInput(
-            f"{where}: several functions are unwritten ({names}); name the one to write with "
-            f'--entry NAME (or `__entry__ = "NAME"` in the file)'
+            f"{where}: several functions are unwritten ({names}); name the one to write: "
+            f'{entry_fix} (or `__entry__ = "NAME"` in the file)'
         )
     return stubs[0] if stubs else functions[0]
 

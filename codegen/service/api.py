@@ -4,14 +4,16 @@ serves the schema at /docs). Sizes are bounded here, where the request is first 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from codegen.problems import Problem
+from codegen.settings import Overrides
 
 MAX_SOURCE = 200_000  # characters of one stub, test file or candidate
 MAX_FILES = 32  # test files of one task, candidates of one rank or run job
+ModelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class JobKind(StrEnum):
@@ -76,20 +78,38 @@ class ProblemInput(BaseModel):
         return self
 
 
-class SolveRequest(ProblemInput):
-    """``POST /v1/solve``: the problem, and the flags of ``codegen solve``."""
+class SolveFlags(BaseModel):
+    """The flags of ``codegen solve``, meaning what they mean there."""
 
-    models: list[str] | None = Field(None, max_length=32, description="replaces the roster")
+    model_config = ConfigDict(extra="forbid")
+
+    models: list[ModelName] | None = Field(
+        None, min_length=1, max_length=32, description="replaces the roster"
+    )
     samples: int | None = Field(None, ge=1, le=64)
     jury: bool | None = None
     tester: bool | None = None
+
+    def overrides(self) -> Overrides:
+        return Overrides(models=self.models, samples=self.samples, jury=self.jury,
+                         tester=self.tester)  # fmt: skip
+
+
+class PlanRequest(SolveFlags):
+    """``POST /v1/plan``: a solve's flags, to count its model requests before submitting."""
+
+
+class SolveRequest(ProblemInput, SolveFlags):
+    """``POST /v1/solve``: the problem, and the flags of ``codegen solve``."""
+
+    optimise: int = Field(0, ge=0, le=10, description="then N rounds of `codegen optimise`")
 
 
 class RankRequest(ProblemInput):
     """``POST /v1/rank``: existing implementations ranked, as ``codegen rank`` ranks them."""
 
     candidates: dict[str, str] = Field(min_length=1, max_length=MAX_FILES)
-    judges: list[str] = Field(default_factory=list, max_length=8)
+    judges: list[ModelName] = Field(default_factory=list, max_length=8)
     rounds: int = Field(10, ge=3, le=100)
 
     @model_validator(mode="after")
@@ -123,6 +143,13 @@ class JobError(BaseModel):
     exit_code: int
 
 
+class Interruption(StrEnum):
+    """Why a job reads ``interrupted``."""
+
+    SHUTDOWN = "shutdown"  # the service was stopped and the job outlasted the grace period
+    LOST = "lost"  # the service died while the job was queued or running (kill -9, a crash)
+
+
 class JobView(BaseModel):
     """``GET /v1/jobs/{id}``: the job's state and, when done, its report (for a solve job, the
     same JSON that ``codegen solve --json`` prints)."""
@@ -133,15 +160,23 @@ class JobView(BaseModel):
     created: float
     started: float | None = None
     finished: float | None = None
-    problem: str = ""
+    problem: str = Field("", description="the function the problem asks for")
+    models: list[str] = Field(default_factory=list, description="the models a solve asks")
+    winner: str | None = Field(None, description="the winning candidate, once ranked")
+    winner_model: str | None = Field(None, description="the model that wrote it (a solve)")
+    reason: Interruption | None = Field(None, description="why it was interrupted")
+    retry_of: str | None = Field(None, description="the interrupted job this one runs again")
     report: dict[str, Any] | None = None
     error: JobError | None = None
 
 
 class Accepted(BaseModel):
-    """``202 Accepted``: where to follow the job."""
+    """``202 Accepted`` for a new job (``200`` when an Idempotency-Key names a known one):
+    where to follow it. ``retry_of`` names the interrupted job that this new run replaces."""
 
     id: str
     state: JobState
     status_url: str
     events_url: str
+    replayed: bool = Field(False, description="the job was submitted before under this key")
+    retry_of: str | None = None

@@ -55,8 +55,9 @@ class ServiceClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def submit_solve(self, problem: Problem, overrides: Overrides) -> str:
-        body = {"problem": problem.model_dump(mode="json"), **overrides.model_dump()}
+    def submit_solve(self, problem: Problem, overrides: Overrides, optimise: int = 0) -> str:
+        body = {"problem": problem.model_dump(mode="json"), **overrides.model_dump(),
+                "optimise": optimise}  # fmt: skip
         for _ in range(BUSY_RETRIES):
             answer = self._request("POST", "/v1/solve", json=body)
             if answer.status_code != 429:
@@ -128,10 +129,12 @@ def solve_remote(
     problem: Problem,
     overrides: Overrides,
     on_event: Callable[[SolveEvent], None] | None = None,
+    optimise_rounds: int = 0,
 ) -> SolveReport:
-    """``solve`` on the service: the same report, or the same error, as a local run."""
+    """``solve`` (and ``--optimise N``) on the service: the same report, or the same error,
+    as a local run."""
     with ServiceClient(url) as client:
-        job_id = client.submit_solve(problem, overrides)
+        job_id = client.submit_solve(problem, overrides, optimise_rounds)
         try:
             for record in client.events(job_id):
                 event = event_from_record(record)
@@ -148,6 +151,11 @@ def _report(view: dict[str, Any], url: str) -> SolveReport:
         return SolveReport.model_validate(view["report"])
     error = view.get("error") or {}
     message = error.get("message") or f"the job ended {view['state']} on the service at {url}"
+    if view["state"] == "interrupted":
+        message = (
+            f"the codegen service at {url} stopped before the job finished "
+            f"({view.get('reason') or 'interrupted'}); run it again"
+        )
     if error.get("kind") == "bad_input":
         raise BadInput(message)
     raise EnvironmentProblem(message)

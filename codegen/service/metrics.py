@@ -1,6 +1,10 @@
 """``/metrics`` in Prometheus' text format (prometheus_client, a registry per service): queue
 depth, jobs by state, sandbox workers busy, model latency and cost per model, candidates per
-verdict."""
+verdict.
+
+Any token may read them, so they carry counts only, never a job's contents: no id, no problem,
+no source, no prompt; a model is named only if the service itself runs it (its roster, its
+embedded models), and any model a tenant named counts as ``other``."""
 
 from __future__ import annotations
 
@@ -11,9 +15,12 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from codegen.service.fair import FairShare
 from codegen.service.jobs import Job, JobManager
 
+OTHER = "other"
+
 
 class Metrics:
-    def __init__(self, jobs: JobManager, share: FairShare) -> None:
+    def __init__(self, jobs: JobManager, share: FairShare, known: set[str] | None = None) -> None:
+        self.known = known or set()
         self.registry = CollectorRegistry()
         self.queued = Gauge("codegen_jobs_queued", "Jobs waiting to run", registry=self.registry)
         self.queued.set_function(lambda: jobs.counts()["queued"])
@@ -46,6 +53,7 @@ class Metrics:
             self.verdicts.labels(verdict=candidate.get("verdict", "")).inc()
             for proposal in candidate.get("proposers", []):
                 model = proposal.get("model", "")
+                model = model if model in self.known else OTHER
                 self.latency.labels(model=model).observe(proposal.get("latency_s", 0.0))
                 self.cost.labels(model=model).inc(proposal.get("cost_usd", 0.0))
 
