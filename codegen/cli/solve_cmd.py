@@ -43,7 +43,7 @@ def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--config",
             "config_file",
             type=click.Path(path_type=Path),
-            help="codegen.toml or pyproject.toml (default: the nearest one).",
+            help="codegen.toml or pyproject.toml  [default: $CODEGEN_CONFIG, else the nearest one]",
         ),
     ]
 

@@ -65,6 +65,11 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def slots_per_model(models: int, cores: int | None = None) -> int:
+    """Servers started per model: the usable cores shared between the models, at least one."""
+    return max(1, (cores or usable_cores()) // max(1, models))
+
+
 def server_command(model_path: Path, alias: str, port: int, threads: int, n_ctx: int) -> list[str]:
     """The llama-cpp-python server for one model on one port."""
     return [
@@ -100,8 +105,7 @@ class LocalRuntime:
     ) -> None:
         self.models = [lookup(name) for name in models]
         self.command = command or server_command
-        cores = usable_cores()
-        per_model_cores = max(1, cores // max(1, len(self.models)))
+        per_model_cores = slots_per_model(len(self.models))
         self.slots = slots or per_model_cores
         self.threads = threads_per_slot or max(1, per_model_cores // self.slots)
         self.n_ctx = n_ctx
