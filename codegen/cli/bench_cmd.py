@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
 
+from codegen.cli import running
 from codegen.errors import BadInput, EnvironmentProblem
 from codegen.paths import user_dir
 
@@ -118,7 +118,7 @@ def run(
     with serve_embedded(spec, pool, timeout_s=timeout) as served, _store(db) as store:
         if served.routes:
             click.echo(f"serving {', '.join(served.routes)} here, one server each", err=True)
-        outcome = asyncio.run(run_bench(served, store, pool, terminal_progress()))
+        outcome = running.run(run_bench(served, store, pool, terminal_progress()))
     click.echo(
         f"run {outcome.name}: {outcome.done}/{outcome.total} problems done "
         f"({outcome.evaluated_now} evaluated, {outcome.generated_now} samples and "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
+from codegen.cli import running
 from codegen.cli.solve_cmd import solve_options
 from codegen.errors import BadInput
 from codegen.settings import Overrides, SolveSettings, load_settings
@@ -65,7 +65,7 @@ def optimise(
         if not as_json:
             err.print(f"[dim]{stage:>9}[/dim] {message}", highlight=False)
 
-    report = asyncio.run(_run(loaded, settings, rounds, say))
+    report = running.run(_run(loaded, settings, rounds, say))
     if output is not None:
         output.write_text(report.code, encoding="utf-8")
     if fix and report.improved:

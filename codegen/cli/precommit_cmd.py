@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
 import click
 
+from codegen.cli import running
 from codegen.cli.solve_cmd import solve_options
 from codegen.errors import BadInput, CodegenError
 from codegen.precommit import SolvedCache, cache_dir, repo_root, run_hook
@@ -39,7 +39,7 @@ def precommit(
     progress = for_solve(as_json=False, stdout=sys.stderr)
     url = server_from_env(server)
     remote = (lambda problem: solve_remote(url, problem, overrides, progress)) if url else None
-    outcome = asyncio.run(
+    outcome = running.run(
         run_hook(
             list(files),
             fix=fix,

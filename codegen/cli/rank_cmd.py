@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import click
 from rich.console import Console
 from rich.text import Text
 
+from codegen.cli import running
 from codegen.errors import BadInput, CodegenError
 from codegen.evaluation import DEFAULT_ROUNDS, Event, RankingRun
 from codegen.evaluation.view import print_ranking
@@ -63,7 +62,7 @@ def rank(
     sources = read_candidates(candidates)
     judges = judges_for(names, api_base, judge_timeout) if jury else None
     progress = None if as_json else Console(stderr=True)
-    report = asyncio.run(_rank(loaded, sources, judges, rounds, workers, progress, problem))
+    report = running.run(_rank(loaded, sources, judges, rounds, workers, progress, problem))
     if as_json:
         click.echo(report.model_dump_json(indent=2))
     else:

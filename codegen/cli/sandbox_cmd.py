@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from codegen.cli import running
 from codegen.problems import load_problem
 from codegen.untrusted import plain
 
@@ -53,7 +53,7 @@ def run(problem: str, candidates: tuple[str, ...], as_json: bool, workers: int) 
     from codegen.evaluation import read_candidates
 
     sources = read_candidates(candidates)
-    results = asyncio.run(_run(loaded, sources, workers))
+    results = running.run(_run(loaded, sources, workers))
     if as_json:
         click.echo(
             json.dumps(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import sys
 from pathlib import Path
 
 import click
 
+from codegen.cli import running
 from codegen.errors import BadInput
 from codegen.paths import user_dir
 
@@ -71,7 +71,7 @@ def serve(
         tokens=tokens,
         warm=warm,
     )
-    asyncio.run(run_service(options, host, port, say=lambda line: print(line, file=sys.stderr)))
+    running.run(run_service(options, host, port, say=lambda line: print(line, file=sys.stderr)))
 
 
 def _loopback(host: str) -> bool:

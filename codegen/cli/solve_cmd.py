@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import sys
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from codegen.cli import running
 from codegen.errors import BadInput, CodegenError
 from codegen.problems import Problem, load_problem, problem_from_text
 from codegen.service.client import server_from_env, solve_remote
@@ -114,7 +114,7 @@ def solve(
             report = solve_remote(url, loaded, overrides, on_event=progress)
     else:
         settings = load_settings(config_file, overrides)
-        report = asyncio.run(_run(loaded, settings, for_solve(as_json), optimise_rounds))
+        report = running.run(_run(loaded, settings, for_solve(as_json), optimise_rounds))
     terminal = sys.stdout.isatty()
     if report.solved and output is not None:
         _write(output, report.code or "")

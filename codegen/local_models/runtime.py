@@ -35,6 +35,7 @@ from codegen.local_models.engine import engine_installed
 from codegen.paths import cache_root
 
 LOOPBACK = "127.0.0.1"
+STOP_GRACE_S = 0.5
 _PR_SET_PDEATHSIG = 1
 
 ServerCommand = Callable[[Path, str, int, int, int], list[str]]  # (gguf, alias, port, threads, ctx)
@@ -113,6 +114,7 @@ class LocalRuntime:
         self.log_dir = Path(log_dir) if log_dir else cache_root() / "logs"
         self.endpoints: list[Endpoint] = []
         self._processes: list[subprocess.Popen[bytes]] = []
+        self._stopped = False
         self._lock = threading.Lock()
         self._previous_handlers: dict[int, object] = {}
 
@@ -124,6 +126,7 @@ class LocalRuntime:
         self.stop()
 
     def start(self) -> None:
+        self._stopped = False
         if self.command is server_command:
             self._preflight()
         atexit.register(self.stop)
@@ -154,15 +157,20 @@ class LocalRuntime:
                 )
 
     def stop(self) -> None:
-        """Terminate every server (then kill the stubborn ones); safe to call twice."""
+        """Terminate every server, then kill those still up after STOP_GRACE_S (a server
+        finishes the reply it is writing before it exits, and nothing it holds is worth the
+        wait: Ctrl-C must end the run within two seconds); safe to call twice, and a server
+        still starting when it is called is stopped as it comes up."""
         with self._lock:
+            self._stopped = True
             processes, self._processes = self._processes, []
         for process in processes:
             if process.poll() is None:
                 process.terminate()
+        deadline = time.monotonic() + STOP_GRACE_S
         for process in processes:
             try:
-                process.wait(timeout=5)
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
@@ -185,7 +193,13 @@ class LocalRuntime:
         with log.open("wb") as sink:
             process = _spawner().submit(_popen, command, sink).result()
         with self._lock:
-            self._processes.append(process)
+            stopped = self._stopped
+            if not stopped:
+                self._processes.append(process)
+        if stopped:  # stop() ran meanwhile (Ctrl-C while starting): this one goes too
+            process.kill()
+            process.wait(timeout=5)
+            raise EnvironmentProblem("the local model servers were stopped while starting")
         return endpoint, process, log
 
     def _wait_healthy(
