@@ -74,6 +74,7 @@ def test_ctrl_c_exits_130_within_two_seconds_and_leaves_no_container(
             if process.poll() is None:
                 process.kill()
                 process.wait()
+    print(f"{phase}: exit 130 after {elapsed:.2f}s")  # shown with -s
     assert process.returncode == 130, (phase, stderr)
     assert elapsed < DEADLINE_S, f"{phase}: exit took {elapsed:.2f}s"
     lines = [line for line in stderr.splitlines() if line.strip()]
