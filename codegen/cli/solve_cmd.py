@@ -84,7 +84,10 @@ def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--server", metavar="URL",
               help="Run on a `codegen serve` service (default: $CODEGEN_SERVER).")  # fmt: skip
 @click.option("--optimise", "optimise_rounds", type=click.IntRange(0, 10), default=0,
+              show_default=True,
               help="Then run N rounds of `codegen optimise` on the winner.")  # fmt: skip
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also say where each model is served (embedded servers' ports).")  # fmt: skip
 def solve(
     problem: str,
     tests: tuple[Path, ...],
@@ -95,6 +98,7 @@ def solve(
     entry: str | None,
     server: str | None,
     optimise_rounds: int,
+    verbose: bool,
 ) -> None:
     """Write PROBLEM's function with several models at once and print the best passing one.
 
@@ -114,7 +118,8 @@ def solve(
             report = solve_remote(url, loaded, overrides, on_event=progress)
     else:
         settings = load_settings(config_file, overrides)
-        report = running.run(_run(loaded, settings, for_solve(as_json), optimise_rounds))
+        progress = for_solve(as_json)
+        report = running.run(_run(loaded, settings, progress, optimise_rounds, verbose=verbose))
     terminal = sys.stdout.isatty()
     if report.solved and output is not None:
         _write(output, report.code or "")
@@ -148,13 +153,23 @@ def load_input(problem: str, entry: str | None, tests: tuple[Path, ...]) -> Prob
 
 
 async def _run(
-    problem: Problem, settings: SolveSettings, progress: SolveProgress, optimise_rounds: int = 0
+    problem: Problem,
+    settings: SolveSettings,
+    progress: SolveProgress,
+    optimise_rounds: int = 0,
+    *,
+    verbose: bool = False,
 ) -> SolveReport:
-    from codegen.solve import SolveSession  # the sandbox and the models: for local runs only
+    # the sandbox and the models: imported for local runs only
+    from codegen.solve import SolveSession, describe_rosters
     from codegen.solve import solve as solve_problem
 
     with progress:
         async with SolveSession(settings) as session:
+            if verbose:
+                err = Console(stderr=True)
+                for line in describe_rosters(session.rosters, endpoints=True):
+                    err.print(f"roster: {line}", markup=False, highlight=False)
             report = await solve_problem(problem, session, on_event=progress)
             if optimise_rounds and report.solved and report.code is not None:
                 from codegen.optimise import Target, optimise

@@ -158,6 +158,7 @@ class SolveSession:
             if name in (endpoint.model.name, endpoint.litellm_model):
                 return JudgeSpec(
                     model=endpoint.litellm_model,
+                    name=endpoint.model.name,
                     api_base=endpoint.api_base,
                     timeout_s=self.settings.jury.timeout_s,
                     max_parallel=1,
@@ -307,10 +308,11 @@ def roster_plan(settings: SolveSettings) -> list[str]:
     return lines
 
 
-def describe_rosters(rosters: Sequence[Roster]) -> list[str]:
-    """One line per worker, for the report: `model[persona] ×samples @ api_base`."""
+def describe_rosters(rosters: Sequence[Roster], *, endpoints: bool = False) -> list[str]:
+    """One line per worker, the model named as the user named it: `model[persona] ×samples`;
+    with `endpoints` (`--verbose`), also `@ api_base`, where it is served."""
     return [
-        f"{w.label} ×{w.samples}" + (f" @ {w.api_base}" if w.api_base else "")
+        f"{w.label} ×{w.samples}" + (f" @ {w.api_base}" if endpoints and w.api_base else "")
         for roster in rosters
         for w in roster.workers
     ]
