@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -123,7 +124,7 @@ def run(
         f"run {outcome.name}: {outcome.done}/{outcome.total} problems done "
         f"({outcome.evaluated_now} evaluated, {outcome.generated_now} samples and "
         f"{outcome.tester_now} tester replies generated now) "
-        f"in {outcome.wall_s:.1f}s; report: codegen bench report {outcome.name}"
+        f"in {outcome.wall_s:.1f}s; report: {report_command(outcome.name, db)}"
     )
     if nodes := getattr(pool, "generated_on", None):
         click.echo(f"generation ran as Ray tasks on {len(nodes)} node(s)")
@@ -132,6 +133,19 @@ def run(
             f"{outcome.infra_errors} problem(s) hit infrastructure errors (model timeouts, "
             "Docker or Ray trouble); re-run the same command to retry them"
         )
+
+
+def report_command(run_name: str, db: Path | None) -> str:
+    """The report command for this run, carrying the store the user named with --db (one
+    named by $CODEGEN_BENCH_DB is found again by the same environment)."""
+    parts = ["codegen", "bench", "report", run_name]
+    context = click.get_current_context(silent=True)
+    given = context is not None and (
+        context.get_parameter_source("db") is click.core.ParameterSource.COMMANDLINE
+    )
+    if db is not None and given:
+        parts += ["--db", str(db)]
+    return shlex.join(parts)
 
 
 def _configured_models() -> tuple[str, ...]:
