@@ -24,7 +24,13 @@ from codegen.cli.solve_cmd import solve  # noqa: E402
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="codegen")
 def cli() -> None:
-    """Several models write candidates in parallel; a Docker sandbox picks the best."""
+    """Several models write candidates in parallel; a Docker sandbox picks the best.
+
+    Start with `codegen solve PROBLEM` (the embedded model needs `codegen models pull`
+    once). Every command's --help lists its defaults and exit codes: 0 ok, 1 no passing
+    candidate (or, for precommit, code to review), 2 bad input, 3 environment (Docker, a
+    model server), 130 interrupted.
+    """
 
 
 cli.add_command(sandbox)

@@ -21,7 +21,11 @@ def config() -> None:
 @solve_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def show(overrides: Overrides, config_file: Path | None, as_json: bool) -> None:
-    """Print the effective configuration and where each part came from (starts nothing)."""
+    """Print the effective configuration and where each part came from (starts nothing):
+    the roster and how many model requests a run sends, and how many at once.
+
+    Exit codes: 0 shown, 2 bad input (an unknown key, a bad value, a missing file).
+    """
     settings = load_settings(config_file, overrides)
     data = effective(settings)
     if as_json:

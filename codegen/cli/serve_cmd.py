@@ -17,11 +17,14 @@ DEFAULT_PORT = 8787
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free one).")  # fmt: skip
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
-              help="The job store (default: <user dir>/service.sqlite).")  # fmt: skip
+              show_default="~/.config/codegen/service.sqlite, or under $CODEGEN_HOME",
+              help="The job store.")  # fmt: skip
 @click.option("--config", "config_file", type=click.Path(path_type=Path),
-              help="codegen.toml or pyproject.toml (default: the nearest one).")  # fmt: skip
+              show_default="$CODEGEN_CONFIG, else the nearest codegen.toml or pyproject.toml",
+              help="The config file: codegen.toml or pyproject.toml's [tool.codegen].")  # fmt: skip
 @click.option("--max-running", default=4, show_default=True, type=click.IntRange(1, 256),
               help="Jobs run at once.")  # fmt: skip
 @click.option("--max-pending", default=32, show_default=True, type=click.IntRange(1, 10_000),
@@ -30,7 +33,9 @@ DEFAULT_PORT = 8787
               help="Jobs queued or running per API token.")  # fmt: skip
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local",
               show_default=True, help="The sandbox here, or on a Ray cluster.")  # fmt: skip
-@click.option("--ray-address", metavar="HOST:PORT", help="The Ray cluster (--executor ray).")
+@click.option("--ray-address", metavar="HOST:PORT",
+              show_default="$RAY_ADDRESS, else a local cluster",
+              help="The Ray cluster (--executor ray).")  # fmt: skip
 def serve(
     host: str,
     port: int,
@@ -42,8 +47,12 @@ def serve(
     executor: str,
     ray_address: str | None,
 ) -> None:
-    """Serve the API (/v1, docs at /docs) and a page of jobs at /. Loopback by default; any
-    other address needs CODEGEN_API_TOKENS (comma-separated bearer tokens)."""
+    """Serve the API (/v1, docs at /docs) and a page of jobs at /, until Ctrl-C. Loopback by
+    default; any other address needs CODEGEN_API_TOKENS (comma-separated bearer tokens).
+
+    Exit codes: 0 stopped, 2 bad input (flags, config), 3 environment (Docker, the port, a
+    model server), 130 interrupted.
+    """
     from codegen.service.app import ServiceOptions, tokens_from_env, warm_for
     from codegen.service.server import run_service
     from codegen.settings import load_settings

@@ -29,21 +29,34 @@ def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--models",
             multiple=True,
             metavar="A,B,...",
+            show_default="the configured roster, else the embedded model",
             help="litellm model strings (keys from the environment) or embedded model names; "
             "replaces the configured roster.",
         ),
-        click.option("--samples", type=click.IntRange(1, 64), help="Requests per model×persona."),
-        click.option("--jury/--no-jury", default=None, help="Let LLM judges break ties."),
+        click.option(
+            "--samples",
+            type=click.IntRange(1, 64),
+            show_default="the config's samples, else 1",
+            help="Requests per model×persona.",
+        ),
+        click.option(
+            "--jury/--no-jury",
+            default=None,
+            show_default="on for hosted models, off for the embedded ones",
+            help="Let LLM judges break ties.",
+        ),
         click.option(
             "--tester/--no-tester",
             default=None,
+            show_default="the config's tester.enabled, else on",
             help="Have each model write test cases too: soft evidence for the ranking.",
         ),
         click.option(
             "--config",
             "config_file",
             type=click.Path(path_type=Path),
-            help="codegen.toml or pyproject.toml  [default: $CODEGEN_CONFIG, else the nearest one]",
+            show_default="$CODEGEN_CONFIG, else the nearest codegen.toml or pyproject.toml",
+            help="The config file: codegen.toml or pyproject.toml's [tool.codegen].",
         ),
     ]
 
@@ -74,15 +87,18 @@ def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
     multiple=True,
     type=click.Path(path_type=Path),
     metavar="FILE",
+    show_default="the problem's own tests",
     help="A pytest file importing `from solution import NAME`; repeat for several.",
 )
 @solve_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              show_default="print it on stdout",
               help="Write the winner to this file.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print only a JSON report on stdout.")
-@click.option("--entry", help="The function's name (needed for a plain-text task on stdin).")
-@click.option("--server", metavar="URL",
-              help="Run on a `codegen serve` service (default: $CODEGEN_SERVER).")  # fmt: skip
+@click.option("--entry", show_default="the stub's one unwritten function",
+              help="The function's name (needed for a plain-text task on stdin).")  # fmt: skip
+@click.option("--server", metavar="URL", show_default="$CODEGEN_SERVER, else run here",
+              help="Run on a `codegen serve` service.")  # fmt: skip
 @click.option("--optimise", "optimise_rounds", type=click.IntRange(0, 10), default=0,
               show_default=True,
               help="Then run N rounds of `codegen optimise` on the winner.")  # fmt: skip
@@ -104,8 +120,10 @@ def solve(
 
     PROBLEM is a problem folder, a .py stub, a HumanEval .json record, or - for a plain-text
     task on stdin (with --entry and --tests). With --server the run happens on a service, with
-    the same output. Exit codes: 0 solved, 1 no passing candidate, 2 bad input, 3 environment
-    problem (Docker, a model server, the service).
+    the same output.
+
+    Exit codes: 0 solved, 1 no passing candidate, 2 bad input (files, flags, config), 3
+    environment (Docker, a model server, the service), 130 interrupted (Ctrl-C).
     """
     loaded = load_input(problem, entry, tests)
     if output is not None and not output.parent.is_dir():
