@@ -11,7 +11,9 @@ from tests.cli_support import codegen
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()):  # noqa: ANN202
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
         if isinstance(command, click.Group):
             yield from _commands(command, (*prefix, name))
         else:

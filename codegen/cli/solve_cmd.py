@@ -6,19 +6,20 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
 from codegen.cli import running
 from codegen.errors import BadInput, CodegenError
-from codegen.problems import Problem, load_problem, problem_from_text
-from codegen.service.client import server_from_env, solve_remote
+from codegen.llm.routing import check_names
+from codegen.local_models.catalog import MODELS
 from codegen.settings import Overrides, SolveSettings, load_settings, split_models
-from codegen.solve.progress import SolveProgress, for_solve
-from codegen.solve.report import SolveReport
-from codegen.solve.view import print_no_winner, print_summary, print_winner
+
+if TYPE_CHECKING:  # the rest loads once the flags are known good: a typo is refused at once
+    from codegen.problems import Problem
+    from codegen.solve.progress import SolveProgress
+    from codegen.solve.report import SolveReport
 
 
 def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -72,6 +73,7 @@ def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
         overrides = Overrides(
             models=split_models(models), samples=samples, jury=jury, tester=tester
         )
+        check_names(overrides.models or [], MODELS)  # before anything slow is imported
         return command(*args, overrides=overrides, **kwargs)
 
     for option in reversed(options):
@@ -125,6 +127,12 @@ def solve(
     Exit codes: 0 solved, 1 no passing candidate, 2 bad input (files, flags, config), 3
     environment (Docker, a model server, the service), 130 interrupted (Ctrl-C).
     """
+    from rich.console import Console
+
+    from codegen.service.client import server_from_env, solve_remote
+    from codegen.solve.progress import for_solve
+    from codegen.solve.view import print_no_winner, print_summary, print_winner
+
     loaded = load_input(problem, entry, tests)
     if output is not None and not output.parent.is_dir():
         raise BadInput(f"{output}: its folder does not exist; create it or pick another -o path")
@@ -163,6 +171,8 @@ def solve(
 
 def load_input(problem: str, entry: str | None, tests: tuple[Path, ...]) -> Problem:
     """A folder, a .py stub, a HumanEval record, or `-`: a plain-text task on stdin."""
+    from codegen.problems import load_problem, problem_from_text
+
     if problem == "-":
         return problem_from_text(sys.stdin.read(), entry=entry or "", tests=tests)
     if tests and problem.endswith((".json", ".jsonl", ".jsonl.gz")):
@@ -179,6 +189,8 @@ async def _run(
     verbose: bool = False,
 ) -> SolveReport:
     # the sandbox and the models: imported for local runs only
+    from rich.console import Console
+
     from codegen.solve import SolveSession, describe_rosters
     from codegen.solve import solve as solve_problem
 

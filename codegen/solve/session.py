@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from codegen.errors import BadInput
 from codegen.generation.roster import Roster, Worker
+from codegen.llm import routing
 from codegen.llm.throttle import Throttle
 from codegen.local_models import MODELS, LocalRuntime, local_roster
 from codegen.local_models.runtime import Endpoint as LocalEndpoint
@@ -51,6 +52,7 @@ class SolveSession:
         self._throttles: dict[str, Throttle] = warm.throttles if warm else {}
 
     async def __aenter__(self) -> SolveSession:
+        check_model_names(self.settings)  # a typo is refused before anything starts
         self._opening = asyncio.create_task(self._open_sandbox())
         if self._warm is not None:
             self._check_served()
@@ -210,6 +212,13 @@ def _with_samples(worker: Worker, settings: SolveSettings) -> Worker:
     return worker.model_copy(update={"samples": settings.samples})
 
 
+def check_model_names(settings: SolveSettings) -> None:
+    """The names given with --models, checked without litellm's import (seconds) and before
+    the sandbox opens: an unknown one is refused at once, naming the nearest known name."""
+    if settings.roster_kind == "flags":
+        routing.check_names(settings.models, MODELS)
+
+
 def _check_known(name: str) -> None:
     """One line for a name that is neither routable by litellm nor an embedded model."""
     from codegen.llm import client
@@ -217,10 +226,7 @@ def _check_known(name: str) -> None:
     try:
         client.resolve(Worker(model=name))
     except BadInput:
-        raise BadInput(
-            f"unknown model {name!r}: use litellm's provider/model form (e.g. openai/{name}, "
-            f"anthropic/{name}) or an embedded model ({', '.join(MODELS)})"
-        ) from None
+        raise BadInput(routing.unknown_model(name, MODELS)) from None
 
 
 class RequestPlan(BaseModel):
