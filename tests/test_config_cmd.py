@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli_support import ROOT, codegen, one_line
+import pytest
+
+from tests.cli_support import ROOT, TWO_SUM_HASH, FakeServerProcess, codegen, fenced, one_line
 
 PYPROJECT = """
 [project]
@@ -142,3 +144,29 @@ def test_an_unknown_key_stops_every_command_that_reads_the_config(tmp_path: Path
         assert "unknown key 'workerz' in [sandbox] (line 2); did you mean 'workers'?" in one_line(
             done.stderr
         )
+
+
+def test_the_jury_shown_is_the_jury_the_run_seats(tmp_path: Path) -> None:
+    """Unset, the jury is off whenever an embedded model is in the roster, named with --models
+    too (config show said on for `--models qwen2.5-coder-0.5b`)."""
+    assert _show(tmp_path, "--models", "openai/a")["jury"]["enabled"] is True
+    assert _show(tmp_path, "--models", "qwen2.5-coder-0.5b")["jury"]["enabled"] is False
+    assert _show(tmp_path, "--models", "openai/a,qwen2.5-coder-0.5b")["jury"]["enabled"] is False
+    assert _show(tmp_path, "--models", "qwen2.5-coder-0.5b", "--jury")["jury"]["enabled"] is True
+
+
+@pytest.mark.docker
+def test_config_show_counts_the_requests_the_run_sends(tmp_path: Path) -> None:
+    """The plan `config show` prints is the one the run then carries out: the same number of
+    candidate requests and of tester requests reach the model server."""
+    flags = ("--models", "openai/coder", "--samples", "2", "--no-jury")
+    plan = _show(tmp_path, *flags)["requests"]
+    script = {"models": {"coder": [fenced(TWO_SUM_HASH)]}}
+    with FakeServerProcess(script, tmp_path) as server:
+        done = codegen("solve", str(ROOT / "examples" / "two_sum"), *flags, "--json",
+                       env={"OPENAI_API_BASE": server.base_url}, cwd=tmp_path)  # fmt: skip
+        asked, tests = len(server.requests()), len(server.requests(tester=True))
+    assert done.returncode == 0, done.stderr
+    totals = json.loads(done.stdout)["totals"]
+    assert (plan["per_run"], plan["tester"]) == (asked, tests) == (8, 1)
+    assert (totals["requests"], totals["tester_requests"]) == (asked, tests)

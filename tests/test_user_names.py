@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 
 from codegen.local_models import LocalRuntime
+from codegen.local_models.runtime import slots_per_model
 from codegen.problems import load_problem
 from codegen.settings import CodegenConfig, FileSettings, resolve
 from codegen.solve import SolveSession, describe_rosters, solve
+from codegen.solve.session import request_plan
 from codegen.solve.warm import Warm
 from sandbox import UnsafeLocalSandbox
 from tests.cli_support import ROOT, TWO_SUM_HASH, fenced
@@ -51,12 +53,15 @@ def test_the_embedded_model_is_named_as_the_user_names_it(tmp_path: Path) -> Non
     assert settings.roster_kind == "embedded"
 
     async def work():  # noqa: ANN202
-        runtime = LocalRuntime([NAME], slots=2, log_dir=tmp_path, command=fake_llama)
+        slots = slots_per_model(1)  # as many servers as a real run starts here
+        runtime = LocalRuntime([NAME], slots=slots, log_dir=tmp_path, command=fake_llama)
         warm = await Warm(sandbox=UnsafeLocalSandbox(), runtime=runtime).start()
         try:
             async with SolveSession(settings, warm=warm) as session:
                 report = await solve(load_problem(str(ROOT / "examples" / "two_sum")), session)
                 verbose = describe_rosters(session.rosters, endpoints=True)
+                # what `config show` computes without starting anything is what the run sends
+                assert request_plan(settings) == request_plan(settings, session.rosters)
         finally:
             await warm.stop()
         return report, verbose

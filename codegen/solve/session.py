@@ -135,8 +135,7 @@ class SolveSession:
 
     def _judges(self) -> list[JudgeSpec]:
         jury = self.settings.jury
-        enabled = jury.enabled if jury.enabled is not None else not self._local_names
-        if not enabled:
+        if not jury_enabled(self.settings):
             return []
         names = jury.judges or list(dict.fromkeys(w.model for w in self.workers))
         specs = []
@@ -171,6 +170,14 @@ class SolveSession:
                 f"add it to --models or to local_models"
             )
         return None
+
+
+def jury_enabled(settings: SolveSettings) -> bool:
+    """As configured; unset, on unless an embedded model is in the roster (too small to judge,
+    and it would share the CPUs with the timing runs). `config show` says the same."""
+    if settings.jury.enabled is not None:
+        return settings.jury.enabled
+    return not _local_names(settings)
 
 
 def _local_names(settings: SolveSettings) -> list[str]:
