@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from codegen.cli import running
 from codegen.problems import load_problem
 from codegen.untrusted import plain
 
@@ -20,7 +20,10 @@ def sandbox() -> None:
 
 @sandbox.command()
 def build() -> None:
-    """Build the sandbox image (cached by a hash of images/ and the harness)."""
+    """Build the sandbox image (cached by a hash of images/ and the harness).
+
+    Exit codes: 0 built or already there, 3 environment (Docker unreachable, a build error).
+    """
     console = Console(stderr=True)
     from sandbox import engine, image
 
@@ -34,7 +37,10 @@ def build() -> None:
 @sandbox.command()
 @click.option("--all", "everything", is_flag=True, help="Also remove containers of live runs.")
 def prune(everything: bool) -> None:
-    """Remove sandbox containers left behind by killed runs."""
+    """Remove sandbox containers left behind by killed runs.
+
+    Exit codes: 0 done, 3 Docker unreachable.
+    """
     from sandbox import engine
     from sandbox.prune import prune as prune_containers
 
@@ -48,12 +54,16 @@ def prune(everything: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--workers", default=2, show_default=True, help="Containers run in parallel.")
 def run(problem: str, candidates: tuple[str, ...], as_json: bool, workers: int) -> None:
-    """Run CANDIDATES (Python files) against PROBLEM's tests and print their verdicts."""
+    """Run CANDIDATES (Python files) against PROBLEM's tests and print their verdicts.
+
+    Exit codes: 0 ran (whatever the verdicts), 2 bad input, 3 Docker unreachable, 130
+    interrupted.
+    """
     loaded = load_problem(problem)
     from codegen.evaluation import read_candidates
 
     sources = read_candidates(candidates)
-    results = asyncio.run(_run(loaded, sources, workers))
+    results = running.run(_run(loaded, sources, workers))
     if as_json:
         click.echo(
             json.dumps(
