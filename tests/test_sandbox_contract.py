@@ -35,6 +35,7 @@ from sandbox import (
 )
 from sandbox.harness import plaindata
 from sandbox.models import TestStatus as Status
+from sandbox.strict import StrictSandbox
 
 LIMITS = Limits(wall_seconds=20, test_seconds=3, cpu_seconds=6)
 TESTS = "test_problem.py"
@@ -348,8 +349,9 @@ def test_both_backends_give_the_same_digests(unsafe_local, docker) -> None:
 
 # -- the registry, and what is particular to the unsafe backend ---------------------------------
 def test_backends_are_found_by_name_and_satisfy_the_protocol() -> None:
-    assert set(BACKENDS) == {"docker", "ray", "unsafe-local"}
+    assert set(BACKENDS) == {"docker", "ray", "strict", "unsafe-local"}
     assert isinstance(open_backend("docker", workers=1), sandbox.Sandbox)
+    assert isinstance(open_backend("strict", workers=1), StrictSandbox)
     assert isinstance(open_backend("unsafe-local", workers=1), sandbox.UnsafeLocalSandbox)
     for factory in BACKENDS.values():
         assert isinstance(factory(), SandboxBackend)
@@ -359,7 +361,7 @@ def test_backends_are_found_by_name_and_satisfy_the_protocol() -> None:
 def test_an_unknown_backend_is_a_one_line_error_naming_the_known_ones() -> None:
     with pytest.raises(SandboxError) as error:
         open_backend("firecracker")
-    known = "(known: docker, ray, unsafe-local)"
+    known = "(known: docker, ray, strict, unsafe-local)"
     assert str(error.value) == f"unknown sandbox backend 'firecracker' {known}"
 
 

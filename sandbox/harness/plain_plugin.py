@@ -9,17 +9,8 @@ import os
 import random
 
 import pytest
-from hypothesis import HealthCheck, settings
 
-settings.register_profile(
-    "sandbox",
-    database=None,
-    deadline=None,
-    derandomize=True,
-    print_blob=False,
-    suppress_health_check=list(HealthCheck),
-)
-settings.load_profile("sandbox")
+from . import profile  # noqa: F401  (the harness's hypothesis profile, loaded)
 
 
 @pytest.hookimpl(tryfirst=True)
