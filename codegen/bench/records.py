@@ -87,6 +87,9 @@ class EvalRequest(BaseModel):
         [], description="the model-written test cases: soft evidence for the ranking"
     )
     votes: dict[str, int] = Field({}, description="code hash -> samples that wrote it")
+    authors: dict[str, list[str]] = Field(
+        {}, description="code hash -> the model of each sample that wrote it"
+    )
 
     # JSON (what crosses to a Ray worker) keeps a test's values exactly: tuples, sets, bytes
     # and dicts with non-string keys would not survive JSON as such, so each test travels as

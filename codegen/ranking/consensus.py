@@ -50,6 +50,8 @@ class ConsensusSet(BaseModel):
     votes: int
     tests_passed: int
     score: float
+    models: dict[str, int] = {}  # the samples behind it per model that wrote them, when known
+    tests_weight_passed: float = 0.0  # its model-written tests passed, each weighed by its authors
 
 
 class Consensus(BaseModel):
@@ -58,6 +60,7 @@ class Consensus(BaseModel):
     sets: list[ConsensusSet]
     tests: int  # model-written tests the candidates were run on
     inputs: int  # inputs they were compared on, those tests' included
+    tests_weight: float = 0.0  # those tests weighed by how many testers wrote each
 
     def tier(self, candidate: str) -> int | None:
         """0 for the best-scoring set(s); sets with equal scores share a tier."""
@@ -87,26 +90,40 @@ def dual_agreement(
     inputs: Sequence[Sequence[Any]],
     tests: Sequence[GeneratedTest],
     votes: Mapping[str, int],
+    authors: Mapping[str, Sequence[str]] | None = None,
 ) -> Consensus:
     """Score every cluster of ``clusters`` (over ``inputs``; ``outcomes`` in their order). A
-    test counts when its arguments are among ``inputs``."""
+    test counts when its arguments are among ``inputs``. ``authors``: the model of each sample
+    behind a candidate, when known."""
     position = {repr(list(args)): index for index, args in enumerate(inputs)}
     placed = [(position[key], t) for t in tests if (key := repr(list(t.args))) in position]
     sets = []
     for cluster in clusters.clusters:
         calls = outcomes[cluster.members[0]]  # alike on every input: one member speaks for all
-        passed = sum(1 for index, test in placed if passes(calls[index], test.expected))
+        passing = [test for index, test in placed if passes(calls[index], test.expected)]
         count = sum(votes.get(member, 1) for member in cluster.members)
+        models: dict[str, int] = {}
+        for member in cluster.members:
+            for model in (authors or {}).get(member, ()):
+                models[model] = models.get(model, 0) + 1
         sets.append(
             ConsensusSet(
                 members=list(cluster.members),
                 votes=count,
-                tests_passed=passed,
-                score=float(count * (1 + passed)),
+                tests_passed=len(passing),
+                score=float(count * (1 + len(passing))),
+                models=dict(sorted(models.items())),
+                tests_weight_passed=sum(map(written_weight, passing)),
             )
         )
     sets.sort(key=lambda s: -s.score)  # stable: equal scores keep the cluster order
-    return Consensus(sets=sets, tests=len(placed), inputs=len(inputs))
+    weight = sum(written_weight(t) for _, t in placed)
+    return Consensus(sets=sets, tests=len(placed), inputs=len(inputs), tests_weight=weight)
+
+
+def written_weight(test: GeneratedTest) -> float:
+    """A test several testers wrote alike counts once per tester: they are independent."""
+    return float(max(1, len(set(test.authors))))
 
 
 def passes(outcome: CallOutcome, expected: Any) -> bool:

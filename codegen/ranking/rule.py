@@ -44,6 +44,7 @@ from pydantic import BaseModel
 
 from codegen.ranking.ballots import JuryResult
 from codegen.ranking.clusters import ClusterReport, Finding, behaviour_key, cluster_outcomes
+from codegen.ranking.confidence import Contender, gather
 from codegen.ranking.consensus import Consensus, GeneratedTest, confidence, dual_agreement
 from codegen.ranking.criteria import Facts, RankContext, sort_keys
 from codegen.ranking.explain import explain_failing, explain_passing
@@ -74,6 +75,7 @@ class CandidateEvidence(BaseModel):
     timed_outputs: list[CallOutcome] | None = None
     peak_memory_mb: float | None = None  # default: run.peak_memory_mb
     votes: int = 1  # proposals that wrote this program: agreement evidence
+    authors: list[str] = []  # the model of each of those proposals, when known
     growth: Growth | None = None  # CPU time against input size (codegen.ranking.growth)
 
 
@@ -149,6 +151,14 @@ def rank(
     top = [r.id for r in reports if r.rank == 1]
     winner = top[0] if top else None
     votes = {e.id: e.votes for e in evidence}
+    counted = None
+    if winner is not None:
+        winner_run = next(e.run for e in evidence if e.id == winner)
+        contenders = [
+            Contender(id=e.id, passed=e.run.passed, votes=e.votes, authors=e.authors)
+            for e in evidence
+        ]
+        counted = gather(winner, contenders, agreement, len(winner_run.tests), not weak_tests)
     return RankingReport(
         winner=winner,
         tied_winners=top if len(top) > 1 else [],
@@ -163,6 +173,7 @@ def rank(
             else None
         ),
         evidence=agreement.evidence(winner) if agreement and winner else "",
+        counted=counted,
         jury=jury,
         noise_floor=noise_floor,
         rule=RULE,
@@ -199,7 +210,8 @@ def _agreement(
         return None
     outcomes = {e.id: e.outputs for e in passing if e.outputs is not None}
     votes = {e.id: e.votes for e in passing}
-    return dual_agreement(clusters, outcomes, inputs, tests, votes)  # type: ignore[arg-type]
+    authors = {e.id: e.authors for e in passing}
+    return dual_agreement(clusters, outcomes, inputs, tests, votes, authors)  # type: ignore[arg-type]
 
 
 def _cluster(
