@@ -63,6 +63,7 @@ class TaskScore(BaseModel):
     failing_votes: int = 0  # samples whose program failed the visible tests
     weak_tests: bool = False
     counted: Evidence | None = None  # what the confidence was computed from
+    mutated: int = 0  # differential inputs mutated from the docstring's examples
     behaviours: list[Behaviour] = []  # every consensus set, the winner's first
 
 
@@ -144,6 +145,7 @@ async def score_task(
     sets: list[tuple[int, int, bool]] = []
     behaviours: list[Behaviour] = []
     counted = None
+    mutated = 0
     weak = False
     failing = 0
     if sources:
@@ -161,6 +163,7 @@ async def score_task(
             pick, confidence, evidence = truth[ranking.winner], ranking.confidence, ranking.evidence
             weak = ranking.weak_tests
             counted = ranking.counted
+            mutated = ranking.differential_inputs.mutated
             failing = sum(votes[c.id] for c in ranking.candidates if not c.passed)
             if ranking.consensus is not None:
                 mine = ranking.consensus.set_of(ranking.winner)
@@ -190,6 +193,7 @@ async def score_task(
         failing_votes=failing,
         weak_tests=weak,
         counted=counted,
+        mutated=mutated,
         behaviours=behaviours,
     )
 

@@ -44,8 +44,8 @@ from pydantic import BaseModel
 
 from codegen.ranking.ballots import JuryResult
 from codegen.ranking.clusters import ClusterReport, Finding, behaviour_key, cluster_outcomes
-from codegen.ranking.confidence import Contender, gather
-from codegen.ranking.consensus import Consensus, GeneratedTest, confidence, dual_agreement
+from codegen.ranking.confidence import Contender, Evidence, confidence, describe, gather
+from codegen.ranking.consensus import Consensus, GeneratedTest, dual_agreement
 from codegen.ranking.criteria import Facts, RankContext, sort_keys
 from codegen.ranking.explain import explain_failing, explain_passing
 from codegen.ranking.growth import Growth, faster_growth
@@ -150,7 +150,6 @@ def rank(
             reports.append(report)
     top = [r.id for r in reports if r.rank == 1]
     winner = top[0] if top else None
-    votes = {e.id: e.votes for e in evidence}
     counted = None
     if winner is not None:
         winner_run = next(e.run for e in evidence if e.id == winner)
@@ -167,17 +166,20 @@ def rank(
         clusters=clusters if clusters and _clustered(clusters) > 1 else None,
         findings=clusters.findings if clusters else [],
         consensus=agreement,
-        confidence=(
-            confidence(agreement, winner, votes[winner], jury.points if jury else None)
-            if winner
-            else None
-        ),
-        evidence=agreement.evidence(winner) if agreement and winner else "",
+        confidence=confidence(counted) if counted else None,
+        evidence=_evidence(agreement, winner, counted),
         counted=counted,
         jury=jury,
         noise_floor=noise_floor,
         rule=RULE,
     )
+
+
+def _evidence(agreement: Consensus | None, winner: str | None, counted: Evidence | None) -> str:
+    """What stands behind the winner, in words: its agreement and how far it is confirmed."""
+    parts = [agreement.evidence(winner) if agreement and winner else ""]
+    parts.append(describe(counted) if counted else "")
+    return "; ".join(part for part in parts if part)
 
 
 def _grows_faster_than(
