@@ -120,7 +120,7 @@ class Evaluation(BaseModel):
     candidates: dict[str, CandidateOutcome]
     pick: str | None = Field(None, description="the ensemble's pick (code hash), visible tests")
     pick_reason: str = ""
-    confidence: float | None = Field(None, description="the pick's share of the evidence, 0-1")
+    confidence: float | None = Field(None, description="how likely the pick is right, 0-1")
     evidence: str = Field("", description="what stands behind the pick, in words")
     canonical_s: float | None = None
     phases: dict[str, float] = Field({}, description="seconds: sandbox, ranking, timing")
