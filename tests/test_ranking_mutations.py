@@ -137,3 +137,11 @@ def test_hints_read_bounds_words_and_lengths_apart() -> None:
 def test_no_examples_no_mutations() -> None:
     assert mutate_examples([], "1 <= n <= 5") == []
     assert mutate_examples([(1,)], "", limit=0) == []
+
+
+def test_hostile_text_and_values_are_read_in_bounded_time() -> None:
+    text = "a" * 200_000 + " 1 <= n <= 5 " + "(" * 50_000  # no backtracking through all that
+    assert read_hints(text).values == ()  # past the characters read for hints
+    huge = [(1e308, "x" * 3, [10**300])]
+    for args in mutate_examples(huge, "", limit=50):
+        assert is_plain(args) and all(a != float("inf") for a in args if isinstance(a, float))

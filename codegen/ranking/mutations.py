@@ -42,9 +42,10 @@ DEFAULT_LIMIT = 20  # mutated inputs per problem: beside 30 drawn ones, calls st
 MAX_NAMED = 1000  # a number the text names above this is a size, not a boundary to call with
 MAX_GROWTH = 2  # ints grow by at most this above the largest example (recursion is common)
 MAX_EXTRA_LENGTH = 2  # containers and strings grow by at most this many items
+MAX_TEXT = 20_000  # the prompt's characters read for hints: bounds are stated early
 
 _NUMBER = r"-?\d+(?:\.\d+)?"
-_BOUND_TARGET = r"[\w\[\]().]+"
+_BOUND_TARGET = r"[\w\[\]().]{1,40}"  # bounded: a long word costs no more than a short one
 _CHAIN = re.compile(
     rf"(?P<low>{_NUMBER})\s*(?P<lop><=|<|≤)\s*(?P<what>{_BOUND_TARGET})\s*(?P<hop><=|<|≤)\s*"
     rf"(?P<high>{_NUMBER})"
@@ -90,6 +91,7 @@ class TextHints:
 
 def read_hints(text: str) -> TextHints:
     """The bounds, numbers and words in ``text`` that shape the mutations."""
+    text = text[:MAX_TEXT]
     values: list[Range] = []
     lengths: list[Range] = []
     chained: list[tuple[int, int]] = []
@@ -317,7 +319,8 @@ def _float_edits(x: float, where: Position) -> Iterator[float]:
     if where.negatives:
         found.append(-x)
     for value in found:
-        if value != x and (where.negatives or value >= 0) and where.ints.holds(value):
+        fair = math.isfinite(value) and (where.negatives or value >= 0)
+        if value != x and fair and where.ints.holds(value):
             yield value
 
 
