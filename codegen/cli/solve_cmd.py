@@ -55,8 +55,9 @@ def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--isolation",
             type=click.Choice(["warm", "strict"]),
+            show_default="[tool.codegen.sandbox] isolation, else warm",
             help="strict: a fresh container per candidate and plain pytest beside the isolated "
-            "run, the slow reference (default: warm, or [tool.codegen.sandbox] isolation).",
+            "run, the slow reference.",
         ),
         click.option(
             "--config",
