@@ -15,6 +15,7 @@ from rich.console import Console
 from codegen.errors import BadInput, CodegenError, Disputed
 from codegen.problems import Problem, load_problem, problem_from_text
 from codegen.service.client import server_from_env, solve_remote
+from codegen.service.discovery import local_server, using_line
 from codegen.settings import Overrides, SolveSettings, load_settings, split_models
 from codegen.solve.progress import SolveProgress, for_solve
 from codegen.solve.report import SolveReport
@@ -93,6 +94,11 @@ def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
               help="Run on a `codegen serve` service (default: $CODEGEN_SERVER).")  # fmt: skip
 @click.option("--optimise", "optimise_rounds", type=click.IntRange(0, 10), default=0,
               help="Then run N rounds of `codegen optimise` on the winner.")  # fmt: skip
+@click.option("--fast", is_flag=True,
+              help="End once the winner is known: no growth, extra timing rounds, jury or "
+              "hidden tests in the report.")  # fmt: skip
+@click.option("--no-server", is_flag=True,
+              help="Run here even when a local `codegen serve` is running.")  # fmt: skip
 def solve(
     problem: str,
     tests: tuple[Path, ...],
@@ -103,25 +109,35 @@ def solve(
     entry: str | None,
     server: str | None,
     optimise_rounds: int,
+    fast: bool,
+    no_server: bool,
 ) -> None:
     """Write PROBLEM's function with several models at once and print the best passing one.
 
     PROBLEM is a problem folder, a .py stub, a HumanEval .json record, or - for a plain-text
-    task on stdin (with --entry and --tests). With --server the run happens on a service, with
-    the same output. Exit codes: 0 solved, 1 no passing candidate, 2 bad input, 3 environment
-    problem (Docker, a model server, the service).
+    task on stdin (with --entry and --tests). A local `codegen serve` runs it when one is
+    running with the same config (--no-server: here); --server names another service. The
+    winner is shown as soon as it is known; the ranking's details follow (--json holds them
+    all, --fast skips them; printed code alone ends at the answer). Exit codes: 0 solved, 1 no
+    passing candidate, 2 bad input, 3 environment problem (Docker, a model server, the service).
     """
     loaded = load_input(problem, entry, tests)
     if output is not None and not output.parent.is_dir():
         raise BadInput(f"{output}: its folder does not exist; create it or pick another -o path")
-    url = server_from_env(server)
+    terminal = sys.stdout.isatty()
+    enrich = not fast and (as_json or terminal)  # code alone on a pipe: nothing shows the rest
+    progress = for_solve(as_json)
+    url, token = server_from_env(server), None
+    if url is None and (found := local_server(config_file, overrides.isolation, no_server)):
+        url, token = found.url, found.token
+        click.echo(using_line(found), err=True)
     if url is not None:
-        with (progress := for_solve(as_json)):
-            report = solve_remote(url, loaded, overrides, progress, optimise_rounds)
+        with progress:
+            report = solve_remote(url, loaded, overrides, progress, optimise_rounds,
+                                  fast=not enrich, token=token)  # fmt: skip
     else:
         settings = load_settings(config_file, overrides)
-        report = asyncio.run(_run(loaded, settings, for_solve(as_json), optimise_rounds))
-    terminal = sys.stdout.isatty()
+        report = asyncio.run(_run(loaded, settings, progress, optimise_rounds, enrich))
     if report.solved and output is not None:
         _write(output, report.code or "")
     if as_json:
@@ -130,7 +146,7 @@ def solve(
         console = Console()
         if terminal:
             print_summary(console, report)
-            print_winner(console, report)
+            print_winner(console, report, code=not progress.shown_winner)
             if output is not None:
                 console.print(f"wrote {output}", highlight=False)
         elif output is None:
@@ -156,14 +172,18 @@ def load_input(problem: str, entry: str | None, tests: tuple[Path, ...]) -> Prob
 
 
 async def _run(
-    problem: Problem, settings: SolveSettings, progress: SolveProgress, optimise_rounds: int = 0
+    problem: Problem,
+    settings: SolveSettings,
+    progress: SolveProgress,
+    optimise_rounds: int = 0,
+    enrich: bool = True,
 ) -> SolveReport:
     from codegen.solve import SolveSession  # the sandbox and the models: for local runs only
     from codegen.solve import solve as solve_problem
 
     with progress:
         async with SolveSession(settings) as session:
-            report = await solve_problem(problem, session, on_event=progress)
+            report = await solve_problem(problem, session, on_event=progress, enrich=enrich)
             if optimise_rounds:
                 from codegen.optimise.winner import optimise_winner
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from codegen.evaluation.behaviour import behaviour, screen, screen_all, tested_arguments
@@ -129,13 +129,15 @@ class Evaluation:
 
     async def rank(
         self,
-        generated_tests: Sequence[GeneratedTest] = (),
+        generated_tests: Sequence[GeneratedTest] | Awaitable[Sequence[GeneratedTest]] = (),
         *,
         enrich: bool = True,
         on_decided: Callable[[Decision, RankingRun], None] | None = None,
     ) -> RankingRun:
         """Rank every verified candidate; see the module docstring. ``generated_tests``:
-        model-written test cases, soft evidence (:mod:`codegen.ranking.consensus`).
+        model-written test cases, soft evidence (:mod:`codegen.ranking.consensus`), or a task
+        that will have them (awaited after the tests' decision: a lone passing candidate does
+        not wait for them).
 
         As soon as the evidence decides the winner (:mod:`codegen.ranking.decision`),
         ``on_decided`` gets the decision and the ranking so far; without ``enrich`` that
@@ -143,7 +145,7 @@ class Evaluation:
         found = _Found(
             notes=sorted(set(self.excused.values())),
             passing=self.passing(),
-            tests=list(generated_tests),
+            tests=[] if isinstance(generated_tests, Awaitable) else list(generated_tests),
             started=time.perf_counter(),
         )
         passing = found.passing
@@ -155,9 +157,11 @@ class Evaluation:
             pending = Pending(behaviour=True, timing=True, growth=self.growth, jury=True)
             if self._check(found, "tests", pending, on_decided) and not enrich:
                 return self._stop(found)
+            if isinstance(generated_tests, Awaitable):
+                found.tests = list(await generated_tests)
             found.differential, found.workload = await self._drawn()
             found.outputs, found.screened, found.workload = await self._behaviour(
-                passing, found.differential, generated_tests, found.workload
+                passing, found.differential, found.tests, found.workload
             )
             timing = Timing(self.problem, found.workload, self.runs, found.screened,
                             self.sandbox, self.rounds, found.notes, self.emit, self.seed,
