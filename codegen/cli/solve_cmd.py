@@ -131,13 +131,26 @@ def solve(
     if url is None and (found := local_server(config_file, overrides.isolation, no_server)):
         url, token = found.url, found.token
         click.echo(using_line(found), err=True)
+    show = functools.partial(_show, loaded.name, output, as_json, terminal, progress)
     if url is not None:
         with progress:
             report = solve_remote(url, loaded, overrides, progress, optimise_rounds,
                                   fast=not enrich, token=token)  # fmt: skip
+        show(report)
     else:
         settings = load_settings(config_file, overrides)
-        report = asyncio.run(_run(loaded, settings, progress, optimise_rounds, enrich))
+        asyncio.run(_run(loaded, settings, progress, show, optimise_rounds, enrich))
+
+
+def _show(
+    name: str,
+    output: Path | None,
+    as_json: bool,
+    terminal: bool,
+    progress: SolveProgress,
+    report: SolveReport,
+) -> None:
+    """Write and print the result; exit 1 (no passing candidate) or 4 (disputed) by raising."""
     if report.solved and output is not None:
         _write(output, report.code or "")
     if as_json:
@@ -151,13 +164,14 @@ def solve(
                 console.print(f"wrote {output}", highlight=False)
         elif output is None:
             click.echo(report.code, nl=False)
+    sys.stdout.flush()  # a pipe gets the answer now, not when the pool has been cleaned up
     if report.disputed:
-        raise Disputed(f"disputed, no winner for {loaded.name}: {report.dispute}")
+        raise Disputed(f"disputed, no winner for {name}: {report.dispute}")
     if not report.solved:
         if not as_json:
             print_no_winner(Console(stderr=True), report)
         raise CodegenError(
-            f"no passing candidate for {loaded.name} among {len(report.candidates)} "
+            f"no passing candidate for {name} among {len(report.candidates)} "
             f"(closest: {', '.join(report.closest) or 'none'})"
         )
 
@@ -175,20 +189,23 @@ async def _run(
     problem: Problem,
     settings: SolveSettings,
     progress: SolveProgress,
+    show: Callable[[SolveReport], None],
     optimise_rounds: int = 0,
     enrich: bool = True,
-) -> SolveReport:
+) -> None:
+    """The run, then ``show`` its report before the sandbox pool and the models are stopped
+    (the answer need not wait for their clean-up)."""
     from codegen.solve import SolveSession  # the sandbox and the models: for local runs only
     from codegen.solve import solve as solve_problem
 
-    with progress:
-        async with SolveSession(settings) as session:
+    async with SolveSession(settings) as session:
+        with progress:
             report = await solve_problem(problem, session, on_event=progress, enrich=enrich)
             if optimise_rounds:
                 from codegen.optimise.winner import optimise_winner
 
                 report = await optimise_winner(problem, report, session, optimise_rounds, progress)
-            return report
+        show(report)
 
 
 def _write(path: Path, code: str) -> None:
