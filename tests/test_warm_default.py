@@ -151,3 +151,21 @@ def test_a_service_with_tokens_gives_local_clients_one_and_a_killed_one_is_forgo
                        cwd=tokened.folder, env=_env(tokened))  # fmt: skip
         assert here.returncode == 0, here.stderr
         assert "using the codegen serve" not in here.stderr and not record.exists()
+
+
+def test_a_local_json_report_holds_everything_and_fast_ends_at_the_decision(
+    models: FakeServerProcess, tmp_path: Path
+) -> None:
+    env = {"OPENAI_API_BASE": models.base_url, "CODEGEN_HOME": str(tmp_path / "home")}
+    flags = ["--models", "openai/coder", "--no-jury", "--json"]
+    full = codegen("solve", TWO_SUM, *flags, cwd=tmp_path, env=env)
+    fast = codegen("solve", TWO_SUM, *flags, "--fast", cwd=tmp_path, env=env)
+    assert full.returncode == fast.returncode == 0, full.stderr + fast.stderr
+    report, short = json.loads(full.stdout), json.loads(fast.stdout)
+    decided = [r["ranking"]["decision"]["after"] for r in (report, short)]
+    assert decided == ["tests", "tests"]
+    assert report["ranking"]["enriched"] and report["candidates"][0]["growth"]
+    assert not short["ranking"]["enriched"] and short["candidates"][0]["growth"] is None
+    assert short["winner"] == report["winner"] and short["code"] == TWO_SUM_HASH
+    phases = report["phases_s"]
+    assert phases["answer_s"] <= phases["total_s"] and phases["enrich_s"] > 0
