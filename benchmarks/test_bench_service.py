@@ -52,7 +52,7 @@ def test_warm_service_against_cold_solve(tmp_path: Path) -> None:
     problem = str(ROOT / "examples" / "two_sum")
     flags = ["--models", ",".join(MODELS)]
     (tmp_path / "codegen.toml").write_text(CONFIG)
-    rows: dict[str, list[tuple[float, float]]] = {}
+    rows: dict[str, list[tuple[float, float, float]]] = {}
     reports: dict[str, dict] = {}
     with FakeServerProcess(script, tmp_path) as models:
         env = cli_env({"OPENAI_API_BASE": models.base_url,
@@ -77,18 +77,19 @@ def test_warm_service_against_cold_solve(tmp_path: Path) -> None:
             reports["warm --json"] = _report(
                 ["solve", problem, *flags, "--server", service.url], tmp_path, env
             )
-            rows["warm solve --server --json"] = [(reports["warm --json"]["_wall"],) * 2]
+            rows["warm solve --server --json"] = [(reports["warm --json"]["_wall"],) * 2 + (0.0,)]
             clients = _concurrent_clients(service.url, problem, count=20)
         load_after = os.getloadavg()
-    rows["cold solve --json"] = [(reports["cold --json"]["_wall"],) * 2]
+    rows["cold solve --json"] = [(reports["cold --json"]["_wall"],) * 2 + (0.0,)]
     print(f"\nload average before {load_before[0]:.1f}, after {load_after[0]:.1f} (2 cores); "
           f"L = {LATENCY_S:.1f} s; 5 models x 4 personas + 5 tester requests per run")  # fmt: skip
-    print(f"{'path':<30} {'answer on stdout':>18} {'exit':>8}   runs (exit)")
+    print(f"{'path':<30} {'answer on stdout':>18} {'exit':>8} {'client CPU':>11}   runs (exit)")
     for name, runs in rows.items():
         answer = statistics.median(r[0] for r in runs)
         wall = statistics.median(r[1] for r in runs)
+        cpu = statistics.median(r[2] for r in runs)
         every = ", ".join(f"{r[1]:.2f}" for r in runs)
-        print(f"{name:<30} {answer:>16.2f} s {wall:>6.2f} s   {every}")
+        print(f"{name:<30} {answer:>16.2f} s {wall:>6.2f} s {cpu:>9.2f} s   {every}")
     print(f"{'phases (s)':<14}" + "".join(f"{p.removesuffix('_s'):>10}" for p in PHASES))
     for name, report in reports.items():
         phases = report["phases_s"]
@@ -103,20 +104,21 @@ def test_warm_service_against_cold_solve(tmp_path: Path) -> None:
     assert cold <= LATENCY_S + 6.0, f"cold {cold:.2f} s (goal {LATENCY_S + 6.0:.1f} s)"
 
 
-def _client(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
-    """(seconds to the first line of the answer on stdout, seconds to the exit) of one run."""
+def _client(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float]:
+    """(seconds to the first line of the answer on stdout, seconds to the exit, CPU seconds
+    the process used: what it would take on an idle machine, the load aside) of one run."""
     started = time.perf_counter()
     process = subprocess.Popen([*CODEGEN, *args], cwd=cwd, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-    assert process.stdout is not None
+    assert process.stdout is not None and process.stderr is not None
     first = process.stdout.readline()
     answered = time.perf_counter() - started
-    rest = process.stdout.read()
-    assert process.stderr is not None
-    errors = process.stderr.read()
-    assert process.wait(timeout=300) == 0, errors
+    rest, errors = process.stdout.read(), process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.returncode == 0, errors
     assert first + rest == TWO_SUM_HASH
-    return answered, time.perf_counter() - started
+    return answered, time.perf_counter() - started, usage.ru_utime + usage.ru_stime
 
 
 def _report(args: list[str], cwd: Path, env: dict[str, str]) -> dict:
