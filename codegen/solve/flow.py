@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 import warnings
+from collections.abc import Awaitable
 
 from codegen.errors import BadInput
 from codegen.evaluation import Evaluation, RankingRun, verify
@@ -30,7 +31,8 @@ from codegen.generation import GenerationResult, GenerationTask, Roster
 from codegen.llm.throttle import Throttle
 from codegen.problems import Problem
 from codegen.ranking.consensus import GeneratedTest
-from codegen.solve.events import EventCallback, JudgeProgress, StageProgress
+from codegen.ranking.report import Decision
+from codegen.solve.events import Decided, EventCallback, JudgeProgress, StageProgress
 from codegen.solve.repair import repair
 from codegen.solve.report import SolveReport
 from codegen.solve.rounds import (
@@ -53,11 +55,17 @@ warnings.filterwarnings(
 
 
 async def solve(
-    problem: Problem, session: SolveSession, *, on_event: EventCallback | None = None
+    problem: Problem,
+    session: SolveSession,
+    *,
+    on_event: EventCallback | None = None,
+    enrich: bool = True,
 ) -> SolveReport:
-    """Generate, test, repair once if nothing passes, rank; see the module docstring."""
-    run = SolveRun(problem, session, on_event)
-    started = time.perf_counter()
+    """Generate, test, repair once if nothing passes, rank; see the module docstring. A
+    :class:`Decided` event names the winner as soon as it is known; without ``enrich``
+    (``--fast``) the run ends then, and the report lacks what would only have enriched it."""
+    run = SolveRun(problem, session, on_event, enrich=enrich)
+    started = run.started
     rosters = [(r, session.throttle_for(r)) for r in session.rosters]
     plan = request_plan(session.settings, session.rosters)
     run.emit(StageProgress("generate", plan.describe()))
@@ -98,7 +106,9 @@ async def _test_repair_rank(
     started: float,
     writing: asyncio.Task[list[GeneratedTest]],
 ) -> SolveReport:
+    mark = time.perf_counter()
     await test_new(run, run.add(result.candidates, "initial", None))
+    run.phases["verify_s"] = time.perf_counter() - mark
     repaired = False
     if not run.passing() and run.session.settings.repair.enabled and run.entries:
         mark = time.perf_counter()
@@ -106,19 +116,23 @@ async def _test_repair_rank(
         await repair(run)
         run.phases["repair_s"] = time.perf_counter() - mark
     set_aside_examples(run)
-    ranking = None
+    ranking, hidden = None, None
     if run.passing():
         mark = time.perf_counter()
-        tests = await writing
-        ranking = await _rank(run, tests)
+        ranking, hidden = await _rank(run, sandbox, writing)
         if ranking.disputed:
-            tests = await _settle(run, tests, ranking.dispute)
-            ranking = await _rank(run, tests)
+            tests = await _settle(run, await writing, ranking.dispute)
+            ranking, hidden = await _rank(run, sandbox, _ready(tests))
         run.phases["rank_s"] = time.perf_counter() - mark
+        if ranking.decision is not None and ranking.decision.seconds is not None:
+            run.phases["decide_s"] = min(ranking.decision.seconds, run.phases["rank_s"])
+            run.phases["enrich_s"] = run.phases["rank_s"] - run.phases["decide_s"]
     winner = ranking.winner if ranking else None
-    hidden = await _hidden_verdict(run, sandbox, winner)
+    verdict = await hidden if hidden is not None else None
+    if winner is not None and run.problem.has_hidden_tests and not run.enrich:
+        run.notes.append("hidden tests not run (fast)")
     run.phases["total_s"] = time.perf_counter() - started
-    report = run.report(ranking, winner, hidden, repaired)
+    report = run.report(ranking, winner, verdict, repaired)
     run.emit(StageProgress("done", f"winner: {winner}" if winner else "no passing candidate"))
     return report
 
@@ -183,9 +197,13 @@ def _evaluation(run: SolveRun, sandbox: SandboxBackend) -> Evaluation:
     return evaluation
 
 
-async def _rank(run: SolveRun, tests: list[GeneratedTest]) -> RankingRun:
+async def _rank(
+    run: SolveRun, sandbox: SandboxBackend, tests: Awaitable[list[GeneratedTest]]
+) -> tuple[RankingRun, asyncio.Task[Verdict | None] | None]:
     """Rank what was verified, with the model-written tests and each program's votes; the jury
-    only sits when more than one candidate passes."""
+    only sits when more than one candidate passes. Once the winner is decided, a
+    :class:`Decided` event says so and (when the report is enriched) the hidden tests start
+    on it, beside the rest of the ranking: their task comes back with the ranking."""
     evaluation = run.evaluation
     assert evaluation is not None
     passing = run.passing()
@@ -195,7 +213,26 @@ async def _rank(run: SolveRun, tests: list[GeneratedTest]) -> RankingRun:
         cid: [p.model for p in e.candidate.proposers] for cid, e in run.entries.items()
     }
     run.emit(StageProgress("rank", f"ranking {len(passing)} passing candidate(s)"))
-    ranking = await evaluation.rank(tests)
+    hidden: list[asyncio.Task[Verdict | None]] = []
+
+    def decided(decision: Decision, _: RankingRun) -> None:
+        if decision.winner is None:
+            return
+        entry = run.entries[decision.winner]
+        run.phases["answer_s"] = time.perf_counter() - run.started
+        seconds = round(run.phases["answer_s"], 3)
+        code = entry.candidate.code
+        run.emit(Decided(decision.winner, entry.author, code, decision.after, decision.reason,
+                         seconds, run.enrich))  # fmt: skip
+        if run.enrich:
+            hidden.append(asyncio.create_task(_hidden_verdict(run, sandbox, decision.winner)))
+
+    try:
+        ranking = await evaluation.rank(tests, enrich=run.enrich, on_decided=decided)
+    except BaseException:
+        for task in hidden:
+            task.cancel()
+        raise
     if ranking.jury is not None:
         for judge in dict.fromkeys(j.model for j in evaluation.judges):
             ballots = sum(b.judge.split("#")[0] == judge for b in ranking.jury.ballots)
@@ -203,7 +240,16 @@ async def _rank(run: SolveRun, tests: list[GeneratedTest]) -> RankingRun:
             detail = f"{ballots} ballot(s)" + (f", {failed[0].kind}: {failed[0].message}"
                                                if failed else "")  # fmt: skip
             run.emit(JudgeProgress(judge, "done" if ballots else "failed", detail))
-    return ranking
+    task = hidden[0] if hidden else None
+    decided_winner = ranking.decision.winner if ranking.decision else None
+    if task is not None and ranking.winner != decided_winner:
+        task.cancel()  # never: the decided winner is the final one (see the ranking's notes)
+        task = None
+    return ranking, task
+
+
+async def _ready(tests: list[GeneratedTest]) -> list[GeneratedTest]:
+    return tests
 
 
 async def _hidden_verdict(

@@ -4,6 +4,7 @@ ran, the failures and costs; and the report all that amounts to."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -57,6 +58,8 @@ class SolveRun:
     settling: str = ""  # what the run did to settle a dispute, when there was one
     tester_replies: list[TesterReply] = field(default_factory=list)
     written_tests: list[GeneratedTest] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+    enrich: bool = True  # measure what only enriches the report once the winner is known
 
     def emit(self, event: SolveEvent) -> None:
         """A broken progress display must not end the run."""

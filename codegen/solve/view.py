@@ -62,7 +62,8 @@ def print_summary(console: Console, report: SolveReport) -> None:
         console.print(plain(f"Note: {note}"))
 
 
-def print_winner(console: Console, report: SolveReport) -> None:
+def print_winner(console: Console, report: SolveReport, *, code: bool = True) -> None:
+    """Who won and why; its code too unless it was shown when it was decided."""
     assert report.winner is not None and report.code is not None
     winner = report.candidate(report.winner)
     why = f" — {winner.explanation}" if winner.explanation else ""
@@ -81,7 +82,8 @@ def print_winner(console: Console, report: SolveReport) -> None:
         else:
             line = f"Optimisation: no faster equivalent found ({optimised.stopped})"
         console.print(plain(line))
-    console.print(Syntax(visible(report.code), "python", line_numbers=False))
+    if code or report.optimisation is not None:  # optimised: the code is another one now
+        console.print(Syntax(visible(report.code), "python", line_numbers=False))
 
 
 def print_no_winner(console: Console, report: SolveReport) -> None:

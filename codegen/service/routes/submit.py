@@ -42,7 +42,7 @@ async def post_solve(body: SolveRequest, who: Who, svc: Svc, key: Key = None) ->
     settings = _checked(lambda: svc.worker.settings_for(body.overrides()))
     await _checked_async(svc.checks.check(settings))
     rounds = body.optimise
-    work = lambda job: svc.worker.solve(job, problem, settings, rounds)  # noqa: E731
+    work = lambda job: svc.worker.solve(job, problem, settings, rounds, body.fast)  # noqa: E731
     models = svc.worker.models_of(settings)
     return _submit(svc, JobKind.SOLVE, body, work, problem.entry_point, who.owner, key, models)
 
