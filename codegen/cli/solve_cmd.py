@@ -7,7 +7,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -19,6 +19,10 @@ from codegen.settings import Overrides, SolveSettings, load_settings, split_mode
 from codegen.solve.progress import SolveProgress, for_solve
 from codegen.solve.report import SolveReport
 from codegen.solve.view import print_no_winner, print_summary, print_winner
+
+if TYPE_CHECKING:
+    from codegen.optimise import OptimiseReport
+    from codegen.solve import SolveSession
 
 
 def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -114,7 +118,8 @@ def solve(
             report = solve_remote(url, loaded, overrides, on_event=progress)
     else:
         settings = load_settings(config_file, overrides)
-        report = asyncio.run(_run(loaded, settings, for_solve(as_json), optimise_rounds))
+        progress = for_solve(as_json)
+        report = asyncio.run(_run(loaded, settings, progress, optimise_rounds, output))
     terminal = sys.stdout.isatty()
     if report.solved and output is not None:
         _write(output, report.code or "")
@@ -132,9 +137,9 @@ def solve(
     if not report.solved:
         if not as_json:
             print_no_winner(Console(stderr=True), report)
+        closest = f" (closest: {', '.join(report.closest) or 'none'})" if as_json else ""
         raise CodegenError(
-            f"no passing candidate for {loaded.name} among {len(report.candidates)} "
-            f"(closest: {', '.join(report.closest) or 'none'})"
+            f"no passing candidate for {loaded.name} among {len(report.candidates)}{closest}"
         )
 
 
@@ -148,14 +153,19 @@ def load_input(problem: str, entry: str | None, tests: tuple[Path, ...]) -> Prob
 
 
 async def _run(
-    problem: Problem, settings: SolveSettings, progress: SolveProgress, optimise_rounds: int = 0
+    problem: Problem,
+    settings: SolveSettings,
+    progress: SolveProgress,
+    optimise_rounds: int = 0,
+    output: Path | None = None,
 ) -> SolveReport:
     from codegen.solve import SolveSession  # the sandbox and the models: for local runs only
     from codegen.solve import solve as solve_problem
 
+    filename = output.name if output else None
     with progress:
         async with SolveSession(settings) as session:
-            report = await solve_problem(problem, session, on_event=progress)
+            report = await solve_problem(problem, session, on_event=progress, output=filename)
             if optimise_rounds and report.solved and report.code is not None:
                 from codegen.optimise import Target, optimise
                 from codegen.solve.events import StageProgress
@@ -165,10 +175,30 @@ async def _run(
 
                 target = Target(problem=problem, code=report.code)
                 optimised = await optimise(target, session, rounds=optimise_rounds, on_event=say)
-                report = report.model_copy(
-                    update={"optimisation": optimised, "code": optimised.code}
-                )
+                report = await _with_optimised(report, optimised, problem, session, filename)
             return report
+
+
+async def _with_optimised(
+    report: SolveReport,
+    optimised: OptimiseReport,
+    problem: Problem,
+    session: SolveSession,
+    filename: str | None,
+) -> SolveReport:
+    """The optimised version becomes the code returned when it, too, passes as a module of its
+    own; else the winner stays, with a note."""
+    from codegen.solve.snippet_check import check_snippet, module_name
+
+    update: dict[str, Any] = {"optimisation": optimised}
+    if optimised.improved:
+        module = module_name(filename, problem.entry_point)
+        found = await check_snippet(problem, optimised.code, module, await session.sandbox(), None)
+        if found:
+            update["notes"] = [*report.notes, f"the optimised version is not returned: {found[0]}"]
+        else:
+            update["code"] = optimised.code
+    return report.model_copy(update=update)
 
 
 def _write(path: Path, code: str) -> None:

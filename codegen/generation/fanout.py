@@ -163,7 +163,9 @@ def _accept(
     try:
         if reply.content is None or not reply.content.strip():
             raise EmptyReply("model returned an empty reply")
-        code = extract_code(reply.content, run.task.entry_point, run.task.stub)
+        code = extract_code(
+            reply.content, run.task.entry_point, run.task.stub, earlier_versions(run.task)
+        )
     except ExtractionError as rejected:
         failure = _failure(worker, sample, rejected, total_s, attempt, reply.content)
         run.emit(
@@ -186,6 +188,14 @@ def _accept(
     if run.enough and len(run.pool) >= run.enough:
         run.enough_reached.set()
     return None
+
+
+def earlier_versions(task: GenerationTask) -> list[str]:
+    """The code a repair or an optimisation starts from: a reply that forgets one of its
+    imports gets it back (the repair once lost `defaultdict` that way)."""
+    earlier = [task.feedback.code if task.feedback else None,
+               task.optimise.code if task.optimise else None]  # fmt: skip
+    return [code for code in earlier if code]
 
 
 def _failure(

@@ -26,9 +26,7 @@ class UndefinedNames(ValueError):
 def prune(source: str, entry_point: str, stub: str | None = None) -> str:
     """``source`` with only the top-level statements ``entry_point`` reaches, plus the stub's
     imports of names it would otherwise lack. Raises :class:`UndefinedNames`."""
-    tree = ast.parse(source)
-    keep = _reachable(tree.body, entry_point)
-    code = _without(source, tree, keep)
+    code = reachable_only(source, entry_point)
     missing = undefined_names(code)
     if missing and stub is not None:
         imports = _imports_of(stub, missing)
@@ -38,6 +36,12 @@ def prune(source: str, entry_point: str, stub: str | None = None) -> str:
     if missing:
         raise UndefinedNames(f"uses undefined name(s): {', '.join(missing)}")
     return code
+
+
+def reachable_only(source: str, entry_point: str) -> str:
+    """``source`` with only the top-level statements ``entry_point`` reaches."""
+    tree = ast.parse(source)
+    return _without(source, tree, _reachable(tree.body, entry_point))
 
 
 def undefined_names(source: str) -> list[str]:

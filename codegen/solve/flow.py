@@ -5,7 +5,9 @@
            a bounded number of extra requests, in parallel) ─▶ sandbox the new ones
     tester (each model writes test cases, beside the generation) ─────────────────┐
     passing ones ─▶ the evaluation's ranking (behaviour, written tests, timing, jury)
-                 ─▶ winner and its confidence ─▶ SolveReport
+                 ─▶ winner and its confidence
+                 ─▶ the winner as a module of its own (imports, passes, pyflakes clean;
+                    else the next ranked one) ─▶ SolveReport
 
 One :class:`~codegen.evaluation.Evaluation` records every round's verification and then ranks,
 so the ranking sees exactly what the rounds saw. The sandbox pool opens while the models
@@ -39,8 +41,11 @@ from codegen.solve.rounds import (
     write_tests_all,
 )
 from codegen.solve.session import SolveSession, request_plan
+from codegen.solve.snippet_check import check_snippet, module_name
 from codegen.solve.state import SolveRun
 from sandbox import ProblemError, SandboxBackend, SandboxJob, Verdict
+
+CHECKED_AT_MOST = 3  # ranked candidates tried as a module of their own before giving up
 
 # A litellm request cancelled mid-way (a deadline, a failed run, Ctrl-C) leaves an inner coroutine
 # unawaited; Python then prints a warning that would break the CLI's one-line errors.
@@ -50,10 +55,16 @@ warnings.filterwarnings(
 
 
 async def solve(
-    problem: Problem, session: SolveSession, *, on_event: EventCallback | None = None
+    problem: Problem,
+    session: SolveSession,
+    *,
+    on_event: EventCallback | None = None,
+    output: str | None = None,
 ) -> SolveReport:
-    """Generate, test, repair once if nothing passes, rank; see the module docstring."""
+    """Generate, test, repair once if nothing passes, rank; see the module docstring.
+    `output`: the file the snippet will be written to (its name is checked to import)."""
     run = SolveRun(problem, session, on_event)
+    run.module = module_name(output, problem.entry_point)
     started = time.perf_counter()
     rosters = [(r, session.throttle_for(r)) for r in session.rosters]
     plan = request_plan(session.settings, session.rosters)
@@ -108,7 +119,7 @@ async def _test_repair_rank(
         mark = time.perf_counter()
         ranking = await _rank(run, await writing)
         run.phases["rank_s"] = time.perf_counter() - mark
-    winner = ranking.winner if ranking else None
+    winner = await _returnable(run, sandbox, ranking) if ranking else None
     hidden = await _hidden_verdict(run, sandbox, winner)
     run.phases["total_s"] = time.perf_counter() - started
     report = run.report(ranking, winner, hidden, repaired)
@@ -171,6 +182,25 @@ async def _rank(run: SolveRun, tests: list[GeneratedTest]) -> RankingRun:
                                                if failed else "")  # fmt: skip
             run.emit(JudgeProgress(judge, "done" if ballots else "failed", detail))
     return ranking
+
+
+async def _returnable(run: SolveRun, sandbox: SandboxBackend, ranking: RankingRun) -> str | None:
+    """The best-ranked candidate that passes as a module of its own (:mod:`snippet_check`);
+    the ones that do not are named in the notes. None when none of the first few does."""
+    ranked = sorted((c for c in ranking.candidates if c.rank is not None), key=lambda c: c.rank)
+    for summary in ranked[:CHECKED_AT_MOST]:
+        entry = run.entries[summary.id]
+        assert entry.run is not None
+        run.emit(StageProgress("check", f"{summary.id} as {run.module}.py"))
+        found = await check_snippet(run.problem, entry.candidate.code, run.module, sandbox,
+                                    entry.run)  # fmt: skip
+        if not found:
+            if summary.id != ranking.winner:
+                run.notes.append(f"returned {summary.id}, the best candidate that passes as a "
+                                 f"module of its own")  # fmt: skip
+            return summary.id
+        run.notes.append(f"{summary.id} is not returned: {found[0]}")
+    return None
 
 
 async def _hidden_verdict(

@@ -49,6 +49,7 @@ class CandidateSummary(BaseModel):
     tests_passed: int = 0
     tests_total: int = 0
     message: str = ""
+    first_failure: str = Field("", description="when not passing: its first failing assertion")
     cpu_seconds: float = 0.0
     wall_seconds: float = 0.0
     peak_memory_mb: float = 0.0
@@ -79,6 +80,9 @@ class SolveReport(BaseModel):
     solved: bool
     winner: str | None
     code: str | None = Field(None, description="the winner's source")
+    checked_as: str | None = Field(
+        None, description="the file name the code was checked under: it imports and passes"
+    )
     hidden_tests: Verdict | None = Field(None, description="the winner on the hidden tests")
     repair_round: bool = False
     candidates: list[CandidateSummary] = Field(
