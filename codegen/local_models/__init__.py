@@ -1,8 +1,9 @@
 """The embedded default: small code models shipped inside PyPI packages, served on loopback.
 
 catalog (which packages, which hash) → assemble (install parts, join, verify, stamp) →
-engine (llama-cpp-python, built once and cached as a wheel) → runtime (server processes per
-slot, health-checked, always stopped) → roster (the default workers over those servers).
+engine (llama-cpp-python, built once as a wheel, installed once per user in an environment of
+its own in the cache) → runtime (server processes per slot, run by that environment,
+health-checked, always stopped) → roster (the default workers over those servers).
 """
 
 from codegen.local_models.assemble import ensure_model, gguf_path, is_assembled, lookup

@@ -96,7 +96,7 @@ def assemble(model: LocalModel, progress: Progress | None = None) -> Path:
     if _stamp_matches(model, target):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(target.with_suffix(".lock")):
+    with file_lock(target.with_suffix(".lock")):
         if _stamp_matches(model, target):  # another process finished it while we waited
             return target
         parts = part_paths(model)
@@ -178,7 +178,8 @@ def _stamp_matches(model: LocalModel, target: Path) -> bool:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
+    """Held by one process at a time (every codegen install of the user shares the cache)."""
     with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
