@@ -133,3 +133,15 @@ def test_without_an_engine_the_error_names_the_one_command(tmp_path: Path, monke
 
     with pytest.raises(EnvironmentProblem, match=r"run `codegen models pull` once"):
         LocalRuntime([DEFAULT_MODEL])._preflight()
+
+
+def test_the_cached_wheel_is_one_this_interpreter_can_install(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CODEGEN_CACHE", str(tmp_path))
+    engine.wheels_dir().mkdir(parents=True)
+    other = "cp39" if sys.version_info[:2] != (3, 9) else "cp310"
+    name = f"llama_cpp_python-{engine.ENGINE_VERSION}"
+    (engine.wheels_dir() / f"{name}-{other}-{other}-linux_x86_64.whl").write_bytes(b"")
+    assert engine.cached_wheel() is None
+    built = engine.wheels_dir() / f"{name}-py3-none-linux_x86_64.whl"  # what `pip wheel` makes
+    built.write_bytes(b"")
+    assert engine.cached_wheel() == built

@@ -59,12 +59,16 @@ def engine_installed() -> bool:
     return engine_python() is not None
 
 
-def cached_wheel(python_tag: str | None = None) -> Path | None:
-    """The built wheel for `python_tag` (cp311 …; default: this interpreter's)."""
-    tag = python_tag or _python_tag()
-    prefix = f"{ENGINE.replace('-', '_')}-{ENGINE_VERSION}-{tag}-"
+def cached_wheel() -> Path | None:
+    """A built wheel this interpreter can install (its Python tag `py3` or `cp311` …)."""
+    prefix = f"{ENGINE.replace('-', '_')}-{ENGINE_VERSION}-"
     found = sorted(wheels_dir().glob(f"{prefix}*.whl")) if wheels_dir().is_dir() else []
-    return found[-1] if found else None
+    usable = {"py3", _python_tag()}
+    for wheel in reversed(found):
+        python_tags = wheel.name.removeprefix(prefix).split("-")[0].split(".")
+        if usable & set(python_tags):
+            return wheel
+    return None
 
 
 def ensure_engine(progress: Progress | None = None) -> Path:
