@@ -5,7 +5,7 @@ example), prose around unfenced code, the stub restated with `...` before the re
 just the body of the function. The rules, in order:
 
 1. strip `<think>` sections; take the fenced Python blocks, or else the code-looking runs of
-   lines of an unfenced reply;
+   lines of an unfenced reply; a block cut short (max_tokens) keeps its whole statements;
 2. drop top-level statements that are not definitions (calls, asserts, `if __name__ ...`), so a
    candidate never runs its own examples on import;
 3. the candidate is the *last* block that defines the entry point with a real body (models
@@ -178,10 +178,14 @@ def _graft_body(blocks: list[str], stub: str, entry_point: str) -> str | None:
 
 
 def _sanitise(block: str) -> str | None:
-    """Dedent, parse, and drop top-level statements that are not definitions."""
+    """Dedent, parse, and drop top-level statements that are not definitions. A block that
+    does not parse keeps its longest run of whole top-level statements that does: a reply cut
+    by max_tokens in the middle of its test code still holds a complete function."""
     source = textwrap.dedent(block).strip("\n")
     if not _parses(source):
-        return None
+        source = _parsing_prefix(source)
+        if source is None:
+            return None
     tree = ast.parse(source)
     drop = [node for node in tree.body if is_noise(node)]
     if not drop:
@@ -195,6 +199,18 @@ def _sanitise(block: str) -> str | None:
         return kept if kept.strip() else ""
     tree.body = [node for node in tree.body if not is_noise(node)]
     return ast.unparse(tree) + "\n"
+
+
+def _parsing_prefix(source: str) -> str | None:
+    """The longest prefix of `source` that ends before a top-level statement and parses."""
+    lines = source.splitlines()
+    starts = [i for i, line in enumerate(lines)
+              if i and line[:1].strip() and line[:1] not in "#)]}"]  # fmt: skip
+    for cut in reversed(starts):
+        prefix = "\n".join(lines[:cut]).rstrip()
+        if prefix.strip() and _parses(prefix):
+            return prefix
+    return None
 
 
 def _defines(code: str, entry_point: str, *, real: bool = False) -> bool:

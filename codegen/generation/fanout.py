@@ -17,7 +17,12 @@ from dataclasses import dataclass
 
 from codegen.generation.dedupe import CandidatePool
 from codegen.generation.extract import ExtractionError, extract_code
-from codegen.generation.prompts import TEST_CASES, build_messages, build_test_messages
+from codegen.generation.prompts import (
+    CODE_STOPS,
+    TEST_CASES,
+    build_messages,
+    build_test_messages,
+)
 from codegen.generation.roster import Roster, Worker
 from codegen.generation.types import (
     Failure,
@@ -131,7 +136,8 @@ async def _request(run: _Run, worker: Worker, sample: int) -> Failure | None:
             async with run.throttle.slot(worker):
                 run.emit("started", worker, sample, attempt=attempt)
                 try:
-                    reply = await client.complete(worker, messages)
+                    stop = CODE_STOPS if worker.stop_at_tests else ()
+                    reply = await client.complete(worker, messages, stop)
                     error: BaseException | None = None
                 except Exception as failed:
                     error = failed

@@ -12,6 +12,7 @@ import asyncio
 import email.utils
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -92,8 +93,11 @@ def provider_key(endpoint: Endpoint) -> str:
     return f"{provider}|{base or ''}"
 
 
-async def complete(endpoint: Endpoint, messages: list[dict[str, str]]) -> ModelReply:
-    """One attempt, cancelled at `endpoint.timeout_s` whatever litellm's own timeout does."""
+async def complete(
+    endpoint: Endpoint, messages: list[dict[str, str]], stop: Sequence[str] = ()
+) -> ModelReply:
+    """One attempt, cancelled at `endpoint.timeout_s` whatever litellm's own timeout does;
+    the reply ends before any of `stop`."""
     started = time.perf_counter()
     _, base = resolve(endpoint)
     call = litellm.acompletion(
@@ -106,6 +110,7 @@ async def complete(endpoint: Endpoint, messages: list[dict[str, str]]) -> ModelR
         timeout=endpoint.timeout_s,
         num_retries=0,
         max_retries=0,
+        **({"stop": list(stop)} if stop else {}),
     )
     try:
         response = await asyncio.wait_for(call, timeout=endpoint.timeout_s)
