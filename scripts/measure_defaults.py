@@ -78,6 +78,10 @@ async def measure(problem_path: str, endpoints, samples: int, personas: list[str
               if t.status != "passed" and t.message), runs[f"c{i}"].message[:100])
         for i in range(len(result.candidates)) if not runs[f"c{i}"].passed
     ][:8]  # fmt: skip
+    report["candidates"] = [{"code": c.code, "passed": runs[f"c{i}"].passed,
+                             "samples": len(c.proposers)}
+                            for i, c in enumerate(result.candidates)]  # fmt: skip
+    report["unusable_replies"] = [f.message for f in result.failures]
     return report
 
 

@@ -18,9 +18,8 @@ from codegen.precommit.find import MarkedStub, find_stubs
 from codegen.precommit.rewrite import apply, implementation_body, unified_diff
 from codegen.problems import Problem
 from codegen.settings import SolveSettings
-from codegen.solve.failures import unsolved_lines
 from codegen.solve.progress import SolveProgress
-from codegen.solve.report import SolveReport
+from codegen.solve.report import SolveReport, unsolved_lines
 
 Say = Callable[[str], None]
 

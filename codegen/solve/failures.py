@@ -14,11 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from codegen.problems.model import TestFile
-from codegen.solve.report import SolveReport
-from sandbox import RunResult, TestStatus
+from sandbox import RunResult, TestOutcome, TestStatus
 
 LIMIT = 200
-SHOWN = 10  # candidates listed when none passes
 _DOCTEST = re.compile(
     r"Failed example:\n(?P<example>(?:    .*\n?)+?)"
     r"(?:Expected:\n(?P<expected>(?:    .*\n?)+?)Got:\n(?P<got>(?:    .*\n?)+)"
@@ -32,28 +30,20 @@ def first_failure(run: RunResult, tests: Sequence[TestFile] = ()) -> str:
     failed = next((t for t in run.tests if t.status is not TestStatus.PASSED), None)
     if failed is None:
         return _cut(f"{run.verdict}: {_first_line(run.message) or 'no test ran'}")
+    return _cut(failure_line(failed, tests))
+
+
+def failure_line(failed: TestOutcome, tests: Sequence[TestFile] = ()) -> str:
+    """How one test failed, as its assertion reads (the test's name first)."""
     name = failed.name.split("::")[-1]
     message = failed.message
     doctest = _DOCTEST.search(message + "\n")
     if doctest:
-        return _cut(f"{name}: {_doctest_line(doctest)}")
+        return f"{name}: {_doctest_line(doctest)}"
     if failed.cause is not None:
-        return _cut(f"{name}: {failed.cause}: {_first_line(message)}")
+        return f"{name}: {failed.cause}: {_first_line(message)}"
     found = _assertion(failed.name, _first_line(message), tests)
-    return _cut(f"{name}: {found or _first_line(message) or failed.status}")
-
-
-def unsolved_lines(report: SolveReport) -> list[str]:
-    """Each failing candidate once, closest first: who wrote it, tests passed, first failure."""
-    failing = [c for c in report.candidates if c.rank is None]
-    lines = [
-        f"{c.id} {c.model.removeprefix('openai/')}[{c.persona}] "
-        f"{c.tests_passed}/{c.tests_total}: {c.first_failure or c.verdict}"
-        for c in failing[:SHOWN]
-    ]
-    if len(failing) > SHOWN:
-        lines.append(f"… and {len(failing) - SHOWN} more (--json has them all)")
-    return lines
+    return f"{name}: {found or _first_line(message) or failed.status}"
 
 
 def _doctest_line(match: re.Match[str]) -> str:

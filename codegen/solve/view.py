@@ -13,8 +13,7 @@ from rich.text import Text
 
 from codegen.ranking.explain import seconds
 from codegen.ranking.growth import short_label
-from codegen.solve.failures import unsolved_lines
-from codegen.solve.report import CandidateSummary, SolveReport
+from codegen.solve.report import CandidateSummary, SolveReport, unsolved_lines
 from codegen.untrusted import plain, visible
 
 FAILURES_SHOWN = 5
