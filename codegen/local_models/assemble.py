@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from codegen.errors import BadInput, EnvironmentProblem
-from codegen.local_models.catalog import MODELS, LocalModel
+from codegen.local_models.catalog import DEFAULT_MODELS, MODELS, LocalModel
 from codegen.paths import cache_root
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -44,6 +44,13 @@ def gguf_path(model: LocalModel) -> Path:
 def is_assembled(model: LocalModel) -> bool:
     """True when the GGUF exists and matches its stamp (no hashing)."""
     return _stamp_matches(model, gguf_path(model))
+
+
+def default_models() -> list[str]:
+    """The default roster: the default models that are pulled (all of them when none is, so
+    that the run's error names the pull)."""
+    pulled = [name for name in DEFAULT_MODELS if is_assembled(MODELS[name])]
+    return pulled or list(DEFAULT_MODELS)
 
 
 def parts_installed(model: LocalModel) -> bool:

@@ -65,6 +65,7 @@ async def solve(
     `output`: the file the snippet will be written to (its name is checked to import)."""
     run = SolveRun(problem, session, on_event)
     run.module = module_name(output, problem.entry_point)
+    run.notes.extend(session.notes)
     started = time.perf_counter()
     rosters = [(r, session.throttle_for(r)) for r in session.rosters]
     plan = request_plan(session.settings, session.rosters)

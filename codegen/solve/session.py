@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from codegen.errors import BadInput
 from codegen.generation.roster import Roster, Worker
 from codegen.llm.throttle import Throttle
-from codegen.local_models import MODELS, LocalRuntime, local_roster
+from codegen.local_models import DEFAULT_MODELS, MODELS, LocalRuntime, local_roster
 from codegen.ranking import JudgeSpec
 from codegen.ranking.jury import judges_for
 from codegen.settings import SolveSettings, roster_from_models
@@ -47,6 +47,7 @@ class SolveSession:
         self._sandbox = warm.sandbox if warm else settings.sandbox.open(settings.limits)
         self._opening: asyncio.Task[SandboxBackend] | None = None
         self._throttles: dict[str, Throttle] = warm.throttles if warm else {}
+        self.notes = _unpulled_defaults(settings)
 
     async def __aenter__(self) -> SolveSession:
         self._opening = asyncio.create_task(self._open_sandbox())
@@ -166,6 +167,18 @@ class SolveSession:
                 f"add it to --models or to local_models"
             )
         return None
+
+
+def _unpulled_defaults(settings: SolveSettings) -> list[str]:
+    """A note for each default model the default roster runs without (not pulled)."""
+    if settings.roster_kind != "embedded" or settings.origins.get("local_models") != "default":
+        return []
+    return [
+        f"the default roster runs without {name}, which is not pulled: `codegen models pull` "
+        "adds it (the default solves far more with it)"
+        for name in DEFAULT_MODELS
+        if name not in settings.local_models
+    ]
 
 
 def _local_names(settings: SolveSettings) -> list[str]:
