@@ -14,8 +14,8 @@ demo: image  ## codegen solve on a bundled example with the embedded model (pull
 test: image chromium models
 	$(BIN)/python -m pytest -q
 
-models: venv  ## the embedded 0.5B model the model test uses (built and verified once, cached)
-	$(BIN)/codegen models pull --model qwen2.5-coder-0.5b
+models: venv  ## the embedded default models and their engine (built and verified once per user, cached)
+	$(BIN)/codegen models pull
 
 test-fast: venv  ## no Docker, no model: the pure core only
 	$(BIN)/python -m pytest -q -m "not docker and not model"

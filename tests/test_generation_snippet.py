@@ -279,3 +279,9 @@ def test_any_padded_candidate_becomes_a_clean_module_that_behaves_the_same(
     assert "solution" not in code and "import *" not in code and "print" not in code
     assert not any(word in code for word in ("Test", "Example", "test_", "__main__"))
     assert load_as(code, "f_out").f(x) == _reference(x, used)
+
+
+def test_a_comment_right_above_dropped_code_goes_with_it() -> None:
+    source = "import math\n# Check function\ndef check():\n    assert f(1) == 1\ndef f(x):\n" \
+             "    return math.floor(x)\n"  # fmt: skip
+    assert "Check" not in clean_snippet(source, "f")

@@ -131,7 +131,8 @@ def solve(
             print_summary(console, report)
             print_winner(console, report)
             if output is not None:
-                console.print(f"wrote {output}", highlight=False)
+                console.print(f"wrote {output}: it imports on its own and passes the tests",
+                              highlight=False)  # fmt: skip
         elif output is None:
             click.echo(report.code, nl=False)
     if not report.solved:

@@ -129,13 +129,18 @@ def _name(node: ast.AST) -> str | None:
 
 def _without(source: str, tree: ast.Module, keep: set[int]) -> str:
     """The source minus the statements not kept, cut by line so the kept code (and its
-    comments) reads as the model wrote it; the unparsed tree when lines are shared."""
-    drop = [node for index, node in enumerate(tree.body) if index not in keep]
+    comments) reads as the model wrote it; the unparsed tree when lines are shared. A comment
+    block right above a statement (no blank line between) belongs to it and goes with it."""
+    drop = [index for index in range(len(tree.body)) if index not in keep]
     if not drop:
         return source
     lines = source.splitlines()
-    for node in reversed(drop):
+    for index in reversed(drop):
+        node = tree.body[index]
         start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        above = (tree.body[index - 1].end_lineno or 0) if index else 0
+        while start - 1 > above and lines[start - 2].startswith("#"):
+            start -= 1
         del lines[start - 1 : node.end_lineno or node.lineno]
     code = "\n".join(lines).strip("\n") + "\n"
     if _same_statements(code, tree, keep):
