@@ -169,7 +169,8 @@ def solve(
     else:
         settings = load_settings(config_file, overrides)
         running.run(
-            _run(loaded, settings, progress, show, optimise_rounds, enrich, verbose=verbose)
+            _run(loaded, settings, progress, show, optimise_rounds, enrich, verbose=verbose,
+                 output=output)  # fmt: skip
         )
 
 
@@ -196,7 +197,8 @@ def _show(
             print_summary(console, report)
             print_winner(console, report, code=not progress.shown_winner)
             if output is not None:
-                console.print(f"wrote {output}", highlight=False)
+                console.print(f"wrote {output}: it imports on its own and passes the tests",
+                              highlight=False)  # fmt: skip
         elif output is None:
             click.echo(report.code, nl=False)
     sys.stdout.flush()  # a pipe gets the answer now, not when the pool has been cleaned up
@@ -205,9 +207,9 @@ def _show(
     if not report.solved:
         if not as_json:
             print_no_winner(Console(stderr=True), report)
+        closest = f" (closest: {', '.join(report.closest) or 'none'})" if as_json else ""
         raise CodegenError(
-            f"no passing candidate for {name} among {len(report.candidates)} "
-            f"(closest: {', '.join(report.closest) or 'none'})"
+            f"no passing candidate for {name} among {len(report.candidates)}{closest}"
         )
 
 
@@ -231,6 +233,7 @@ async def _run(
     enrich: bool = True,
     *,
     verbose: bool = False,
+    output: Path | None = None,
 ) -> None:
     """The run, then ``show`` its report before the sandbox pool and the models are stopped
     (the answer need not wait for their clean-up)."""
@@ -239,17 +242,22 @@ async def _run(
     from codegen.solve import SolveSession, describe_rosters  # for local runs only
     from codegen.solve import solve as solve_problem
 
+    filename = output.name if output else None  # the module name the winner is checked under
     async with SolveSession(settings) as session:
         with progress:
             if verbose:
                 err = Console(stderr=True)
                 for line in describe_rosters(session.rosters, endpoints=True):
                     err.print(f"roster: {line}", markup=False, highlight=False)
-            report = await solve_problem(problem, session, on_event=progress, enrich=enrich)
+            report = await solve_problem(
+                problem, session, on_event=progress, enrich=enrich, output=filename
+            )
             if optimise_rounds:
                 from codegen.optimise.winner import optimise_winner
 
-                report = await optimise_winner(problem, report, session, optimise_rounds, progress)
+                report = await optimise_winner(
+                    problem, report, session, optimise_rounds, progress, filename
+                )
         show(report)
 
 

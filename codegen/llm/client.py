@@ -23,6 +23,7 @@ import importlib.util
 import json
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -125,12 +126,15 @@ def compatible_server(endpoint: Endpoint) -> str | None:
     return base
 
 
-async def complete(endpoint: Endpoint, messages: list[dict[str, str]]) -> ModelReply:
-    """One attempt, cancelled at `endpoint.timeout_s` whatever the client's own timeout does."""
+async def complete(
+    endpoint: Endpoint, messages: list[dict[str, str]], stop: Sequence[str] = ()
+) -> ModelReply:
+    """One attempt, cancelled at `endpoint.timeout_s` whatever the client's own timeout does;
+    the reply ends before any of `stop`."""
     started = time.perf_counter()
     server = compatible_server(endpoint)
     if server is not None:
-        return await _complete_compatible(endpoint, server, messages, started)
+        return await _complete_compatible(endpoint, server, messages, started, stop)
     _, base = resolve(endpoint)
     call = litellm().acompletion(
         model=endpoint.model,
@@ -142,6 +146,7 @@ async def complete(endpoint: Endpoint, messages: list[dict[str, str]]) -> ModelR
         timeout=endpoint.timeout_s,
         num_retries=0,
         max_retries=0,
+        **({"stop": list(stop)} if stop else {}),
     )
     try:
         response = await asyncio.wait_for(call, timeout=endpoint.timeout_s)
@@ -159,7 +164,11 @@ async def complete(endpoint: Endpoint, messages: list[dict[str, str]]) -> ModelR
 
 
 async def _complete_compatible(
-    endpoint: Endpoint, server: str, messages: list[dict[str, str]], started: float
+    endpoint: Endpoint,
+    server: str,
+    messages: list[dict[str, str]],
+    started: float,
+    stop: Sequence[str] = (),
 ) -> ModelReply:
     client = _sdk_client(server, api_key(endpoint) or NO_KEY, endpoint.timeout_s)
     call = client.chat.completions.create(
@@ -167,6 +176,7 @@ async def _complete_compatible(
         messages=messages,  # type: ignore[arg-type]
         temperature=endpoint.temperature,
         max_tokens=endpoint.max_tokens,
+        **({"stop": list(stop)} if stop else {}),
     )
     try:
         response = await asyncio.wait_for(call, timeout=endpoint.timeout_s)

@@ -19,7 +19,7 @@ from codegen.precommit.rewrite import apply, implementation_body, unified_diff
 from codegen.problems import Problem
 from codegen.settings import SolveSettings
 from codegen.solve.progress import SolveProgress
-from codegen.solve.report import SolveReport
+from codegen.solve.report import SolveReport, unsolved_lines
 
 Say = Callable[[str], None]
 
@@ -52,7 +52,7 @@ class HookOutcome:
         if self.written:
             parts.append(f"wrote {', '.join(self.written)}; review and stage them")
         if self.unsolved:
-            parts.append(f"no passing candidate for {', '.join(self.unsolved)}")
+            parts.append(f"{len(self.unsolved)} stub(s) unsolved (why above)")
         if self.bad:
             parts.append(f"{len(self.bad)} marked stub(s) cannot be solved as written")
         return "; ".join(parts) or "nothing to do"
@@ -153,11 +153,11 @@ def _accept(
     say: Say,
 ) -> bool:
     if not report.solved or report.code is None or report.winner is None:
-        closest = ", ".join(
-            f"{c.id} {c.verdict} {c.tests_passed}/{c.tests_total}"
-            for c in (report.candidate(cid) for cid in report.closest)
-        )
-        say(f"codegen: {problem.origin} {stub.name}: no passing candidate ({closest or 'none'})")
+        lines = unsolved_lines(report)
+        say(f"codegen: {problem.origin} {stub.name}: no passing candidate among "
+            f"{len(report.candidates)}" + (":" if lines else ""))  # fmt: skip
+        for line in lines:
+            say(f"  {line}")
         return False
     winner = report.candidate(report.winner)
     try:

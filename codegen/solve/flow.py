@@ -8,7 +8,9 @@
            written yet ─▶ rank again; still disputed: no winner (exit 4)
     tester (each model writes test cases, beside the generation) ─────────────────┐
     passing ones ─▶ the evaluation's ranking (behaviour, written tests, timing, jury)
-                 ─▶ winner and its confidence ─▶ SolveReport
+                 ─▶ winner and its confidence
+                 ─▶ the winner as a module of its own (imports, passes, pyflakes clean;
+                    else the next ranked one) ─▶ SolveReport
 
 One :class:`~codegen.evaluation.Evaluation` records every round's verification and then ranks,
 so the ranking sees exactly what the rounds saw. The sandbox pool opens while the models
@@ -44,8 +46,11 @@ from codegen.solve.rounds import (
     write_tests_all,
 )
 from codegen.solve.session import SolveSession, request_plan
+from codegen.solve.snippet_check import check_snippet, module_name
 from codegen.solve.state import SolveRun
 from sandbox import ProblemError, SandboxBackend, SandboxJob, Verdict
+
+CHECKED_AT_MOST = 3  # ranked candidates tried as a module of their own before giving up
 
 # A litellm request cancelled mid-way (a deadline, a failed run, Ctrl-C) leaves an inner coroutine
 # unawaited; Python then prints a warning that would break the CLI's one-line errors.
@@ -60,11 +65,15 @@ async def solve(
     *,
     on_event: EventCallback | None = None,
     enrich: bool = True,
+    output: str | None = None,
 ) -> SolveReport:
     """Generate, test, repair once if nothing passes, rank; see the module docstring. A
     :class:`Decided` event names the winner as soon as it is known; without ``enrich``
-    (``--fast``) the run ends then, and the report lacks what would only have enriched it."""
+    (``--fast``) the run ends then, and the report lacks what would only have enriched it.
+    ``output``: the file the snippet will be written to (its name is checked to import)."""
     run = SolveRun(problem, session, on_event, enrich=enrich)
+    run.module = module_name(output, problem.entry_point)
+    run.notes.extend(session.notes)
     started = run.started
     rosters = [(r, session.throttle_for(r)) for r in session.rosters]
     plan = request_plan(session.settings, session.rosters)
@@ -127,8 +136,10 @@ async def _test_repair_rank(
         if ranking.decision is not None and ranking.decision.seconds is not None:
             run.phases["decide_s"] = min(ranking.decision.seconds, run.phases["rank_s"])
             run.phases["enrich_s"] = run.phases["rank_s"] - run.phases["decide_s"]
-    winner = ranking.winner if ranking else None
+    winner = await _returnable(run, sandbox, ranking) if ranking else None
     verdict = await hidden if hidden is not None else None
+    if winner is not None and ranking is not None and winner != ranking.winner and run.enrich:
+        verdict = await _hidden_verdict(run, sandbox, winner)  # the decided one is not returned
     if winner is not None and run.problem.has_hidden_tests and not run.enrich:
         run.notes.append("hidden tests not run (fast)")
     run.phases["total_s"] = time.perf_counter() - started
@@ -250,6 +261,25 @@ async def _rank(
 
 async def _ready(tests: list[GeneratedTest]) -> list[GeneratedTest]:
     return tests
+
+
+async def _returnable(run: SolveRun, sandbox: SandboxBackend, ranking: RankingRun) -> str | None:
+    """The best-ranked candidate that passes as a module of its own (:mod:`snippet_check`);
+    the ones that do not are named in the notes. None when none of the first few does."""
+    ranked = sorted((c for c in ranking.candidates if c.rank is not None), key=lambda c: c.rank)
+    for summary in ranked[:CHECKED_AT_MOST]:
+        entry = run.entries[summary.id]
+        assert entry.run is not None
+        run.emit(StageProgress("check", f"{summary.id} as {run.module}.py"))
+        found = await check_snippet(run.problem, entry.candidate.code, run.module, sandbox,
+                                    entry.run)  # fmt: skip
+        if not found:
+            if summary.id != ranking.winner:
+                run.notes.append(f"returned {summary.id}, the best candidate that passes as a "
+                                 f"module of its own")  # fmt: skip
+            return summary.id
+        run.notes.append(f"{summary.id} is not returned: {found[0]}")
+    return None
 
 
 async def _hidden_verdict(

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from codegen.ranking.explain import seconds
 from codegen.ranking.growth import short_label
-from codegen.solve.report import CandidateSummary, SolveReport
+from codegen.solve.report import CandidateSummary, SolveReport, unsolved_lines
 from codegen.untrusted import plain, visible
 
 FAILURES_SHOWN = 5
@@ -87,15 +87,15 @@ def print_winner(console: Console, report: SolveReport, *, code: bool = True) ->
 
 
 def print_no_winner(console: Console, report: SolveReport) -> None:
-    """The closest candidates and how each failed, then what the models could not produce."""
+    """Each candidate's first failure, closest first, then what the models could not produce."""
     repair = " after one repair round" if report.repair_round else ""
     console.print(
         Text.assemble(
             ("No passing candidate", "bold red"), f" among {len(report.candidates)}{repair}."
         )
     )
-    for cid in report.closest:
-        _print_failure(console, report.candidate(cid))
+    for line in unsolved_lines(report):
+        console.print(plain(f"  {line}"), soft_wrap=True)
     failures = report.generation_failures
     if failures:
         console.print(f"{len(failures)} request(s) gave no candidate:", highlight=False)
@@ -105,10 +105,3 @@ def print_no_winner(console: Console, report: SolveReport) -> None:
                 f"{failure.error_class}: {failure.message}"
             )
             console.print(plain(line))
-
-
-def _print_failure(console: Console, c: CandidateSummary) -> None:
-    head = f" by {author(c)}: {c.verdict}, {c.tests_passed}/{c.tests_total} tests passed"
-    console.print(Text.assemble("\n", (c.id, "bold"), plain(head)))
-    if c.message:
-        console.print(plain("  " + c.message.strip().replace("\n", "\n  ")))
