@@ -118,12 +118,12 @@ def test_the_request_count_and_how_many_go_at_once_are_shown_before_the_run(
 def test_the_embedded_plan_counts_a_server_per_core_and_the_tester(tmp_path: Path) -> None:
     """The embedded default starts one server per usable core, each answering one request at
     a time: that many go at once (it said 1 while the run started 2), plus the tester's one."""
-    from codegen.local_models.runtime import usable_cores
+    from codegen.local_models.runtime import slots_per_model
 
     data = _show(tmp_path)
-    requests = data["requests"]
-    assert requests["per_run"] == 4 and requests["tester"] == 1
-    assert requests["at_once"] == min(usable_cores(), 5)
+    requests, pulled = data["requests"], len(data["local_models"])  # the default models pulled
+    assert requests["per_run"] == 4 * pulled and requests["tester"] == pulled
+    assert requests["at_once"] == pulled * min(slots_per_model(pulled), 5)
     (tmp_path / "codegen.toml").write_text("[tester]\nenabled = false\n")
     assert _show(tmp_path)["requests"]["tester"] == 0
 

@@ -51,6 +51,8 @@ def test_the_embedded_model_is_named_as_the_user_names_it(tmp_path: Path) -> Non
     file = FileSettings(sandbox={"backend": "unsafe-local", "timing_rounds": 3})
     settings = resolve(CodegenConfig.model_validate(file.model_dump()))
     assert settings.roster_kind == "embedded"
+    # the default roster is every default model pulled here; this run serves the one faked
+    settings = settings.model_copy(update={"local_models": [NAME]})
 
     async def work():  # noqa: ANN202
         slots = slots_per_model(1)  # as many servers as a real run starts here
