@@ -12,6 +12,7 @@ from codegen.errors import BadInput, CodegenError, Disputed
 from codegen.evaluation import DEFAULT_ROUNDS, Event, RankingRun
 from codegen.evaluation.view import print_ranking
 from codegen.problems import Problem, load_problem
+from codegen.project.target import function_problem, is_function_spec
 from codegen.ranking import JudgeSpec
 from codegen.untrusted import visible
 
@@ -68,7 +69,7 @@ def rank(
     from codegen.evaluation import read_candidates
     from codegen.ranking.jury import judges_for
 
-    loaded = load_problem(problem)
+    loaded = function_problem(problem) if is_function_spec(problem) else load_problem(problem)
     sources = read_candidates(candidates)
     judges = judges_for(names, api_base, judge_timeout) if jury else None
     progress = None if as_json else Console(stderr=True)

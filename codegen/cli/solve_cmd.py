@@ -14,6 +14,7 @@ from rich.console import Console
 
 from codegen.errors import BadInput, CodegenError, Disputed
 from codegen.problems import Problem, load_problem, problem_from_text
+from codegen.project.target import function_problem, is_function_spec
 from codegen.service.client import server_from_env, solve_remote
 from codegen.settings import Overrides, SolveSettings, load_settings, split_models
 from codegen.solve.progress import SolveProgress, for_solve
@@ -106,10 +107,11 @@ def solve(
 ) -> None:
     """Write PROBLEM's function with several models at once and print the best passing one.
 
-    PROBLEM is a problem folder, a .py stub, a HumanEval .json record, or - for a plain-text
-    task on stdin (with --entry and --tests). With --server the run happens on a service, with
-    the same output. Exit codes: 0 solved, 1 no passing candidate, 2 bad input, 3 environment
-    problem (Docker, a model server, the service).
+    PROBLEM is a problem folder, a .py stub, a HumanEval .json record, path.py::name (a
+    function still to write, in its module: its helpers are there for the candidates), or -
+    for a plain-text task on stdin (with --entry and --tests). With --server the run happens
+    on a service, with the same output. Exit codes: 0 solved, 1 no passing candidate, 2 bad
+    input, 3 environment problem (Docker, a model server, the service).
     """
     loaded = load_input(problem, entry, tests)
     if output is not None and not output.parent.is_dir():
@@ -147,7 +149,13 @@ def solve(
 
 
 def load_input(problem: str, entry: str | None, tests: tuple[Path, ...]) -> Problem:
-    """A folder, a .py stub, a HumanEval record, or `-`: a plain-text task on stdin."""
+    """A folder, a .py stub, a HumanEval record, ``path.py::name`` (a function in its module),
+    or `-`: a plain-text task on stdin."""
+    if is_function_spec(problem):
+        if tests or entry:
+            raise BadInput(f"{problem}: a function in its module brings its own tests; drop "
+                           "--tests and --entry")  # fmt: skip
+        return function_problem(problem)
     if problem == "-":
         return problem_from_text(sys.stdin.read(), entry=entry or "", tests=tests)
     if tests and problem.endswith((".json", ".jsonl", ".jsonl.gz")):

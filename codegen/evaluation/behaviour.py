@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from codegen.evaluation.events import Event
 from codegen.evaluation.workload import TIMING_INPUTS
 from codegen.problems import Problem
+from codegen.problems.context import program
 from codegen.ranking import GeneratedTest, InputSet
 from sandbox import CallOutcome, SandboxBackend
 
@@ -44,7 +45,7 @@ async def call_each(
     )
     outcomes = await asyncio.gather(
         *(
-            sandbox.call(source, problem.entry_point, calls, limits, timeouts)
+            sandbox.call(program(problem, source), problem.entry_point, calls, limits, timeouts)
             for source in candidates.values()
         )
     )
@@ -90,7 +91,10 @@ async def screen_all(
     passing candidate's outcomes on them."""
     calls = [(tuple(args), {}) for args in pool.args]
     outcomes = await asyncio.gather(
-        *(sandbox.call(source, problem.entry_point, calls) for source in passing.values())
+        *(
+            sandbox.call(program(problem, source), problem.entry_point, calls)
+            for source in passing.values()
+        )
     )
     usable = [i for i in range(len(calls)) if any(o[i].ok for o in outcomes)]
     screened = {cid: [o[i] for i in usable] for cid, o in zip(passing, outcomes, strict=True)}

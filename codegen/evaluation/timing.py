@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from codegen.evaluation.events import Event
 from codegen.evaluation.workload import Workload
 from codegen.problems import Problem
+from codegen.problems.context import program
 from codegen.ranking import DEFAULT_NOISE_FLOOR, compare_timings, samples_from_benchmarks
 from sandbox import (
     CallOutcome,
@@ -70,7 +71,7 @@ class Timing:
             timing = await self.sandbox.time(
                 self.workload.files,
                 self.problem.entry_point,
-                candidates,
+                {cid: program(self.problem, code) for cid, code in candidates.items()},
                 rounds=self.rounds,
                 inputs=self.workload.calls,
                 tested={cid: self.runs[cid] for cid in candidates},

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from codegen.errors import BadInput
 from codegen.problems import Problem
+from codegen.problems.context import program
 from codegen.ranking.soft_tests import set_aside_unsatisfiable
 from sandbox import Limits, RunResult, SandboxBackend, SandboxJob
 
@@ -42,7 +43,7 @@ async def verify(
         job = SandboxJob(
             entry_point=problem.entry_point,
             test_files=test_files,
-            candidate=source,
+            candidate=program(problem, source),
             limits=limits or sandbox.limits,
             seed=seed,
         )

@@ -13,7 +13,8 @@ just the body of the function. The rules, in order:
 4. a reply holding only the function's body is grafted onto the stub;
 5. whatever does not parse, or does not define the entry point, is rejected with a reason;
 6. the candidate keeps only what the entry point reaches, and one that uses undefined names is
-   rejected (:mod:`codegen.generation.prune`): what is tested is exactly what is returned.
+   rejected (:mod:`codegen.generation.prune`): what is tested is exactly what is returned. A
+   function that lives in a module may use what the module defines (``module``).
 """
 
 from __future__ import annotations
@@ -39,8 +40,11 @@ class ExtractionError(ValueError):
     """The reply holds no usable candidate; the message says why in a few words."""
 
 
-def extract_code(reply: str | None, entry_point: str, stub: str | None = None) -> str:
-    """Return the candidate source for `entry_point` found in `reply`, or raise ExtractionError."""
+def extract_code(
+    reply: str | None, entry_point: str, stub: str | None = None, module: str | None = None
+) -> str:
+    """Return the candidate source for `entry_point` found in `reply`, or raise ExtractionError.
+    ``module``: the source of the module the function lives in, whose names it may use."""
     if reply is None or not reply.strip():
         raise ExtractionError("empty reply")
     text = _THINK.sub("", reply).strip("\n")
@@ -63,7 +67,7 @@ def extract_code(reply: str | None, entry_point: str, stub: str | None = None) -
             raise ExtractionError("code in reply does not parse")
         raise ExtractionError(f"reply does not define {entry_point}")
     try:
-        return prune(code, entry_point, stub)
+        return prune(code, entry_point, stub, module)
     except UndefinedNames as error:
         raise ExtractionError(str(error)) from None
 

@@ -163,7 +163,7 @@ def _accept(
     try:
         if reply.content is None or not reply.content.strip():
             raise EmptyReply("model returned an empty reply")
-        code = extract_code(reply.content, run.task.entry_point, run.task.stub)
+        code = extract_code(reply.content, run.task.entry_point, run.task.stub, run.task.module)
     except ExtractionError as rejected:
         failure = _failure(worker, sample, rejected, total_s, attempt, reply.content)
         run.emit(

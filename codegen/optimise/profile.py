@@ -15,6 +15,7 @@ import json
 from pydantic import BaseModel, ValidationError
 
 from codegen.problems import Problem
+from codegen.problems.context import program
 from sandbox import SandboxBackend
 
 PROFILER = "_codegen_line_profile"
@@ -84,7 +85,8 @@ async def profile(
     an empty profile with the reason in ``text`` when it cannot be taken."""
     if not inputs:
         return Profile(text="not taken: no inputs to profile on")
-    source = code.rstrip("\n") + _SOURCE.format(profiler=PROFILER, entry=problem.entry_point)
+    module = program(problem, code)  # in its module, helpers traced too
+    source = module.rstrip("\n") + _SOURCE.format(profiler=PROFILER, entry=problem.entry_point)
     limits = sandbox.limits.model_copy(update={"test_seconds": max(5.0, 4 * BUDGET_S)})
     calls = [((list(map(tuple, inputs)), BUDGET_S), {})]
     (outcome,) = await sandbox.call(source, PROFILER, calls, limits, 1)
@@ -96,7 +98,7 @@ async def profile(
                                                        for a, b, c in data["lines"]])  # fmt: skip
     except (ValueError, KeyError, TypeError, ValidationError):
         return Profile(text="not taken: the profiler's answer was not readable")
-    measured.text = describe(measured, code, described)
+    measured.text = describe(measured, module, described)
     return measured
 
 

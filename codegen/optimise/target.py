@@ -2,9 +2,10 @@
 
 TARGET is ``path.py::name`` (the function in a module: its tests are its doctests and the test
 file the pre-commit hook would find, test_<module>.py beside it or under tests/), or a problem
-folder or stub plus a candidate file. The code optimised is the function and what it reaches in
-its module (helpers, constants, imports), cut as candidates are (:mod:`codegen.generation.prune`).
-With ``--fix`` the function's body is rewritten in place; nothing else in the file changes.
+folder or stub plus a candidate file. The code optimised is the function; every version is
+timed and checked inside its module (:mod:`codegen.problems.context`), whose helpers, constants
+and imports it may use. With ``--fix`` the function's body is rewritten in place; nothing else
+in the file changes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from codegen.precommit.find import MarkedStub, marked_stub
 from codegen.precommit.git import repo_root
 from codegen.precommit.rewrite import apply, implementation_body
 from codegen.problems import Problem, load_problem, problem_from_stub
-from codegen.problems.model import TestFile
+from codegen.problems.model import ModuleContext, TestFile
 from codegen.problems.testfiles import check_test_file
 
 
@@ -52,16 +53,17 @@ def load_target(spec: str, candidate: Path | None = None) -> Target:
     node = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
     if node is None:
         raise BadInput(f"{path}: no top-level function named {name!r}")
-    code = _reachable(source, name, str(path))
+    region = _body_region(node, source, path)
+    code = _reachable(_function_source(node, source), name, str(path), module=source)
     problem = problem_from_stub(code, name=name, where=str(path), entry=name)
     written = [t for t in problem.visible_tests if t.origin != "smoke"]
-    region = _body_region(node, source, path)
     tests = [*_tests_beside(path, region), *written]
     warnings = [w for w in problem.warnings if "has a body" not in w and "no tests" not in w]
     if not tests:
         tests = list(problem.visible_tests)  # the smoke test: the current version is the oracle
+    context = ModuleContext(source=source, path=str(path))
     problem = problem.model_copy(
-        update={"visible_tests": tuple(tests), "warnings": tuple(warnings)}
+        update={"visible_tests": tuple(tests), "warnings": tuple(warnings), "context": context}
     )
     return Target(problem=problem, code=code, path=path, region=region)
 
@@ -75,9 +77,9 @@ def rewritten(target: Target, code: str) -> str:
     return apply(source, [(target.region, body)])
 
 
-def _reachable(source: str, name: str, where: str) -> str:
+def _reachable(source: str, name: str, where: str, module: str | None = None) -> str:
     try:
-        return prune(source, name)
+        return prune(source, name, module=module)
     except SyntaxError as error:
         raise BadInput(f"{where}:{error.lineno or 0}: syntax error: {error.msg}") from None
     except UndefinedNames as error:
@@ -95,6 +97,13 @@ def _tests_beside(path: Path, region: MarkedStub) -> list[TestFile]:
         return []
     test, _ = check_test_file(f"test_{name}.py", test_source, name, str(test_path))
     return [test]
+
+
+def _function_source(node: ast.FunctionDef, source: str) -> str:
+    """The function's own lines, decorators included."""
+    start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    lines = source.splitlines(keepends=True)[start - 1 : node.end_lineno]
+    return "".join(lines)
 
 
 def _body_region(node: ast.FunctionDef, source: str, path: Path) -> MarkedStub:

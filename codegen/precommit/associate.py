@@ -17,6 +17,7 @@ from codegen.errors import BadInput
 from codegen.precommit.find import MarkedStub
 from codegen.problems import Problem
 from codegen.problems.loaders import docstring_test_files
+from codegen.problems.model import ModuleContext
 from codegen.problems.stub import parse_stub
 from codegen.problems.testfiles import check_test_file
 
@@ -70,9 +71,10 @@ def associated_tests(stub: MarkedStub, module: str, test_source: str, where: str
     return ast.unparse(ast.Module(body=kept, type_ignores=[])) + "\n"
 
 
-def problem_for(stub: MarkedStub, root: Path) -> Problem:
+def problem_for(stub: MarkedStub, root: Path, module: str | None = None) -> Problem:
     """The Problem of one stub: its doctests and/or its associated tests; BadInput when it has
-    neither, naming both fixes."""
+    neither, naming both fixes. ``module``: the text of the stub's file, read when not given:
+    candidates are tested inside it (:mod:`codegen.problems.context`)."""
     where = f"{stub.path}:{stub.lineno}"
     info = parse_stub(stub.stub, where, stub.name)
     warnings = list(info.warnings)
@@ -92,6 +94,9 @@ def problem_for(stub: MarkedStub, root: Path) -> Problem:
             f"{where}: {stub.name} is marked `# codegen: solve` but has no tests; add >>> "
             f"examples to its docstring, or tests to tests/test_{source_path.stem}.py"
         )
+    if module is None:
+        module = source_path.read_text("utf-8")
+    context = ModuleContext(source=module, path=_relative(source_path, root))
     return Problem(
         name=f"{stub.path}::{stub.name}",
         entry_point=stub.name,
@@ -103,6 +108,7 @@ def problem_for(stub: MarkedStub, root: Path) -> Problem:
         visible_tests=tuple(visible),
         origin=where,
         warnings=tuple(warnings),
+        context=context,
     )
 
 

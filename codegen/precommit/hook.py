@@ -85,7 +85,7 @@ async def run_hook(
         record = _File(path, text)
         for stub in stubs:
             try:
-                work.append((record, stub, problem_for(stub, root)))
+                work.append((record, stub, problem_for(stub, root, text)))
             except BadInput as error:
                 bad.append(str(error))
     for message in bad:

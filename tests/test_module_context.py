@@ -1,0 +1,121 @@
+"""A candidate in its module (pure parts): the module with the body replaced is what runs, the
+module's names count as defined, and the candidate itself stays the function."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from codegen.generation.extract import ExtractionError, extract_code
+from codegen.generation.prune import defined_names
+from codegen.precommit import apply, find_stubs, implementation_body
+from codegen.precommit.associate import problem_for
+from codegen.problems.context import compose, program
+from codegen.solve.rounds import generation_task
+
+MODULE = '''"""Text helpers."""
+import re
+
+SEPARATOR = "-"
+
+
+def _words(text: str) -> list[str]:
+    """The lower-case words of ``text``."""
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def slugify(text: str) -> str:  # codegen: solve
+    """The words of ``text`` joined by dashes.
+
+    >>> slugify("Hello, World!")
+    'hello-world'
+    """
+    ...
+
+
+def untouched(x):
+    return x   # odd spacing that must survive
+'''
+REUSES = "def slugify(text: str) -> str:\n    return SEPARATOR.join(_words(text))\n"
+REIMPLEMENTS = (
+    "import re\n\n\ndef _words(text):\n    return re.findall(r'[a-z0-9]+', text.lower())\n\n\n"
+    "def slugify(text: str) -> str:\n    return '-'.join(_words(text))\n"
+)
+
+
+def fenced(code: str) -> str:
+    return f"Here it is:\n```python\n{code}```\n"
+
+
+def run(source: str) -> dict:
+    namespace: dict = {}
+    exec(compile(source, "module.py", "exec"), namespace)  # test data of this file only
+    return namespace
+
+
+def test_the_candidate_runs_as_the_module_with_its_body_replaced() -> None:
+    composed = compose(MODULE, "slugify", REUSES)
+    assert composed == MODULE.replace("    ...\n", "    return SEPARATOR.join(_words(text))\n")
+    assert run(composed)["slugify"]("Hello, World!") == "hello-world"
+    # a candidate that brings its own helper keeps it to itself, as --fix writes it
+    own = compose(MODULE, "slugify", REIMPLEMENTS)
+    namespace = run(own)
+    assert namespace["slugify"]("A b") == "a-b" and namespace["_words"].__doc__
+    assert "    def _words(text):" in own and "    import re" in own
+    assert own.endswith("def untouched(x):\n    return x   # odd spacing that must survive\n")
+
+
+def test_what_runs_is_what_fix_writes() -> None:
+    (stub,), _ = find_stubs(MODULE, "text.py")
+    for candidate in (REUSES, REIMPLEMENTS):
+        written = apply(MODULE, [(stub, implementation_body(candidate, "slugify"))])
+        assert compose(MODULE, "slugify", candidate) == written
+
+
+def test_a_candidate_that_cannot_be_cut_into_a_body_follows_the_module() -> None:
+    lam = "slugify = lambda text: SEPARATOR.join(_words(text))\n"
+    composed = compose(MODULE, "slugify", lam)
+    assert composed.endswith(lam) and run(composed)["slugify"]("X y") == "x-y"
+
+
+def test_the_modules_names_are_defined_for_the_candidate() -> None:
+    assert {"re", "SEPARATOR", "_words", "slugify", "untouched"} <= (defined_names(MODULE) or set())
+    assert defined_names("from os.path import *\n") is None  # anything may be defined
+    reply = fenced(REUSES)
+    with pytest.raises(ExtractionError, match="undefined name.*_words"):
+        extract_code(reply, "slugify")  # alone, the helper is undefined
+    assert extract_code(reply, "slugify", module=MODULE) == REUSES
+    # one that re-implements it keeps its own copy; neither is dropped
+    kept = extract_code(fenced(REIMPLEMENTS), "slugify", module=MODULE)
+    assert "def _words" in kept and "import re" in kept
+    with pytest.raises(ExtractionError, match="undefined name.*_letters"):
+        extract_code(fenced("def slugify(t):\n    return _letters(t)\n"), "slugify", module=MODULE)
+
+
+def test_a_marked_stub_carries_its_module(tmp_path: Path) -> None:
+    path = tmp_path / "text.py"
+    path.write_text(MODULE)
+    (stub,), _ = find_stubs(MODULE, str(path))
+    problem = problem_for(stub, tmp_path)
+    assert problem.context is not None and problem.context.source == MODULE
+    assert problem.context.path == "text.py"
+    assert program(problem, REUSES) == compose(MODULE, "slugify", REUSES)
+    task = generation_task(problem)
+    assert task.module == MODULE
+    # the helper changing makes another problem (the cache key)
+    other = problem_for(stub, tmp_path, MODULE.replace("a-z0-9", "a-z"))
+    assert other.fingerprint() != problem.fingerprint()
+
+
+def test_a_problem_without_a_module_runs_the_candidate_alone(tmp_path: Path) -> None:
+    from codegen.problems import problem_from_stub
+
+    problem = problem_from_stub(
+        "def f(x: int) -> int:\n    '''>>> f(1)\n    1\n    '''\n", name="f", where="f.py"
+    )
+    assert problem.context is None and program(problem, "def f(x):\n    return x\n") == (
+        "def f(x):\n    return x\n"
+    )
+    assert ast.parse(program(problem, REUSES))
