@@ -14,6 +14,7 @@ The file is `[tool.codegen]` in pyproject.toml, or the top level of codegen.toml
     [tool.codegen.jury]                     # enabled = true, judges = [...], timeout_s = 60
     [tool.codegen.repair]                   # enabled = true, max_candidates = 4
     [tool.codegen.tester]                   # enabled = true, per_model = 1, cases = 10
+    [tool.codegen.context]                  # max_tokens = 1500 (the module and package shown)
 
 Reading the file (:func:`load_config`, :class:`CodegenConfig`) keeps unknown sections as extras;
 :func:`load_settings` then types every section and merges the flags.
@@ -33,6 +34,7 @@ from codegen.generation.personas import PERSONAS
 from codegen.generation.roster import FanoutLimits, Roster, Worker
 from codegen.local_models.catalog import DEFAULT_MODEL, MODELS
 from codegen.local_models.roster import DEFAULT_PERSONAS
+from codegen.project.context import DEFAULT_CONTEXT_TOKENS
 from sandbox import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
@@ -217,6 +219,14 @@ class TesterSettings(_Section):
     cases: int = Field(default=10, ge=1, le=30, description="test cases asked per request")
 
 
+class ContextSettings(_Section):
+    """What the models see of a function's module and package (``path.py::name`` and the
+    pre-commit hook): the module's outline and the signatures it imports, at most this many
+    tokens (0: the stub alone)."""
+
+    max_tokens: int = Field(default=DEFAULT_CONTEXT_TOKENS, ge=0, le=20000)
+
+
 class FileSettings(_Section):
     """The solve keys of the config file (each optional there)."""
 
@@ -228,6 +238,7 @@ class FileSettings(_Section):
     jury: JurySettings = JurySettings()
     repair: RepairSettings = RepairSettings()
     tester: TesterSettings = TesterSettings()
+    context: ContextSettings = ContextSettings()
 
     @field_validator("personas")
     @classmethod
@@ -286,12 +297,14 @@ class SolveSettings(BaseModel):
     jury: JurySettings
     repair: RepairSettings
     tester: TesterSettings = TesterSettings()
+    context: ContextSettings = ContextSettings()
     config_file: str | None
     origins: dict[str, str] = Field(description="setting -> 'flag', the file, or 'default'")
 
 
 FILE_KEYS = (
-    "samples", "personas", "local_models", "limits", "sandbox", "jury", "repair", "tester"
+    "samples", "personas", "local_models", "limits", "sandbox", "jury", "repair", "tester",
+    "context",
 )  # fmt: skip
 
 
@@ -358,6 +371,7 @@ def resolve(config: CodegenConfig, overrides: Overrides | None = None) -> SolveS
         jury=jury,
         repair=file.repair,
         tester=tester,
+        context=file.context,
         config_file=where,
         origins=origins,
     )

@@ -6,6 +6,7 @@ only the body."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -49,6 +50,11 @@ def test_a_candidate_that_reuses_the_helper_and_one_that_does_not_both_pass(
         assert report["code"] == REUSES  # the snippet is the function, not the module
         prompt = server.requests()[0]["messages"][-1]["content"]
         assert "def slugify(text: str) -> str:" in prompt
+        # the module's outline: what the candidate may reuse, as signatures
+        assert 'def _words(text: str) -> list[str]:\n    """The lower-case words' in prompt
+        assert "return re.findall" not in prompt
+        (shown,) = [note for note in report["notes"] if note.startswith("context: ")]
+        assert re.search(r"≈\d+ tokens in every prompt", shown), shown
 
         fixed = codegen("precommit", "text.py", "--fix", *FLAGS, cwd=repo, env=env)
     assert fixed.returncode == 1, fixed.stderr  # a change was made: the commit stops

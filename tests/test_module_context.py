@@ -119,3 +119,105 @@ def test_a_problem_without_a_module_runs_the_candidate_alone(tmp_path: Path) -> 
         "def f(x):\n    return x\n"
     )
     assert ast.parse(program(problem, REUSES))
+
+
+# -- where the module sits, and what the models see of it ---------------------------------------
+UTIL = '''"""Shared text functions."""
+import unicodedata
+
+ACCENTS = "NFKD"
+
+
+def normalize(text: str) -> str:
+    """Text without accents.
+
+    Longer explanation that the prompt does not need.
+    """
+    return unicodedata.normalize(ACCENTS, text).encode("ascii", "ignore").decode()
+
+
+def _private(x):
+    return x
+
+
+class Table:
+    """A table of words."""
+
+    def __init__(self, rows: list[str]) -> None:
+        self.rows = rows
+
+    def width(self) -> int:
+        return max(map(len, self.rows))
+'''
+PACKAGED = MODULE.replace("import re\n", "import re\n\nfrom .util import normalize\n")
+
+
+def _src_layout(root: Path) -> Path:
+    package = root / "src" / "pkg"
+    package.mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "pkg"\n')
+    (package / "__init__.py").write_text("")
+    (package / "util.py").write_text(UTIL)
+    (package / "text.py").write_text(PACKAGED)
+    return package / "text.py"
+
+
+def test_layouts_src_flat_and_loose(tmp_path: Path) -> None:
+    from codegen.project.layout import find_layout
+
+    text = _src_layout(tmp_path / "a")
+    layout = find_layout(text, tmp_path / "a")
+    assert (layout.root, layout.import_path, layout.module) == (tmp_path / "a", "src", "pkg.text")
+    flat = tmp_path / "b" / "pkg" / "deep"
+    flat.mkdir(parents=True)
+    (tmp_path / "b" / "setup.cfg").write_text("")
+    for folder in (flat, flat.parent):
+        (folder / "__init__.py").write_text("")
+    (flat / "mod.py").write_text("")
+    layout = find_layout(flat / "mod.py", tmp_path / "b")
+    assert (layout.import_path, layout.module) == (".", "pkg.deep.mod")
+    loose = tmp_path / "c" / "tools"
+    loose.mkdir(parents=True)
+    (loose / "text.py").write_text(MODULE)
+    layout = find_layout(loose / "text.py", tmp_path / "c")
+    assert (layout.root, layout.import_path, layout.module) == (tmp_path / "c", "tools", "text")
+    # a namespace package (no __init__.py) that the module's relative imports climb
+    (loose / "rel.py").write_text("from .text import slugify\n")
+    assert find_layout(loose / "rel.py", tmp_path / "c").module == "tools.rel"
+
+
+def test_the_prompt_shows_the_module_and_what_it_imports_from_the_package(tmp_path: Path) -> None:
+    from codegen.project.context import module_context
+
+    text = _src_layout(tmp_path)
+    context = module_context(text, PACKAGED, "slugify", tmp_path)
+    where = (context.module, context.import_path, context.path)
+    assert where == ("pkg.text", "src", "src/pkg/text.py")
+    shown = context.prompt
+    assert "from .util import normalize" in shown and 'SEPARATOR = "-"' in shown
+    words = 'def _words(text: str) -> list[str]:\n    """The lower-case words of ``text``."""'
+    assert words in shown
+    assert "return re.findall" not in shown  # signatures, not bodies
+    assert "def slugify" not in shown  # the stub is shown on its own
+    assert "def untouched(x):" in shown
+    assert "# src/pkg/util.py (pkg.util)\ndef normalize(text: str) -> str:" in shown
+    assert "Longer explanation" not in shown and "class Table" not in shown  # only what it takes
+    assert context.prompt_tokens == (len(shown) + 3) // 4
+    # bounded: a small budget keeps the module's names and drops the rest
+    small = module_context(text, PACKAGED, "slugify", tmp_path, max_tokens=60)
+    assert small.prompt_tokens <= 60 and "def normalize" not in small.prompt
+    assert module_context(text, PACKAGED, "slugify", tmp_path, max_tokens=0).prompt == ""
+
+
+def test_the_context_is_in_the_prompt(tmp_path: Path) -> None:
+    from codegen.generation.prompts import build_messages
+    from codegen.project.target import function_problem
+
+    text = _src_layout(tmp_path)
+    problem = function_problem(f"{text}::slugify")
+    user = build_messages(generation_task(problem), "simplest")[1]["content"]
+    assert "Reuse it instead of re-implementing it" in user
+    assert "def normalize(text: str) -> str:" in user and "def _words(" in user
+    # without a module, no such section
+    plain = problem.model_copy(update={"context": None})
+    assert "Reuse it" not in build_messages(generation_task(plain), "simplest")[1]["content"]

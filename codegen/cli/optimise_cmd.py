@@ -53,12 +53,12 @@ def optimise(
     """
     from codegen.optimise import load_target, rewritten
 
-    loaded = load_target(target, candidate)
+    settings = load_settings(config_file, overrides)
+    loaded = load_target(target, candidate, settings.context.max_tokens)
     if fix and loaded.path is None:
         raise BadInput("--fix needs TARGET as path.py::name")
     if output is not None and not output.parent.is_dir():
         raise BadInput(f"{output}: its folder does not exist; create it or pick another -o path")
-    settings = load_settings(config_file, overrides)
     err = Console(stderr=True)
 
     def say(stage: str, message: str) -> None:

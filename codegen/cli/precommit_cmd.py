@@ -39,11 +39,13 @@ def precommit(
     progress = for_solve(as_json=False, stdout=sys.stderr)
     url = server_from_env(server)
     remote = (lambda problem: solve_remote(url, problem, overrides, progress)) if url else None
+    settings = load_settings(config_file, overrides)  # reads a file; starts nothing
     outcome = asyncio.run(
         run_hook(
             list(files),
             fix=fix,
-            settings=lambda: load_settings(config_file, overrides),
+            settings=lambda: settings,
+            context_tokens=settings.context.max_tokens,
             cache=SolvedCache(cache_dir(root)),
             root=root,
             say=lambda line: click.echo(line, err=True),

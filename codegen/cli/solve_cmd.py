@@ -14,6 +14,7 @@ from rich.console import Console
 
 from codegen.errors import BadInput, CodegenError, Disputed
 from codegen.problems import Problem, load_problem, problem_from_text
+from codegen.project.context import DEFAULT_CONTEXT_TOKENS
 from codegen.project.target import function_problem, is_function_spec
 from codegen.service.client import server_from_env, solve_remote
 from codegen.settings import Overrides, SolveSettings, load_settings, split_models
@@ -113,7 +114,10 @@ def solve(
     on a service, with the same output. Exit codes: 0 solved, 1 no passing candidate, 2 bad
     input, 3 environment problem (Docker, a model server, the service).
     """
-    loaded = load_input(problem, entry, tests)
+    tokens = DEFAULT_CONTEXT_TOKENS
+    if is_function_spec(problem):  # the models see this much of its module and package
+        tokens = load_settings(config_file, overrides).context.max_tokens
+    loaded = load_input(problem, entry, tests, tokens)
     if output is not None and not output.parent.is_dir():
         raise BadInput(f"{output}: its folder does not exist; create it or pick another -o path")
     url = server_from_env(server)
@@ -148,14 +152,19 @@ def solve(
         )
 
 
-def load_input(problem: str, entry: str | None, tests: tuple[Path, ...]) -> Problem:
+def load_input(
+    problem: str,
+    entry: str | None,
+    tests: tuple[Path, ...],
+    context_tokens: int = DEFAULT_CONTEXT_TOKENS,
+) -> Problem:
     """A folder, a .py stub, a HumanEval record, ``path.py::name`` (a function in its module),
     or `-`: a plain-text task on stdin."""
     if is_function_spec(problem):
         if tests or entry:
             raise BadInput(f"{problem}: a function in its module brings its own tests; drop "
                            "--tests and --entry")  # fmt: skip
-        return function_problem(problem)
+        return function_problem(problem, context_tokens)
     if problem == "-":
         return problem_from_text(sys.stdin.read(), entry=entry or "", tests=tests)
     if tests and problem.endswith((".json", ".jsonl", ".jsonl.gz")):

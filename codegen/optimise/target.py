@@ -21,8 +21,9 @@ from codegen.precommit.find import MarkedStub, marked_stub
 from codegen.precommit.git import repo_root
 from codegen.precommit.rewrite import apply, implementation_body
 from codegen.problems import Problem, load_problem, problem_from_stub
-from codegen.problems.model import ModuleContext, TestFile
+from codegen.problems.model import TestFile
 from codegen.problems.testfiles import check_test_file
+from codegen.project.context import DEFAULT_CONTEXT_TOKENS, module_context
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,11 @@ class Target:
     region: MarkedStub | None = None  # the function's body in that module
 
 
-def load_target(spec: str, candidate: Path | None = None) -> Target:
-    """``path.py::name``, or a problem (folder, stub or record) with ``candidate``."""
+def load_target(
+    spec: str, candidate: Path | None = None, context_tokens: int = DEFAULT_CONTEXT_TOKENS
+) -> Target:
+    """``path.py::name``, or a problem (folder, stub or record) with ``candidate``; the models
+    see at most ``context_tokens`` of the function's module and package."""
     if candidate is not None:
         problem = load_problem(spec)
         code = _read(candidate)
@@ -61,7 +65,7 @@ def load_target(spec: str, candidate: Path | None = None) -> Target:
     warnings = [w for w in problem.warnings if "has a body" not in w and "no tests" not in w]
     if not tests:
         tests = list(problem.visible_tests)  # the smoke test: the current version is the oracle
-    context = ModuleContext(source=source, path=str(path))
+    context = module_context(path, source, name, repo_root(path.resolve().parent), context_tokens)
     problem = problem.model_copy(
         update={"visible_tests": tuple(tests), "warnings": tuple(warnings), "context": context}
     )

@@ -17,9 +17,9 @@ from codegen.errors import BadInput
 from codegen.precommit.find import MarkedStub
 from codegen.problems import Problem
 from codegen.problems.loaders import docstring_test_files
-from codegen.problems.model import ModuleContext
 from codegen.problems.stub import parse_stub
 from codegen.problems.testfiles import check_test_file
+from codegen.project.context import DEFAULT_CONTEXT_TOKENS, module_context
 
 
 def find_test_file(source: Path, root: Path) -> Path | None:
@@ -71,10 +71,16 @@ def associated_tests(stub: MarkedStub, module: str, test_source: str, where: str
     return ast.unparse(ast.Module(body=kept, type_ignores=[])) + "\n"
 
 
-def problem_for(stub: MarkedStub, root: Path, module: str | None = None) -> Problem:
+def problem_for(
+    stub: MarkedStub,
+    root: Path,
+    module: str | None = None,
+    context_tokens: int = DEFAULT_CONTEXT_TOKENS,
+) -> Problem:
     """The Problem of one stub: its doctests and/or its associated tests; BadInput when it has
     neither, naming both fixes. ``module``: the text of the stub's file, read when not given:
-    candidates are tested inside it (:mod:`codegen.problems.context`)."""
+    candidates are tested inside it (:mod:`codegen.problems.context`), and the models see at
+    most ``context_tokens`` of it and its package."""
     where = f"{stub.path}:{stub.lineno}"
     info = parse_stub(stub.stub, where, stub.name)
     warnings = list(info.warnings)
@@ -96,7 +102,7 @@ def problem_for(stub: MarkedStub, root: Path, module: str | None = None) -> Prob
         )
     if module is None:
         module = source_path.read_text("utf-8")
-    context = ModuleContext(source=module, path=_relative(source_path, root))
+    context = module_context(source_path, module, stub.name, root, context_tokens)
     return Problem(
         name=f"{stub.path}::{stub.name}",
         entry_point=stub.name,

@@ -17,6 +17,7 @@ from codegen.precommit.cache import SolvedCache, SolvedEntry
 from codegen.precommit.find import MarkedStub, find_stubs
 from codegen.precommit.rewrite import apply, implementation_body, unified_diff
 from codegen.problems import Problem
+from codegen.project.context import DEFAULT_CONTEXT_TOKENS
 from codegen.settings import SolveSettings
 from codegen.solve.progress import SolveProgress
 from codegen.solve.report import SolveReport
@@ -68,6 +69,7 @@ async def run_hook(
     say: Say,
     progress: SolveProgress | None = None,
     remote: Callable[[Problem], SolveReport] | None = None,
+    context_tokens: int = DEFAULT_CONTEXT_TOKENS,
 ) -> HookOutcome:
     """See the module docstring; `settings` is only called (and models only started) when a
     stub is not in the cache. `say` gets one line per event, for stderr. With `remote` (a
@@ -85,7 +87,7 @@ async def run_hook(
         record = _File(path, text)
         for stub in stubs:
             try:
-                work.append((record, stub, problem_for(stub, root, text)))
+                work.append((record, stub, problem_for(stub, root, text, context_tokens)))
             except BadInput as error:
                 bad.append(str(error))
     for message in bad:

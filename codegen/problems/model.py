@@ -49,12 +49,14 @@ class ModuleContext(BaseModel):
     source: str = Field(description="the module's text, as in its file")
     path: str = Field("", description="its path in the project, for messages and the tests")
     module: str | None = Field(
-        None, description="its dotted name when the project's package holds it (pkg.text)"
+        None, description="its dotted name, imported from import_path (pkg.text)"
     )
+    import_path: str = Field(".", description="the folder its package is imported from")
     repository_tests: tuple[str, ...] = Field(
         (), description="the project's own tests of the function (pytest node ids)"
     )
     prompt: str = Field("", description="what the models see of the module and the package")
+    prompt_tokens: int = Field(0, description="about how many tokens the prompt adds")
 
 
 class Problem(BaseModel):
@@ -109,7 +111,8 @@ class Problem(BaseModel):
             "strategy": self.strategy,
         }
         if self.context is not None:  # the helpers a candidate uses are part of the problem
-            payload["context"] = self.context.model_dump(mode="json")
+            shown = {"prompt", "prompt_tokens"}  # how much of it the models see is not
+            payload["context"] = self.context.model_dump(mode="json", exclude=shown)
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def sandbox_test_files(self, hidden: bool = False) -> dict[str, str]:

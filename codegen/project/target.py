@@ -15,6 +15,7 @@ from codegen.precommit.associate import problem_for
 from codegen.precommit.find import marked_stub, stub_body
 from codegen.precommit.git import repo_root
 from codegen.problems import Problem
+from codegen.project.context import DEFAULT_CONTEXT_TOKENS
 
 
 def is_function_spec(spec: str) -> bool:
@@ -23,8 +24,9 @@ def is_function_spec(spec: str) -> bool:
     return bool(sep) and path.endswith(".py") and name.isidentifier()
 
 
-def function_problem(spec: str) -> Problem:
-    """The Problem of the unwritten function ``path.py::name``; BadInput when it is not one."""
+def function_problem(spec: str, context_tokens: int = DEFAULT_CONTEXT_TOKENS) -> Problem:
+    """The Problem of the unwritten function ``path.py::name``; BadInput when it is not one.
+    The models see at most ``context_tokens`` of its module and package."""
     path_text, _, name = spec.rpartition("::")
     path = Path(path_text)
     source = read_module(path)
@@ -46,7 +48,7 @@ def function_problem(spec: str) -> Problem:
     imports = [ast.get_source_segment(source, n) or "" for n in tree.body
                if isinstance(n, ast.Import | ast.ImportFrom)]  # fmt: skip
     stub = marked_stub(node, body, lines, imports, str(path))
-    return problem_for(stub, repo_root(path.resolve().parent), source)
+    return problem_for(stub, repo_root(path.resolve().parent), source, context_tokens)
 
 
 def read_module(path: Path) -> str:

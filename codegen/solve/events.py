@@ -34,7 +34,7 @@ class JudgeProgress:
 
 @dataclass(frozen=True)
 class StageProgress:
-    stage: str  # generate | repair | sandbox | behaviour | timing | jury | rank | done
+    stage: str  # context | generate | repair | sandbox | behaviour | timing | jury | rank | done
     message: str
 
 

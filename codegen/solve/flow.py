@@ -61,6 +61,9 @@ async def solve(
     started = time.perf_counter()
     rosters = [(r, session.throttle_for(r)) for r in session.rosters]
     plan = request_plan(session.settings, session.rosters)
+    if problem.context is not None and problem.context.prompt_tokens:
+        run.notes.append(f"context: {context_line(problem)}")
+        run.emit(StageProgress("context", context_line(problem)))
     run.emit(StageProgress("generate", plan.describe()))
     task = generation_task(problem)
     generating = asyncio.create_task(generate_all(run, task, rosters, "initial"))
@@ -80,6 +83,14 @@ async def solve(
         for pending in (generating, writing):
             pending.cancel()
         await asyncio.gather(generating, writing, return_exceptions=True)
+
+
+def context_line(problem: Problem) -> str:
+    """How much of its module and package the models are shown, in tokens."""
+    context = problem.context
+    assert context is not None
+    where = f"{context.module} ({context.path})" if context.module else context.path
+    return f"{where}: its outline and imports, ≈{context.prompt_tokens} tokens in every prompt"
 
 
 async def _write_tests(

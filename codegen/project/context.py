@@ -1,0 +1,36 @@
+"""The module context of a function in a project's file: where the module sits (its dotted
+name, the folder its package is imported from), the project's own tests that use the function,
+and what the models are shown of it (:mod:`codegen.project.repomap`). Reads files; runs
+nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codegen.problems.model import ModuleContext
+from codegen.project.layout import find_layout
+from codegen.project.repomap import repo_map
+
+DEFAULT_CONTEXT_TOKENS = 1500
+
+
+def module_context(
+    path: Path,
+    source: str,
+    entry_point: str,
+    top: Path | None,
+    max_tokens: int = DEFAULT_CONTEXT_TOKENS,
+) -> ModuleContext:
+    """The context of ``entry_point`` in the module at ``path`` (text ``source``), within the
+    repository whose top is ``top``; the models see at most ``max_tokens`` of it."""
+    layout = find_layout(path, top, source)
+    where = layout.relative(path)
+    shown = repo_map(source, entry_point, layout, max_tokens, where) if max_tokens else None
+    return ModuleContext(
+        source=source,
+        path=where,
+        module=layout.module or None,
+        import_path=layout.import_path,
+        prompt=shown.text if shown else "",
+        prompt_tokens=shown.tokens if shown else 0,
+    )
