@@ -38,7 +38,7 @@ from codegen.project.context import DEFAULT_CONTEXT_TOKENS
 from sandbox import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
-    from sandbox import SandboxBackend
+    from sandbox import Project, SandboxBackend
 
 CONFIG_FILE = "codegen.toml"
 PYPROJECT = "pyproject.toml"
@@ -180,11 +180,14 @@ class SandboxSettings(_Section):
             raise ValueError(f"unknown backend {value!r} (known: {', '.join(sorted(BACKENDS))})")
         return value
 
-    def open(self, limits: Limits) -> SandboxBackend:
-        """The configured backend, not yet entered."""
+    def open(self, limits: Limits, project: Project | None = None) -> SandboxBackend:
+        """The configured backend, not yet entered; with ``project`` mounted in every
+        container (the docker backend, warm or strict: the others mount none)."""
         from sandbox import open_backend
 
-        options = {"runtime": self.runtime} if self.runtime else {}
+        options: dict[str, Any] = {"runtime": self.runtime} if self.runtime else {}
+        if project is not None and self.backend == "docker":
+            options["project"] = project
         name = "strict" if self.isolation == "strict" and self.backend == "docker" else self.backend
         return open_backend(name, workers=self.workers, limits=limits, **options)
 

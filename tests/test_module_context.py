@@ -221,3 +221,48 @@ def test_the_context_is_in_the_prompt(tmp_path: Path) -> None:
     # without a module, no such section
     plain = problem.model_copy(update={"context": None})
     assert "Reuse it" not in build_messages(generation_task(plain), "simplest")[1]["content"]
+
+
+def test_a_namespace_package_is_named_as_the_tests_import_it(tmp_path: Path) -> None:
+    from codegen.project.context import module_context
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "pkg" / "text.py").write_text(MODULE)
+    (tmp_path / "tests" / "test_text.py").write_text(
+        "from pkg.text import slugify\n\n\ndef test_one():\n    assert slugify('A') == 'a'\n\n\n"
+        "class TestMore:\n    def test_two(self):\n        assert slugify('B') == 'b'\n\n\n"
+        "def test_other():\n    assert True\n"
+    )
+    context = module_context(tmp_path / "pkg" / "text.py", MODULE, "slugify", tmp_path)
+    assert (context.module, context.import_path) == ("pkg.text", ".")
+    assert context.repository_tests == (
+        "tests/test_text.py::test_one",
+        "tests/test_text.py::TestMore",
+    )
+
+
+def test_the_conftest_fixtures_join_the_tests(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "text.py").write_text(MODULE)
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\n\npytest_plugins = ['x']\n\n\ndef pytest_configure(config):\n    pass\n\n\n"
+        "@pytest.fixture\ndef phrase():\n    return 'Hello, World'\n"
+    )
+    (tmp_path / "tests" / "conftest.py").write_text(
+        "import pytest\nfrom text import slugify, untouched\n\n\n"
+        "@pytest.fixture\ndef slug(phrase):\n    return slugify(phrase)\n"
+    )
+    (tmp_path / "tests" / "test_text.py").write_text(
+        "from text import slugify\n\n\ndef test_fixture(phrase, slug):\n"
+        "    assert slugify(phrase) == slug == 'hello-world'\n"
+    )
+    (stub,), _ = find_stubs(MODULE, str(tmp_path / "text.py"))
+    problem = problem_for(stub, tmp_path)
+    (test,) = [t for t in problem.visible_tests if t.origin == "file"]
+    assert "def phrase():" in test.source and "def slug(phrase):" in test.source
+    assert "pytest_configure" not in test.source and "pytest_plugins" not in test.source
+    assert "from solution import slugify" in test.source
+    assert "from text import untouched" in test.source
+    order = [test.source.index(part) for part in ("def phrase", "def slug", "def test_fixture")]
+    assert order == sorted(order)

@@ -348,7 +348,7 @@ def test_both_backends_give_the_same_digests(unsafe_local, docker) -> None:
 
 # -- the registry, and what is particular to the unsafe backend ---------------------------------
 def test_backends_are_found_by_name_and_satisfy_the_protocol() -> None:
-    assert set(BACKENDS) == {"docker", "ray", "unsafe-local"}
+    assert set(BACKENDS) == {"docker", "ray", "strict", "unsafe-local"}
     assert isinstance(open_backend("docker", workers=1), sandbox.Sandbox)
     assert isinstance(open_backend("unsafe-local", workers=1), sandbox.UnsafeLocalSandbox)
     for factory in BACKENDS.values():
@@ -359,7 +359,7 @@ def test_backends_are_found_by_name_and_satisfy_the_protocol() -> None:
 def test_an_unknown_backend_is_a_one_line_error_naming_the_known_ones() -> None:
     with pytest.raises(SandboxError) as error:
         open_backend("firecracker")
-    known = "(known: docker, ray, unsafe-local)"
+    known = "(known: docker, ray, strict, unsafe-local)"
     assert str(error.value) == f"unknown sandbox backend 'firecracker' {known}"
 
 

@@ -83,7 +83,8 @@ async def _run(
     loaded: Target, settings: SolveSettings, rounds: int, say: Callable[[str, str], None]
 ) -> OptimiseReport:
     from codegen.optimise import optimise as run_rounds
+    from codegen.project.environment import project_plan
     from codegen.solve import SolveSession
 
-    async with SolveSession(settings) as session:
+    async with SolveSession(settings, project=project_plan(loaded.problem)) as session:
         return await run_rounds(loaded, session, rounds=rounds, on_event=say)

@@ -97,6 +97,7 @@ async def _rank(
     isolation: str = "warm",
 ) -> RankingRun:
     from codegen.evaluation import rank_candidates
+    from codegen.project.environment import mounted
     from sandbox import ProblemError, open_backend
 
     def show(event: Event) -> None:
@@ -107,7 +108,10 @@ async def _rank(
 
     try:
         backend = "strict" if isolation == "strict" else "docker"
-        async with open_backend(backend, workers=workers) as sandbox:
+        async with (
+            mounted(problem) as project,
+            open_backend(backend, workers=workers, project=project) as sandbox,
+        ):
             return await rank_candidates(
                 problem, sources, sandbox, judges=judges, rounds=rounds, on_event=show
             )

@@ -175,11 +175,12 @@ def load_input(
 async def _run(
     problem: Problem, settings: SolveSettings, progress: SolveProgress, optimise_rounds: int = 0
 ) -> SolveReport:
+    from codegen.project.environment import project_plan
     from codegen.solve import SolveSession  # the sandbox and the models: for local runs only
     from codegen.solve import solve as solve_problem
 
     with progress:
-        async with SolveSession(settings) as session:
+        async with SolveSession(settings, project=project_plan(problem)) as session:
             report = await solve_problem(problem, session, on_event=progress)
             if optimise_rounds:
                 from codegen.optimise.winner import optimise_winner

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from codegen.problems import Problem
-from codegen.problems.context import program
+from codegen.problems.context import module_spec, program
 from codegen.ranking.clusters import behaviour_key
 from codegen.ranking.growth import Growth, fit_growth, scalable, scaled_input, size_ladder
 from codegen.ranking.inputs import largest
@@ -125,9 +125,10 @@ async def _measure(
             on_size(n, len(ladder.alive))
         calls = await asyncio.to_thread(_inputs, template, n, seed)
         jobs = {**ladder.alive, BASELINE: noop(problem.entry_point)}
+        entry, module = problem.entry_point, module_spec(problem, sandbox)
         outcomes = await asyncio.gather(
             *(
-                sandbox.call(program(problem, src), problem.entry_point, calls, limits, 1)
+                sandbox.call(program(problem, src), entry, calls, limits, 1, module=module)
                 for src in jobs.values()
             )
         )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from codegen.evaluation.events import Event
 from codegen.evaluation.workload import Workload
 from codegen.problems import Problem
-from codegen.problems.context import program
+from codegen.problems.context import floor, module_spec, program
 from codegen.ranking import DEFAULT_NOISE_FLOOR, compare_timings, samples_from_benchmarks
 from sandbox import (
     CallOutcome,
@@ -77,6 +77,8 @@ class Timing:
                 tested={cid: self.runs[cid] for cid in candidates},
                 screened={cid: self.screened[cid] for cid in candidates if cid in self.screened},
                 seed=self.seed,
+                module=module_spec(self.problem, self.sandbox),
+                floor=floor(self.problem),
             )
         except (ProblemError, SandboxUnavailable):
             raise

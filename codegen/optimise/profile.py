@@ -15,7 +15,7 @@ import json
 from pydantic import BaseModel, ValidationError
 
 from codegen.problems import Problem
-from codegen.problems.context import program
+from codegen.problems.context import module_spec, program
 from sandbox import SandboxBackend
 
 PROFILER = "_codegen_line_profile"
@@ -89,7 +89,8 @@ async def profile(
     source = module.rstrip("\n") + _SOURCE.format(profiler=PROFILER, entry=problem.entry_point)
     limits = sandbox.limits.model_copy(update={"test_seconds": max(5.0, 4 * BUDGET_S)})
     calls = [((list(map(tuple, inputs)), BUDGET_S), {})]
-    (outcome,) = await sandbox.call(source, PROFILER, calls, limits, 1)
+    spec = module_spec(problem, sandbox)
+    (outcome,) = await sandbox.call(source, PROFILER, calls, limits, 1, module=spec)
     if not outcome.ok or not isinstance(outcome.value, str):
         return Profile(text=f"not taken: {outcome.error or outcome.cause or 'no answer'}")
     try:

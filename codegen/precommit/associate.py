@@ -5,7 +5,10 @@ The associated file of `pkg/mod.py` is the first of `pkg/test_mod.py`, `pkg/test
 or `tests/test_mod.py` in `pkg` or any folder above it (up to the repository root). From it we
 keep the test functions (and Test classes) that use the stub's name and no other name imported
 from `mod`, the fixtures and every other top-level statement, and we replace the imports from
-`mod` by `from solution import name`.
+`mod` by `from solution import name`. The fixtures of the `conftest.py` files above it, up to
+the project's root, are put at the top of it (the tests run apart from the project's folders:
+their hooks and `pytest_plugins` are left out). The project's own run of its tests, as they
+are, is the sandbox's (:mod:`codegen.project.tests`).
 """
 
 from __future__ import annotations
@@ -86,12 +89,19 @@ def problem_for(
     warnings = list(info.warnings)
     visible = []
     source_path = Path(stub.path)
+    if module is None:
+        module = source_path.read_text("utf-8")
+    context = module_context(source_path, module, stub.name, root, context_tokens)
     test_path = find_test_file(source_path, root)
     if test_path is not None:
         shown = _relative(test_path, root)
         rewritten = associated_tests(stub, source_path.stem, test_path.read_text("utf-8"), shown)
         if rewritten is not None:
-            test, notes = check_test_file(f"test_{stub.name}.py", rewritten, stub.name, shown)
+            top = Path(context.root) if context.root else root
+            rewritten = with_conftests(rewritten, test_path, top, stub, source_path.stem)
+            test, notes = check_test_file(
+                f"test_{stub.name}.py", rewritten, stub.name, shown, in_project=bool(context.root)
+            )
             visible.append(test)
             warnings.extend(notes)
     visible += docstring_test_files(info, where)
@@ -100,9 +110,6 @@ def problem_for(
             f"{where}: {stub.name} is marked `# codegen: solve` but has no tests; add >>> "
             f"examples to its docstring, or tests to tests/test_{source_path.stem}.py"
         )
-    if module is None:
-        module = source_path.read_text("utf-8")
-    context = module_context(source_path, module, stub.name, root, context_tokens)
     return Problem(
         name=f"{stub.path}::{stub.name}",
         entry_point=stub.name,
@@ -116,6 +123,55 @@ def problem_for(
         warnings=tuple(warnings),
         context=context,
     )
+
+
+def with_conftests(tests: str, test_path: Path, root: Path, stub: MarkedStub, module: str) -> str:
+    """``tests`` with the fixtures and helpers of every ``conftest.py`` from ``root`` down to
+    the test file's folder at the top (outermost first: a nearer one, and the file itself,
+    override them, as in pytest). Imports of the stub from its module become imports from
+    ``solution``; hooks and ``pytest_plugins`` are left out."""
+    folder = test_path.resolve().parent
+    root = root.resolve()
+    if not folder.is_relative_to(root):
+        return tests
+    chain = [root, *reversed([p for p in folder.parents if p.is_relative_to(root) and p != root])]
+    chain = list(dict.fromkeys([*chain, folder]))
+    parts: list[str] = []
+    for place in chain:
+        conftest = place / "conftest.py"
+        if not conftest.is_file():
+            continue
+        try:
+            tree = ast.parse(conftest.read_text("utf-8"), filename=str(conftest))
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+            continue
+        kept = [new for node in tree.body if _fixture_part(node)
+                for new in _as_tested(node, stub, module)]  # fmt: skip
+        if kept:
+            parts.append(f"# {_relative(conftest, root)}\n" + ast.unparse(ast.Module(kept, [])))
+    return "\n\n\n".join([*parts, tests]) if parts else tests
+
+
+def _fixture_part(node: ast.stmt) -> bool:
+    """Whatever a conftest defines for its tests, but not what configures pytest itself."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return not node.name.startswith("pytest_")
+    if isinstance(node, ast.Assign):
+        return not any(isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in node.targets)
+    return not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+
+
+def _as_tested(node: ast.stmt, stub: MarkedStub, module: str) -> list[ast.stmt]:
+    """An import of the stub from its module becomes one from ``solution``."""
+    if not _imports_module(node, module):
+        return [node]
+    assert isinstance(node, ast.ImportFrom)
+    ours = [alias for alias in node.names if alias.name == stub.name]
+    rest = [alias for alias in node.names if alias.name != stub.name]
+    kept: list[ast.stmt] = [ast.ImportFrom(module="solution", names=ours, level=0)] if ours else []
+    if rest:
+        kept.append(ast.ImportFrom(module=node.module, names=rest, level=node.level))
+    return kept
 
 
 def _imports_module(node: ast.stmt, module: str) -> bool:

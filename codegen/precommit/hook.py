@@ -132,15 +132,26 @@ async def _solve_all(
     progress: SolveProgress | None,
     remote: Callable[[Problem], SolveReport] | None,
 ) -> list[SolveReport]:
-    """Each problem's report, on the service or in one local session for all of them."""
+    """Each problem's report, on the service or in one local session for all of them (one per
+    project: each mounts its own)."""
     if not problems:
         return []
     if remote is not None:
         return [await asyncio.to_thread(remote, problem) for problem in problems]
+    from codegen.project.environment import project_plan
     from codegen.solve import SolveSession, solve  # the sandbox and the models: local only
 
-    async with SolveSession(settings()) as session:
-        return [await solve(problem, session, on_event=progress) for problem in problems]
+    reports: dict[int, SolveReport] = {}
+    by_root: dict[str, list[int]] = {}
+    for index, problem in enumerate(problems):
+        plan = project_plan(problem)
+        by_root.setdefault(str(plan.root) if plan else "", []).append(index)
+    for indexes in by_root.values():
+        plan = project_plan(problems[indexes[0]])
+        async with SolveSession(settings(), project=plan) as session:
+            for index in indexes:
+                reports[index] = await solve(problems[index], session, on_event=progress)
+    return [reports[index] for index in range(len(problems))]
 
 
 def _accept(

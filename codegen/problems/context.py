@@ -5,15 +5,23 @@ and constants around it. A candidate is the function alone (what the report show
 ``--fix`` writes into the body), and it is tested as the whole module with the function's body
 replaced by the candidate's (:func:`compose`): exactly the file ``--fix`` would leave, so a
 candidate that calls the module's ``_words`` helper passes, and what passed is what is written.
+Within a project whose source the sandbox mounts, the module is imported as what it is there
+(``pkg.text``, its package first, relative imports working: :func:`module_spec`), and the
+project's own tests of the function run beside the problem's (:func:`repository_tests`).
 Pure: text in, text out; nothing of the module runs here.
 """
 
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 from codegen.problems.model import Problem
 from codegen.problems.splice import apply, body_span, implementation_body
+from sandbox.models import ModuleSpec
+
+if TYPE_CHECKING:
+    from sandbox import SandboxBackend
 
 
 def program(problem: Problem, candidate: str) -> str:
@@ -22,6 +30,31 @@ def program(problem: Problem, candidate: str) -> str:
     if problem.context is None:
         return candidate
     return compose(problem.context.source, problem.entry_point, candidate)
+
+
+def module_spec(problem: Problem, sandbox: SandboxBackend) -> ModuleSpec | None:
+    """The project's module the candidates are, when the sandbox mounts the project."""
+    context = problem.context
+    if context is None or context.module is None or getattr(sandbox, "project", None) is None:
+        return None
+    return ModuleSpec(name=context.module, path=context.path, import_path=context.import_path)
+
+
+def repository_tests(problem: Problem, sandbox: SandboxBackend) -> list[str]:
+    """The project's own tests of the function, when the sandbox mounts the project."""
+    if module_spec(problem, sandbox) is None:
+        return []
+    assert problem.context is not None
+    return list(problem.context.repository_tests)
+
+
+def floor(problem: Problem) -> str | None:
+    """The do-nothing version of a candidate in its module (the module with an empty body),
+    timed beside them so that what the module's imports cost is taken out of theirs."""
+    if problem.context is None:
+        return None
+    entry = problem.entry_point
+    return program(problem, f"def {entry}(*args, **kwargs):\n    return None\n")
 
 
 def compose(module: str, entry_point: str, candidate: str) -> str:

@@ -57,6 +57,11 @@ class ModuleContext(BaseModel):
     )
     prompt: str = Field("", description="what the models see of the module and the package")
     prompt_tokens: int = Field(0, description="about how many tokens the prompt adds")
+    root: str | None = Field(
+        None,
+        exclude=True,  # a path of this machine: never sent, stored or part of the fingerprint
+        description="the project's root folder on this machine, when it was read from one",
+    )
 
 
 class Problem(BaseModel):

@@ -89,6 +89,19 @@ def _read(path: Path) -> str:
         return ""
 
 
+def as_imported(layout: Layout, path: Path, names: list[str]) -> Layout:
+    """The layout under which the project's tests import the module, when one of ``names``
+    (the dotted names they import it by) resolves to it from the import folder, the root or
+    ``src``: ``pkg.algo`` of a namespace package ``pkg`` rather than a loose ``algo``."""
+    path = path.resolve()
+    for dotted in names:
+        for base in (layout.import_root, layout.root, layout.root / "src"):
+            found = module_file(base, dotted)
+            if found is not None and found.resolve() == path:
+                return Layout(root=layout.root, import_root=base, module=dotted)
+    return layout
+
+
 def module_file(import_root: Path, dotted: str) -> Path | None:
     """The file of module ``dotted`` under ``import_root`` (a module or a package's
     ``__init__.py``), or None when the project does not hold it."""

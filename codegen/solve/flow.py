@@ -29,7 +29,7 @@ from codegen.evaluation import Event as EvaluationEvent
 from codegen.generation import GenerationResult, GenerationTask, Roster
 from codegen.llm.throttle import Throttle
 from codegen.problems import Problem
-from codegen.problems.context import program
+from codegen.problems.context import module_spec, program
 from codegen.ranking.consensus import GeneratedTest
 from codegen.solve.events import EventCallback, JudgeProgress, StageProgress
 from codegen.solve.repair import repair
@@ -167,6 +167,7 @@ async def check_tests_load(problem: Problem, sandbox: SandboxBackend) -> None:
         test_files=problem.sandbox_test_files(),
         candidate=program(problem, placeholder),
         limits=sandbox.limits,
+        module=module_spec(problem, sandbox),
     )
     try:
         await sandbox.run(job)
