@@ -138,16 +138,11 @@ async def _solve_all(
         return []
     if remote is not None:
         return [await asyncio.to_thread(remote, problem) for problem in problems]
-    from codegen.project.environment import project_plan
+    from codegen.project.environment import plans_by_project
     from codegen.solve import SolveSession, solve  # the sandbox and the models: local only
 
     reports: dict[int, SolveReport] = {}
-    by_root: dict[str, list[int]] = {}
-    for index, problem in enumerate(problems):
-        plan = project_plan(problem)
-        by_root.setdefault(str(plan.root) if plan else "", []).append(index)
-    for indexes in by_root.values():
-        plan = project_plan(problems[indexes[0]])
+    for plan, indexes in plans_by_project(problems):
         async with SolveSession(settings(), project=plan) as session:
             for index in indexes:
                 reports[index] = await solve(problems[index], session, on_event=progress)

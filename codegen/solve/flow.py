@@ -160,7 +160,7 @@ async def _settle(run: SolveRun, tests: list[GeneratedTest], dispute: str) -> li
 
 async def check_tests_load(problem: Problem, sandbox: SandboxBackend) -> None:
     """Run the tests once against a placeholder: tests that do not import are bad input, found
-    before any model is waited on."""
+    before any model is waited on; so is a module (the placeholder in it) that does not."""
     placeholder = f"def {problem.entry_point}(*args, **kwargs):\n    raise NotImplementedError\n"
     job = SandboxJob(
         entry_point=problem.entry_point,
@@ -170,10 +170,26 @@ async def check_tests_load(problem: Problem, sandbox: SandboxBackend) -> None:
         module=module_spec(problem, sandbox),
     )
     try:
-        await sandbox.run(job)
+        result = await sandbox.run(job)
     except ProblemError as error:
         first = (str(error).strip().splitlines() or ["the tests do not load"])[0]
         raise BadInput(f"{problem.origin or problem.name}: {first}; fix the tests") from None
+    if problem.context is not None and "raised at import" in result.message:
+        raise BadInput(module_does_not_load(problem, result.message))
+
+
+def module_does_not_load(problem: Problem, message: str) -> str:
+    """The line for a module that does not import in the sandbox, with what to do."""
+    said = message.strip().splitlines()[0].removeprefix("candidate raised at import: ")
+    where = problem.context.path if problem.context else problem.origin
+    fix = "fix the module"
+    if "No module named" in said:
+        fix = (
+            "declare what it imports in the project's dependencies ([project.dependencies], "
+            "or [tool.codegen.project] in pyproject.toml): the sandbox installs them in the "
+            "project's image"
+        )
+    return f"{where}: does not import in the sandbox ({said[:200]}); {fix}"
 
 
 def _evaluation(run: SolveRun, sandbox: SandboxBackend) -> Evaluation:
