@@ -16,13 +16,11 @@ from pathlib import Path
 
 from codegen.errors import BadInput
 from codegen.generation.prune import UndefinedNames, prune
-from codegen.precommit.associate import associated_tests, find_test_file
+from codegen.precommit.associate import test_file_of
 from codegen.precommit.find import MarkedStub, marked_stub
 from codegen.precommit.git import repo_root
 from codegen.precommit.rewrite import apply, implementation_body
 from codegen.problems import Problem, load_problem, problem_from_stub
-from codegen.problems.model import TestFile
-from codegen.problems.testfiles import check_test_file
 from codegen.project.context import DEFAULT_CONTEXT_TOKENS, module_context
 
 
@@ -61,11 +59,13 @@ def load_target(
     code = _reachable(_function_source(node, source), name, str(path), module=source)
     problem = problem_from_stub(code, name=name, where=str(path), entry=name)
     written = [t for t in problem.visible_tests if t.origin != "smoke"]
-    tests = [*_tests_beside(path, region), *written]
+    top = repo_root(path.resolve().parent)
+    context = module_context(path, source, name, top, context_tokens)
+    beside = test_file_of(region, top, context)
+    tests = [*([beside[0]] if beside else []), *written]
     warnings = [w for w in problem.warnings if "has a body" not in w and "no tests" not in w]
     if not tests:
         tests = list(problem.visible_tests)  # the smoke test: the current version is the oracle
-    context = module_context(path, source, name, repo_root(path.resolve().parent), context_tokens)
     problem = problem.model_copy(
         update={"visible_tests": tuple(tests), "warnings": tuple(warnings), "context": context}
     )
@@ -88,19 +88,6 @@ def _reachable(source: str, name: str, where: str, module: str | None = None) ->
         raise BadInput(f"{where}:{error.lineno or 0}: syntax error: {error.msg}") from None
     except UndefinedNames as error:
         raise BadInput(f"{where}: {name} {error}; it must run as it is") from None
-
-
-def _tests_beside(path: Path, region: MarkedStub) -> list[TestFile]:
-    """The test file the pre-commit hook would use, limited to the tests naming the function."""
-    name = region.name
-    test_path = find_test_file(path.resolve(), repo_root(path.resolve().parent))
-    if test_path is None:
-        return []
-    test_source = associated_tests(region, path.stem, test_path.read_text("utf-8"), str(test_path))
-    if test_source is None:
-        return []
-    test, _ = check_test_file(f"test_{name}.py", test_source, name, str(test_path))
-    return [test]
 
 
 def _function_source(node: ast.FunctionDef, source: str) -> str:

@@ -20,6 +20,7 @@ from codegen.errors import BadInput
 from codegen.precommit.find import MarkedStub
 from codegen.problems import Problem
 from codegen.problems.loaders import docstring_test_files
+from codegen.problems.model import ModuleContext, TestFile
 from codegen.problems.stub import parse_stub
 from codegen.problems.testfiles import check_test_file
 from codegen.project.context import DEFAULT_CONTEXT_TOKENS, module_context
@@ -92,18 +93,10 @@ def problem_for(
     if module is None:
         module = source_path.read_text("utf-8")
     context = module_context(source_path, module, stub.name, root, context_tokens)
-    test_path = find_test_file(source_path, root)
-    if test_path is not None:
-        shown = _relative(test_path, root)
-        rewritten = associated_tests(stub, source_path.stem, test_path.read_text("utf-8"), shown)
-        if rewritten is not None:
-            top = Path(context.root) if context.root else root
-            rewritten = with_conftests(rewritten, test_path, top, stub, source_path.stem)
-            test, notes = check_test_file(
-                f"test_{stub.name}.py", rewritten, stub.name, shown, in_project=bool(context.root)
-            )
-            visible.append(test)
-            warnings.extend(notes)
+    found = test_file_of(stub, root, context)
+    if found is not None:
+        visible.append(found[0])
+        warnings.extend(found[1])
     visible += docstring_test_files(info, where)
     if not visible:
         raise BadInput(
@@ -122,6 +115,26 @@ def problem_for(
         origin=where,
         warnings=tuple(warnings),
         context=context,
+    )
+
+
+def test_file_of(
+    stub: MarkedStub, root: Path, context: ModuleContext
+) -> tuple[TestFile, list[str]] | None:
+    """The stub's associated tests as the problem's test file (the conftest fixtures above it
+    at the top), with the warnings it raised; None when there are none."""
+    source_path = Path(stub.path)
+    test_path = find_test_file(source_path, root)
+    if test_path is None:
+        return None
+    shown = _relative(test_path, root)
+    rewritten = associated_tests(stub, source_path.stem, test_path.read_text("utf-8"), shown)
+    if rewritten is None:
+        return None
+    top = Path(context.root) if context.root else root
+    rewritten = with_conftests(rewritten, test_path, top, stub, source_path.stem)
+    return check_test_file(
+        f"test_{stub.name}.py", rewritten, stub.name, shown, in_project=bool(context.root)
     )
 
 

@@ -41,6 +41,7 @@ class ProjectPlan:
     needs: set[str] = field(default_factory=set)
     build: bool = True
     say: Callable[[str], None] = _stderr
+    name: str = ""  # how messages name it (default: its folder)
     _snapshot: Path | None = field(default=None, init=False, repr=False)
 
     def image(self) -> str | None:
@@ -62,9 +63,13 @@ class ProjectPlan:
                 client, base, spec.requirements, build=self.build, progress=lambda _: None
             )
         except DependencyError as error:
-            raise EnvironmentProblem(f"{self.root}: {error}") from None
+            raise EnvironmentProblem(f"{self.name or self.root}: {error}") from None
         except SandboxUnavailable as error:
-            raise EnvironmentProblem(str(error)) from None
+            why = "" if self.build else (
+                "; this service builds no image from a request unless its operator starts it "
+                "with --build-project-images"
+            )  # fmt: skip
+            raise EnvironmentProblem(f"{error}{why}") from None
         if built.built:
             self.say(f"built the project's image {built.tag} ({len(spec.requirements)} "
                      f"requirement(s) from {spec.source}, {built.seconds:.0f} s, "

@@ -24,9 +24,12 @@ def is_function_spec(spec: str) -> bool:
     return bool(sep) and path.endswith(".py") and name.isidentifier()
 
 
-def function_problem(spec: str, context_tokens: int = DEFAULT_CONTEXT_TOKENS) -> Problem:
+def function_problem(
+    spec: str, context_tokens: int = DEFAULT_CONTEXT_TOKENS, top: Path | None = None
+) -> Problem:
     """The Problem of the unwritten function ``path.py::name``; BadInput when it is not one.
-    The models see at most ``context_tokens`` of its module and package."""
+    The models see at most ``context_tokens`` of its module and package. ``top``: the folder
+    its project lies in (default: its git repository's top)."""
     path_text, _, name = spec.rpartition("::")
     path = Path(path_text)
     source = read_module(path)
@@ -48,7 +51,8 @@ def function_problem(spec: str, context_tokens: int = DEFAULT_CONTEXT_TOKENS) ->
     imports = [ast.get_source_segment(source, n) or "" for n in tree.body
                if isinstance(n, ast.Import | ast.ImportFrom)]  # fmt: skip
     stub = marked_stub(node, body, lines, imports, str(path))
-    return problem_for(stub, repo_root(path.resolve().parent), source, context_tokens)
+    top = top or repo_root(path.resolve().parent)
+    return problem_for(stub, top, source, context_tokens)
 
 
 def read_module(path: Path) -> str:
