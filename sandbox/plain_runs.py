@@ -71,16 +71,31 @@ def repository_message(job: SandboxJob) -> dict:
     }
 
 
-def judged_by_plain_pytest(
-    isolated: RunResult, plain: dict, who: str = "plain pytest"
-) -> RunResult:
+def judged_by_plain_pytest(isolated: RunResult, plain: dict) -> RunResult:
     """The isolated verdict, unless plain pytest fails what the isolated run passed."""
     if not isolated.passed:
         return isolated
     verdict, message = plain_verdict(plain)
     if verdict is Verdict.PASSED:
         return isolated
-    return isolated.model_copy(update={"verdict": verdict, "message": f"{who}: {message}"})
+    return isolated.model_copy(
+        update={"verdict": verdict, "message": f"plain pytest: {message}"}
+    )
+
+
+def judged_by_repository_tests(isolated: RunResult, plain: dict) -> RunResult:
+    """The isolated verdict, unless one of the project's own tests failed, or the candidate hit
+    a limit: tests that could not run here (a conftest importing what the sandbox lacks, a
+    fixture erring in its setup, pytest refusing the project's options) say nothing of the
+    candidate, and never take a pass away."""
+    if not isolated.passed:
+        return isolated
+    verdict, message = plain_verdict(plain)
+    if verdict in (Verdict.PASSED, Verdict.ERROR):
+        return isolated
+    return isolated.model_copy(
+        update={"verdict": verdict, "message": f"{REPOSITORY_TESTS}: {message}"}
+    )
 
 
 def plain_verdict(plain: dict) -> tuple[Verdict, str]:

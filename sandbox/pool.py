@@ -39,10 +39,9 @@ from .models import (
 from .plain_runs import (
     HOST_MARGIN_S,
     PLAIN_COMMAND,
-    REPOSITORY_TESTS,
     check_project,
     fresh_exchange,
-    judged_by_plain_pytest,
+    judged_by_repository_tests,
     repository_message,
 )
 from .prune import prune
@@ -233,7 +232,7 @@ class Sandbox:
                     self.client, self.image_tag, repository_message(job), job.limits,
                     command=PLAIN_COMMAND, runtime=self.runtime, project=self.mounted,
                 )  # fmt: skip
-            result = judged_by_plain_pytest(result, plain, REPOSITORY_TESTS)
+            result = judged_by_repository_tests(result, plain)
         return result
 
     async def call(

@@ -39,10 +39,10 @@ from .models import (
 )
 from .plain_runs import (  # noqa: F401 - PLAIN_COMMAND and plain_verdict are the tests' too
     PLAIN_COMMAND,
-    REPOSITORY_TESTS,
     check_project,
     fresh_exchange,
     judged_by_plain_pytest,
+    judged_by_repository_tests,
     junit_outcomes,
     plain_message,
     plain_verdict,
@@ -117,7 +117,7 @@ class StrictSandbox:
         result = judged_by_plain_pytest(result, plain)
         if result.passed and job.repository_tests:
             plain = await self._fresh(repository_message(job), job.limits, PLAIN_COMMAND)
-            result = judged_by_plain_pytest(result, plain, REPOSITORY_TESTS)
+            result = judged_by_repository_tests(result, plain)
         return result
 
     async def call(

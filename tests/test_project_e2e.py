@@ -125,6 +125,10 @@ def test_the_service_solves_in_the_project(tmp_path: Path) -> None:
     script = {"models": {"coder": [fenced(REUSES)]}}
     allowed = tmp_path / "shared"
     shutil.copytree(repo, allowed / "textkit")
+    unbuilt = write_project(allowed / "unbuilt", git=False)  # dependencies with no image here
+    pyproject = (unbuilt / "pyproject.toml").read_text()
+    (unbuilt / "pyproject.toml").write_text(pyproject.replace('["numpy"]', '["numpy", "six"]'))
+    before = set(_project_images())
     with (
         FakeServerProcess(script, tmp_path) as server,
         ServiceProcess(
@@ -153,6 +157,22 @@ def test_the_service_solves_in_the_project(tmp_path: Path) -> None:
         body["project"]["path"] = str(tmp_path)
         refused = httpx.post(f"{service.url}/v1/solve", json=body, timeout=60)
         assert refused.status_code == 422 and "--allow-project-path" in refused.text
+
+        # the service builds no image from a request unless its operator says so
+        body["project"]["path"] = str(unbuilt)
+        accepted = httpx.post(f"{service.url}/v1/solve", json=body, timeout=60)
+        assert accepted.status_code == 202, accepted.text
+        view = service.wait(accepted.json()["id"], timeout=900)
+        assert view["state"] == "failed" and view["error"]["kind"] == "environment", view
+        assert "--build-project-images" in view["error"]["message"]
+        assert "codegen sandbox build --project" in view["error"]["message"]
+    assert set(_project_images()) == before
+
+
+def _project_images() -> list[str]:
+    import docker
+
+    return [tag for image in docker.from_env().images.list("codegen-project") for tag in image.tags]
 
 
 def test_nothing_needs_the_dependency_that_cannot_be_installed(tmp_path: Path) -> None:

@@ -10,8 +10,10 @@ names one):
   (``[project.optional-dependencies]``) and ``groups`` (``[dependency-groups]``, PEP 735);
 - a requirements file (``requirements.txt``, or the one named), ``-r`` includes followed.
 
-What the sandbox brings itself is left out (pytest and its plugins, hypothesis: the harness
-pins its own), and so is the project itself (its source is mounted).
+With no ``[tool.codegen.project]``, the extras and groups named ``test``, ``tests`` or
+``testing`` come along: the project's tests run in the sandbox too. What the sandbox brings
+itself is left out (pytest and its plugins, hypothesis: the harness pins its own), and so is
+the project itself (its source is mounted).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from codegen.errors import BadInput
 
+TEST_LISTS = ("test", "tests", "testing")
 PROVIDED = re.compile(r"^(pytest|pytest[-_].*|hypothesis|_pytest|pluggy)$")
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 MAX_INCLUDES = 20
@@ -114,7 +117,20 @@ def dependency_settings(root: Path) -> DependencySettings:
             except ValueError as error:
                 first = str(error).splitlines()[1:3]
                 raise BadInput(f"{path}: [{'.'.join(table)}]: {' '.join(first)}") from None
-    return DependencySettings()
+    return test_lists(root)
+
+
+def test_lists(root: Path) -> DependencySettings:
+    """The default: the project's extras and groups meant for its tests, if it has any."""
+    if not (root / "pyproject.toml").is_file():
+        return DependencySettings()
+    data = _toml(root / "pyproject.toml")
+    extras = data.get("project", {}).get("optional-dependencies") or {}
+    groups = data.get("dependency-groups") or {}
+    return DependencySettings(
+        extras=[name for name in TEST_LISTS if name in extras],
+        groups=[name for name in TEST_LISTS if name in groups],
+    )
 
 
 def _declared(pyproject: dict, settings: DependencySettings) -> list[str]:

@@ -70,6 +70,11 @@ def _project(root: Path) -> Path:
     (package / "text.py").write_text(TEXT)
     (root / "tests" / "conftest.py").write_text(CONFTEST)
     (root / "tests" / "test_text.py").write_text(REPOSITORY_TESTS)
+    (root / "tests" / "elsewhere").mkdir()  # tests that cannot run here: a plugin it lacks
+    (root / "tests" / "elsewhere" / "conftest.py").write_text("import pytest_postgresql\n")
+    (root / "tests" / "elsewhere" / "test_db.py").write_text(
+        "from pkg.text import slugify\n\n\ndef test_db():\n    assert slugify('x') == 'x'\n"
+    )
     return root
 
 
@@ -116,6 +121,15 @@ def test_the_projects_tests_can_take_a_pass_away(backend: Backend) -> None:
     assert result.verdict is Verdict.FAILED
     assert result.message.startswith("the project's tests: 1 of 2 tests failed: "), result.message
     assert "tests/test_text.py::test_digits" in result.message
+
+
+def test_tests_that_cannot_run_here_say_nothing(backend: Backend) -> None:
+    """A conftest importing what the sandbox lacks: no verdict on the candidate either way."""
+    tests = ["tests/elsewhere/test_db.py::test_db"]
+    good = backend.wait(backend.sandbox.run(job(GOOD, tests=tests)))
+    assert good.verdict is Verdict.PASSED, good.message
+    wrong = GOOD.replace("SEPARATOR.join", "'_'.join")
+    assert backend.wait(backend.sandbox.run(job(wrong, tests=tests))).verdict is Verdict.FAILED
 
 
 def test_what_the_candidate_sees_of_itself_and_the_project(backend: Backend) -> None:
