@@ -78,9 +78,7 @@ def judged_by_plain_pytest(isolated: RunResult, plain: dict) -> RunResult:
     verdict, message = plain_verdict(plain)
     if verdict is Verdict.PASSED:
         return isolated
-    return isolated.model_copy(
-        update={"verdict": verdict, "message": f"plain pytest: {message}"}
-    )
+    return isolated.model_copy(update={"verdict": verdict, "message": f"plain pytest: {message}"})
 
 
 def judged_by_repository_tests(isolated: RunResult, plain: dict) -> RunResult:

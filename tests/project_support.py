@@ -59,14 +59,14 @@ def mean_word_length(text: str, *, ignore: str = "") -> float:  # codegen: solve
 def untouched(x):
     return x   # odd spacing that must survive
 '''
-CONFTEST = '''import pytest
+CONFTEST = """import pytest
 
 
 @pytest.fixture
 def phrase() -> str:
     return "The quick, brown FOX"
-'''
-TESTS = '''from textkit.stats import mean_word_length
+"""
+TESTS = """from textkit.stats import mean_word_length
 
 
 def test_the_fixture_phrase(phrase):
@@ -80,13 +80,13 @@ def test_ignored_words(phrase):
 def test_nothing_left():
     assert mean_word_length("") == 0.0
     assert mean_word_length("a a", ignore="A") == 0.0
-'''
-REUSES = '''def mean_word_length(text: str, *, ignore: str = "") -> float:
+"""
+REUSES = """def mean_word_length(text: str, *, ignore: str = "") -> float:
     skipped = set(normalize(ignore).split())
     lengths = np.array([len(word) for word in _words(text) if word not in skipped], dtype=float)
     return round(float(lengths.mean()), ROUNDING) if lengths.size else 0.0
-'''
-REIMPLEMENTS = '''import re
+"""
+REIMPLEMENTS = """import re
 
 
 def mean_word_length(text: str, *, ignore: str = "") -> float:
@@ -96,7 +96,7 @@ def mean_word_length(text: str, *, ignore: str = "") -> float:
     skipped = set(words(ignore))
     kept = [len(word) for word in words(text) if word not in skipped]
     return round(sum(kept) / len(kept), 6) if kept else 0.0
-'''
+"""
 FILES = {
     "pyproject.toml": PYPROJECT,
     "src/textkit/__init__.py": '"""Text tools."""\n',

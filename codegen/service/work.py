@@ -102,9 +102,7 @@ class Worker:
             async with SolveSession(settings, warm=lent) as session:
                 report = await solve(problem, session, on_event=emit)
                 if optimise_rounds:
-                    report = await optimise_winner(
-                        problem, report, session, optimise_rounds, emit
-                    )
+                    report = await optimise_winner(problem, report, session, optimise_rounds, emit)
         return report.model_dump(mode="json")
 
     async def rank(self, job: Job, problem: Problem, request: RankRequest) -> dict[str, Any]:
