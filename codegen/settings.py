@@ -186,7 +186,12 @@ class SandboxSettings(_Section):
         from sandbox import open_backend
 
         options: dict[str, Any] = {"runtime": self.runtime} if self.runtime else {}
-        if project is not None and self.backend == "docker":
+        if project is not None:
+            if self.backend != "docker":
+                raise BadInput(
+                    f"a function of a project runs in the docker backend only (its source is "
+                    f"mounted in the containers), not {self.backend!r}: set [sandbox] backend"
+                )
             options["project"] = project
         name = "strict" if self.isolation == "strict" and self.backend == "docker" else self.backend
         return open_backend(name, workers=self.workers, limits=limits, **options)

@@ -76,6 +76,7 @@ class ModuleSpec(BaseModel):
         """How the harness receives it: paths inside the container."""
         return {
             "name": self.name,
+            "root": PROJECT_DIR,  # the working folder, as pytest at the project's root has
             "file": f"{PROJECT_DIR}/{self.path}",
             "import_path": posixpath.normpath(f"{PROJECT_DIR}/{self.import_path}"),
         }

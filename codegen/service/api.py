@@ -97,7 +97,7 @@ class ProblemInput(BaseModel):
     def _exactly_one(self) -> ProblemInput:
         function = self.project is not None and self.project.function is not None
         if [self.task is not None, self.problem is not None, function].count(True) != 1:
-            raise ValueError("give exactly one of `task`, `problem` and `project.function`")
+            raise ValueError("give exactly one of `task` and `problem` (or `project.function`)")
         if self.problem is not None:
             sources = [self.problem.prompt, *(t.source for t in self.problem.visible_tests)]
             sources += [t.source for t in self.problem.hidden_tests]

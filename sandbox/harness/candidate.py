@@ -47,11 +47,11 @@ def run(trusted_path: list[str]) -> None:
     job = framing.read_frame(CALL_FD)
     if job is None:
         os._exit(0)
+    where = job.get("module")
     os.makedirs(WORK_DIR, exist_ok=True)
-    os.chdir(WORK_DIR)
+    os.chdir(where["root"] if where else WORK_DIR)  # a project's module: at its root
     random.seed(0)  # the same answers every round, in every container
     set_limits(job["memory_mb"], job["cpu_seconds"], job["file_bytes"])
-    where = job.get("module")
     sys.path[:] = [where["import_path"], *trusted_path] if where else trusted_path
     sys.dont_write_bytecode = True
     try:

@@ -360,9 +360,10 @@ def forget_writable_paths() -> None:
     importlib.invalidate_caches()
 
 
-def enter_project(module: dict | None) -> str | None:
+def enter_project(module: dict | None) -> tuple[str, str] | None:
     """For a job whose candidates are a project's module: the project's import path goes first
-    on the harness's path (the tests may import the package). Returns what was added."""
+    on the harness's path (the tests may import the package), and the tests run at the
+    project's root, as pytest there would. Returns what to undo."""
     if not module:
         return None
     path = str(module["import_path"])
@@ -370,14 +371,18 @@ def enter_project(module: dict | None) -> str | None:
         raise ValueError(f"import path {path!r} is not in the project")
     sys.path.insert(0, path)
     importlib.invalidate_caches()
-    return path
+    previous = os.getcwd()
+    os.chdir(PROJECT_DIR)
+    return path, previous
 
 
-def leave_project(path: str | None) -> None:
+def leave_project(entered: tuple[str, str] | None) -> None:
     """Forget the job's project: its path and every module imported from it, so that no state
     a test left in them reaches the next job."""
-    if path is None:
+    if entered is None:
         return
+    path, previous = entered
+    os.chdir(previous)
     sys.path[:] = [entry for entry in sys.path if entry != path]
     for name, module in list(sys.modules.items()):
         places = [getattr(module, "__file__", None), *(getattr(module, "__path__", None) or [])]

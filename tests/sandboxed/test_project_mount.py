@@ -138,11 +138,12 @@ def test_what_the_candidate_sees_of_itself_and_the_project(backend: Backend) -> 
         "    wrote = True\n"
         "    try:\n        open(os.path.dirname(__file__) + '/planted.py', 'w')\n"
         "    except OSError:\n        wrote = False\n"
-        "    return [__name__, __file__, sys.modules['solution'] is sys.modules[__name__], wrote]\n"
+        "    return [__name__, __file__, sys.modules['solution'] is sys.modules[__name__], wrote,\n"
+        "            os.getcwd()]\n"
     )
     (outcome,) = backend.wait(backend.sandbox.call(probe, "where", [((), {})], module=SPEC))
     assert outcome.ok, outcome
-    assert outcome.value == ["pkg.text", "/project/src/pkg/text.py", True, False]
+    assert outcome.value == ["pkg.text", "/project/src/pkg/text.py", True, False, "/project"]
 
 
 def test_timing_a_module_takes_its_imports_out(backend: Backend) -> None:
