@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: demo test test-fast bench lint docker image venv clean-containers chromium models
+.PHONY: demo test test-fast bench lint docs docker image venv clean-containers chromium models
 
 demo: image  ## codegen solve on a bundled example with the embedded model (pulled once)
 	$(BIN)/codegen models pull
@@ -22,6 +22,9 @@ test-fast: venv  ## no Docker, no model: the pure core only
 
 bench: image
 	$(BIN)/python -m pytest benchmarks -q --benchmark-columns=min,median,max,rounds
+
+docs: venv  ## the documentation site into site/ (strict: a broken link fails; tests/test_docs.py runs it in `make test`)
+	$(BIN)/mkdocs build --strict
 
 lint: venv
 	$(BIN)/ruff check codegen sandbox tests benchmarks

@@ -170,3 +170,20 @@ def test_cost_of_the_job_boundary(benchmark, sandbox_driver) -> None:
         f"(of which the checked clean-up {reset * 1000:.2f} ms), "
         f"{clean_up * 1000:.2f} ms of clean-up per job"
     )
+
+
+@pytest.mark.benchmark(group="calls")
+@pytest.mark.parametrize("size", [1, 100_000])
+def test_cost_of_a_call(benchmark, sandbox_driver, size: int) -> None:
+    """One call job of 20 calls, a list of ``size`` ints as the argument, sorted in place and
+    returned: what the boundary costs with plain-call semantics (the caller's list written
+    back, its identity kept)."""
+    source = "def solve(xs):\n    xs.sort()\n    return xs\n"
+    inputs = [((list(range(size, 0, -1)),), {}) for _ in range(20)]
+
+    def calls() -> None:
+        outcomes = sandbox_driver.wait(sandbox_driver.sandbox.call(source, "solve", inputs))
+        assert all(o.ok for o in outcomes)
+
+    calls()
+    benchmark.pedantic(calls, rounds=5)

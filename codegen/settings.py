@@ -15,26 +15,34 @@ The file is `[tool.codegen]` in pyproject.toml, or the top level of codegen.toml
     [tool.codegen.repair]                   # enabled = true, max_candidates = 4
     [tool.codegen.tester]                   # enabled = true, per_model = 1, cases = 10
     [tool.codegen.context]                  # max_tokens = 1500 (the module and package shown)
+    [tool.codegen.project]                  # extras, groups, requirements, lock: the image's
 
-Reading the file (:func:`load_config`, :class:`CodegenConfig`) keeps unknown sections as extras;
-:func:`load_settings` then types every section and merges the flags.
+Reading the file (:func:`load_config`) refuses any key the schema does not know, at any depth,
+naming it, its table and the nearest known key (exit 2); :class:`CodegenConfig` keeps the
+sections it does not type itself as extras, and :func:`load_settings` then types every section
+and merges the flags. The file is the nearest one from the current directory, or `--config FILE`,
+or `$CODEGEN_CONFIG`.
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
 
 from codegen.errors import BadInput
 from codegen.generation.personas import PERSONAS
 from codegen.generation.roster import FanoutLimits, Roster, Worker
 from codegen.local_models.catalog import DEFAULT_MODEL, MODELS
 from codegen.local_models.roster import DEFAULT_PERSONAS
-from codegen.project.context import DEFAULT_CONTEXT_TOKENS
+from codegen.project import DEFAULT_CONTEXT_TOKENS
+from codegen.project.dependencies import DependencySettings
+from codegen.unknown_keys import find_unknown_key
 from sandbox import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
@@ -42,6 +50,7 @@ if TYPE_CHECKING:
 
 CONFIG_FILE = "codegen.toml"
 PYPROJECT = "pyproject.toml"
+CONFIG_ENV = "CODEGEN_CONFIG"  # a config file to use instead of the nearest one
 
 
 class CodegenConfig(BaseModel):
@@ -72,7 +81,13 @@ def find_config(start: Path | None = None) -> Path | None:
 
 
 def load_config(path: Path | None = None, *, start: Path | None = None) -> CodegenConfig:
-    """Read and validate the config; an explicit `path` must exist, a found one may be absent."""
+    """Read and validate the config: `path` (from --config), else $CODEGEN_CONFIG, both of which
+    must exist, else the nearest codegen.toml or pyproject.toml, which may be absent."""
+    named = os.environ.get(CONFIG_ENV, "").strip()
+    if path is None and named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            raise BadInput(f"{CONFIG_ENV}={named}: config file not found")
     if path is None:
         path = find_config(start)
         if path is None:
@@ -80,12 +95,16 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Codeg
     elif not path.is_file():
         raise BadInput(f"{path}: config file not found")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError) as error:
         raise BadInput(f"{path}: cannot read config: {error}") from error
     except tomllib.TOMLDecodeError as error:
         raise BadInput(f"{path}: invalid TOML: {error}") from error
-    section = _section(data, path)
+    section, prefix = _section(data, path)
+    unknown = find_unknown_key(section, config_fields())
+    if unknown is not None:
+        raise BadInput(f"{path}: {unknown.describe(prefix, text)}")
     try:
         config = CodegenConfig.model_validate(section)
     except ValidationError as error:
@@ -120,15 +139,25 @@ def roster_from_models(
         raise BadInput(f"command line: {first_problem(error, None)}") from error
 
 
-def _section(data: dict[str, Any], path: Path) -> dict[str, Any]:
+def _section(data: dict[str, Any], path: Path) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The codegen table and the tables above it: `[tool.codegen]` in a pyproject.toml (or any
+    file with a `[tool]` table), else the file's top level."""
     if path.name == PYPROJECT or "tool" in data:
-        section = data.get("tool", {}).get("codegen", {})
-        where = "[tool.codegen]"
+        tool = data.get("tool", {})
+        section = tool.get("codegen", {}) if isinstance(tool, dict) else None
+        where, prefix = "[tool.codegen]", ("tool", "codegen")
     else:
-        section, where = data, "top level"
+        section, where, prefix = data, "top level", ()
     if not isinstance(section, dict):
         raise BadInput(f"{path}: {where} must be a table")
-    return section
+    return section, prefix
+
+
+def config_fields() -> dict[str, FieldInfo]:
+    """Every key the config file may hold at its top level, with its type: the roster's
+    (workers, generation) and the run's (samples, limits, sandbox, jury, …)."""
+    fields = {**CodegenConfig.model_fields, **FileSettings.model_fields}
+    return {name: field for name, field in fields.items() if not field.exclude}
 
 
 def first_problem(error: ValidationError, path: Path | None) -> str:
@@ -247,6 +276,7 @@ class FileSettings(_Section):
     repair: RepairSettings = RepairSettings()
     tester: TesterSettings = TesterSettings()
     context: ContextSettings = ContextSettings()
+    project: DependencySettings = DependencySettings()  # read by the project's image
 
     @field_validator("personas")
     @classmethod
@@ -312,7 +342,7 @@ class SolveSettings(BaseModel):
 
 FILE_KEYS = (
     "samples", "personas", "local_models", "limits", "sandbox", "jury", "repair", "tester",
-    "context",
+    "context", "project",
 )  # fmt: skip
 
 
@@ -386,7 +416,8 @@ def resolve(config: CodegenConfig, overrides: Overrides | None = None) -> SolveS
 
 
 def load_settings(config_file: Path | None, overrides: Overrides | None = None) -> SolveSettings:
-    """The config file (given, or the nearest one from the current directory) plus the flags."""
+    """The config file (given, else $CODEGEN_CONFIG, else the nearest one from the current
+    directory) plus the flags."""
     return resolve(load_config(config_file), overrides)
 
 

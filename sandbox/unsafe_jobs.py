@@ -213,9 +213,7 @@ def call_inputs(
         if failure is not None:
             return [failed_call(failure)] * len(inputs)
         try:
-            return [
-                _call_one(session, entry_point, a, k, value_bytes) for a, k in _copied(inputs)
-            ]
+            return [_call_one(session, entry_point, a, k, value_bytes) for a, k in _copied(inputs)]
         finally:
             session.stop()
 

@@ -21,7 +21,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CODEGEN = [sys.executable, "-m", "codegen.cli"]
-CLEAN_ENV = ("OPENAI_API_KEY", "OPENAI_API_BASE", "OPENAI_BASE_URL", "CODEGEN_CACHE")
+CLEAN_ENV = (
+    "OPENAI_API_KEY", "OPENAI_API_BASE", "OPENAI_BASE_URL", "CODEGEN_CACHE", "CODEGEN_CONFIG"
+)  # fmt: skip
 TWO_SUM_HASH = """def two_sum(nums, target):
     seen = {}
     for j, x in enumerate(nums):

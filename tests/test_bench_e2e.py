@@ -6,6 +6,7 @@ may be lost, duplicated or asked of the models twice."""
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 import sqlite3
 import subprocess
@@ -156,3 +157,28 @@ def test_bad_input_is_one_clear_line(tmp_path: Path) -> None:
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], (args, result.stderr)
     assert time.monotonic() - started < 120
+
+
+def test_the_report_hint_carries_the_store_the_user_named(tmp_path: Path) -> None:
+    """`run --db FILE` ends with the report command to type next: it must name FILE too (it
+    used to drop it, and the report then looked in the default store and found nothing)."""
+    problems = HumanEvalSuite().problems()[:1]
+    db = tmp_path / "elsewhere.sqlite"
+    env = {k: v for k, v in bench_env(tmp_path / "unused.sqlite").items()
+           if k != "CODEGEN_BENCH_DB"}  # fmt: skip
+    with humaneval_server(problems) as server:
+        done = subprocess.run(
+            bench_command("run", "--models", "openai/canonical", "--limit", "1", "--run-name",
+                          "hint", "--api-base", server.base_url, "--rounds", "3",
+                          "--no-tester", "--db", str(db)),
+            capture_output=True, text=True, env=env, timeout=600,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    hint = done.stdout.strip().splitlines()[-1].split("report: ", 1)[1]
+    assert hint == shlex.join(["codegen", "bench", "report", "hint", "--db", str(db)])
+    words = shlex.split(hint)
+    again = subprocess.run(
+        [*bench_command()[:-1], *words[1:]], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert again.returncode == 0, again.stderr
+    assert "| openai/canonical | 100.0% |" in again.stdout

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from codegen.ranking.confidence import CEILING
 from codegen.testing import FakeOpenAIServer
 from codegen.testing.fake_openai import Script
 from tests.bench_support import codegen_bench
@@ -61,14 +62,14 @@ def _query(db: Path, sql: str, *args: object) -> list[tuple]:
         return raw.execute(sql, args).fetchall()
 
 
-def _pick(db: Path, run: str) -> tuple[str, bool, float]:
-    ((status, passed, confidence),) = _query(
+def _pick(db: Path, run: str) -> tuple[str, bool, float, str]:
+    ((status, passed, confidence, evidence),) = _query(
         db,
-        "SELECT p.status, p.pick_passed, p.confidence FROM problems p "
+        "SELECT p.status, p.pick_passed, p.confidence, p.evidence FROM problems p "
         "JOIN runs r ON r.id = p.run_id WHERE r.name = ?",
         run,
     )
-    return status, bool(passed), confidence
+    return status, bool(passed), confidence, evidence
 
 
 def test_the_testers_tests_change_the_pick_are_stored_and_reported(tmp_path: Path) -> None:
@@ -99,12 +100,19 @@ def test_the_testers_tests_change_the_pick_are_stored_and_reported(tmp_path: Pat
         assert not any(r["tester"] for r in server.requests[before:])
 
     # 2 votes × (1 + 3 tests passed) outweigh 3 votes × (1 + 1); alone, 3 votes beat 2.
-    status, passed, confidence = _pick(db, "tester")
+    # The confidence reads which models stand behind the pick (codegen.ranking.confidence).
+    status, passed, confidence, evidence = _pick(db, "tester")
+    tester_confidence = confidence
     assert (status, passed) == ("done", True)
-    assert confidence == pytest.approx(8 / (8 + 6 + 1), abs=1e-3)
-    status, passed, confidence = _pick(db, "plain")
+    assert evidence.endswith("they pass 3 of 3 model-written tests; 2 models agree")
+    assert CEILING["one model"] < confidence <= CEILING["models agree"]
+    # Three models writing one wrong program are beyond what agreement can see: only a test
+    # that tells them apart can, and without the tester there is none.
+    status, passed, confidence, evidence = _pick(db, "plain")
+    plain_confidence = confidence
     assert (status, passed) == ("done", False)
-    assert confidence == pytest.approx(3 / (3 + 2 + 1), abs=1e-3)
+    assert evidence.endswith("; 3 models agree")
+    assert CEILING["one model"] < confidence <= CEILING["models agree"]
     assert len({key for (key,) in _query(db, "SELECT config_hash FROM runs")}) == 2
     config = json.loads(_query(db, "SELECT config FROM runs WHERE name = 'plain'")[0][0])
     assert config["tester"] is False
@@ -116,12 +124,12 @@ def test_the_testers_tests_change_the_pick_are_stored_and_reported(tmp_path: Pat
     report = codegen_bench(db, "report", "tester", "-o", str(tmp_path / "report"))
     assert report.returncode == 0, report.stderr
     assert "| confidence | picks | mean confidence | pick passes |" in report.stdout
-    assert "| 0.4–0.6 | 1 | 0.53 | 100.0% |" in report.stdout
-    assert f"Brier score {(1 - 8 / 15) ** 2:.3f}" in report.stdout
+    assert f"| 0.8–1.0 | 1 | {tester_confidence:.2f} | 100.0% |" in report.stdout
+    assert f"Brier score {(1 - tester_confidence) ** 2:.3f}" in report.stdout
     summary = json.loads((tmp_path / "report" / "summary.json").read_text())
     assert summary["reliability"]["picks"] == 1
     assert 'id="reliability"' in (tmp_path / "report" / "index.html").read_text()
     plain_report = codegen_bench(db, "report", "plain")
-    assert "| 0.4–0.6 | 1 | 0.50 | 0.0% |" in plain_report.stdout
+    assert f"| 0.8–1.0 | 1 | {plain_confidence:.2f} | 0.0% |" in plain_report.stdout
     compared = codegen_bench(db, "compare", "plain", "tester")
     assert "| square | ensemble | fail | pass |" in compared.stdout, compared.stdout

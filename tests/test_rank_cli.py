@@ -219,7 +219,7 @@ def jury_run() -> tuple[dict[str, Any], list[dict[str, Any]]]:
         report, done = ranked(
             TWO_SUM,
             *(FAST, RENAMED, SLOW, WRONG),
-            *("--jury", "--models", models, "--models", "openai/stuck"),
+            *("--judges", models, "--judges", "openai/stuck"),
             *("--api-base", server.base_url, "--judge-timeout", "3"),
         )
         assert done.returncode == 0, done.stderr
@@ -458,11 +458,24 @@ def test_no_docker_is_exit_3() -> None:
     assert "Docker" in done.stderr
 
 
-def test_jury_without_models_is_exit_2() -> None:
+def test_jury_without_judges_is_exit_2() -> None:
     done = codegen("rank", TWO_SUM, FAST, "--jury")
     assert done.returncode == 2
     assert_one_clean_line(done)
-    assert "--models" in done.stderr
+    assert "--judges" in done.stderr
+
+
+@pytest.mark.docker
+def test_rank_models_still_names_judges_with_a_deprecation_warning() -> None:
+    """`rank --models` meant judges while everywhere else --models means writers: --judges
+    replaces it; the old spelling still works for a while and says what to use."""
+    with FakeOpenAIServer(JURY_SCRIPT) as server:
+        report, done = ranked(
+            TWO_SUM, FAST, RENAMED, "--models", "openai/judge-a", "--api-base", server.base_url
+        )
+    assert done.returncode == 0, done.stderr
+    assert "`rank --models` is deprecated" in done.stderr and "use --judges" in done.stderr
+    assert {b["judge"] for b in report["jury"]["ballots"]} == {"openai/judge-a"}
 
 
 # -- the terminal is not the candidates' to control ----------------------------------------

@@ -55,7 +55,8 @@ def test_model_written_tests_outweigh_a_wrong_majority() -> None:
     assert report.winner in ("right0", "right1")  # 2 × (1 + 4) beats 3 × (1 + 1)
     assert report.candidate("wrong0").demoted
     assert report.evidence == (
-        "2 of 5 candidates agree on 8 inputs; they pass 4 of 4 model-written tests"
+        "2 of 5 candidates agree on 8 inputs; they pass 4 of 4 model-written tests; "
+        "no other model confirms it"
     )
 
 
@@ -87,23 +88,30 @@ def test_with_strong_tests_agreement_only_breaks_ties_after_speed() -> None:
     assert "less agreement" in report.candidate("a").explanation
 
 
-def test_confidence_is_the_winners_share_of_the_evidence() -> None:
-    tests = written_tests(square)
-    unanimous = [evidence(f"r{i}", square) for i in range(5)]
-    split = [*unanimous[:3], *(evidence(f"w{i}", abs_square) for i in range(2))]
-    hard = [*unanimous[:3], *(evidence(f"f{i}", abs_square, fails=True) for i in range(5))]
-    values = [
-        rank(pool, weak_tests=True, inputs=INPUTS, generated_tests=tests).confidence
-        for pool in (unanimous, split, hard)
+def test_each_set_records_its_models_and_its_tests_weighed_by_their_testers() -> None:
+    pool = [
+        evidence("r1", square, votes=2),
+        evidence("r2", square),
+        evidence("w", abs_square),
     ]
-    assert values[0] is not None and 0 < values[1] < values[0] < 1
-    assert values[0] == round(5 * 5 / (5 * 5 + 1), 3)
-    # candidates the visible tests already ruled out are no evidence against the winner
-    assert values[2] == round(3 * 5 / (3 * 5 + 1), 3)
-    alone = rank([evidence("only", square)], weak_tests=True, inputs=INPUTS)
-    assert alone.confidence == 0.5  # one proposal, nothing to compare with: a coin
-    thrice = rank([evidence("only", square, votes=3)], weak_tests=True, inputs=INPUTS)
-    assert thrice.confidence == 0.75  # three samples wrote the same program
+    pool = [
+        e.model_copy(update={"authors": authors})
+        for e, authors in zip(pool, [["small", "large"], ["large"], ["small"]], strict=True)
+    ]
+    tests = [
+        GeneratedTest(args=[-2], expected=4, authors=["small", "large"]),  # weighs 2
+        GeneratedTest(args=[-1], expected=-1, authors=["small"]),  # abs_square's value
+        GeneratedTest(args=[0], expected=0, authors=["large"]),
+    ]
+    report = rank(pool, weak_tests=True, inputs=INPUTS, generated_tests=tests)
+    consensus = report.consensus
+    assert consensus is not None and (consensus.tests, consensus.tests_weight) == (3, 4.0)
+    assert consensus.agreed == 1
+    right, wrong = consensus.set_of("r1"), consensus.set_of("w")
+    assert right is not None and wrong is not None
+    assert right.models == {"large": 2, "small": 1} and wrong.models == {"small": 1}
+    assert (right.tests_passed, right.tests_weight_passed, right.agreed_passed) == (2, 3.0, 1)
+    assert (wrong.tests_passed, wrong.tests_weight_passed, wrong.agreed_passed) == (2, 2.0, 0)
 
 
 def test_passes_compares_like_python_but_forgives_rounded_floats() -> None:

@@ -35,6 +35,7 @@ from sandbox import (
 )
 from sandbox.harness import plaindata
 from sandbox.models import TestStatus as Status
+from sandbox.strict import StrictSandbox
 
 LIMITS = Limits(wall_seconds=20, test_seconds=3, cpu_seconds=6)
 TESTS = "test_problem.py"
@@ -350,6 +351,7 @@ def test_both_backends_give_the_same_digests(unsafe_local, docker) -> None:
 def test_backends_are_found_by_name_and_satisfy_the_protocol() -> None:
     assert set(BACKENDS) == {"docker", "ray", "strict", "unsafe-local"}
     assert isinstance(open_backend("docker", workers=1), sandbox.Sandbox)
+    assert isinstance(open_backend("strict", workers=1), StrictSandbox)
     assert isinstance(open_backend("unsafe-local", workers=1), sandbox.UnsafeLocalSandbox)
     for factory in BACKENDS.values():
         assert isinstance(factory(), SandboxBackend)

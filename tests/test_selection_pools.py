@@ -2,9 +2,12 @@
 on 40 HumanEval tasks (``tests/fixtures/pools/``, built by ``benchmarks.pools.build_pools``),
 scored by HumanEval's hidden ``check`` which the ranking never sees.
 
-The pick must beat the best single model's pass@1 by a clear margin, and the confidence must
-carry information (Brier below the 0.25 of a constant 0.5). The figures the README quotes come
-from ``python -m benchmarks.pools.score``, which runs the same code.
+The pick must beat the best single model's pass@1 by a clear margin, and the confidence must be
+one to act on: a Brier score within the goal (0.12), below one half on every task where no
+candidate is right, and high where two models agree. The figures of ``docs/confidence.md``
+come from ``python -m benchmarks.pools.score`` and ``benchmarks.pools.calibrate``, which run the
+same code (the confidence's weights were fitted on half of this pool: this is a regression
+test, the held-out figures are in the docs).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.pools.score import load_pool, score_pool
+from codegen.ranking.confidence import support
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -26,11 +30,18 @@ def test_the_pick_beats_the_best_single_model_on_real_samples() -> None:
 
     best = max(score.pass_at_1(model) for model in score.models)
     assert len(score.tasks) == 40
-    assert score.oracle == pytest.approx(0.925)  # the pool is what the README says it is
+    assert score.oracle == pytest.approx(0.925)  # the pool is what the docs say it is
     assert score.accuracy >= best + 0.10, score.model_dump_json(indent=1)
     assert score.accuracy > score.random_pick
-    assert (score.calibration.brier or 1.0) < 0.25
-    picked = [t for t in score.tasks if t.pick is not None]
+    assert sum(t.mutated > 0 for t in score.tasks) >= 30  # the examples' mutations are used
+
+    picked = [t for t in score.tasks if t.pick is not None and t.counted is not None]
+    assert (score.calibration.brier or 1.0) <= 0.12
+    hopeless = [t for t in picked if not t.oracle]
+    assert hopeless and all((t.confidence or 0.0) < 0.5 for t in hopeless)
+    agreed = [t for t in picked if support(t.counted) == "models agree"]  # type: ignore[arg-type]
+    assert len(agreed) >= 20 and all(t.pick for t in agreed)
+    assert sum(t.confidence or 0.0 for t in agreed) / len(agreed) >= 0.9
     right = [t.confidence or 0.0 for t in picked if t.pick]
     wrong = [t.confidence or 0.0 for t in picked if not t.pick]
-    assert not wrong or sum(right) / len(right) > sum(wrong) / len(wrong)
+    assert sum(right) / len(right) > sum(wrong) / len(wrong) + 0.3

@@ -67,7 +67,21 @@ def test_no_docker() -> None:
              "OPENAI_API_BASE": _closed_port_url()},
     )  # fmt: skip
     assert done.returncode == 3
-    assert "Docker engine is not reachable" in one_line(done.stderr)
+    line = one_line(done.stderr)
+    assert "Docker engine is not reachable at unix:///nonexistent/docker.sock" in line
+    assert "no Docker engine is running" in line
+    # a fix a pip user can run, not a script of this repository, and no raw exception tuple
+    assert "systemctl start docker" in line and "docker info" in line
+    assert "scripts/" not in line and "('" not in line and "Errno" not in line
+
+
+def test_the_docker_message_names_the_fix_for_each_cause() -> None:
+    from sandbox.engine import unreachable
+
+    denied = unreachable(PermissionError(13, "Permission denied"))
+    assert "permission denied" in denied and "usermod -aG docker" in denied
+    refused = unreachable(ConnectionRefusedError(111, "Connection refused"))
+    assert "nothing answers there" in refused and "DOCKER_HOST" in refused
 
 
 @pytest.mark.docker

@@ -45,7 +45,7 @@ def test_renders_requests_candidates_and_judges_as_plain_text() -> None:
     console.print(progress._render())
     text = console.export_text()
     assert "timing: 2 candidate(s), 3 interleaved rounds" in text
-    assert "initial  coder  fastest" in " ".join(text.split("\n"))
+    assert "initial  openai/coder  fastest" in text  # the model as the user named it
     assert "1.2s" in text and "Timeout" in text and "repair" in text
     assert "coder[fastest]" in text  # a persona in brackets is not taken for markup
     assert "failed" in text and "1/2 tests: [red]x[/red]" in text

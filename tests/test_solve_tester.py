@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from codegen.ranking.confidence import CEILING, Evidence, confidence
 from tests.cli_support import FakeServerProcess, codegen, fenced
 
 pytestmark = pytest.mark.docker
@@ -55,9 +56,11 @@ def test_model_written_tests_outweigh_a_wrong_majority(tmp_path: Path) -> None:
     assert report["written_tests"][0]["authors"] == ["openai/r1"]
     assert report["evidence"] == (
         f"2 of 5 candidates agree on {report['ranking']['consensus']['inputs']} inputs; "
-        "they pass 3 of 3 model-written tests"
+        "they pass 3 of 3 model-written tests; 2 models agree"
     )
-    assert 0 < report["confidence"] < 1
+    counted = Evidence.model_validate(report["ranking"]["counted"])
+    assert (counted.agreeing_models, counted.models, counted.written_passed) == (2, 5, 3)
+    assert report["confidence"] == confidence(counted) > CEILING["one model"]
     assert report["totals"]["tester_requests"] == 5
     wrong = next(c for c in report["ranking"]["candidates"] if c["id"] != report["winner"])
     assert wrong["demoted"] and wrong["votes"] == 3
@@ -93,4 +96,6 @@ def test_a_stub_without_tests_is_solved_by_agreement(tmp_path: Path) -> None:
     assert "no tests for double" in report["warnings"][0]
     assert report["code"] in (sources["b"], sources["d"])
     assert report["evidence"].startswith("3 of 4 candidates agree on ")
-    assert report["confidence"] == round(3 / (3 + 1 + 1), 3)  # agreement shares, one doubt
+    assert report["evidence"].endswith("; 3 models agree")  # b, c and d: three of the four
+    counted = Evidence.model_validate(report["ranking"]["counted"])
+    assert report["confidence"] == confidence(counted) > CEILING["one model"]

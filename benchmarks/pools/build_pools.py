@@ -41,7 +41,16 @@ from sandbox import SandboxBackend, open_backend
 
 MODELS = ("qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b")
 PERSONAS = ("simplest", "fastest", "different", "careful", "simplest")  # samples 0..4
-TASK_IDS = tuple(f"HumanEval/{i}" for i in range(0, 160, 4))  # every 4th: 40 tasks
+HUMANEVAL_TASKS = 164
+
+
+def task_ids(offset: int = 0, step: int = 4, count: int = 40) -> tuple[str, ...]:
+    """The first ``count`` of every ``step``-th HumanEval task from ``offset``. The default is
+    the CI pool's 40; an offset of 2 with a step of 8 gives 20 tasks it never saw."""
+    return tuple(f"HumanEval/{i}" for i in range(offset, HUMANEVAL_TASKS, step))[:count]
+
+
+TASK_IDS = task_ids()  # every 4th from 0: 40 tasks
 TEMPERATURE = 0.8
 MAX_TOKENS = 512
 TIMEOUT_S = 900.0  # 512 tokens from the 1.5B on one thread, on a busy machine
@@ -286,7 +295,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args_in = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="the .json.gz pool to write")
-    parser.add_argument("--tasks", type=int, default=len(TASK_IDS), help="first N tasks only")
+    parser.add_argument("--tasks", type=int, default=40, help="first N tasks only")
+    parser.add_argument("--offset", type=int, default=0, help="first HumanEval task number")
+    parser.add_argument("--step", type=int, default=4, help="take every STEP-th task")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--summary", action="store_true", help="print an existing pool's figures")
     args = parser.parse_args(args_in)
@@ -295,7 +306,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(json.dumps(summarize(pool, {}), indent=2))
         return
     command = shlex.join(["python", "-m", "benchmarks.pools.build_pools", *args_in])
-    asyncio.run(build(args.out, args.models, TASK_IDS[: args.tasks], command))
+    chosen = task_ids(args.offset, args.step, args.tasks)
+    asyncio.run(build(args.out, args.models, chosen, command))
 
 
 if __name__ == "__main__":

@@ -34,9 +34,20 @@ from codegen.generation.extract import ExtractionError, extract_code
 from codegen.generation.test_cases import generated_tests
 from codegen.generation.types import TesterReply
 from codegen.problems import Problem, problem_from_humaneval
+from codegen.ranking.confidence import Evidence
 from sandbox import Sandbox, SandboxBackend
 
 ROUNDS = 3  # timing rounds: speed only orders candidates of one behaviour, never correctness
+
+
+class Behaviour(BaseModel):
+    """One consensus set of a task, with its truth: what a calibration may refit on."""
+
+    votes: int
+    models: dict[str, int]
+    tests_passed: int
+    tests_weight_passed: float
+    correct: bool
 
 
 class TaskScore(BaseModel):
@@ -51,6 +62,9 @@ class TaskScore(BaseModel):
     sets: list[tuple[int, int, bool]] = []  # (votes, tests passed, correct), the winner's first
     failing_votes: int = 0  # samples whose program failed the visible tests
     weak_tests: bool = False
+    counted: Evidence | None = None  # what the confidence was computed from
+    mutated: int = 0  # differential inputs mutated from the docstring's examples
+    behaviours: list[Behaviour] = []  # every consensus set, the winner's first
 
 
 class PoolScore(BaseModel):
@@ -104,6 +118,7 @@ async def score_task(
     sources: dict[str, str] = {}
     votes: dict[str, int] = {}
     sample_code: list[tuple[str, str | None]] = []  # (model, candidate id)
+    authors: dict[str, list[str]] = {}
     for reply in task["replies"]:
         cid = None
         try:
@@ -114,6 +129,7 @@ async def score_task(
             cid = fingerprint(code)[:12]
             sources.setdefault(cid, code)
             votes[cid] = votes.get(cid, 0) + 1
+            authors.setdefault(cid, []).append(reply["model"])
         sample_code.append((reply["model"], cid))
     truth = await _truth(problem, sources, sandbox)
     samples: dict[str, list[bool]] = {}
@@ -127,6 +143,9 @@ async def score_task(
     pick = confidence = None
     evidence = ""
     sets: list[tuple[int, int, bool]] = []
+    behaviours: list[Behaviour] = []
+    counted = None
+    mutated = 0
     weak = False
     failing = 0
     if sources:
@@ -137,18 +156,29 @@ async def score_task(
             rounds=ROUNDS,
             generated_tests=tests,
             votes=votes,
+            authors=authors,
             growth=False,  # orders candidates of one behaviour only: never correctness
         )
         if ranking.winner is not None:
             pick, confidence, evidence = truth[ranking.winner], ranking.confidence, ranking.evidence
             weak = ranking.weak_tests
+            counted = ranking.counted
+            mutated = ranking.differential_inputs.mutated
             failing = sum(votes[c.id] for c in ranking.candidates if not c.passed)
             if ranking.consensus is not None:
                 mine = ranking.consensus.set_of(ranking.winner)
                 others = [s for s in ranking.consensus.sets if s is not mine]
-                sets = [
-                    (s.votes, s.tests_passed, truth[s.members[0]])
-                    for s in ([mine] if mine else []) + others
+                ordered = ([mine] if mine else []) + others
+                sets = [(s.votes, s.tests_passed, truth[s.members[0]]) for s in ordered]
+                behaviours = [
+                    Behaviour(
+                        votes=s.votes,
+                        models=s.models,
+                        tests_passed=s.tests_passed,
+                        tests_weight_passed=s.tests_weight_passed,
+                        correct=truth[s.members[0]],
+                    )
+                    for s in ordered
                 ]
     return TaskScore(
         task_id=task["task_id"],
@@ -162,6 +192,9 @@ async def score_task(
         sets=sets,
         failing_votes=failing,
         weak_tests=weak,
+        counted=counted,
+        mutated=mutated,
+        behaviours=behaviours,
     )
 
 
@@ -213,13 +246,34 @@ def summary(scores: Sequence[PoolScore]) -> str:
     return "\n".join(lines)
 
 
+def only_models(pool: dict[str, Any], models: Sequence[str]) -> dict[str, Any]:
+    """The pool as if only ``models`` had written samples and tests."""
+    tasks = [
+        {
+            **task,
+            "replies": [r for r in task["replies"] if r["model"] in models],
+            "tester_replies": [r for r in task["tester_replies"] if r["model"] in models],
+        }
+        for task in pool["tasks"]
+    ]
+    return {**pool, "models": [m for m in pool["models"] if m in models], "tasks": tasks}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("pool", type=Path)
     parser.add_argument("--json", type=Path, help="also write every task's score here")
+    parser.add_argument(
+        "--tests", choices=("both", "with", "without"), default="both",
+        help="rank with the model-written tests, without them, or both (default)",
+    )  # fmt: skip
+    parser.add_argument("--models", nargs="+", help="keep only these models' samples and tests")
     args = parser.parse_args(argv)
     pool = load_pool(args.pool)
-    scores = [asyncio.run(score_pool(pool, with_tests=flag)) for flag in (False, True)]
+    if args.models:
+        pool = only_models(pool, args.models)
+    flags = {"both": (False, True), "with": (True,), "without": (False,)}[args.tests]
+    scores = [asyncio.run(score_pool(pool, with_tests=flag)) for flag in flags]
     print(summary(scores))
     if args.json:
         args.json.write_text(json.dumps([s.model_dump() for s in scores], indent=1))

@@ -52,6 +52,7 @@ async def evaluate(request: EvalRequest, sandbox: SandboxBackend) -> Evaluation:
         on_event=mark,
         generated_tests=request.generated_tests,
         votes=request.votes or None,
+        authors=request.authors or None,
         growth=False,  # a leaderboard scores picks and efficiency ratios, not growth
     )
     hidden, ranking = await asyncio.gather(

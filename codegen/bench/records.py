@@ -87,6 +87,9 @@ class EvalRequest(BaseModel):
         [], description="the model-written test cases: soft evidence for the ranking"
     )
     votes: dict[str, int] = Field({}, description="code hash -> samples that wrote it")
+    authors: dict[str, list[str]] = Field(
+        {}, description="code hash -> the model of each sample that wrote it"
+    )
 
     # JSON (what crosses to a Ray worker) keeps a test's values exactly: tuples, sets, bytes
     # and dicts with non-string keys would not survive JSON as such, so each test travels as
@@ -117,7 +120,7 @@ class Evaluation(BaseModel):
     candidates: dict[str, CandidateOutcome]
     pick: str | None = Field(None, description="the ensemble's pick (code hash), visible tests")
     pick_reason: str = ""
-    confidence: float | None = Field(None, description="the pick's share of the evidence, 0-1")
+    confidence: float | None = Field(None, description="how likely the pick is right, 0-1")
     evidence: str = Field("", description="what stands behind the pick, in words")
     canonical_s: float | None = None
     phases: dict[str, float] = Field({}, description="seconds: sandbox, ranking, timing")

@@ -80,8 +80,9 @@ def _calibration_line(board: Leaderboard) -> str:
     if not table.picks:
         return "No pick with a confidence yet."
     return (
-        f"{table.picks} pick(s) with a confidence (the pick's share of the evidence: votes, "
-        f"model-written tests, the jury): Brier score {_fmt(table.brier)}, expected "
+        f"{table.picks} pick(s) with a confidence (how likely the pick is right: the models that "
+        f"agree on it, the model-written tests, the visible tests): Brier score "
+        f"{_fmt(table.brier)}, expected "
         f"calibration error {_fmt(table.ece)} (0 is perfect for both)."
     )
 

@@ -268,6 +268,10 @@ async def _problem(
           if r.status is SampleStatus.OK and r.code_hash and r.code]  # fmt: skip
     candidates = {r.code_hash: r.code for r in ok if r.code_hash and r.code}
     votes = dict(Counter(r.code_hash for r in ok if r.code_hash))  # samples behind each program
+    authors: dict[str, list[str]] = {}  # the models behind each program: agreement across models
+    for r in ok:
+        if r.code_hash:
+            authors.setdefault(r.code_hash, []).append(r.model)
     request = EvalRequest(
         problem=problem,
         candidates=candidates,
@@ -275,6 +279,7 @@ async def _problem(
         judges=jury,
         generated_tests=tests_written,
         votes=votes,
+        authors=authors,
     )
     try:
         evaluation: Evaluation = await executor.evaluate(request)

@@ -161,7 +161,10 @@ class Store:
         row = self.db.execute("SELECT id FROM runs WHERE name = ?", (name,)).fetchone()
         if row is None:
             known = ", ".join(self.run_names()) or "none yet"
-            raise BadInput(f"no run named {name!r} in {self.path} (runs: {known})")
+            raise BadInput(
+                f"no run named {name!r} in {self.path} (runs: {known}); "
+                "for a run stored elsewhere, give --db FILE"
+            )
         return int(row["id"])
 
     def run_names(self) -> list[str]:

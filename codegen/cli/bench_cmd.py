@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-import asyncio
+import shlex
 from pathlib import Path
 
 import click
 
+from codegen.cli import running
 from codegen.errors import BadInput, EnvironmentProblem
 from codegen.paths import user_dir
 
@@ -29,7 +30,8 @@ db_option = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     envvar=DB_ENV,
     default=None,
-    help=f"SQLite store (default: ${DB_ENV} or the user's codegen directory).",
+    show_default=f"${DB_ENV}, else ~/.config/codegen/bench.sqlite",
+    help="The SQLite store of runs.",
 )
 
 
@@ -47,23 +49,31 @@ def bench() -> None:
 @bench.command()
 @click.option("--suite", default="humaneval", show_default=True,
               help="`humaneval` or a folder of problem folders.")  # fmt: skip
-@click.option("--models", multiple=True,
+@click.option("--models", multiple=True, metavar="A,B,...",
+              show_default="the models of the configured roster",
               help="litellm strings or embedded models, comma-separated or repeated.")  # fmt: skip
-@click.option("--personas", multiple=True, help="Prompt personas (default: simplest).")
-@click.option("--judges", multiple=True, help="Jury models for the pick (default: no jury).")
+@click.option("--personas", multiple=True, metavar="A,B,...", show_default="simplest",
+              help="Prompt personas.")  # fmt: skip
+@click.option("--judges", multiple=True, metavar="A,B,...", show_default="none, no jury",
+              help="Jury models for the pick.")  # fmt: skip
 @click.option("--samples", default=1, show_default=True, help="Samples per model and persona.")
-@click.option("--limit", type=int, default=None, help="Only the first K problems.")
-@click.option("--run-name", default=None, help="Name of the run (default: suite and config hash).")
+@click.option("--limit", type=int, default=None, show_default="every problem",
+              help="Only the first K problems.")  # fmt: skip
+@click.option("--run-name", default=None, show_default="the suite and a hash of the config",
+              help="Name of the run.")  # fmt: skip
 @click.option("--executor", default="local", show_default=True, help="local or ray.")
-@click.option("--ray-address", default=None, help="Ray cluster address (HOST:PORT).")
+@click.option("--ray-address", default=None, metavar="HOST:PORT",
+              show_default="$RAY_ADDRESS, else a local cluster",
+              help="Ray cluster address.")  # fmt: skip
 @click.option("--ray-generation", is_flag=True,
               help="With --executor ray: the model calls run as Ray tasks too.")  # fmt: skip
 @click.option("--rounds", default=5, show_default=True, help="Interleaved timing rounds.")
 @click.option("--tester/--no-tester", default=True, show_default=True,
               help="Each model writes test cases: soft evidence for the pick.")  # fmt: skip
-@click.option("--api-base", default=None, help="API base URL for every model.")
-@click.option("--timeout", type=float, default=None,
-              help="Seconds per model request (default: 120; embedded: 900).")  # fmt: skip
+@click.option("--api-base", default=None, show_default="$OPENAI_API_BASE, else litellm's",
+              help="API base URL for every model.")  # fmt: skip
+@click.option("--timeout", type=float, default=None, show_default="120; embedded models: 900",
+              help="Seconds per model request.")  # fmt: skip
 @click.option("--workers", default=2, show_default=True, help="Local sandbox containers.")
 @db_option
 def run(
@@ -84,7 +94,12 @@ def run(
     workers: int,
     db: Path | None,
 ) -> None:
-    """Run (or resume) a leaderboard run: the same command continues where it stopped."""
+    """Run (or resume) a leaderboard run: the same command continues where it stopped.
+
+    Exit codes: 0 done, 2 bad input (flags, suite, an unknown model), 3 environment (Docker,
+    a model server; problems that hit it are retried by the same command), 130 interrupted
+    (what was stored is kept).
+    """
     from codegen.bench.embedded import serve_embedded
     from codegen.bench.executors import make_executor
     from codegen.bench.progress import terminal_progress
@@ -118,12 +133,12 @@ def run(
     with serve_embedded(spec, pool, timeout_s=timeout) as served, _store(db) as store:
         if served.routes:
             click.echo(f"serving {', '.join(served.routes)} here, one server each", err=True)
-        outcome = asyncio.run(run_bench(served, store, pool, terminal_progress()))
+        outcome = running.run(run_bench(served, store, pool, terminal_progress()))
     click.echo(
         f"run {outcome.name}: {outcome.done}/{outcome.total} problems done "
         f"({outcome.evaluated_now} evaluated, {outcome.generated_now} samples and "
         f"{outcome.tester_now} tester replies generated now) "
-        f"in {outcome.wall_s:.1f}s; report: codegen bench report {outcome.name}"
+        f"in {outcome.wall_s:.1f}s; report: {report_command(outcome.name, db)}"
     )
     if nodes := getattr(pool, "generated_on", None):
         click.echo(f"generation ran as Ray tasks on {len(nodes)} node(s)")
@@ -132,6 +147,19 @@ def run(
             f"{outcome.infra_errors} problem(s) hit infrastructure errors (model timeouts, "
             "Docker or Ray trouble); re-run the same command to retry them"
         )
+
+
+def report_command(run_name: str, db: Path | None) -> str:
+    """The report command for this run, carrying the store the user named with --db (one
+    named by $CODEGEN_BENCH_DB is found again by the same environment)."""
+    parts = ["codegen", "bench", "report", run_name]
+    context = click.get_current_context(silent=True)
+    given = context is not None and (
+        context.get_parameter_source("db") is click.core.ParameterSource.COMMANDLINE
+    )
+    if db is not None and given:
+        parts += ["--db", str(db)]
+    return shlex.join(parts)
 
 
 def _configured_models() -> tuple[str, ...]:
@@ -146,10 +174,14 @@ def _configured_models() -> tuple[str, ...]:
 @bench.command()
 @click.argument("run_name", metavar="RUN")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              show_default="markdown on stdout only",
               help="Write leaderboard.md, index.html and summary.json here.")  # fmt: skip
 @db_option
 def report(run_name: str, output: Path | None, db: Path | None) -> None:
-    """Print RUN's markdown leaderboard; with -o, also write the HTML page with plots."""
+    """Print RUN's markdown leaderboard; with -o, also write the HTML page with plots.
+
+    Exit codes: 0 printed, 2 bad input (no such run, an unwritable folder).
+    """
     from codegen.bench.metrics import summarize
     from codegen.bench.report import html_page, markdown
 
@@ -174,7 +206,10 @@ def report(run_name: str, output: Path | None, db: Path | None) -> None:
 @click.argument("run_b", metavar="RUN_B")
 @db_option
 def compare(run_a: str, run_b: str, db: Path | None) -> None:
-    """Per-problem differences between two runs."""
+    """Per-problem differences between two runs.
+
+    Exit codes: 0 compared, 2 bad input (no such run).
+    """
     from codegen.bench.compare import compare as diff
     from codegen.bench.compare import format_comparison
 

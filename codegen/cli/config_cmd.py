@@ -21,7 +21,11 @@ def config() -> None:
 @solve_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def show(overrides: Overrides, config_file: Path | None, as_json: bool) -> None:
-    """Print the effective configuration and where each part came from (starts nothing)."""
+    """Print the effective configuration and where each part came from (starts nothing):
+    the roster and how many model requests a run sends, and how many at once.
+
+    Exit codes: 0 shown, 2 bad input (an unknown key, a bad value, a missing file).
+    """
     settings = load_settings(config_file, overrides)
     data = effective(settings)
     if as_json:
@@ -35,14 +39,13 @@ def show(overrides: Overrides, config_file: Path | None, as_json: bool) -> None:
 
 def effective(settings: SolveSettings) -> dict[str, Any]:
     """The settings as a config file would say them, plus the roster actually used."""
-    from codegen.solve.session import request_plan, roster_plan
+    from codegen.solve.session import jury_enabled, request_plan, roster_plan
 
     data = settings.model_dump(mode="json", exclude={"config_file"})
     data["roster"] = roster_plan(settings)
     plan = request_plan(settings)
     data["requests"] = plan.model_dump() | {"summary": plan.describe()}
-    if data["jury"]["enabled"] is None:
-        data["jury"]["enabled"] = settings.roster_kind != "embedded"
+    data["jury"]["enabled"] = jury_enabled(settings)
     return data
 
 

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from codegen.cli.running import exit_interrupted
 from codegen.errors import BadInput, CodegenError, EnvironmentProblem
 from sandbox.errors import SandboxError, SandboxUnavailable
 
@@ -30,12 +31,8 @@ def run_cli(group: click.Group) -> None:
     except click.ClickException as usage:
         usage.show()
         sys.exit(BadInput.exit_code)
-    except click.exceptions.Abort:
-        click.echo("codegen: interrupted", err=True)
-        sys.exit(130)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        exit_interrupted()  # exit 130 at once: the command's clean-up already ran
     except (CodegenError, SandboxError) as error:
         click.echo(f"codegen: {error}", err=True)
         sys.exit(exit_code_for(error))
-    except KeyboardInterrupt:
-        click.echo("codegen: interrupted", err=True)
-        sys.exit(130)

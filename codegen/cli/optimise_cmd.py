@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
+from codegen.cli import running
 from codegen.cli.solve_cmd import solve_options
 from codegen.errors import BadInput
 from codegen.settings import Overrides, SolveSettings, load_settings
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 @solve_options
 @click.option("--json", "as_json", is_flag=True, help="Print only a JSON report on stdout.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              show_default="print it on stdout",
               help="Write the final version to this file.")  # fmt: skip
 @click.option("--fix", is_flag=True, help="Rewrite the function in place (TARGET path.py::name).")
 def optimise(
@@ -48,8 +49,10 @@ def optimise(
     TARGET is path.py::name, or a problem (folder, stub or HumanEval record) followed by a
     CANDIDATE file. Each round profiles the current version, asks every model for a faster
     equivalent at once, and accepts one only when it passes the tests, behaves the same on
-    every input tried (large ones included) and is faster beyond the noise. Exit 0 also when no
-    faster equivalent is found.
+    every input tried (large ones included) and is faster beyond the noise.
+
+    Exit codes: 0 done (also when no faster equivalent is found), 2 bad input (a target that
+    fails its own tests), 3 environment (Docker, a model server), 130 interrupted.
     """
     from codegen.optimise import load_target, rewritten
 
@@ -65,7 +68,7 @@ def optimise(
         if not as_json:
             err.print(f"[dim]{stage:>9}[/dim] {message}", highlight=False)
 
-    report = asyncio.run(_run(loaded, settings, rounds, say))
+    report = running.run(_run(loaded, settings, rounds, say))
     if output is not None:
         output.write_text(report.code, encoding="utf-8")
     if fix and report.improved:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
 import click
 
+from codegen.cli import running
 from codegen.cli.solve_cmd import solve_options
 from codegen.errors import BadInput, CodegenError
 from codegen.precommit import SolvedCache, cache_dir, repo_root, run_hook
@@ -19,8 +19,8 @@ from codegen.solve.progress import for_solve
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--fix", is_flag=True, help="Write the implementations in place (else: a diff).")
-@click.option("--server", metavar="URL",
-              help="Solve on a `codegen serve` service (default: $CODEGEN_SERVER).")  # fmt: skip
+@click.option("--server", metavar="URL", show_default="$CODEGEN_SERVER, else solve here",
+              help="Solve on a `codegen serve` service.")  # fmt: skip
 @solve_options
 def precommit(
     files: tuple[Path, ...],
@@ -32,15 +32,18 @@ def precommit(
     """Write the functions marked `# codegen: solve` in FILES (the staged Python files).
 
     A marked function has a body of `...` or `raise NotImplementedError`, and doctests or a
-    test file (test_<module>.py next to it or in a tests/ folder). Exit 1 when it proposes or
-    writes code, like a formatter; 0 when there is nothing to do.
+    test file (test_<module>.py next to it or in a tests/ folder).
+
+    Exit codes: 0 nothing to do, 1 it proposed or wrote code (review and stage it, as after a
+    formatter) or found no passing candidate, 2 a stub it cannot solve as written, 3
+    environment (Docker, a model server), 130 interrupted.
     """
     root = repo_root(Path.cwd())
     progress = for_solve(as_json=False, stdout=sys.stderr)
     url = server_from_env(server)
     remote = (lambda problem: solve_remote(url, problem, overrides, progress)) if url else None
     settings = load_settings(config_file, overrides)  # reads a file; starts nothing
-    outcome = asyncio.run(
+    outcome = running.run(
         run_hook(
             list(files),
             fix=fix,

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import click
 from rich.console import Console
 from rich.text import Text
 
+from codegen.cli import running
 from codegen.errors import BadInput, CodegenError, Disputed
 from codegen.evaluation import DEFAULT_ROUNDS, Event, RankingRun
 from codegen.evaluation.view import print_ranking
 from codegen.problems import Problem, load_problem
-from codegen.project.target import function_problem, is_function_spec
+from codegen.project import is_function_spec
 from codegen.ranking import JudgeSpec
 from codegen.untrusted import visible
 
@@ -21,14 +20,19 @@ from codegen.untrusted import visible
 @click.argument("problem")
 @click.argument("candidates", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-@click.option("--jury", is_flag=True, help="Ask LLM judges too (they break ties and explain).")
 @click.option(
-    "--models",
+    "--judges",
     multiple=True,
     metavar="MODEL[,MODEL]",
-    help="Judge models for --jury, litellm model strings; repeat or separate with commas.",
+    help="LLM judges that break ties and explain (litellm model strings); repeat or separate "
+    "with commas.  [default: none, no jury]",
 )
-@click.option("--api-base", help="OpenAI-compatible base URL for the judges (else litellm's).")
+@click.option("--jury", is_flag=True, help="Seat the jury; implied by --judges.")
+@click.option("--models", "legacy_models", multiple=True, hidden=True)  # deprecated: --judges
+@click.option(
+    "--api-base",
+    help="OpenAI-compatible base URL for the judges.  [default: litellm's, per provider]",
+)
 @click.option("--judge-timeout", default=60.0, show_default=True, help="Seconds per judge.")
 @click.option(
     "--rounds", default=DEFAULT_ROUNDS, show_default=True, help="Timing rounds (twice when unsure)."
@@ -45,8 +49,9 @@ def rank(
     problem: str,
     candidates: tuple[str, ...],
     as_json: bool,
+    judges: tuple[str, ...],
     jury: bool,
-    models: tuple[str, ...],
+    legacy_models: tuple[str, ...],
     api_base: str | None,
     judge_timeout: float,
     rounds: int,
@@ -55,25 +60,38 @@ def rank(
 ) -> None:
     """Rank CANDIDATES (Python files) for PROBLEM: the fastest genuinely correct one wins.
 
-    Exit code 0 when a candidate wins, 1 when none passes, 4 when the passing candidates
-    disagree and none has more support (disputed: no winner)."""
+    No model is asked unless --judges names some. Exit codes: 0 a candidate wins, 1 none
+    passes, 2 bad input (a missing file, broken tests), 3 Docker unreachable, 4 disputed (the
+    passing candidates disagree and none has more support: no winner), 130 interrupted.
+    """
     if len(set(candidates)) != len(candidates):
         raise BadInput("a candidate file is given twice")
     if rounds < 3:
         raise BadInput("--rounds must be at least 3 for a confidence interval")
-    names = [m.strip() for given in models for m in given.split(",") if m.strip()]
-    if names and not jury:
-        raise BadInput("--models names judges: add --jury")
+    if legacy_models:
+        click.echo(
+            "codegen: warning: `rank --models` is deprecated: it named judges here, while "
+            "everywhere else --models names the models that write code; use --judges",
+            err=True,
+        )
+    names = [m.strip() for given in (*judges, *legacy_models) for m in given.split(",")]
+    names = [name for name in names if name]
+    jury = jury or bool(names)
     if jury and not names:
-        raise BadInput("--jury needs judge models: add --models openai/gpt-4o-mini (for example)")
+        raise BadInput("--jury needs judge models: add --judges openai/gpt-4o-mini (for example)")
     from codegen.evaluation import read_candidates
     from codegen.ranking.jury import judges_for
 
-    loaded = function_problem(problem) if is_function_spec(problem) else load_problem(problem)
+    if is_function_spec(problem):
+        from codegen.project.target import function_problem
+
+        loaded = function_problem(problem)
+    else:
+        loaded = load_problem(problem)
     sources = read_candidates(candidates)
     judges = judges_for(names, api_base, judge_timeout) if jury else None
     progress = None if as_json else Console(stderr=True)
-    report = asyncio.run(
+    report = running.run(
         _rank(loaded, sources, judges, rounds, workers, progress, problem, isolation)
     )
     if as_json:

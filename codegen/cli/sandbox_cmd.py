@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from codegen.cli import running
 from codegen.errors import BadInput, EnvironmentProblem
 from codegen.problems import load_problem
 from codegen.untrusted import plain
@@ -45,7 +45,12 @@ def build(
 
     The project's dependencies come from [tool.codegen.project] in its pyproject.toml or
     codegen.toml (extras, groups, requirements, lock), else from its uv.lock,
-    [project.dependencies] or requirements.txt, whichever it has."""
+    [project.dependencies] or requirements.txt, whichever it has.
+
+    Exit codes: 0 built or already there, 2 bad input (no such project folder, an unknown
+    extra or group), 3 environment (Docker unreachable, a build error, a dependency that
+    cannot be installed).
+    """
     console = Console(stderr=True)
     from sandbox import engine, image
 
@@ -85,7 +90,10 @@ def build(
 @sandbox.command()
 @click.option("--all", "everything", is_flag=True, help="Also remove containers of live runs.")
 def prune(everything: bool) -> None:
-    """Remove sandbox containers left behind by killed runs."""
+    """Remove sandbox containers left behind by killed runs.
+
+    Exit codes: 0 done, 3 Docker unreachable.
+    """
     from sandbox import engine
     from sandbox.prune import prune as prune_containers
 
@@ -99,12 +107,16 @@ def prune(everything: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--workers", default=2, show_default=True, help="Containers run in parallel.")
 def run(problem: str, candidates: tuple[str, ...], as_json: bool, workers: int) -> None:
-    """Run CANDIDATES (Python files) against PROBLEM's tests and print their verdicts."""
+    """Run CANDIDATES (Python files) against PROBLEM's tests and print their verdicts.
+
+    Exit codes: 0 ran (whatever the verdicts), 2 bad input, 3 Docker unreachable, 130
+    interrupted.
+    """
     loaded = load_problem(problem)
     from codegen.evaluation import read_candidates
 
     sources = read_candidates(candidates)
-    results = asyncio.run(_run(loaded, sources, workers))
+    results = running.run(_run(loaded, sources, workers))
     if as_json:
         click.echo(
             json.dumps(

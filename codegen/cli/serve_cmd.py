@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import sys
 from pathlib import Path
 
 import click
 
+from codegen.cli import running
 from codegen.errors import BadInput
 from codegen.paths import user_dir
 
@@ -18,11 +18,14 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free one).")  # fmt: skip
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
-              help="The job store (default: <user dir>/service.sqlite).")  # fmt: skip
+              show_default="~/.config/codegen/service.sqlite, or under $CODEGEN_HOME",
+              help="The job store.")  # fmt: skip
 @click.option("--config", "config_file", type=click.Path(path_type=Path),
-              help="codegen.toml or pyproject.toml (default: the nearest one).")  # fmt: skip
+              show_default="$CODEGEN_CONFIG, else the nearest codegen.toml or pyproject.toml",
+              help="The config file: codegen.toml or pyproject.toml's [tool.codegen].")  # fmt: skip
 @click.option("--max-running", default=4, show_default=True, type=click.IntRange(1, 256),
               help="Jobs run at once.")  # fmt: skip
 @click.option("--max-pending", default=32, show_default=True, type=click.IntRange(1, 10_000),
@@ -31,7 +34,9 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
               help="Jobs queued or running per API token.")  # fmt: skip
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local",
               show_default=True, help="The sandbox here, or on a Ray cluster.")  # fmt: skip
-@click.option("--ray-address", metavar="HOST:PORT", help="The Ray cluster (--executor ray).")
+@click.option("--ray-address", metavar="HOST:PORT",
+              show_default="$RAY_ADDRESS, else a local cluster",
+              help="The Ray cluster (--executor ray).")  # fmt: skip
 @click.option("--admin-token-file", type=click.Path(dir_okay=False, path_type=Path),
               help="A file holding a token that sees and may cancel every job.")  # fmt: skip
 @click.option("--grace", "grace_s", default=25.0, show_default=True,
@@ -62,9 +67,13 @@ def serve(
     project_paths: tuple[Path, ...],
     build_project_images: bool,
 ) -> None:
-    """Serve the API (/v1, docs at /docs) and a page of jobs at /. Loopback by default; any
-    other address needs CODEGEN_API_TOKENS (comma-separated bearer tokens, one per tenant:
-    each sees only its own jobs). SIGTERM drains: running jobs get --grace seconds."""
+    """Serve the API (/v1, docs at /docs) and a page of jobs at /, until Ctrl-C. Loopback by
+    default; any other address needs CODEGEN_API_TOKENS (comma-separated bearer tokens, one per
+    tenant: each sees only its own jobs). SIGTERM drains: running jobs get --grace seconds.
+
+    Exit codes: 0 stopped, 2 bad input (flags, config), 3 environment (Docker, the port, a
+    model server), 130 interrupted.
+    """
     from codegen.service.app import ServiceOptions, warm_for
     from codegen.service.auth import read_admin_token, tokens_from_env
     from codegen.service.projects import ProjectPolicy
@@ -101,7 +110,7 @@ def serve(
         warm=warm,
         projects=ProjectPolicy(tuple(project_paths), build_project_images),
     )
-    asyncio.run(run_service(options, host, port, say=lambda line: print(line, file=sys.stderr)))
+    running.run(run_service(options, host, port, say=lambda line: print(line, file=sys.stderr)))
 
 
 def _loopback(host: str) -> bool:

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
+from codegen.cli import running
 from codegen.errors import BadInput, CodegenError, Disputed
-from codegen.problems import Problem, load_problem, problem_from_text
-from codegen.project.context import DEFAULT_CONTEXT_TOKENS
-from codegen.project.target import function_problem, is_function_spec
-from codegen.service.client import server_from_env, solve_remote
+from codegen.llm.routing import check_names
+from codegen.local_models.catalog import MODELS
+from codegen.project import DEFAULT_CONTEXT_TOKENS, is_function_spec
 from codegen.settings import Overrides, SolveSettings, load_settings, split_models
-from codegen.solve.progress import SolveProgress, for_solve
-from codegen.solve.report import SolveReport
-from codegen.solve.view import print_no_winner, print_summary, print_winner
+
+if TYPE_CHECKING:  # the rest loads once the flags are known good: a typo is refused at once
+    from codegen.problems import Problem
+    from codegen.solve.progress import SolveProgress
+    from codegen.solve.report import SolveReport
 
 
 def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -31,14 +31,26 @@ def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--models",
             multiple=True,
             metavar="A,B,...",
+            show_default="the configured roster, else the embedded model",
             help="litellm model strings (keys from the environment) or embedded model names; "
             "replaces the configured roster.",
         ),
-        click.option("--samples", type=click.IntRange(1, 64), help="Requests per model×persona."),
-        click.option("--jury/--no-jury", default=None, help="Let LLM judges break ties."),
+        click.option(
+            "--samples",
+            type=click.IntRange(1, 64),
+            show_default="the config's samples, else 1",
+            help="Requests per model×persona.",
+        ),
+        click.option(
+            "--jury/--no-jury",
+            default=None,
+            show_default="on for hosted models, off for the embedded ones",
+            help="Let LLM judges break ties.",
+        ),
         click.option(
             "--tester/--no-tester",
             default=None,
+            show_default="the config's tester.enabled, else on",
             help="Have each model write test cases too: soft evidence for the ranking.",
         ),
         click.option(
@@ -51,7 +63,8 @@ def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--config",
             "config_file",
             type=click.Path(path_type=Path),
-            help="codegen.toml or pyproject.toml (default: the nearest one).",
+            show_default="$CODEGEN_CONFIG, else the nearest codegen.toml or pyproject.toml",
+            help="The config file: codegen.toml or pyproject.toml's [tool.codegen].",
         ),
     ]
 
@@ -69,6 +82,7 @@ def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
             models=split_models(models), samples=samples, jury=jury, tester=tester,
             isolation=isolation,
         )  # fmt: skip
+        check_names(overrides.models or [], MODELS)  # before anything slow is imported
         return command(*args, overrides=overrides, **kwargs)
 
     for option in reversed(options):
@@ -84,17 +98,23 @@ def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
     multiple=True,
     type=click.Path(path_type=Path),
     metavar="FILE",
+    show_default="the problem's own tests",
     help="A pytest file importing `from solution import NAME`; repeat for several.",
 )
 @solve_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              show_default="print it on stdout",
               help="Write the winner to this file.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print only a JSON report on stdout.")
-@click.option("--entry", help="The function's name (needed for a plain-text task on stdin).")
-@click.option("--server", metavar="URL",
-              help="Run on a `codegen serve` service (default: $CODEGEN_SERVER).")  # fmt: skip
+@click.option("--entry", show_default="the stub's one unwritten function",
+              help="The function's name (needed for a plain-text task on stdin).")  # fmt: skip
+@click.option("--server", metavar="URL", show_default="$CODEGEN_SERVER, else run here",
+              help="Run on a `codegen serve` service.")  # fmt: skip
 @click.option("--optimise", "optimise_rounds", type=click.IntRange(0, 10), default=0,
+              show_default=True,
               help="Then run N rounds of `codegen optimise` on the winner.")  # fmt: skip
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also say where each model is served (embedded servers' ports).")  # fmt: skip
 def solve(
     problem: str,
     tests: tuple[Path, ...],
@@ -105,15 +125,24 @@ def solve(
     entry: str | None,
     server: str | None,
     optimise_rounds: int,
+    verbose: bool,
 ) -> None:
     """Write PROBLEM's function with several models at once and print the best passing one.
 
     PROBLEM is a problem folder, a .py stub, a HumanEval .json record, path.py::name (a
     function still to write, in its module: its helpers are there for the candidates), or -
     for a plain-text task on stdin (with --entry and --tests). With --server the run happens
-    on a service, with the same output. Exit codes: 0 solved, 1 no passing candidate, 2 bad
-    input, 3 environment problem (Docker, a model server, the service).
+    on a service, with the same output.
+
+    Exit codes: 0 solved, 1 no passing candidate, 2 bad input (files, flags, config), 3
+    environment (Docker, a model server, the service), 130 interrupted (Ctrl-C).
     """
+    from rich.console import Console
+
+    from codegen.service.client import server_from_env, solve_remote
+    from codegen.solve.progress import for_solve
+    from codegen.solve.view import print_no_winner, print_summary, print_winner
+
     tokens = DEFAULT_CONTEXT_TOKENS
     if is_function_spec(problem):  # the models see this much of its module and package
         tokens = load_settings(config_file, overrides).context.max_tokens
@@ -126,7 +155,8 @@ def solve(
             report = solve_remote(url, loaded, overrides, progress, optimise_rounds)
     else:
         settings = load_settings(config_file, overrides)
-        report = asyncio.run(_run(loaded, settings, for_solve(as_json), optimise_rounds))
+        progress = for_solve(as_json)
+        report = running.run(_run(loaded, settings, progress, optimise_rounds, verbose=verbose))
     terminal = sys.stdout.isatty()
     if report.solved and output is not None:
         _write(output, report.code or "")
@@ -160,7 +190,11 @@ def load_input(
 ) -> Problem:
     """A folder, a .py stub, a HumanEval record, ``path.py::name`` (a function in its module),
     or `-`: a plain-text task on stdin."""
+    from codegen.problems import load_problem, problem_from_text
+
     if is_function_spec(problem):
+        from codegen.project.target import function_problem
+
         if tests or entry:
             raise BadInput(f"{problem}: a function in its module brings its own tests; drop "
                            "--tests and --entry")  # fmt: skip
@@ -173,14 +207,26 @@ def load_input(
 
 
 async def _run(
-    problem: Problem, settings: SolveSettings, progress: SolveProgress, optimise_rounds: int = 0
+    problem: Problem,
+    settings: SolveSettings,
+    progress: SolveProgress,
+    optimise_rounds: int = 0,
+    *,
+    verbose: bool = False,
 ) -> SolveReport:
+    # the sandbox and the models: imported for local runs only
+    from rich.console import Console
+
     from codegen.project.environment import project_plan
-    from codegen.solve import SolveSession  # the sandbox and the models: for local runs only
+    from codegen.solve import SolveSession, describe_rosters
     from codegen.solve import solve as solve_problem
 
     with progress:
         async with SolveSession(settings, project=project_plan(problem)) as session:
+            if verbose:
+                err = Console(stderr=True)
+                for line in describe_rosters(session.rosters, endpoints=True):
+                    err.print(f"roster: {line}", markup=False, highlight=False)
             report = await solve_problem(problem, session, on_event=progress)
             if optimise_rounds:
                 from codegen.optimise.winner import optimise_winner

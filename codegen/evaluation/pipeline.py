@@ -32,7 +32,7 @@ from codegen.evaluation.growth import growth_templates, measure_growth
 from codegen.evaluation.report import DEFAULT_ROUNDS, InputsUsed, RankingRun
 from codegen.evaluation.timing import Timing
 from codegen.evaluation.verify import set_aside_examples, verify
-from codegen.evaluation.workload import Workload, draw, perturbed_benchmark
+from codegen.evaluation.workload import Drawn, Workload, draw, perturbed_benchmark
 from codegen.problems import Problem
 from codegen.ranking import (
     CandidateEvidence,
@@ -71,10 +71,11 @@ class Evaluation:
         self.runs: dict[str, RunResult] = {}
         self.excused: dict[str, str] = {}  # candidates whose unsatisfiable examples were set aside
         self.votes: dict[str, int] = {}  # proposals behind each candidate (default 1)
+        self.authors: dict[str, list[str]] = {}  # the model of each of those proposals
         # The run's secret: the tests' random data and the generated timing inputs come from
         # it, so no candidate can know in advance what it will be timed on.
         self.seed = secrets.token_hex(8)
-        self._drawing: asyncio.Task[tuple[InputSet, Workload]] | None = None
+        self._drawing: asyncio.Task[Drawn] | None = None
 
     async def verify(
         self,
@@ -83,11 +84,13 @@ class Evaluation:
         set_aside: bool = True,
         on_done: Callable[[str, RunResult], None] | None = None,
         votes: Mapping[str, int] | None = None,
+        authors: Mapping[str, Sequence[str]] | None = None,
     ) -> dict[str, RunResult]:
         """Run new candidates against the visible tests, all at once, and keep the results.
         With ``set_aside`` (the default), call examples no candidate satisfies are set aside
         right away; a caller that first gives the models a repair round passes False and calls
-        :meth:`set_aside_examples` after it. ``votes``: how many proposals wrote each one."""
+        :meth:`set_aside_examples` after it. ``votes``: how many proposals wrote each one;
+        ``authors``: which model wrote each of those (their number is then the votes)."""
         self._start_drawing()  # the inputs are drawn in the sandbox beside the tests
 
         def done(cid: str, run: RunResult) -> None:
@@ -101,6 +104,9 @@ class Evaluation:
         self.sources.update(candidates)
         self.runs.update(runs)
         self.votes.update(votes or {})
+        for cid, models in (authors or {}).items():
+            self.authors[cid] = list(models)
+            self.votes.setdefault(cid, len(models))
         if set_aside:
             self.set_aside_examples()
         return {cid: self.runs[cid] for cid in candidates}
@@ -119,7 +125,8 @@ class Evaluation:
     async def rank(self, generated_tests: Sequence[GeneratedTest] = ()) -> RankingRun:
         """Rank every verified candidate; see the module docstring. ``generated_tests``:
         model-written test cases, soft evidence (:mod:`codegen.ranking.consensus`)."""
-        differential, workload = await self._drawn()
+        drawn = await self._drawn()
+        differential, workload = drawn.differential, drawn.workload
         notes = sorted(set(self.excused.values()))
         passing = self.passing()
         jury = None
@@ -158,6 +165,7 @@ class Evaluation:
                 timing_samples=samples.get(cid),
                 timed_outputs=screened.get(cid),
                 votes=self.votes.get(cid, 1),
+                authors=self.authors.get(cid, []),
                 growth=growth.get(cid),
             )
             for cid, source in self.sources.items()
@@ -176,7 +184,7 @@ class Evaluation:
         return RankingRun(
             **dict(report),
             problem=self.problem.name,
-            differential_inputs=_used(differential),
+            differential_inputs=_used(differential, drawn.mutated),
             timing_workload=workload.name,
             timing_rounds=max(map(len, samples.values()), default=0),
             notes=notes,
@@ -247,7 +255,7 @@ class Evaluation:
                 draw(self.problem, self.sandbox, int(self.seed, 16))
             )
 
-    async def _drawn(self) -> tuple[InputSet, Workload]:
+    async def _drawn(self) -> Drawn:
         self._start_drawing()
         return await self._drawing  # type: ignore[misc]
 
@@ -281,15 +289,17 @@ async def rank_candidates(
     generated_tests: Sequence[GeneratedTest] = (),
     votes: Mapping[str, int] | None = None,
     growth: bool = True,
+    authors: Mapping[str, Sequence[str]] | None = None,
 ) -> RankingRun:
     """Verify ``candidates`` (id -> source) against ``problem``'s visible tests and rank them,
-    with model-written tests and each candidate's votes as soft evidence; ``growth``: measure
-    how the timed ones grow with the input (a few seconds each)."""
+    with model-written tests and each candidate's votes (and the models behind them,
+    ``authors``) as soft evidence; ``growth``: measure how the timed ones grow with the input
+    (a few seconds each)."""
     evaluation = Evaluation(
         problem, sandbox, judges=judges, rounds=rounds, on_event=on_event, growth=growth
     )
     try:
-        await evaluation.verify(candidates, votes=votes)
+        await evaluation.verify(candidates, votes=votes, authors=authors)
         return await evaluation.rank(generated_tests)
     finally:
         evaluation.cancel()
@@ -316,8 +326,10 @@ def _complete(outputs: list[CallOutcome] | None, count: int) -> list[CallOutcome
     return outputs if outputs is not None and len(outputs) == count else None
 
 
-def _used(inputs: InputSet) -> InputsUsed:
-    return InputsUsed(origin=inputs.origin, count=len(inputs.args), reason=inputs.reason)
+def _used(inputs: InputSet, mutated: int = 0) -> InputsUsed:
+    return InputsUsed(
+        origin=inputs.origin, count=len(inputs.args), mutated=mutated, reason=inputs.reason
+    )
 
 
 def _verdict_line(run: RunResult) -> str:

@@ -15,6 +15,7 @@ class InputsUsed(BaseModel):
 
     origin: str
     count: int
+    mutated: int = 0  # of those, the docstring's examples mutated (codegen.ranking.mutations)
     reason: str = ""
 
 

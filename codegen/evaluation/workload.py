@@ -1,6 +1,8 @@
 """Which inputs the evidence is gathered on, chosen in one place for solve, rank and bench.
 
-- differential inputs: small generated inputs every passing candidate is called on;
+- differential inputs: small generated inputs every passing candidate is called on, then the
+  docstring's examples mutated (:mod:`codegen.ranking.mutations`): near misses of what the
+  author showed, where a rule the examples state, or a bug candidates share, shows;
 - the timing workload: the benchmark tests when the problem has some (hidden ones too, when
   the caller may see them: bench times against the canonical solution on HumanEval's
   ``check``); else the largest generated inputs, screened before they are timed.
@@ -24,7 +26,8 @@ from dataclasses import dataclass
 from codegen.problems import Problem
 from codegen.ranking import InputSet
 from codegen.ranking.inputs import draw as draw_inputs
-from codegen.ranking.inputs import input_size, timing_pool
+from codegen.ranking.inputs import example_args, input_size, timing_pool
+from codegen.ranking.mutations import mutate_examples
 from codegen.ranking.perturb import perturbed_copies
 from sandbox import RunResult, SandboxBackend
 
@@ -86,13 +89,47 @@ def perturbed_benchmark(runs: Iterable[RunResult], secret: int) -> InputSet:
     return InputSet(args=copies, origin="benchmark tests")
 
 
-async def draw(
-    problem: Problem, sandbox: SandboxBackend, secret: int = 0
-) -> tuple[InputSet, Workload]:
-    """The differential inputs (the same every run) and the ranking's timing workload (visible
-    tests only), its generated inputs drawn from the run's ``secret``."""
-    differential = await draw_inputs(problem, sandbox)
-    return differential, await timing_workload(problem, sandbox, secret=secret)
+@dataclass(frozen=True)
+class Drawn:
+    """The differential inputs (``mutated`` of them from the examples, at the end) and the
+    ranking's timing workload."""
+
+    differential: InputSet
+    mutated: int
+    workload: Workload
+
+
+def with_mutations(problem: Problem, drawn: InputSet) -> tuple[InputSet, int]:
+    """``drawn`` followed by the examples' mutations it does not already hold, and how many."""
+    known = {repr(tuple(args)) for args in drawn.args}
+    mutated = [
+        args
+        for args in mutate_examples(example_args(problem), problem.prompt)
+        if repr(args) not in known and _fits(problem, args)
+    ]
+    if not mutated:
+        return drawn, 0
+    origin = drawn.origin if drawn.args else "examples"
+    joined = drawn.model_copy(update={"args": [*drawn.args, *mutated], "origin": origin})
+    return joined, len(mutated)
+
+
+def _fits(problem: Problem, args: tuple) -> bool:
+    """As many arguments as the entry point takes without defaults (when known)."""
+    if problem.parameters is None:
+        return True
+    required = [p for p in problem.parameters if p.kind == "positional" and not p.has_default]
+    optional = [p for p in problem.parameters if p.kind == "positional" and p.has_default]
+    return len(required) <= len(args) <= len(required) + len(optional)
+
+
+async def draw(problem: Problem, sandbox: SandboxBackend, secret: int = 0) -> Drawn:
+    """The differential inputs (drawn the same every run, then the examples' mutations) and
+    the ranking's timing workload (visible tests only), its generated inputs drawn from the
+    run's ``secret``."""
+    drawn = await draw_inputs(problem, sandbox)
+    workload = await timing_workload(problem, sandbox, secret=secret)
+    return Drawn(*with_mutations(problem, drawn), workload)
 
 
 async def timing_workload(

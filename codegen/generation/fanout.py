@@ -55,7 +55,7 @@ class _Run:
             return
         event = GenerationEvent(
             kind=kind,  # type: ignore[arg-type]
-            model=worker.model,
+            model=worker.shown,
             persona=worker.persona,
             sample=sample,
             candidates=len(self.pool),
@@ -172,7 +172,7 @@ def _accept(
         )  # fmt: skip
         return failure
     proposal = Proposal(
-        model=worker.model,
+        model=worker.shown,
         persona=worker.persona,
         sample=sample,
         latency_s=reply.latency_s,
@@ -200,7 +200,7 @@ def _failure(
     if reply:
         message += f"; reply starts {reply.strip()[:80]!r}"
     return Failure(
-        model=worker.model,
+        model=worker.shown,
         persona=worker.persona,
         sample=sample,
         error_class=client.error_class(error),
@@ -253,10 +253,11 @@ async def _tester_request(
         delay = client.retry_delay(failed, attempt, roster.limits)
         if delay is None:
             message = " ".join(str(failed).split())[:300]
-            return TesterReply(model=worker.model, error=f"{client.error_class(failed)}: {message}")
+            error = f"{client.error_class(failed)}: {message}"
+            return TesterReply(model=worker.shown, error=error)
         await asyncio.sleep(delay)
     return TesterReply(
-        model=worker.model,
+        model=worker.shown,
         text=reply.content or "",
         latency_s=time.perf_counter() - started,
         cost_usd=reply.cost_usd,

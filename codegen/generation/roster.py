@@ -31,7 +31,7 @@ class Worker(Endpoint):
 
     @property
     def label(self) -> str:
-        return f"{self.model}[{self.persona}]"
+        return f"{self.shown}[{self.persona}]"
 
 
 class FanoutLimits(BaseModel):

@@ -12,6 +12,12 @@ class Endpoint(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     model: str = Field(min_length=1, description="litellm model string, e.g. openai/gpt-4o-mini")
+    name: str | None = Field(
+        default=None,
+        description="the model as the user named it, for reports: an embedded model is "
+        "`qwen2.5-coder-0.5b` to the user and `openai/qwen2.5-coder-0.5b` to litellm "
+        "(default: model)",
+    )
     api_base: str | None = None
     api_key_env: str | None = Field(
         default=None, description="environment variable holding the key (else litellm's default)"
@@ -21,3 +27,8 @@ class Endpoint(BaseModel):
     timeout_s: float = Field(
         default=120.0, gt=0.0, le=3600.0, description="hard deadline of one attempt"
     )
+
+    @property
+    def shown(self) -> str:
+        """The name reports and displays use: the user's, never the routing string."""
+        return self.name or self.model

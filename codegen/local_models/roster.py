@@ -36,6 +36,7 @@ def local_roster(
                 workers.append(
                     Worker(
                         model=endpoint.litellm_model,
+                        name=endpoint.model.name,
                         api_base=endpoint.api_base,
                         persona=persona,
                         samples=len(indices),

@@ -35,6 +35,7 @@ from codegen.local_models.engine import engine_installed
 from codegen.paths import cache_root
 
 LOOPBACK = "127.0.0.1"
+STOP_GRACE_S = 0.5
 _PR_SET_PDEATHSIG = 1
 
 ServerCommand = Callable[[Path, str, int, int, int], list[str]]  # (gguf, alias, port, threads, ctx)
@@ -63,6 +64,11 @@ def usable_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def slots_per_model(models: int, cores: int | None = None) -> int:
+    """Servers started per model: the usable cores shared between the models, at least one."""
+    return max(1, (cores or usable_cores()) // max(1, models))
 
 
 def server_command(model_path: Path, alias: str, port: int, threads: int, n_ctx: int) -> list[str]:
@@ -100,8 +106,7 @@ class LocalRuntime:
     ) -> None:
         self.models = [lookup(name) for name in models]
         self.command = command or server_command
-        cores = usable_cores()
-        per_model_cores = max(1, cores // max(1, len(self.models)))
+        per_model_cores = slots_per_model(len(self.models))
         self.slots = slots or per_model_cores
         self.threads = threads_per_slot or max(1, per_model_cores // self.slots)
         self.n_ctx = n_ctx
@@ -109,6 +114,7 @@ class LocalRuntime:
         self.log_dir = Path(log_dir) if log_dir else cache_root() / "logs"
         self.endpoints: list[Endpoint] = []
         self._processes: list[subprocess.Popen[bytes]] = []
+        self._stopped = False
         self._lock = threading.Lock()
         self._previous_handlers: dict[int, object] = {}
 
@@ -120,6 +126,7 @@ class LocalRuntime:
         self.stop()
 
     def start(self) -> None:
+        self._stopped = False
         if self.command is server_command:
             self._preflight()
         atexit.register(self.stop)
@@ -150,15 +157,20 @@ class LocalRuntime:
                 )
 
     def stop(self) -> None:
-        """Terminate every server (then kill the stubborn ones); safe to call twice."""
+        """Terminate every server, then kill those still up after STOP_GRACE_S (a server
+        finishes the reply it is writing before it exits, and nothing it holds is worth the
+        wait: Ctrl-C must end the run within two seconds); safe to call twice, and a server
+        still starting when it is called is stopped as it comes up."""
         with self._lock:
+            self._stopped = True
             processes, self._processes = self._processes, []
         for process in processes:
             if process.poll() is None:
                 process.terminate()
+        deadline = time.monotonic() + STOP_GRACE_S
         for process in processes:
             try:
-                process.wait(timeout=5)
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
@@ -181,7 +193,13 @@ class LocalRuntime:
         with log.open("wb") as sink:
             process = _spawner().submit(_popen, command, sink).result()
         with self._lock:
-            self._processes.append(process)
+            stopped = self._stopped
+            if not stopped:
+                self._processes.append(process)
+        if stopped:  # stop() ran meanwhile (Ctrl-C while starting): this one goes too
+            process.kill()
+            process.wait(timeout=5)
+            raise EnvironmentProblem("the local model servers were stopped while starting")
         return endpoint, process, log
 
     def _wait_healthy(

@@ -5,3 +5,11 @@ project's root, import paths and the module's dotted name) → repomap (what the
 of the module and the package, bounded) → dependencies (the project's requirements, read from
 its files) → the project's sandbox image and snapshot (:mod:`sandbox.project`).
 """
+
+DEFAULT_CONTEXT_TOKENS = 1500  # what the models see of a function's module and package, at most
+
+
+def is_function_spec(spec: str) -> bool:
+    """``path.py::name``, as opposed to a problem folder, stub or record."""
+    path, sep, name = spec.rpartition("::")
+    return bool(sep) and path.endswith(".py") and name.isidentifier()

@@ -8,11 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from codegen.problems.model import ModuleContext
+from codegen.project import DEFAULT_CONTEXT_TOKENS
 from codegen.project.layout import as_imported, find_layout
 from codegen.project.repomap import repo_map
 from codegen.project.tests import importing_modules, repository_tests
 
-DEFAULT_CONTEXT_TOKENS = 1500
+__all__ = ["DEFAULT_CONTEXT_TOKENS", "module_context"]
 
 
 def module_context(

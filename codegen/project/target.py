@@ -15,13 +15,7 @@ from codegen.precommit.associate import problem_for
 from codegen.precommit.find import marked_stub, stub_body
 from codegen.precommit.git import repo_root
 from codegen.problems import Problem
-from codegen.project.context import DEFAULT_CONTEXT_TOKENS
-
-
-def is_function_spec(spec: str) -> bool:
-    """``path.py::name``, as opposed to a problem folder, stub or record."""
-    path, sep, name = spec.rpartition("::")
-    return bool(sep) and path.endswith(".py") and name.isidentifier()
+from codegen.project import DEFAULT_CONTEXT_TOKENS
 
 
 def function_problem(

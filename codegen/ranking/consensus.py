@@ -13,12 +13,8 @@ once per sample: AlphaCode's and CodeT's agreement). CodeT scores votes × tests
 are often wrong: a small model's expected values are guesses), instead of scoring every set 0.
 
 Model-written tests are soft evidence: they order the passing candidates, they never make one
-pass or fail. The *confidence* of a winner is its set's share of the evidence among the passing
-candidates: its score over the scores of every set plus one vote of doubt (a lone program is
-its votes over its votes plus one); with a jury, its share of the jury's points counts for a
-fifth. Candidates that failed the visible tests are not counted against it: on the pool of real
-samples (``benchmarks/pools``) counting them made the confidence of right picks far too low
-(Brier 0.26 against 0.15 without model-written tests) and predicted none of the wrong ones.
+pass or fail. Each set also records the models behind it and its tests passed weighed by their
+testers, which the winner's confidence reads (:mod:`~codegen.ranking.confidence`).
 """
 
 from __future__ import annotations
@@ -32,9 +28,6 @@ from pydantic import BaseModel
 from codegen.ranking.clusters import ClusterReport
 from sandbox.harness import plaindata
 from sandbox.models import CallOutcome
-
-DOUBT = 1.0  # pseudo-votes against any winner: one unanimous candidate is not a certainty
-JURY_WEIGHT = 0.2
 
 
 class GeneratedTest(BaseModel):
@@ -50,6 +43,9 @@ class ConsensusSet(BaseModel):
     votes: int
     tests_passed: int
     score: float
+    models: dict[str, int] = {}  # the samples behind it per model that wrote them, when known
+    tests_weight_passed: float = 0.0  # its model-written tests passed, each weighed by its authors
+    agreed_passed: int = 0  # of those, the tests several testers wrote alike
 
 
 class Consensus(BaseModel):
@@ -58,6 +54,8 @@ class Consensus(BaseModel):
     sets: list[ConsensusSet]
     tests: int  # model-written tests the candidates were run on
     inputs: int  # inputs they were compared on, those tests' included
+    tests_weight: float = 0.0  # those tests weighed by how many testers wrote each
+    agreed: int = 0  # those that several testers wrote alike (the same arguments and value)
 
     def tier(self, candidate: str) -> int | None:
         """0 for the best-scoring set(s); sets with equal scores share a tier."""
@@ -87,26 +85,44 @@ def dual_agreement(
     inputs: Sequence[Sequence[Any]],
     tests: Sequence[GeneratedTest],
     votes: Mapping[str, int],
+    authors: Mapping[str, Sequence[str]] | None = None,
 ) -> Consensus:
     """Score every cluster of ``clusters`` (over ``inputs``; ``outcomes`` in their order). A
-    test counts when its arguments are among ``inputs``."""
+    test counts when its arguments are among ``inputs``. ``authors``: the model of each sample
+    behind a candidate, when known."""
     position = {repr(list(args)): index for index, args in enumerate(inputs)}
     placed = [(position[key], t) for t in tests if (key := repr(list(t.args))) in position]
     sets = []
     for cluster in clusters.clusters:
         calls = outcomes[cluster.members[0]]  # alike on every input: one member speaks for all
-        passed = sum(1 for index, test in placed if passes(calls[index], test.expected))
+        passing = [test for index, test in placed if passes(calls[index], test.expected)]
         count = sum(votes.get(member, 1) for member in cluster.members)
+        models: dict[str, int] = {}
+        for member in cluster.members:
+            for model in (authors or {}).get(member, ()):
+                models[model] = models.get(model, 0) + 1
         sets.append(
             ConsensusSet(
                 members=list(cluster.members),
                 votes=count,
-                tests_passed=passed,
-                score=float(count * (1 + passed)),
+                tests_passed=len(passing),
+                score=float(count * (1 + len(passing))),
+                models=dict(sorted(models.items())),
+                tests_weight_passed=sum(map(written_weight, passing)),
+                agreed_passed=sum(written_weight(t) > 1 for t in passing),
             )
         )
     sets.sort(key=lambda s: -s.score)  # stable: equal scores keep the cluster order
-    return Consensus(sets=sets, tests=len(placed), inputs=len(inputs))
+    weight = sum(written_weight(t) for _, t in placed)
+    agreed = sum(written_weight(t) > 1 for _, t in placed)
+    return Consensus(
+        sets=sets, tests=len(placed), inputs=len(inputs), tests_weight=weight, agreed=agreed
+    )
+
+
+def written_weight(test: GeneratedTest) -> float:
+    """A test several testers wrote alike counts once per tester: they are independent."""
+    return float(max(1, len(set(test.authors))))
 
 
 def passes(outcome: CallOutcome, expected: Any) -> bool:
@@ -134,21 +150,3 @@ def _close(value: Any, want: Any) -> bool:
     if isinstance(value, dict) and isinstance(want, dict):
         return value.keys() == want.keys() and all(_close(value[k], want[k]) for k in value)
     return bool(value == want)
-
-
-def confidence(
-    consensus: Consensus | None,
-    winner: str,
-    winner_votes: int,
-    jury_points: Mapping[str, float] | None = None,
-) -> float:
-    """The winner's share of the evidence (see the module docstring), in [0, 1]."""
-    found = consensus.set_of(winner) if consensus else None
-    if consensus is None or found is None:
-        own = total = float(winner_votes)  # not compared: its own proposals are the evidence
-    else:
-        own, total = found.score, sum(s.score for s in consensus.sets)
-    share = own / (total + DOUBT)
-    if jury_points and winner in jury_points and (points := sum(jury_points.values())) > 0:
-        share = (1 - JURY_WEIGHT) * share + JURY_WEIGHT * jury_points[winner] / points
-    return round(share, 3)

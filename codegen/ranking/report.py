@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from codegen.ranking.ballots import JuryResult
 from codegen.ranking.clusters import ClusterReport, Finding
+from codegen.ranking.confidence import Evidence
 from codegen.ranking.consensus import Consensus
 from codegen.ranking.growth import Growth
 from sandbox.models import Verdict
@@ -70,8 +71,9 @@ class RankingReport(BaseModel):
     clusters: ClusterReport | None = None
     findings: list[Finding] = []
     consensus: Consensus | None = None
-    confidence: float | None = None  # the winner's share of the evidence, in [0, 1]
+    confidence: float | None = None  # how likely the winner is right, in [0, 1]
     evidence: str = ""  # what stands behind the winner, in words
+    counted: Evidence | None = None  # the same, counted: what the confidence is computed from
     jury: JuryResult | None = None
     noise_floor: float
     rule: str = ""

@@ -54,7 +54,8 @@ from pydantic import BaseModel
 
 from codegen.ranking.ballots import JuryResult
 from codegen.ranking.clusters import ClusterReport, Finding, behaviour_key, cluster_outcomes
-from codegen.ranking.consensus import Consensus, GeneratedTest, confidence, dual_agreement
+from codegen.ranking.confidence import Contender, Evidence, confidence, describe, gather
+from codegen.ranking.consensus import Consensus, GeneratedTest, dual_agreement
 from codegen.ranking.criteria import Facts, RankContext, sort_keys
 from codegen.ranking.explain import explain_failing, explain_passing
 from codegen.ranking.growth import Growth, faster_growth
@@ -84,6 +85,7 @@ class CandidateEvidence(BaseModel):
     timed_outputs: list[CallOutcome] | None = None
     peak_memory_mb: float | None = None  # default: run.peak_memory_mb
     votes: int = 1  # proposals that wrote this program: agreement evidence
+    authors: list[str] = []  # the model of each of those proposals, when known
     growth: Growth | None = None  # CPU time against input size (codegen.ranking.growth)
 
 
@@ -166,7 +168,14 @@ def rank(
     top = [r.id for r in reports if r.rank == 1]
     dispute = disputed(agreement, clusters, trusted)
     winner = top[0] if top and not dispute else None
-    votes = {e.id: e.votes for e in evidence}
+    counted = None
+    if winner is not None:
+        winner_run = next(e.run for e in evidence if e.id == winner)
+        contenders = [
+            Contender(id=e.id, passed=e.run.passed, votes=e.votes, authors=e.authors)
+            for e in evidence
+        ]
+        counted = gather(winner, contenders, agreement, len(winner_run.tests), not weak_tests)
     return RankingReport(
         winner=winner,
         tied_winners=top if len(top) > 1 and not dispute else [],
@@ -177,12 +186,9 @@ def rank(
         clusters=clusters if clusters and _clustered(clusters) > 1 else None,
         findings=clusters.findings if clusters else [],
         consensus=agreement,
-        confidence=(
-            confidence(agreement, winner, votes[winner], jury.points if jury else None)
-            if winner
-            else None
-        ),
-        evidence=agreement.evidence(winner) if agreement and winner else "",
+        confidence=confidence(counted) if counted else None,
+        evidence=_evidence(agreement, winner, counted),
+        counted=counted,
         jury=jury,
         noise_floor=noise_floor,
         rule=RULE,
@@ -220,6 +226,13 @@ def _vouched(vouched: Sequence[bool], index: int) -> bool:
     return index < len(vouched) and vouched[index]
 
 
+def _evidence(agreement: Consensus | None, winner: str | None, counted: Evidence | None) -> str:
+    """What stands behind the winner, in words: its agreement and how far it is confirmed."""
+    parts = [agreement.evidence(winner) if agreement and winner else ""]
+    parts.append(describe(counted) if counted else "")
+    return "; ".join(part for part in parts if part)
+
+
 def _grows_faster_than(
     e: CandidateEvidence, growth: dict[str, Growth], timings: dict[str, TimingStats]
 ) -> list[str]:
@@ -250,7 +263,8 @@ def _agreement(
         return None
     outcomes = {e.id: e.outputs for e in passing if e.outputs is not None}
     votes = {e.id: e.votes for e in passing}
-    return dual_agreement(clusters, outcomes, inputs, tests, votes)  # type: ignore[arg-type]
+    authors = {e.id: e.authors for e in passing}
+    return dual_agreement(clusters, outcomes, inputs, tests, votes, authors)  # type: ignore[arg-type]
 
 
 def _cluster(

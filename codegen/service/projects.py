@@ -15,10 +15,11 @@ from pathlib import Path
 
 from codegen.errors import BadInput
 from codegen.problems import Problem
+from codegen.project import is_function_spec
 from codegen.project.archive import unpack
 from codegen.project.environment import ProjectPlan
 from codegen.project.needs import third_party
-from codegen.project.target import function_problem, is_function_spec
+from codegen.project.target import function_problem
 from codegen.service.api import ProblemInput, ProjectInput
 from codegen.service.task import problem_of
 

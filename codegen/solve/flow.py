@@ -220,6 +220,9 @@ async def _rank(run: SolveRun, tests: list[GeneratedTest]) -> RankingRun:
     passing = run.passing()
     evaluation.judges = run.session.judges if len(passing) > 1 else []
     evaluation.votes = {cid: len(e.candidate.proposers) for cid, e in run.entries.items()}
+    evaluation.authors = {
+        cid: [p.model for p in e.candidate.proposers] for cid, e in run.entries.items()
+    }
     run.emit(StageProgress("rank", f"ranking {len(passing)} passing candidate(s)"))
     ranking = await evaluation.rank(tests)
     if ranking.jury is not None:

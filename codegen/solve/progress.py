@@ -103,7 +103,7 @@ class SolveProgress:
     def _apply(self, event: SolveEvent) -> None:
         if isinstance(event, GenerationProgress):
             e = event.event
-            key = (event.round, _short(e.model), e.persona, e.sample)
+            key = (event.round, e.model, e.persona, e.sample)
             detail = f"attempt {e.attempt}" if e.attempt > 1 else ""
             if e.kind in ("finished", "failed"):
                 detail = f"{e.latency_s:.1f}s" + (f" {e.error_class}" if e.error_class else "")
@@ -128,7 +128,7 @@ class SolveProgress:
             if self._candidates:
                 table = _table("sandbox", "candidate", "written by", "status", "")
                 for cid, (author, row) in self._candidates.items():
-                    table.add_row(cid, plain(_short(author)), *_status(row))
+                    table.add_row(cid, plain(author), *_status(row))
                 parts.append(table)
             if self._judges:
                 table = _table("jury", "judge", "status", "")
@@ -172,7 +172,3 @@ def _status(row: _Row) -> tuple[Text, Text]:
     if status in ("started", "testing", "judging"):
         status = f"{status} {time.monotonic() - row.since:.0f}s"
     return Text(status, style=STYLES.get(row.status, "")), plain(row.detail)
-
-
-def _short(model: str) -> str:
-    return model.removeprefix("openai/")

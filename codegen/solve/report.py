@@ -97,7 +97,7 @@ class SolveReport(BaseModel):
     phases_s: dict[str, float] = Field(default_factory=dict)
     ranking: RankingRun | None = None
     confidence: float | None = Field(
-        None, description="the winner's share of the evidence (agreement, tests, jury), 0-1"
+        None, description="how likely the winner is right, 0-1 (docs/confidence.md)"
     )
     evidence: str = Field("", description="what stands behind the winner, in words")
     written_tests: list[GeneratedTest] = Field(

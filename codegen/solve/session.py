@@ -29,8 +29,11 @@ from pydantic import BaseModel
 
 from codegen.errors import BadInput
 from codegen.generation.roster import Roster, Worker
+from codegen.llm import routing
 from codegen.llm.throttle import Throttle
 from codegen.local_models import MODELS, LocalRuntime, local_roster
+from codegen.local_models.runtime import Endpoint as LocalEndpoint
+from codegen.local_models.runtime import slots_per_model
 from codegen.project.environment import ProjectPlan
 from codegen.ranking import JudgeSpec
 from codegen.ranking.jury import judges_for
@@ -62,6 +65,7 @@ class SolveSession:
         self._throttles: dict[str, Throttle] = warm.throttles if warm else {}
 
     async def __aenter__(self) -> SolveSession:
+        check_model_names(self.settings)  # a typo is refused before anything starts
         self._opening = asyncio.create_task(self._open_sandbox())
         if self._warm is not None:
             self._check_served()
@@ -150,8 +154,7 @@ class SolveSession:
 
     def _judges(self) -> list[JudgeSpec]:
         jury = self.settings.jury
-        enabled = jury.enabled if jury.enabled is not None else not self._local_names
-        if not enabled:
+        if not jury_enabled(self.settings):
             return []
         names = jury.judges or list(dict.fromkeys(w.model for w in self.workers))
         specs = []
@@ -175,6 +178,7 @@ class SolveSession:
             if name in (endpoint.model.name, endpoint.litellm_model):
                 return JudgeSpec(
                     model=endpoint.litellm_model,
+                    name=endpoint.model.name,
                     api_base=endpoint.api_base,
                     timeout_s=self.settings.jury.timeout_s,
                     max_parallel=1,
@@ -185,6 +189,14 @@ class SolveSession:
                 f"add it to --models or to local_models"
             )
         return None
+
+
+def jury_enabled(settings: SolveSettings) -> bool:
+    """As configured; unset, on unless an embedded model is in the roster (too small to judge,
+    and it would share the CPUs with the timing runs). `config show` says the same."""
+    if settings.jury.enabled is not None:
+        return settings.jury.enabled
+    return not _local_names(settings)
 
 
 def _local_names(settings: SolveSettings) -> list[str]:
@@ -226,6 +238,13 @@ def _with_samples(worker: Worker, settings: SolveSettings) -> Worker:
     return worker.model_copy(update={"samples": settings.samples})
 
 
+def check_model_names(settings: SolveSettings) -> None:
+    """The names given with --models, checked without litellm's import (seconds) and before
+    the sandbox opens: an unknown one is refused at once, naming the nearest known name."""
+    if settings.roster_kind == "flags":
+        routing.check_names(settings.models, MODELS)
+
+
 def _check_known(name: str) -> None:
     """One line for a name that is neither routable by litellm nor an embedded model."""
     from codegen.llm import client
@@ -233,54 +252,80 @@ def _check_known(name: str) -> None:
     try:
         client.resolve(Worker(model=name))
     except BadInput:
-        raise BadInput(
-            f"unknown model {name!r}: use litellm's provider/model form (e.g. openai/{name}, "
-            f"anthropic/{name}) or an embedded model ({', '.join(MODELS)})"
-        ) from None
+        raise BadInput(routing.unknown_model(name, MODELS)) from None
 
 
 class RequestPlan(BaseModel):
     """How many model requests a run sends before any repair, and how many at once: personas
-    and samples multiply the cost of every model."""
+    and samples multiply the cost of every model; the tester adds `per_model` per model, sent
+    beside the candidates under the same caps."""
 
     per_run: int
+    tester: int = 0
     at_once: int
     models: int
     personas: int
     samples: int
 
     def describe(self) -> str:
-        at_once = "all at once" if self.at_once >= self.per_run else f"{self.at_once} at once"
+        total = self.per_run + self.tester
+        at_once = "all at once" if self.at_once >= total else f"{self.at_once} at once"
+        tests = f", and {self.tester} for tests" if self.tester else ""
         return (
             f"{self.per_run} request(s) per run: {self.models} model(s) × {self.personas} "
-            f"persona(s) × {self.samples} sample(s), {at_once}"
+            f"persona(s) × {self.samples} sample(s){tests}; {at_once}"
         )
 
 
 def request_plan(settings: SolveSettings, rosters: Sequence[Roster] = ()) -> RequestPlan:
-    """The plan of the given rosters, or of the ones ``settings`` would make (nothing is
-    started: an embedded model counts as one request at a time per local server)."""
-    hosted = list(rosters) or ([r] if (r := _hosted_roster(settings, check=False)) else [])
-    workers = [w for roster in hosted for w in roster.workers]
-    local = [] if rosters else _local_names(settings)
-    samples = settings.samples or 1
-    at_once = sum(_at_once(roster) for roster in hosted) + len(local)
+    """The plan of the given rosters (a run's), or of the ones ``settings`` would make: one
+    computation for both, so that `codegen config show` says what the run then does."""
+    rosters = list(rosters) or planned_rosters(settings)
+    tester = settings.tester.per_model if settings.tester.enabled else 0
+    workers = [w for roster in rosters for w in roster.workers]
+    per_persona: dict[tuple[str, str], int] = {}
+    for w in workers:
+        per_persona[(w.model, w.persona)] = per_persona.get((w.model, w.persona), 0) + w.samples
     return RequestPlan(
-        per_run=sum(w.samples for w in workers) + len(local) * len(settings.personas) * samples,
-        at_once=at_once,
-        models=len({w.model for w in workers}) + len(local),
-        personas=len({w.persona for w in workers} | (set(settings.personas) if local else set())),
-        samples=max([w.samples for w in workers] + ([samples] if local else [])),
+        per_run=sum(w.samples for w in workers),
+        tester=sum(len({w.model for w in roster.workers}) * tester for roster in rosters),
+        at_once=sum(_at_once(roster, tester) for roster in rosters),
+        models=len({w.model for w in workers}),
+        personas=len({w.persona for w in workers}),
+        samples=max(per_persona.values(), default=0),
     )
 
 
-def _at_once(roster: Roster) -> int:
+def planned_rosters(settings: SolveSettings) -> list[Roster]:
+    """The rosters a run of ``settings`` would build, started nothing and checked nothing: the
+    embedded models get placeholder endpoints, as many per model as the run starts servers."""
+    hosted = _hosted_roster(settings, check=False)
+    rosters = [hosted] if hosted else []
+    local = _local_names(settings)
+    if local:
+        slots = slots_per_model(len(local))
+        planned = [
+            LocalEndpoint(model=MODELS[name], alias=name, port=index, threads=1)
+            for index, name in enumerate(name for name in local for _ in range(slots))
+        ]
+        rosters.append(
+            local_roster(planned, personas=settings.personas, samples=settings.samples or 1)
+        )
+    return rosters
+
+
+def _at_once(roster: Roster, tester: int = 0) -> int:
     """Requests of a roster in flight together: per api_base (or provider prefix) capped at
-    `per_provider`, the whole at `max_concurrency`. Read without litellm (no import cost)."""
+    `per_provider`, the whole at `max_concurrency`; each model's tester requests go to its
+    first worker's server. Read without litellm (no import cost)."""
     per_base: dict[str, int] = {}
+    testers: set[str] = set()
     for worker in roster.workers:
         base = worker.api_base or worker.model.split("/")[0]
         per_base[base] = per_base.get(base, 0) + worker.samples
+        if worker.model not in testers:
+            testers.add(worker.model)
+            per_base[base] += tester
     limits = roster.limits
     return min(limits.max_concurrency, sum(min(n, limits.per_provider) for n in per_base.values()))
 
@@ -295,10 +340,11 @@ def roster_plan(settings: SolveSettings) -> list[str]:
     return lines
 
 
-def describe_rosters(rosters: Sequence[Roster]) -> list[str]:
-    """One line per worker, for the report: `model[persona] ×samples @ api_base`."""
+def describe_rosters(rosters: Sequence[Roster], *, endpoints: bool = False) -> list[str]:
+    """One line per worker, the model named as the user named it: `model[persona] ×samples`;
+    with `endpoints` (`--verbose`), also `@ api_base`, where it is served."""
     return [
-        f"{w.label} ×{w.samples}" + (f" @ {w.api_base}" if w.api_base else "")
+        f"{w.label} ×{w.samples}" + (f" @ {w.api_base}" if endpoints and w.api_base else "")
         for roster in rosters
         for w in roster.workers
     ]

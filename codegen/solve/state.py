@@ -123,7 +123,7 @@ class SolveRun:
             closest=[] if winner else [s.id for s in rest[:CLOSEST_SHOWN]],
             generation_failures=self.failures,
             roster=describe_rosters(self.session.rosters),
-            judges=[j.model for j in self.session.judges],
+            judges=[j.shown for j in self.session.judges],
             totals=Totals(
                 requests=self.requests,
                 tester_requests=len(self.tester_replies),

@@ -21,7 +21,7 @@ FAILURES_SHOWN = 5
 
 def author(c: CandidateSummary) -> str:
     more = f" +{len(c.proposers) - 1}" if len(c.proposers) > 1 else ""
-    return f"{c.model.removeprefix('openai/')}[{c.persona}]{more}"
+    return f"{c.model}[{c.persona}]{more}"
 
 
 def print_summary(console: Console, report: SolveReport) -> None:

@@ -15,24 +15,14 @@ import random
 import sys
 
 import pytest
-from hypothesis import HealthCheck, settings
 
+from . import profile  # noqa: F401  (the harness's hypothesis profile, loaded)
 from .candidate import OneModule
 
 if os.environ.get("CODEGEN_MODULE"):
     _module = json.loads(os.environ["CODEGEN_MODULE"])
     with open(os.environ["CODEGEN_MODULE_SOURCE"]) as _handle:
         sys.meta_path.insert(0, OneModule(_module["name"], _module["file"], _handle.read()))
-
-settings.register_profile(
-    "sandbox",
-    database=None,
-    deadline=None,
-    derandomize=True,
-    print_blob=False,
-    suppress_health_check=list(HealthCheck),
-)
-settings.load_profile("sandbox")
 
 
 @pytest.hookimpl(tryfirst=True)

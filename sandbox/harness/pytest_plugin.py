@@ -22,21 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
 
-from . import plaindata
+from . import plaindata, profile  # noqa: F401  (profile: the tests' hypothesis settings)
 from .processes import CandidateFault
 from .session import CallRecorder, JobBroken, Session
-
-settings.register_profile(
-    "sandbox",
-    database=None,
-    deadline=None,
-    derandomize=True,
-    print_blob=False,
-    suppress_health_check=list(HealthCheck),
-)
-settings.load_profile("sandbox")
 
 RESOURCE_VERDICTS = {"timeout", "memory_limit", "output_limit"}
 ROUND_MARGIN_S = 0.5  # a round is not started unless its budget and this much remain

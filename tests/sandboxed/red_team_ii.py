@@ -242,6 +242,53 @@ SMALL_TESTS = textwrap.dedent("""
         assert total(10) == 45
 """)
 
+# -- 9. the growth rule ---------------------------------------------------------------------------
+ZERO_PAIRS_STUB = (
+    'def zero_pairs(xs: list[int]) -> int:\n    """How many pairs i < j have xs[i] + xs[j] == 0.'
+    '\n\n    >>> zero_pairs([1, -1, 2])\n    1\n    """\n'
+)
+ZERO_PAIRS = textwrap.dedent("""
+    def zero_pairs(xs):
+        ys = sorted(xs)
+        i, j = 0, len(ys) - 1
+        pairs = 0
+        while i < j:
+            total = ys[i] + ys[j]
+            if total < 0:
+                i += 1
+            elif total > 0:
+                j -= 1
+            elif ys[i] == ys[j]:  # zeros from i to j
+                count = j - i + 1
+                pairs += count * (count - 1) // 2
+                break
+            else:
+                low, high = i, j
+                while ys[i] == ys[low]:
+                    i += 1
+                while ys[j] == ys[high]:
+                    j -= 1
+                pairs += (i - low) * (high - j)
+        return pairs
+""")
+# A dictionary instead of a sort (quicker at every size), its small calls padded to a flat 4 ms:
+# "it grows slower", with a fit that explains nothing, and many times slower when timed.
+PADDED = textwrap.dedent("""
+    import time
+
+    def zero_pairs(xs):
+        if len(xs) < 1000:
+            end = time.process_time() + 0.004
+            while time.process_time() < end:
+                pass
+        seen = {}
+        pairs = 0
+        for x in xs:
+            pairs += seen.get(-x, 0)
+            seen[x] = seen.get(x, 0) + 1
+        return pairs
+""")
+
 # -- 10. leftovers from one candidate's round hurt the next ---------------------------------------
 # Its answer is large (before, an answer could be 64 MB, and the harness kept it into the next
 # candidate's round); an honest candidate timed after it needs most of the container's memory.

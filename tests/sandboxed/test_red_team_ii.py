@@ -1,7 +1,9 @@
 """Red team II (issue #18): one real attack per class of hole a red team found in the design of
 #10, each asserting the honest candidate's verdict and, where candidates compete, the winner.
 Every test here failed on the commit before #18 (run with this file copied into a checkout of
-it); the candidates are in :mod:`tests.sandboxed.red_team_ii`.
+it), but class 9's, which failed there in one run of three: its outcome depended on how noisy
+the growth fits were (the pure test of the rule, ``tests/test_ranking_integrity.py``, fails
+there every time). The candidates are in :mod:`tests.sandboxed.red_team_ii`.
 
 1. the candidate's process opting out of the meter;
 2. telling a timed round from a tested one, from what the process inherited;
@@ -11,9 +13,10 @@ it); the candidates are in :mod:`tests.sandboxed.red_team_ii`.
 6. data sent to the host, unbounded;
 7. behaviour lost at the boundary;
 8. memory hidden in a child;
-10. one candidate's answer left in memory while the next is timed.
-(9, the growth rule, and the disputed case are decided by the pure ranking:
-``tests/test_ranking_integrity.py``; the disputed case end to end is below.)
+9. the growth rule, gamed with a flat cost at small sizes;
+10. one candidate's answer left in memory while the next is timed;
+and the disputed case. (The growth and disputed rules are also tested pure:
+``tests/test_ranking_integrity.py``.)
 """
 
 from __future__ import annotations
@@ -177,6 +180,20 @@ def test_memory_held_by_a_child_is_charged_to_its_candidate(sandbox_driver) -> N
     assert honest.passed and hider.passed, (honest.message, hider.message)
     assert hider.peak_memory_mb > 140, hider.peak_memory_mb  # before: about 10 MB
     assert honest.peak_memory_mb < 60, honest.peak_memory_mb
+
+
+# -- 9. the growth rule ---------------------------------------------------------------------------
+def test_padding_small_calls_to_look_flat_wins_nothing(sandbox_driver, tmp_path) -> None:
+    folder = _problem(tmp_path, rt.ZERO_PAIRS_STUB, "")
+    problem = load_problem(folder)
+    candidates = {"honest": rt.ZERO_PAIRS, "padded": rt.PADDED}
+    report = sandbox_driver.wait(
+        rank_candidates(problem, candidates, sandbox_driver.sandbox, rounds=5, growth=True),
+        timeout=600,
+    )
+    assert report.winner == "honest", report  # before: "padded", through "grows slower"
+    padded = next(c for c in report.candidates if c.id == "padded")
+    assert padded.growth is not None and (padded.growth.quality or 0) < 0.5, padded.growth
 
 
 # -- 10. one round's leftovers and the next --------------------------------------------------------
