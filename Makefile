@@ -1,21 +1,45 @@
-# Every target does its own set-up, idempotently: venv, Docker engine, sandbox image.
+# Every target does its own set-up, idempotently: venv, Docker engine, sandbox image, models.
+# A first run overlaps what is independent (make -j, see `setup`); each step's time goes to
+# .first-run.tsv (`make first-run-report`, docs/first-run.md).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+MODEL ?= qwen2.5-coder-0.5b
+JOBS ?= 6
+TIMED := scripts/timed
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: demo test test-fast bench lint docs docker image venv clean-containers chromium models
+.PHONY: demo test test-fast bench lint docs docker image venv venv-base clean-containers \
+	chromium models model engine engine-wheel setup setup-demo setup-test first-run-report
 
-demo: image  ## codegen solve on a bundled example with the embedded model (pulled once)
-	$(BIN)/codegen models pull
-	$(BIN)/codegen solve examples/sum_squares/problem.py
+demo: setup-demo  ## codegen solve on a bundled example with the embedded model (pulled once)
+	$(TIMED) demo-solve $(BIN)/codegen solve examples/sum_squares/problem.py
 
-test: image chromium models
+test: setup-test
 	$(BIN)/python -m pytest -q
 
-models: venv  ## the embedded 0.5B model the model test uses (built and verified once, cached)
-	$(BIN)/codegen models pull --model qwen2.5-coder-0.5b
+# The first run's steps at once where independent: the Docker engine, the venv, then the image,
+# the model's download and the engine's build side by side (docs/first-run.md).
+setup-demo:
+	$(MAKE) -j$(JOBS) --output-sync=line image models
+setup-test:
+	$(MAKE) -j$(JOBS) --output-sync=line image chromium models
+setup: setup-test
+
+first-run-report:
+	$(TIMED) --report
+
+models: model engine  ## the embedded model (MODEL, default the 0.5B) and its engine, cached
+
+model: venv
+	$(TIMED) model $(BIN)/codegen models pull --model $(MODEL) --no-engine
+
+engine: venv engine-wheel
+	$(TIMED) engine $(BIN)/codegen models pull --no-model
+
+engine-wheel: venv-base  ## built from source once per machine (minutes of CPU): needs only pip
+	$(TIMED) engine-wheel $(BIN)/python scripts/engine-wheel.py
 
 test-fast: venv  ## no Docker, no model: the pure core only
 	$(BIN)/python -m pytest -q -m "not docker and not model"
@@ -27,26 +51,29 @@ docs: venv  ## the documentation site into site/ (strict: a broken link fails; t
 	$(BIN)/mkdocs build --strict
 
 lint: venv
-	$(BIN)/ruff check codegen sandbox tests benchmarks
-	$(BIN)/ruff format --check codegen sandbox tests benchmarks
+	$(BIN)/ruff check codegen sandbox tests benchmarks scripts
+	$(BIN)/ruff format --check codegen sandbox tests benchmarks scripts
+
+venv-base: $(BIN)/python
+$(BIN)/python:
+	$(TIMED) venv-base sh -c '$(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q --upgrade pip'
 
 venv: $(STAMP)
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,ray]'
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(TIMED) venv $(BIN)/pip install -q -e '.[dev,ray]'
 	touch $@
 
 docker:
-	scripts/ensure-docker.sh
+	$(TIMED) docker scripts/ensure-docker.sh
 
 image: venv docker
-	$(BIN)/codegen sandbox build
-	$(BIN)/codegen sandbox prune
+	$(TIMED) image sh -c '$(BIN)/codegen sandbox build && $(BIN)/codegen sandbox prune'
 
-chromium:  ## headless browser for the report test (Debian's package), installed once
-	command -v chromium >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
-	  || (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+chromium: | docker  ## headless browser for the report test (Debian's package), installed once
+	@# after docker: both use apt, which takes one lock
+	command -v chromium >/dev/null || $(TIMED) chromium sh -c 'DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -q chromium || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -q chromium)'
 
 clean-containers: venv
 	$(BIN)/codegen sandbox prune --all

@@ -154,7 +154,7 @@ TWO_SUM_CANDIDATES = {
 def test_growth_of_four_candidates_at_once(benchmark, sandbox_driver: SandboxDriver) -> None:
     """What the growth step adds to `codegen rank` of the two_sum candidates (2 workers)."""
     problem = load_problem(TWO_SUM)
-    drawn = draw(problem)
+    drawn = sandbox_driver.wait(draw(problem, sandbox_driver.sandbox))
     differential, workload = drawn.differential, drawn.workload
     templates = growth_templates(differential.args, workload.inputs.args if workload.inputs else [])
     sources = {name: path.read_text() for name, path in TWO_SUM_CANDIDATES.items()}

@@ -32,6 +32,7 @@ from tests.bench_support import humaneval_server
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 SUITE = HumanEvalSuite()
+GOAL_S = 150.0  # the full leaderboard on 2 cores (issue 23)
 
 
 def _measure(
@@ -101,6 +102,9 @@ def test_leaderboard_slice(tmp_path: Path, benchmark) -> None:  # noqa: ANN001 -
 @pytest.mark.skipif(not os.environ.get("CODEGEN_BENCH_FULL"), reason="set CODEGEN_BENCH_FULL=1")
 def test_leaderboard_full(tmp_path: Path, benchmark) -> None:  # noqa: ANN001 - pytest fixture
     models = ("canonical", "wrong", "slow", "wrapped", "raises")
+    load = os.getloadavg()[0]
     figures = benchmark.pedantic(_measure, args=(tmp_path, 164, models, 1), rounds=1, iterations=1)
     benchmark.extra_info.update(figures)
+    print(f"load average before {load:.1f}, after {os.getloadavg()[0]:.1f} (2 cores)")
     assert figures["candidates"] == 164 * 5
+    assert figures["wall_s"] <= GOAL_S, f"{figures['wall_s']} s (goal {GOAL_S} s, issue 23)"

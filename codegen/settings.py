@@ -5,7 +5,7 @@ The file is `[tool.codegen]` in pyproject.toml, or the top level of codegen.toml
 
     samples = 2                             # per worker (--samples overrides every worker)
     personas = ["simplest", "fastest"]      # for --models and the embedded default
-    local_models = ["qwen2.5-coder-0.5b"]   # the embedded default roster
+    local_models = ["qwen2.5-coder-1.5b"]   # the embedded roster (default: both, when pulled)
     [[tool.codegen.workers]]                # one table per worker (model × persona)
     model = "openai/gpt-4o-mini"            # litellm model string; keys from the environment
     [tool.codegen.generation]               # fan-out policy (codegen.generation.FanoutLimits)
@@ -38,7 +38,8 @@ from pydantic.fields import FieldInfo
 from codegen.errors import BadInput
 from codegen.generation.personas import PERSONAS
 from codegen.generation.roster import FanoutLimits, Roster, Worker
-from codegen.local_models.catalog import DEFAULT_MODEL, MODELS
+from codegen.local_models.assemble import default_models
+from codegen.local_models.catalog import MODELS
 from codegen.local_models.roster import DEFAULT_PERSONAS
 from codegen.project import DEFAULT_CONTEXT_TOKENS
 from codegen.project.dependencies import DependencySettings
@@ -269,7 +270,7 @@ class FileSettings(_Section):
 
     samples: int | None = Field(default=None, ge=1, le=64)
     personas: list[str] = Field(default_factory=lambda: list(DEFAULT_PERSONAS), min_length=1)
-    local_models: list[str] = Field(default_factory=lambda: [DEFAULT_MODEL], min_length=1)
+    local_models: list[str] = Field(default_factory=default_models, min_length=1)
     limits: Limits = DEFAULT_LIMITS
     sandbox: SandboxSettings = SandboxSettings()
     jury: JurySettings = JurySettings()

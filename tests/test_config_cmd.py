@@ -29,8 +29,11 @@ judges = ["anthropic/claude-3-5-haiku-20241022"]
 """
 
 
-def _show(tmp_path: Path, *flags: str) -> dict:
-    done = codegen("config", "show", "--json", *flags, cwd=tmp_path)
+def _show(tmp_path: Path, *flags: str, cache: Path | None = None) -> dict:
+    """With an empty user cache unless told: what is pulled changes the default roster."""
+    cache = cache or tmp_path / "empty-cache"
+    done = codegen("config", "show", "--json", *flags, cwd=tmp_path,
+                   env={"CODEGEN_CACHE": str(cache)})  # fmt: skip
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -38,7 +41,7 @@ def _show(tmp_path: Path, *flags: str) -> dict:
 def test_defaults_without_a_config_file(tmp_path: Path) -> None:
     data = _show(tmp_path)
     assert data["roster_kind"] == "embedded"
-    assert data["local_models"] == ["qwen2.5-coder-0.5b"]
+    assert data["local_models"] == ["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"]
     assert data["samples"] is None and data["limits"]["wall_seconds"] == 30.0
     assert data["jury"]["enabled"] is False  # off for the embedded model
     assert set(data["origins"].values()) == {"default"}
@@ -170,3 +173,32 @@ def test_config_show_counts_the_requests_the_run_sends(tmp_path: Path) -> None:
     totals = json.loads(done.stdout)["totals"]
     assert (plan["per_run"], plan["tester"]) == (asked, tests) == (8, 1)
     assert (totals["requests"], totals["tester_requests"]) == (asked, tests)
+
+
+def test_the_default_roster_is_the_default_models_that_are_pulled(tmp_path: Path) -> None:
+    from codegen.local_models import MODELS
+
+    cache = tmp_path / "cache"
+    model = MODELS["qwen2.5-coder-0.5b"]  # pulled: a sparse stand-in of its size, stamped
+    (cache / "models").mkdir(parents=True)
+    target = cache / "models" / model.filename
+    with target.open("wb") as handle:
+        handle.truncate(model.size)
+    stat = target.stat()
+    stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": model.sha256}
+    target.with_name(target.name + ".stamp.json").write_text(json.dumps(stamp))
+    assert _show(tmp_path, cache=cache)["local_models"] == ["qwen2.5-coder-0.5b"]
+
+
+def test_a_run_without_a_default_model_says_how_to_add_it(tmp_path: Path, monkeypatch) -> None:
+    from codegen.settings import CodegenConfig, Overrides, resolve
+    from codegen.solve.session import _unpulled_defaults
+
+    monkeypatch.setenv("CODEGEN_CACHE", str(tmp_path))
+    settings = resolve(CodegenConfig())
+    assert _unpulled_defaults(settings) == []  # nothing pulled: the run names the pull itself
+    only_small = settings.model_copy(update={"local_models": ["qwen2.5-coder-0.5b"]})
+    (note,) = _unpulled_defaults(only_small)
+    assert "qwen2.5-coder-1.5b" in note and "`codegen models pull`" in note
+    configured = resolve(CodegenConfig(), Overrides(models=["qwen2.5-coder-0.5b"]))
+    assert _unpulled_defaults(configured) == []  # the user chose: no advice

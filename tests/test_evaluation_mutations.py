@@ -13,7 +13,7 @@ from codegen.evaluation import rank_candidates
 from codegen.evaluation.workload import draw, with_mutations
 from codegen.problems import load_problem
 from codegen.ranking import InputSet
-from sandbox import Sandbox
+from sandbox import Sandbox, UnsafeLocalSandbox
 
 STUB = '''def first_repeat(s: str) -> str:
     """The character whose second occurrence comes first; "" when none repeats.
@@ -51,13 +51,18 @@ def _problem(tmp_path: Path):  # noqa: ANN202
 
 def test_the_examples_mutations_follow_the_drawn_inputs(tmp_path: Path) -> None:
     problem = _problem(tmp_path)
-    drawn = draw(problem)
+    drawn = asyncio.run(_draw(problem))
     count, mutated = len(drawn.differential.args), drawn.mutated
     assert 0 < mutated < count
     tail = drawn.differential.args[count - mutated :]
     assert all(len(args) == 1 and isinstance(args[0], str) for args in tail)
     assert len({repr(a) for a in drawn.differential.args}) == count  # none twice
     assert ("abcca",) in tail or ("abbca",) in tail  # a character doubled: two repeat
+
+
+async def _draw(problem):  # noqa: ANN001, ANN202
+    async with UnsafeLocalSandbox() as sandbox:  # the test's own problem: drawn in-process
+        return await draw(problem, sandbox)
 
 
 def test_mutations_need_examples_and_an_entry_point_they_fit(tmp_path: Path) -> None:

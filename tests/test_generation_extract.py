@@ -168,3 +168,14 @@ def test_unfenced_code_after_prose_line(name: str, const: int, before: str) -> N
     reply = f"{before.strip() or 'Answer'}\n{source}"
     code = extract_code(reply, name)
     assert ast.dump(ast.parse(code)) == ast.dump(ast.parse(source))
+
+
+def test_a_reply_cut_short_in_its_tests_keeps_the_whole_function() -> None:
+    reply = (
+        "```python\nimport math\n\ndef add(a, b):\n    return a + b\n\n"
+        "# Test cases\ndef test_add():\n    assert add(1, 2) == 3\n    assert add(math.pi, [1"
+    )
+    code = extract_code(reply, "add", STUB)
+    assert code == "def add(a, b):\n    return a + b\n"
+    with pytest.raises(ExtractionError, match="does not parse"):
+        extract_code("```python\ndef add(a, b):\n    return (a +\n", "add")

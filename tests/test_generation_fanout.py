@@ -299,3 +299,21 @@ def test_openai_api_base_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
         result = _run(_roster(Worker(model="openai/ok", timeout_s=5)))
         assert len(server.requests) == 1
     assert len(result.candidates) == 1
+
+
+def test_an_embedded_worker_stops_where_tests_begin_and_the_tester_is_not_cut() -> None:
+    from codegen.generation.fanout import write_tests
+    from codegen.generation.prompts import CODE_STOPS
+
+    cut = GOOD.removesuffix("```")  # what a server returns when it stops at "\n# Test"
+    script = {"models": {"local": [{"content": cut}], "hosted": [{"content": GOOD}]}}
+    with FakeOpenAIServer(script) as server:
+        roster = _roster(_worker(server, "local", stop_at_tests=True), _worker(server, "hosted"))
+        result = _run(roster)
+        asyncio.run(write_tests(TASK, _roster(_worker(server, "local", stop_at_tests=True))))
+        bodies = {(r["body"]["model"], "tester" in r["body"]["messages"][0]["content"]): r["body"]
+                  for r in server.requests}  # fmt: skip
+    assert result.failures == [] and len(result.candidates) == 1  # the open fence still reads
+    assert bodies[("local", False)]["stop"] == list(CODE_STOPS)
+    assert "stop" not in bodies[("hosted", False)]  # hosted APIs cap stop lists at 4
+    assert "stop" not in bodies[("local", True)]  # the tester writes asserts: never cut

@@ -155,3 +155,48 @@ def test_git_commit_runs_the_hook(tmp_path: Path, form: str) -> None:
         assert len(server.requests()) == 1
     assert "two_sum" in run("git", "log", "--oneline").stdout
     shutil.rmtree(tmp_path / "pre-commit-home", ignore_errors=True)
+
+
+def _embedded_ready() -> bool:
+    from codegen.local_models import DEFAULT_MODEL, engine_installed, is_assembled, lookup
+
+    return engine_installed() and is_assembled(lookup(DEFAULT_MODEL))
+
+
+@pytest.mark.model
+@pytest.mark.slow
+@pytest.mark.skipif(not PRE_COMMIT.exists(), reason="pre-commit missing: pip install -e '.[dev]'")
+@pytest.mark.skipif(not _embedded_ready(), reason="run `codegen models pull` first")
+def test_the_hook_solves_the_readme_example_with_the_embedded_model(tmp_path: Path) -> None:
+    """What a newcomer does: `codegen models pull` once (any environment), then the hook in
+    the documented `repo:` form with no roster configured. pre-commit installs codegen into a
+    virtualenv of its own, without the engine: the engine comes from the user's cache."""
+    project = _project_repository(tmp_path / "codegen")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    stub = (ROOT / "examples" / "slugify" / "slugify.py").read_text()
+    (repo / "text.py").write_text(stub)
+    (repo / ".pre-commit-config.yaml").write_text(_hook_config([], project))
+    env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV and k[:7] != "OPENAI_"}
+    env |= {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True", **GIT_IDENTITY}  # fmt: skip
+
+    def run(*command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            command, cwd=repo, env=env, capture_output=True, text=True, timeout=1800
+        )
+
+    assert run("git", "init", "-q").returncode == 0
+    assert run(str(PRE_COMMIT), "install").returncode == 0
+    run("git", "add", "-A")
+    commit = run("git", "commit", "-m", "slugify")
+    output = commit.stdout + commit.stderr
+    assert commit.returncode == 1, output
+    assert "not installed" not in output and "no passing candidate" not in output, output
+    assert "-    raise NotImplementedError" in output and "codegen precommit --fix" in output
+    assert (repo / "text.py").read_text() == stub  # check-only: the file is untouched
+    # pre-commit's own environment holds codegen and no engine: it came from the cache
+    environments = list((tmp_path / "pre-commit-home").glob("repo*/py_env-*"))
+    assert environments and not list(environments[0].glob("lib/python*/site-packages/llama_cpp"))
+    assert list(environments[0].glob("lib/python*/site-packages/codegen"))
+    shutil.rmtree(tmp_path / "pre-commit-home", ignore_errors=True)

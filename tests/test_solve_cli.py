@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -185,8 +186,14 @@ def test_no_passing_candidate_exits_1_with_the_closest_failures(tmp_path: Path) 
     assert all(c["message"] for c in report["candidates"])
     assert "no passing candidate" in done.stderr.strip().splitlines()[-1]
     assert text.returncode == 1 and text.stdout == ""
-    assert "No passing candidate" in text.stderr and "c1" in text.stderr
-    assert "sum_squares" in text.stderr  # the failing test output is shown
+    assert "No passing candidate" in text.stderr
+    # each candidate once, with its first failing assertion (the scripted replies go on: this
+    # second run gets `nearly`, then `nearly` again from the repair, the same program)
+    line = "  c1 bad[simplest] 1/2: test_doctest[line6]: sum_squares([]) should be 0; got 1\n"
+    assert text.stderr.count(line) == 1 and text.stderr.count("sum_squares([])") == 1
+    assert text.stderr.strip().splitlines()[-1] == (
+        "codegen: no passing candidate for squares among 1"
+    )
 
 
 def test_plain_text_task_on_stdin_prints_only_the_code(tmp_path: Path) -> None:
@@ -265,3 +272,115 @@ def _with_terminal_stderr(command: list[str]) -> tuple[str, str, int]:
     reader.join(10)
     os.close(leader)
     return stdout.decode(), b"".join(chunks).decode(errors="replace"), process.returncode
+
+
+COUNTS_STUB = '''def most_common(words: list[str]) -> str:
+    """The word that occurs most often; of equally common words, the one seen first."""
+    raise NotImplementedError
+'''
+COUNTS_TESTS = """from solution import most_common
+
+
+def test_most_common():
+    assert most_common(["b", "a", "b"]) == "b"
+    assert most_common(["x", "y"]) == "x"
+"""
+# What a small model answers: the import it needs, star imports it does not, a copy of the
+# tests importing `solution`, example calls and commentary.
+COUNTS_REPLY = """Sure! Here is the function:
+
+```python
+from collections import Counter
+from typing import *
+from itertools import *
+
+def most_common(words: List[str]) -> str:
+    counts = Counter(words)
+    best = max(counts.values())
+    return next(w for w in words if counts[w] == best)
+
+# Test the function with provided data points
+print(most_common(["b", "a", "b"]))  # Example usage
+
+# Test cases
+from solution import most_common
+
+def test_most_common():
+    assert most_common(["x"]) == "x"
+
+if __name__ == "__main__":
+    test_most_common()
+```
+"""
+
+
+def test_the_written_file_imports_and_passes_the_tests_under_its_own_name(
+    tmp_path: Path,
+) -> None:
+    problem = tmp_path / "counts"
+    problem.mkdir()
+    (problem / "problem.py").write_text(COUNTS_STUB)
+    (problem / "test_counts.py").write_text(COUNTS_TESTS)
+    out = tmp_path / "written" / "counts_out.py"
+    out.parent.mkdir()
+    script = {"models": {"small": [{"content": COUNTS_REPLY}]}}
+    with FakeServerProcess(script, tmp_path) as server:
+        config = _config(tmp_path, 'personas = ["simplest"]\n\n[tester]\nenabled = false\n')
+        done = codegen(
+            "solve", str(problem), "--models", "openai/small", "--config", str(config),
+            "-o", str(out), "--json", env={"OPENAI_API_BASE": server.base_url},
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["checked_as"] == "counts_out.py"
+    written = out.read_text()
+    assert (
+        written
+        == report["code"]
+        == (
+            "from collections import Counter\n"
+            "from typing import List\n"
+            "\n"
+            "def most_common(words: List[str]) -> str:\n"
+            "    counts = Counter(words)\n"
+            "    best = max(counts.values())\n"
+            "    return next(w for w in words if counts[w] == best)\n"
+        )
+    )
+    # the user's view: import it under its own name and run the problem's tests against it
+    tests = out.parent / "test_counts_out.py"
+    tests.write_text(COUNTS_TESTS.replace("from solution import", "from counts_out import"))
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tests)],
+        cwd=out.parent, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 passed" in run.stdout
+    flakes = subprocess.run([sys.executable, "-m", "pyflakes", str(out)], capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert flakes.returncode == 0 and flakes.stdout == "", flakes.stdout
+
+
+def test_a_repair_that_forgets_an_import_of_the_failing_version_still_counts(
+    tmp_path: Path,
+) -> None:
+    """The repair round was once refused: `dd` undefined, its import pruned from the reply."""
+    stub = tmp_path / "squares.py"
+    stub.write_text(SQUARES_STUB)
+    first = (
+        "from collections import defaultdict as dd\n\n\ndef sum_squares(nums):\n"
+        "    seen = dd(int)\n    for n in nums:\n        seen[n] += n\n    return sum(seen)\n"
+    )
+    fixed = "def sum_squares(nums):\n    seen = dd(int)\n    for n in nums:\n" \
+            "        seen[n] += n * n\n    return sum(seen.values())\n"  # fmt: skip
+    script = {"models": {"fixer": [fenced(first), fenced(fixed)]}}
+    with FakeServerProcess(script, tmp_path) as server:
+        config = _config(tmp_path, 'personas = ["simplest"]\n\n[repair]\nmax_candidates = 1\n')
+        done = codegen(
+            "solve", str(stub), "--models", "openai/fixer", "--config", str(config), "--json",
+            env={"OPENAI_API_BASE": server.base_url},
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["winner"] == "r1" and not report["generation_failures"]
+    assert report["code"].startswith("from collections import defaultdict as dd\n")

@@ -50,3 +50,23 @@ def test_renders_requests_candidates_and_judges_as_plain_text() -> None:
     assert "coder[fastest]" in text  # a persona in brackets is not taken for markup
     assert "failed" in text and "1/2 tests: [red]x[/red]" in text
     assert "openai/judge" in text and "3 ballot(s)" in text
+
+
+def test_the_winner_is_printed_as_soon_as_it_is_decided() -> None:
+    """On a terminal the code appears when decided, above the display, while the report is
+    still being measured; with nothing more to come (--fast) it waits for the summary."""
+    from codegen.solve import Decided
+
+    stream = _Stream(True)
+    progress = for_solve(False, stdout=stream, stderr=_Stream(False))
+    code = "def two_sum(nums, target):\n    return [0, 1]  # [red]x[/red]\n"
+    with progress:
+        progress(Decided("c1", "openai/coder[fastest]", code, "tests", "the only passing "
+                         "candidate", 3.2))  # fmt: skip
+        assert progress.shown_winner
+    text = stream.getvalue()
+    assert "Winner:" in text and "decided after the tests" in text and "[red]x[/red]" in text
+    quiet = for_solve(False, stdout=_Stream(True), stderr=_Stream(False))
+    with quiet:
+        quiet(Decided("c1", "coder", code, "tests", "only one", 1.0, enriching=False))
+    assert not quiet.shown_winner

@@ -1,5 +1,9 @@
 """The `codegen` command: a thin layer that parses arguments, calls the library and maps errors
-to exit codes (0 solved/ok, 1 no passing candidate, 2 bad input, 3 environment problem)."""
+to exit codes (0 solved/ok, 1 no passing candidate, 2 bad input, 3 environment problem).
+
+Each subcommand's module is imported only when that subcommand runs (or help lists it): a
+`codegen solve --server` client starts without loading the benchmark, the sandbox or the
+service's server code."""
 
 from __future__ import annotations
 

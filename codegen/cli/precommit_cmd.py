@@ -12,6 +12,7 @@ from codegen.cli.solve_cmd import solve_options
 from codegen.errors import BadInput, CodegenError
 from codegen.precommit import SolvedCache, cache_dir, repo_root, run_hook
 from codegen.service.client import server_from_env, solve_remote
+from codegen.service.discovery import local_server, using_line
 from codegen.settings import Overrides, load_settings
 from codegen.solve.progress import for_solve
 
@@ -19,13 +20,17 @@ from codegen.solve.progress import for_solve
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--fix", is_flag=True, help="Write the implementations in place (else: a diff).")
-@click.option("--server", metavar="URL", show_default="$CODEGEN_SERVER, else solve here",
+@click.option("--server", metavar="URL",
+              show_default="$CODEGEN_SERVER, else a local one running with the same config",
               help="Solve on a `codegen serve` service.")  # fmt: skip
+@click.option("--no-server", is_flag=True,
+              help="Solve here even when a local `codegen serve` is running.")  # fmt: skip
 @solve_options
 def precommit(
     files: tuple[Path, ...],
     fix: bool,
     server: str | None,
+    no_server: bool,
     overrides: Overrides,
     config_file: Path | None,
 ) -> None:
@@ -40,8 +45,16 @@ def precommit(
     """
     root = repo_root(Path.cwd())
     progress = for_solve(as_json=False, stdout=sys.stderr)
-    url = server_from_env(server)
-    remote = (lambda problem: solve_remote(url, problem, overrides, progress)) if url else None
+    url, token = server_from_env(server), None
+    if url is None and (found := local_server(config_file, overrides.isolation, no_server)):
+        url, token = found.url, found.token
+        click.echo(using_line(found), err=True)
+    remote = None
+    if url is not None:  # the hook needs the winner only: the report ends at the answer
+        target = url
+        remote = lambda problem: solve_remote(  # noqa: E731
+            target, problem, overrides, progress, fast=True, token=token
+        )
     settings = load_settings(config_file, overrides)  # reads a file; starts nothing
     outcome = running.run(
         run_hook(

@@ -38,11 +38,13 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
               show_default="$RAY_ADDRESS, else a local cluster",
               help="The Ray cluster (--executor ray).")  # fmt: skip
 @click.option("--admin-token-file", type=click.Path(dir_okay=False, path_type=Path),
+              show_default="none: each token sees its own jobs only",
               help="A file holding a token that sees and may cancel every job.")  # fmt: skip
 @click.option("--grace", "grace_s", default=25.0, show_default=True,
               type=click.FloatRange(0, 3600),
               help="On SIGTERM: seconds running jobs get before they are interrupted.")  # fmt: skip
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              show_default="none beyond the bound address's own names",
               help="Also answer this Host header (a proxy's name); on loopback only loopback "
               "names are answered by default.")  # fmt: skip
 @click.option("--allow-project-path", "project_paths", multiple=True, metavar="DIR",

@@ -56,8 +56,9 @@ def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--isolation",
             type=click.Choice(["warm", "strict"]),
+            show_default="[tool.codegen.sandbox] isolation, else warm",
             help="strict: a fresh container per candidate and plain pytest beside the isolated "
-            "run, the slow reference (default: warm, or [tool.codegen.sandbox] isolation).",
+            "run, the slow reference.",
         ),
         click.option(
             "--config",
@@ -108,13 +109,19 @@ def solve_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print only a JSON report on stdout.")
 @click.option("--entry", show_default="the stub's one unwritten function",
               help="The function's name (needed for a plain-text task on stdin).")  # fmt: skip
-@click.option("--server", metavar="URL", show_default="$CODEGEN_SERVER, else run here",
+@click.option("--server", metavar="URL",
+              show_default="$CODEGEN_SERVER, else a local one running with the same config",
               help="Run on a `codegen serve` service.")  # fmt: skip
 @click.option("--optimise", "optimise_rounds", type=click.IntRange(0, 10), default=0,
               show_default=True,
               help="Then run N rounds of `codegen optimise` on the winner.")  # fmt: skip
 @click.option("-v", "--verbose", is_flag=True,
               help="Also say where each model is served (embedded servers' ports).")  # fmt: skip
+@click.option("--fast", is_flag=True,
+              help="End once the winner is known: no growth, extra timing rounds, jury or "
+              "hidden tests in the report.")  # fmt: skip
+@click.option("--no-server", is_flag=True,
+              help="Run here even when a local `codegen serve` is running.")  # fmt: skip
 def solve(
     problem: str,
     tests: tuple[Path, ...],
@@ -126,22 +133,25 @@ def solve(
     server: str | None,
     optimise_rounds: int,
     verbose: bool,
+    fast: bool,
+    no_server: bool,
 ) -> None:
     """Write PROBLEM's function with several models at once and print the best passing one.
 
     PROBLEM is a problem folder, a .py stub, a HumanEval .json record, path.py::name (a
     function still to write, in its module: its helpers are there for the candidates), or -
-    for a plain-text task on stdin (with --entry and --tests). With --server the run happens
-    on a service, with the same output.
+    for a plain-text task on stdin (with --entry and --tests). A local `codegen serve` runs it
+    when one is running with the same config (--no-server: here); --server names another
+    service, with the same output. The winner is shown as soon as it is known; the ranking's
+    details follow (--json holds them all, --fast skips them; printed code alone ends at the
+    answer).
 
     Exit codes: 0 solved, 1 no passing candidate, 2 bad input (files, flags, config), 3
-    environment (Docker, a model server, the service), 130 interrupted (Ctrl-C).
+    environment (Docker, a model server, the service), 4 disputed, 130 interrupted (Ctrl-C).
     """
-    from rich.console import Console
-
     from codegen.service.client import server_from_env, solve_remote
+    from codegen.service.discovery import local_server, using_line
     from codegen.solve.progress import for_solve
-    from codegen.solve.view import print_no_winner, print_summary, print_winner
 
     tokens = DEFAULT_CONTEXT_TOKENS
     if is_function_spec(problem):  # the models see this much of its module and package
@@ -149,15 +159,48 @@ def solve(
     loaded = load_input(problem, entry, tests, tokens)
     if output is not None and not output.parent.is_dir():
         raise BadInput(f"{output}: its folder does not exist; create it or pick another -o path")
-    url = server_from_env(server)
+    terminal = sys.stdout.isatty()
+    enrich = not fast and (as_json or terminal)  # code alone on a pipe: nothing shows the rest
+    progress = for_solve(as_json)
+    url, token = server_from_env(server), None
+    if url is None and (found := local_server(config_file, overrides.isolation, no_server)):
+        url, token = found.url, found.token
+        click.echo(using_line(found), err=True)
+    show = functools.partial(_show, loaded.name, output, as_json, terminal, progress)
     if url is not None:
-        with (progress := for_solve(as_json)):
-            report = solve_remote(url, loaded, overrides, progress, optimise_rounds)
+        with progress:
+            report = solve_remote(url, loaded, overrides, progress, optimise_rounds,
+                                  fast=not enrich, token=token)  # fmt: skip
+        show(report)
     else:
         settings = load_settings(config_file, overrides)
-        progress = for_solve(as_json)
-        report = running.run(_run(loaded, settings, progress, optimise_rounds, verbose=verbose))
-    terminal = sys.stdout.isatty()
+        running.run(
+            _run(
+                loaded,
+                settings,
+                progress,
+                show,
+                optimise_rounds,
+                enrich,
+                verbose=verbose,
+                output=output,
+            )  # fmt: skip
+        )
+
+
+def _show(
+    name: str,
+    output: Path | None,
+    as_json: bool,
+    terminal: bool,
+    progress: SolveProgress,
+    report: SolveReport,
+) -> None:
+    """Write and print the result; exit 1 (no passing candidate) or 4 (disputed) by raising."""
+    from rich.console import Console
+
+    from codegen.solve.view import print_no_winner, print_summary, print_winner
+
     if report.solved and output is not None:
         _write(output, report.code or "")
     if as_json:
@@ -166,19 +209,21 @@ def solve(
         console = Console()
         if terminal:
             print_summary(console, report)
-            print_winner(console, report)
+            print_winner(console, report, code=not progress.shown_winner)
             if output is not None:
-                console.print(f"wrote {output}", highlight=False)
+                console.print(f"wrote {output}: it imports on its own and passes the tests",
+                              highlight=False)  # fmt: skip
         elif output is None:
             click.echo(report.code, nl=False)
+    sys.stdout.flush()  # a pipe gets the answer now, not when the pool has been cleaned up
     if report.disputed:
-        raise Disputed(f"disputed, no winner for {loaded.name}: {report.dispute}")
+        raise Disputed(f"disputed, no winner for {name}: {report.dispute}")
     if not report.solved:
         if not as_json:
             print_no_winner(Console(stderr=True), report)
+        closest = f" (closest: {', '.join(report.closest) or 'none'})" if as_json else ""
         raise CodegenError(
-            f"no passing candidate for {loaded.name} among {len(report.candidates)} "
-            f"(closest: {', '.join(report.closest) or 'none'})"
+            f"no passing candidate for {name} among {len(report.candidates)}{closest}"
         )
 
 
@@ -210,29 +255,38 @@ async def _run(
     problem: Problem,
     settings: SolveSettings,
     progress: SolveProgress,
+    show: Callable[[SolveReport], None],
     optimise_rounds: int = 0,
+    enrich: bool = True,
     *,
     verbose: bool = False,
-) -> SolveReport:
-    # the sandbox and the models: imported for local runs only
+    output: Path | None = None,
+) -> None:
+    """The run, then ``show`` its report before the sandbox pool and the models are stopped
+    (the answer need not wait for their clean-up)."""
     from rich.console import Console
 
     from codegen.project.environment import project_plan
-    from codegen.solve import SolveSession, describe_rosters
+    from codegen.solve import SolveSession, describe_rosters  # for local runs only
     from codegen.solve import solve as solve_problem
 
-    with progress:
-        async with SolveSession(settings, project=project_plan(problem)) as session:
+    filename = output.name if output else None  # the module name the winner is checked under
+    async with SolveSession(settings, project=project_plan(problem)) as session:
+        with progress:
             if verbose:
                 err = Console(stderr=True)
                 for line in describe_rosters(session.rosters, endpoints=True):
                     err.print(f"roster: {line}", markup=False, highlight=False)
-            report = await solve_problem(problem, session, on_event=progress)
+            report = await solve_problem(
+                problem, session, on_event=progress, enrich=enrich, output=filename
+            )
             if optimise_rounds:
                 from codegen.optimise.winner import optimise_winner
 
-                report = await optimise_winner(problem, report, session, optimise_rounds, progress)
-            return report
+                report = await optimise_winner(
+                    problem, report, session, optimise_rounds, progress, filename
+                )
+        show(report)
 
 
 def _write(path: Path, code: str) -> None:

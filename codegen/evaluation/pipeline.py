@@ -1,16 +1,24 @@
 """The one evaluation path: gather the evidence in the sandbox and from the jury, then apply the
 pure ranking rule (:mod:`codegen.ranking`). This module only orchestrates I/O.
 
-    verify (all candidates at once) ─▶ differential calls and model-written tests (passing
-                                       ones, same inputs)
-                                     ─▶ the timing workload, screened
-                                     ─▶ interleaved timing (passing ones, one pinned CPU)
-                                     ─▶ growth: the timed ones on inputs of doubling size
-                                     ─▶ rank()
-    jury (passing ones, in parallel with the calls, the timing and the growth) ─┘
+    verify (all candidates at once)   ─▶ decided? (one passes, or none)
+    differential calls and model-written tests (passing ones, same inputs)
+    the timing workload, screened
+    interleaved timing, first job     ─▶ decided? (no second look, growth and jury can't move it)
+    a second look, when a candidate is undecided                        ─▶ decided?
+    growth: the timed ones on inputs of doubling size                   ─▶ decided?
+    jury (passing ones, beside all of the above) ─▶ rank() on all the evidence
 
 The calls run before the timing, never beside it: the pool's workers share CPUs with the timing
 container, and a busy neighbour is noise.
+
+**Decide early, report fully.** After each step the ranking of the evidence so far is checked
+against what is still to come (:mod:`codegen.ranking.decision`): once nothing pending can
+change its winner, the winner is *decided*: an ``Event("decided")``, ``on_decided`` (solve
+shows and returns the answer then), and with ``enrich=False`` (``--fast``) the ranking stops
+there. Otherwise the rest still runs, only enriching the report, and the final ranking (all
+the evidence, the same rule) names the same winner, by construction
+(``tests/test_early_decision.py``). The report says when it was decided (``decision``).
 
 :class:`Evaluation` keeps what it has verified, so that ``codegen solve`` can verify each
 generation round as it comes, give the repair round its chance, and then rank, all on one
@@ -24,13 +32,15 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from codegen.evaluation.behaviour import behaviour, screen, screen_all, tested_arguments
 from codegen.evaluation.events import Event
 from codegen.evaluation.growth import growth_templates, measure_growth
 from codegen.evaluation.report import DEFAULT_ROUNDS, InputsUsed, RankingRun
-from codegen.evaluation.timing import Timing
+from codegen.evaluation.timing import Timing, undecided
 from codegen.evaluation.verify import set_aside_examples, verify
 from codegen.evaluation.workload import Drawn, Workload, draw, perturbed_benchmark
 from codegen.problems import Problem
@@ -41,10 +51,11 @@ from codegen.ranking import (
     InputSet,
     JudgeSpec,
     JuryResult,
-    rank,
     run_jury,
 )
+from codegen.ranking.decision import Decision, Pending, Stage, decide
 from codegen.ranking.inputs import example_args, input_size
+from codegen.ranking.rule import Ordering, ordering
 from sandbox import CallOutcome, RunResult, SandboxBackend, SandboxUnavailable
 
 
@@ -122,73 +133,163 @@ class Evaluation:
     def passing(self) -> dict[str, str]:
         return {cid: src for cid, src in self.sources.items() if self.runs[cid].passed}
 
-    async def rank(self, generated_tests: Sequence[GeneratedTest] = ()) -> RankingRun:
+    async def rank(
+        self,
+        generated_tests: Sequence[GeneratedTest] | Awaitable[Sequence[GeneratedTest]] = (),
+        *,
+        enrich: bool = True,
+        on_decided: Callable[[Decision, RankingRun], None] | None = None,
+    ) -> RankingRun:
         """Rank every verified candidate; see the module docstring. ``generated_tests``:
-        model-written test cases, soft evidence (:mod:`codegen.ranking.consensus`)."""
-        drawn = await self._drawn()
-        differential, workload = drawn.differential, drawn.workload
-        notes = sorted(set(self.excused.values()))
-        passing = self.passing()
-        jury = None
+        model-written test cases, soft evidence (:mod:`codegen.ranking.consensus`), or a task
+        that will have them (awaited after the tests' decision: a lone passing candidate does
+        not wait for them).
+
+        As soon as the evidence decides the winner (:mod:`codegen.ranking.decision`),
+        ``on_decided`` gets the decision and the ranking so far; without ``enrich`` that
+        ranking is returned then, and nothing more is measured."""
+        found = _Found(
+            notes=sorted(set(self.excused.values())),
+            passing=self.passing(),
+            tests=[] if isinstance(generated_tests, Awaitable) else list(generated_tests),
+            started=time.perf_counter(),
+        )
+        passing = found.passing
         if self.judges and passing:
             self.emit(Event("jury", f"{len(self.judges)} judge(s) on {len(passing)} candidate(s)"))
-            jury = asyncio.create_task(self._jury(passing, notes))
-            jury.add_done_callback(self._jury_done)
+            found.jury = asyncio.create_task(self._jury(passing, found.notes))
+            found.jury.add_done_callback(self._jury_done)
         try:
-            outputs, screened, workload = await self._behaviour(
-                passing, differential, generated_tests, workload
+            pending = Pending(behaviour=True, timing=True, growth=self.growth, jury=True)
+            if self._check(found, "tests", pending, on_decided) and not enrich:
+                return self._stop(found)
+            if isinstance(generated_tests, Awaitable):
+                found.tests = list(await generated_tests)
+            drawn = await self._drawn()
+            found.differential, found.workload = drawn.differential, drawn.workload
+            found.mutated = drawn.mutated
+            found.outputs, found.screened, found.workload = await self._behaviour(
+                passing, found.differential, found.tests, found.workload
             )
-            timing = Timing(self.problem, workload, self.runs, screened, self.sandbox,
-                            self.rounds, notes, self.emit, self.seed)  # fmt: skip
-            samples = await timing.samples(passing)
-            growth = await self._growth(passing, samples, differential, workload, notes)
-            verdict = await jury if jury else None
+            timing = Timing(self.problem, found.workload, self.runs, found.screened,
+                            self.sandbox, self.rounds, found.notes, self.emit, self.seed,
+                            verdicts=len(passing) > 1)  # fmt: skip
+            found.samples = await timing.first(passing)
+            second = bool(undecided(found.samples))
+            pending = Pending(timing=second, growth=self._grows(found), jury=True)
+            if self._check(found, "timing", pending, on_decided) and not enrich:
+                return self._stop(found)
+            if second:
+                found.samples = await timing.second_look(passing, found.samples)
+                pending = Pending(growth=self._grows(found), jury=True)
+                if self._check(found, "timing", pending, on_decided) and not enrich:
+                    return self._stop(found)
+            found.growth = await self._growth(found)
+            if self._check(found, "growth", Pending(jury=True), on_decided) and not enrich:
+                return self._stop(found)
+            found.verdict = await found.jury if found.jury else None
         except BaseException:
-            if jury:
-                jury.cancel()
+            if found.jury:
+                found.jury.cancel()
             raise
-        written = tested_arguments(generated_tests)
+        ordering, run = self._ranking(found)
+        final = decide(ordering, Pending(), "all evidence")
+        if found.decision is None and final is not None:
+            found.decision = final.model_copy(update={"seconds": found.elapsed()})
+        if found.decision is not None and found.decision.winner != run.winner:
+            # by construction this never happens (tests/test_early_decision.py): say so if it does
+            run.notes.append(
+                f"the early decision ({found.decision.winner}) differs from the final ranking"
+            )
+        run.decision = found.decision
+        self.emit(Event("rank", f"winner: {run.winner}"))
+        return run
+
+    def _check(
+        self,
+        found: _Found,
+        after: Stage,
+        pending: Pending,
+        on_decided: Callable[[Decision, RankingRun], None] | None,
+    ) -> bool:
+        """Whether the winner is decided (once it is, it stays); the first time, say so."""
+        if found.decision is not None:
+            return True
+        if found.jury is not None and found.jury.done():
+            found.verdict = found.jury.result()
+        jury_pending = found.jury is not None and not found.jury.done()
+        ordering, run = self._ranking(found)
+        decision = decide(ordering, replace(pending, jury=pending.jury and jury_pending), after)
+        if decision is None:
+            return False
+        found.decision = decision.model_copy(update={"seconds": found.elapsed()})
+        run.decision = found.decision
+        who = f"winner: {decision.winner}" if decision.winner else "no winner"
+        self.emit(Event("decided", f"{who} ({decision.reason}; {found.elapsed():.1f} s)"))
+        if on_decided is not None:
+            on_decided(found.decision, run)
+        return True
+
+    def _stop(self, found: _Found) -> RankingRun:
+        """The ranking at the decision, nothing more measured (``enrich=False``)."""
+        if found.jury is not None and not found.jury.done():
+            found.jury.cancel()
+            found.jury = None
+            found.verdict = None
+        _, run = self._ranking(found)
+        run.decision = found.decision
+        run.enriched = False
+        run.notes.append("measured no further once the winner was decided (fast)")
+        self.emit(Event("rank", f"winner: {run.winner}"))
+        return run
+
+    def _ranking(self, found: _Found) -> tuple[Ordering, RankingRun]:
+        """The ranking of the evidence found so far (all of it, at the end)."""
+        passing = found.passing
+        differential = found.differential or InputSet(reason="not drawn: decided before")
+        written = tested_arguments(found.tests)
         inputs = [*differential.args, *written]
         vouched = [*vouched_for(self.problem, differential), *(True for _ in written)]
-        if screened and len(passing) > 1:  # the timed inputs are behaviour evidence too
-            timed = workload.inputs
-            assert timed is not None
-            inputs += list(timed.args)
-            vouched += vouched_for(self.problem, timed)
-            outputs = {cid: outputs.get(cid, []) + screened[cid] for cid in passing}
+        outputs = found.outputs
+        workload = found.workload
+        if found.screened and len(passing) > 1:  # the timed inputs are behaviour evidence too
+            assert workload is not None and workload.inputs is not None
+            inputs += list(workload.inputs.args)
+            vouched += vouched_for(self.problem, workload.inputs)
+            outputs = {cid: outputs.get(cid, []) + found.screened[cid] for cid in passing}
         evidence = [
             CandidateEvidence(
                 id=cid,
                 source=source,
                 run=self.runs[cid],
                 outputs=_complete(outputs.get(cid), len(inputs)),
-                timing_samples=samples.get(cid),
-                timed_outputs=screened.get(cid),
+                timing_samples=found.samples.get(cid),
+                timed_outputs=found.screened.get(cid),
                 votes=self.votes.get(cid, 1),
                 authors=self.authors.get(cid, []),
-                growth=growth.get(cid),
+                growth=found.growth.get(cid),
             )
             for cid, source in self.sources.items()
         ]
-        report = rank(
+        ordered = ordering(
             evidence,
             weak_tests=self.problem.weak_tests,
             inputs=inputs,
             entry_point=self.problem.entry_point,
-            jury=verdict,
-            generated_tests=generated_tests,
+            jury=found.verdict,
+            generated_tests=found.tests,
             timed_size=_largest(workload),
             vouched=vouched,
         )
-        self.emit(Event("rank", f"winner: {report.winner}"))
-        return RankingRun(
-            **dict(report),
+        run = RankingRun(
+            **dict(ordered.report),
             problem=self.problem.name,
-            differential_inputs=_used(differential, drawn.mutated),
-            timing_workload=workload.name,
-            timing_rounds=max(map(len, samples.values()), default=0),
-            notes=notes,
+            differential_inputs=_used(differential, found.mutated),
+            timing_workload=workload.name if workload else "none: decided before timing",
+            timing_rounds=max(map(len, found.samples.values()), default=0),
+            notes=list(found.notes),
         )
+        return ordered, run
 
     async def _behaviour(
         self,
@@ -218,36 +319,40 @@ class Evaluation:
             workload = Workload(workload.files, usable)
         return outputs, screened, workload
 
-    async def _growth(
-        self,
-        passing: dict[str, str],
-        samples: dict[str, list[float]],
-        differential: InputSet,
-        workload: Workload,
-        notes: list[str],
-    ) -> dict[str, Growth]:
+    def _grows(self, found: _Found) -> bool:
+        """Whether growth will be measured: on, something timed, and an input that grows."""
+        timed, templates = self._growth_plan(found)
+        return bool(self.growth and timed and templates)
+
+    def _growth_plan(self, found: _Found) -> tuple[dict[str, str], list[tuple]]:
+        timed = {cid: found.passing[cid] for cid in found.samples if self.runs[cid].passed}
+        differential = found.differential.args if found.differential else []
+        workload = found.workload
+        drawn = workload.inputs.args if workload and workload.inputs is not None else []
+        return timed, growth_templates(differential, drawn)
+
+    async def _growth(self, found: _Found) -> dict[str, Growth]:
         """The growth of the timed candidates, on inputs shaped like the drawn ones (none when
         nothing can be drawn); a failure is a note, never the end of the ranking."""
-        timed = {cid: passing[cid] for cid in samples if self.runs[cid].passed}
+        timed, templates = self._growth_plan(found)
+        notes = found.notes
         if not self.growth or not timed:
             return {}
-        drawn = workload.inputs.args if workload.inputs is not None else []
-        templates = growth_templates(differential.args, drawn)
         if not templates:
             notes.append("growth not measured: no generated input grows with n")
             return {}
         self.emit(Event("growth", f"{len(timed)} candidate(s) on inputs of doubling size"))
         try:
-            found = await measure_growth(self.problem, timed, templates, self.sandbox)
+            measured = await measure_growth(self.problem, timed, templates, self.sandbox)
         except SandboxUnavailable:
             raise
         except Exception as error:
             notes.append(f"growth not measured: {type(error).__name__}: {error}")
             self.emit(Event("growth", f"failed: {error}"))
             return {}
-        for cid, growth in found.items():
+        for cid, growth in measured.items():
             self.emit(Event("growth", growth.label, cid))
-        return found
+        return measured
 
     def _start_drawing(self) -> None:
         if self._drawing is None:
@@ -278,6 +383,29 @@ class Evaluation:
             self._drawing.cancel()
 
 
+@dataclass
+class _Found:
+    """The evidence one ranking has gathered so far, and its decision once made."""
+
+    notes: list[str]
+    passing: dict[str, str]  # the candidates that passed when the ranking began
+    tests: list[GeneratedTest]
+    started: float
+    differential: InputSet | None = None
+    workload: Workload | None = None
+    mutated: int = 0  # how many differential inputs are mutations of the examples
+    outputs: dict[str, list[CallOutcome]] = field(default_factory=dict)
+    screened: dict[str, list[CallOutcome]] = field(default_factory=dict)
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    growth: dict[str, Growth] = field(default_factory=dict)
+    jury: asyncio.Task[JuryResult | None] | None = None
+    verdict: JuryResult | None = None
+    decision: Decision | None = None
+
+    def elapsed(self) -> float:
+        return round(time.perf_counter() - self.started, 3)
+
+
 async def rank_candidates(
     problem: Problem,
     candidates: dict[str, str],
@@ -290,17 +418,19 @@ async def rank_candidates(
     votes: Mapping[str, int] | None = None,
     growth: bool = True,
     authors: Mapping[str, Sequence[str]] | None = None,
+    enrich: bool = True,
+    on_decided: Callable[[Decision, RankingRun], None] | None = None,
 ) -> RankingRun:
     """Verify ``candidates`` (id -> source) against ``problem``'s visible tests and rank them,
     with model-written tests and each candidate's votes (and the models behind them,
     ``authors``) as soft evidence; ``growth``: measure how the timed ones grow with the input
-    (a few seconds each)."""
+    (a few seconds each); ``enrich``, ``on_decided``: see :meth:`Evaluation.rank`."""
     evaluation = Evaluation(
         problem, sandbox, judges=judges, rounds=rounds, on_event=on_event, growth=growth
     )
     try:
         await evaluation.verify(candidates, votes=votes, authors=authors)
-        return await evaluation.rank(generated_tests)
+        return await evaluation.rank(generated_tests, enrich=enrich, on_decided=on_decided)
     finally:
         evaluation.cancel()
 
@@ -314,9 +444,9 @@ def vouched_for(problem: Problem, inputs: InputSet) -> list[bool]:
     return [repr(tuple(args)) in examples for args in inputs.args]
 
 
-def _largest(workload: Workload) -> int | None:
+def _largest(workload: Workload | None) -> int | None:
     """Elements of the largest timed input, when the timed workload is a list of inputs."""
-    if workload.inputs is None or not workload.inputs.args:
+    if workload is None or workload.inputs is None or not workload.inputs.args:
         return None
     return max(input_size(args)[0] for args in workload.inputs.args)
 

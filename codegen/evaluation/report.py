@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from codegen.ranking.report import RankingReport
+from codegen.ranking.report import Decision, RankingReport
 
 DEFAULT_ROUNDS = 10  # paired sign test: 10 rounds give a 97.9 % interval (see statistics)
 
@@ -27,3 +27,5 @@ class RankingRun(RankingReport):
     timing_workload: str  # "benchmark tests", "3 largest generated inputs" or "none: …"
     timing_rounds: int  # rounds run per timed candidate: more when the first ones are unsure
     notes: list[str] = []  # what went wrong without stopping the ranking
+    decision: Decision | None = None  # when the winner was known, and why nothing after mattered
+    enriched: bool = True  # False: stopped at the decision (--fast): no growth, jury, more rounds

@@ -5,7 +5,9 @@ rounds only, 20 of 20 right with the extra look; equal code still tied 20 of 20)
 
 A candidate that fails while being timed (a limit, an error, another answer than when tested
 or screened, breaking the job) fails outright, as in a test: timing rounds are more runs of
-the same workload.
+the same workload. Except for a lone passing candidate, already the winner
+(:mod:`codegen.ranking.decision`): its rounds only measure it for the report
+(``verdicts=False``), and a failure is a warning in the notes.
 """
 
 from __future__ import annotations
@@ -39,10 +41,18 @@ class Timing:
     notes: list[str]
     emit: Callable[[Event], None]
     seed: str = ""  # the run's secret (sandbox.SandboxJob.seed)
+    verdicts: bool = True  # a failure while timed fails the candidate (else: a warning)
 
     async def samples(self, passing: dict[str, str]) -> dict[str, list[float]]:
         """CPU seconds per round per candidate: ``rounds`` rounds, and as many again when a
         candidate is undecided (slower than the fastest beyond the noise floor, yet tied)."""
+        samples = await self.first(passing)
+        if undecided(samples):
+            samples = await self.second_look(passing, samples)
+        return samples
+
+    async def first(self, passing: dict[str, str]) -> dict[str, list[float]]:
+        """The first job: ``rounds`` interleaved rounds of every passing candidate."""
         if not passing:
             return {}
         if self.workload.empty:
@@ -51,20 +61,18 @@ class Timing:
             return {}
         rounds = self.rounds
         self.emit(Event("timing", f"{len(passing)} candidate(s), {rounds} interleaved rounds"))
-        samples = await self._job(passing)
-        undecided = [
-            t.id
-            for t in compare_timings(samples)
-            if t.tied_with_fastest and t.ratio > DEFAULT_NOISE_FLOOR
-        ]
-        if undecided:
-            self.emit(
-                Event("timing", f"{rounds} more rounds: {', '.join(undecided)} may be slower")
-            )
-            more = await self._job({cid: passing[cid] for cid in samples})
-            if more:  # else the extra job failed as a whole: keep what the first one measured
-                samples = {cid: samples[cid] + more[cid] for cid in more}
-        return samples
+        return await self._job(passing)
+
+    async def second_look(
+        self, passing: dict[str, str], samples: dict[str, list[float]]
+    ) -> dict[str, list[float]]:
+        """As many rounds again, of every candidate the first job timed."""
+        slower = ", ".join(undecided(samples))
+        self.emit(Event("timing", f"{self.rounds} more rounds: {slower} may be slower"))
+        more = await self._job({cid: passing[cid] for cid in samples})
+        if not more:  # the extra job failed as a whole: keep what the first one measured
+            return samples
+        return {cid: samples[cid] + more[cid] for cid in more}
 
     async def _job(self, candidates: dict[str, str]) -> dict[str, list[float]]:
         try:
@@ -91,6 +99,13 @@ class Timing:
             got = min((len(s[0].samples) for s in timing.timings.values() if s), default=0)
             self.notes.append(f"timing cut short: {got} of {self.rounds} rounds (time limit)")
         for cid, fault in timing.errors.items():
+            if not self.verdicts:
+                self.notes.append(
+                    f"{cid}: failed while being timed ({fault.message}); it stays the winner, "
+                    "as the only candidate that passes the tests: check it on large inputs"
+                )
+                self.emit(Event("timing", f"failed while being timed: {fault.message}", cid))
+                continue
             self.runs[cid] = self.runs[cid].model_copy(
                 update={
                     "verdict": fault.verdict,
@@ -104,3 +119,13 @@ class Timing:
             for cid, stats in timing.timings.items()
             if cid not in timing.errors
         }
+
+
+def undecided(samples: dict[str, list[float]]) -> list[str]:
+    """Candidates tied with the fastest yet slower by more than the noise floor: a second look
+    may separate them (:func:`codegen.ranking.compare_timings`)."""
+    return [
+        t.id
+        for t in compare_timings(samples)
+        if t.tied_with_fastest and t.ratio > DEFAULT_NOISE_FLOOR
+    ]

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codegen.errors import BadInput
 from codegen.problems import Problem
 from codegen.problems.context import module_spec, program, repository_tests
 from codegen.ranking.soft_tests import set_aside_unsatisfiable
-from sandbox import Limits, RunResult, SandboxBackend, SandboxJob
+from sandbox import Limits, RunResult, SandboxJob
+
+if TYPE_CHECKING:
+    from sandbox import SandboxBackend  # the backends load the Docker SDK: not for a client
 
 
 def read_candidates(paths: Sequence[str]) -> dict[str, str]:

@@ -5,16 +5,17 @@ example), prose around unfenced code, the stub restated with `...` before the re
 just the body of the function. The rules, in order:
 
 1. strip `<think>` sections; take the fenced Python blocks, or else the code-looking runs of
-   lines of an unfenced reply;
+   lines of an unfenced reply; a block cut short (max_tokens) keeps its whole statements;
 2. drop top-level statements that are not definitions (calls, asserts, `if __name__ ...`), so a
    candidate never runs its own examples on import;
 3. the candidate is the *last* block that defines the entry point with a real body (models
    restate, then refine), preceded by the other blocks that only hold imports and helpers;
 4. a reply holding only the function's body is grafted onto the stub;
 5. whatever does not parse, or does not define the entry point, is rejected with a reason;
-6. the candidate keeps only what the entry point reaches, and one that uses undefined names is
-   rejected (:mod:`codegen.generation.prune`): what is tested is exactly what is returned. A
-   function that lives in a module may use what the module defines (``module``).
+6. the candidate becomes a clean module (:mod:`codegen.generation.snippet`): only what the
+   entry point reaches, its imports made explicit, no test code or stray comments; one that
+   uses undefined names is rejected. What is tested is exactly what is returned. A function
+   that lives in a module may use what the module defines (``module``).
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+from collections.abc import Sequence
 
-from codegen.generation.prune import UndefinedNames, prune
+from codegen.generation.prune import UndefinedNames
+from codegen.generation.snippet import clean_snippet, is_noise
 
 _THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL | re.IGNORECASE)
 _FENCE_OPEN = re.compile(r"^ {0,3}(?P<marker>`{3,}|~{3,})\s*(?P<lang>[\w+.-]*)[^\n]*$")
@@ -41,10 +44,16 @@ class ExtractionError(ValueError):
 
 
 def extract_code(
-    reply: str | None, entry_point: str, stub: str | None = None, module: str | None = None
+    reply: str | None,
+    entry_point: str,
+    stub: str | None = None,
+    import_sources: Sequence[str] = (),
+    module: str | None = None,
 ) -> str:
     """Return the candidate source for `entry_point` found in `reply`, or raise ExtractionError.
-    ``module``: the source of the module the function lives in, whose names it may use."""
+    A name the code uses but does not import is imported as the stub or one of
+    `import_sources` (the version being repaired or optimised) does; ``module``: the source of
+    the module the function lives in, whose names it may use."""
     if reply is None or not reply.strip():
         raise ExtractionError("empty reply")
     text = _THINK.sub("", reply).strip("\n")
@@ -66,8 +75,9 @@ def extract_code(
         if not usable:
             raise ExtractionError("code in reply does not parse")
         raise ExtractionError(f"reply does not define {entry_point}")
+    sources = [stub, *import_sources] if stub is not None else list(import_sources)
     try:
-        return prune(code, entry_point, stub, module)
+        return clean_snippet(code, entry_point, sources, module)
     except UndefinedNames as error:
         raise ExtractionError(str(error)) from None
 
@@ -171,12 +181,16 @@ def _graft_body(blocks: list[str], stub: str, entry_point: str) -> str | None:
 
 
 def _sanitise(block: str) -> str | None:
-    """Dedent, parse, and drop top-level statements that are not definitions."""
+    """Dedent, parse, and drop top-level statements that are not definitions. A block that
+    does not parse keeps its longest run of whole top-level statements that does: a reply cut
+    by max_tokens in the middle of its test code still holds a complete function."""
     source = textwrap.dedent(block).strip("\n")
     if not _parses(source):
-        return None
+        source = _parsing_prefix(source)
+        if source is None:
+            return None
     tree = ast.parse(source)
-    drop = [node for node in tree.body if _is_noise(node)]
+    drop = [node for node in tree.body if is_noise(node)]
     if not drop:
         return source + "\n"
     lines = source.splitlines()
@@ -186,16 +200,20 @@ def _sanitise(block: str) -> str | None:
     kept = "\n".join(lines).strip("\n") + "\n"
     if _parses(kept):
         return kept if kept.strip() else ""
-    tree.body = [node for node in tree.body if not _is_noise(node)]
+    tree.body = [node for node in tree.body if not is_noise(node)]
     return ast.unparse(tree) + "\n"
 
 
-def _is_noise(node: ast.stmt) -> bool:
-    if isinstance(node, ast.Expr | ast.Assert):
-        return True
-    if isinstance(node, ast.AnnAssign) and node.value is None:
-        return True  # `Note: text` in prose parses as a bare annotation
-    return isinstance(node, ast.If) and "__name__" in ast.unparse(node.test)
+def _parsing_prefix(source: str) -> str | None:
+    """The longest prefix of `source` that ends before a top-level statement and parses."""
+    lines = source.splitlines()
+    starts = [i for i, line in enumerate(lines)
+              if i and line[:1].strip() and line[:1] not in "#)]}"]  # fmt: skip
+    for cut in reversed(starts):
+        prefix = "\n".join(lines[:cut]).rstrip()
+        if prefix.strip() and _parses(prefix):
+            return prefix
+    return None
 
 
 def _defines(code: str, entry_point: str, *, real: bool = False) -> bool:

@@ -17,7 +17,12 @@ from dataclasses import dataclass
 
 from codegen.generation.dedupe import CandidatePool
 from codegen.generation.extract import ExtractionError, extract_code
-from codegen.generation.prompts import TEST_CASES, build_messages, build_test_messages
+from codegen.generation.prompts import (
+    CODE_STOPS,
+    TEST_CASES,
+    build_messages,
+    build_test_messages,
+)
 from codegen.generation.roster import Roster, Worker
 from codegen.generation.types import (
     Failure,
@@ -131,7 +136,8 @@ async def _request(run: _Run, worker: Worker, sample: int) -> Failure | None:
             async with run.throttle.slot(worker):
                 run.emit("started", worker, sample, attempt=attempt)
                 try:
-                    reply = await client.complete(worker, messages)
+                    stop = CODE_STOPS if worker.stop_at_tests else ()
+                    reply = await client.complete(worker, messages, stop)
                     error: BaseException | None = None
                 except Exception as failed:
                     error = failed
@@ -163,7 +169,13 @@ def _accept(
     try:
         if reply.content is None or not reply.content.strip():
             raise EmptyReply("model returned an empty reply")
-        code = extract_code(reply.content, run.task.entry_point, run.task.stub, run.task.module)
+        code = extract_code(
+            reply.content,
+            run.task.entry_point,
+            run.task.stub,
+            earlier_versions(run.task),
+            run.task.module,
+        )
     except ExtractionError as rejected:
         failure = _failure(worker, sample, rejected, total_s, attempt, reply.content)
         run.emit(
@@ -186,6 +198,14 @@ def _accept(
     if run.enough and len(run.pool) >= run.enough:
         run.enough_reached.set()
     return None
+
+
+def earlier_versions(task: GenerationTask) -> list[str]:
+    """The code a repair or an optimisation starts from: a reply that forgets one of its
+    imports gets it back (the repair once lost `defaultdict` that way)."""
+    earlier = [task.feedback.code if task.feedback else None,
+               task.optimise.code if task.optimise else None]  # fmt: skip
+    return [code for code in earlier if code]
 
 
 def _failure(

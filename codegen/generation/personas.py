@@ -13,7 +13,9 @@ SYSTEM = (
     "You are an expert Python programmer. You complete the function the user gives you. "
     "Answer with one ```python fenced block holding the complete function (its signature, "
     "and any imports or helper functions it needs). Keep the name and parameters exactly as "
-    "given. Do not include tests, examples or a __main__ block."
+    "given. The docstring's examples are exact: the function must return exactly what they "
+    "show, character for character, and every rule the docstring states. Do not include "
+    "tests, examples or a __main__ block."
 )
 
 PERSONAS: MappingProxyType[str, str] = MappingProxyType(

@@ -35,6 +35,12 @@ def build_messages(task: GenerationTask, persona: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join(parts)}]
 
 
+# Where a reply that should hold only code has moved on to tests, examples or a demo: each at
+# the start of a line, so never inside the function. A reply is ended there (for the embedded
+# models, whose tokens are their time); the fence left open is read as code all the same.
+# Four at most: litellm sends no more to an OpenAI-style server.
+CODE_STOPS = ("\n# Test", "\n# Example", "\nif __name__", "\nprint(")
+
 TEST_CASES = 10  # asked of each tester; CodeT samples many more, but from a far larger model
 
 

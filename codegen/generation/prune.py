@@ -30,9 +30,7 @@ def prune(source: str, entry_point: str, stub: str | None = None, module: str | 
     """``source`` with only the top-level statements ``entry_point`` reaches, plus the stub's
     imports of names it would otherwise lack. ``module``: the module the function lives in,
     whose names the candidate may use. Raises :class:`UndefinedNames`."""
-    tree = ast.parse(source)
-    keep = _reachable(tree.body, entry_point)
-    code = _without(source, tree, keep)
+    code = reachable_only(source, entry_point)
     missing = undefined_names(code)
     if missing and module is not None:
         defined = defined_names(module)
@@ -47,11 +45,19 @@ def prune(source: str, entry_point: str, stub: str | None = None, module: str | 
     return code
 
 
-def undefined_names(source: str) -> list[str]:
-    """Names pyflakes finds used but never defined (builtins count as defined), sorted."""
+def reachable_only(source: str, entry_point: str) -> str:
+    """``source`` with only the top-level statements ``entry_point`` reaches."""
+    tree = ast.parse(source)
+    return _without(source, tree, _reachable(tree.body, entry_point))
+
+
+def undefined_names(source: str, *, star: bool = False) -> list[str]:
+    """Names pyflakes finds used but never defined (builtins count as defined), sorted; with
+    ``star``, also those a star import may or may not define."""
     tree = ast.parse(source)
     found = checker.Checker(tree, filename="<candidate>").messages
-    return sorted({m.message_args[0] for m in found if isinstance(m, messages.UndefinedName)})
+    kinds = (messages.UndefinedName, messages.ImportStarUsage) if star else messages.UndefinedName
+    return sorted({m.message_args[0] for m in found if isinstance(m, kinds)})
 
 
 def defined_names(module: str) -> set[str] | None:
@@ -144,13 +150,18 @@ def _name(node: ast.AST) -> str | None:
 
 def _without(source: str, tree: ast.Module, keep: set[int]) -> str:
     """The source minus the statements not kept, cut by line so the kept code (and its
-    comments) reads as the model wrote it; the unparsed tree when lines are shared."""
-    drop = [node for index, node in enumerate(tree.body) if index not in keep]
+    comments) reads as the model wrote it; the unparsed tree when lines are shared. A comment
+    block right above a statement (no blank line between) belongs to it and goes with it."""
+    drop = [index for index in range(len(tree.body)) if index not in keep]
     if not drop:
         return source
     lines = source.splitlines()
-    for node in reversed(drop):
+    for index in reversed(drop):
+        node = tree.body[index]
         start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        above = (tree.body[index - 1].end_lineno or 0) if index else 0
+        while start - 1 > above and lines[start - 2].startswith("#"):
+            start -= 1
         del lines[start - 1 : node.end_lineno or node.lineno]
     code = "\n".join(lines).strip("\n") + "\n"
     if _same_statements(code, tree, keep):

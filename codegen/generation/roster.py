@@ -20,6 +20,11 @@ class Worker(Endpoint):
     sample_offset: int = Field(
         default=0, ge=0, description="index of the first sample, when one persona spans servers"
     )
+    stop_at_tests: bool = Field(
+        default=False,
+        description="end a reply where the model starts on tests or examples (the embedded "
+        "models write more of those than code; its tokens are their time)",
+    )
 
     @field_validator("persona")
     @classmethod

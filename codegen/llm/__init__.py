@@ -2,8 +2,9 @@
 goes through here.
 
 - ``endpoint``: :class:`Endpoint`, a model and how to reach it (pure data);
-- ``client``: litellm, set up once: routing and keys, one attempt under a hard deadline, which
-  errors are worth a retry, and how each failure is classified;
+- ``client``: litellm (and the OpenAI SDK for OpenAI-compatible servers), set up once: routing
+  and keys, one attempt under a hard deadline, which errors are worth a retry, and how each
+  failure is classified;
 - ``throttle``: :class:`Throttle`, the in-flight caps shared by everything a run sends.
 
 litellm is imported by ``client`` only, and only when a request is about to be made.

@@ -1,28 +1,40 @@
-"""One chat request through litellm, under a hard deadline; the only module that calls litellm.
+"""One chat request under a hard deadline; the only module that calls litellm or the OpenAI SDK.
 
 Everything that depends on the provider lives here: routing a model string, the key to send,
 litellm's settings, the deadline, which failures are worth a retry (`retry_delay`; the caller
 sleeps, so that a request waiting out a Retry-After holds no concurrency slot) and the class a
 failure is recorded under.
+
+An OpenAI-compatible server named by its address (``openai/NAME`` with an api_base that is not
+OpenAI's own: a vLLM or llama.cpp server, the embedded models, the test server) is asked through
+the OpenAI SDK directly; every other model through litellm. litellm takes seconds to import
+(7 s here, more under load), the SDK a fraction of that: a cold ``codegen solve`` against such a
+server sends its requests without waiting for litellm. Both raise the same error classes
+(litellm's derive from the SDK's), so retries and failure classes read the same. A reply
+is priced from litellm's bundled cost map, read as a file (0 for a model it does not list).
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
+import importlib.util
+import json
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
-import litellm
+import openai
 
 from codegen.errors import BadInput, EnvironmentProblem
 from codegen.llm.endpoint import Endpoint
-
-litellm.suppress_debug_info = True  # no "Provider List" banners on stdout
-litellm.drop_params = True  # a provider that lacks a parameter ignores it instead of failing
 
 NO_KEY = "sk-no-key-needed"  # OpenAI-compatible local servers want *some* key
 OPENAI_LIKE = {"openai", "text-completion-openai", "hosted_vllm", "llamafile", "lm_studio"}
@@ -41,12 +53,25 @@ class DeadlineExceeded(TimeoutError):
     """Our own hard deadline fired before litellm's timeout did."""
 
 
+@functools.cache
+def litellm() -> ModuleType:
+    """litellm, imported on first use and set up once."""
+    import litellm as module
+
+    module.suppress_debug_info = True  # no "Provider List" banners on stdout
+    module.drop_params = True  # a provider that lacks a parameter ignores it instead of failing
+    return module
+
+
 def resolve(endpoint: Endpoint) -> tuple[str, str | None]:
     """(provider, api_base) of an endpoint; BadInput when litellm cannot route the model string.
     An OpenAI-compatible model without api_base uses OPENAI_API_BASE (or OPENAI_BASE_URL)."""
     model = endpoint.model
+    if model.startswith("openai/") and len(model) > len("openai/"):  # litellm's own reading
+        env = os.environ.get("OPENAI_API_BASE") or os.environ.get("OPENAI_BASE_URL")
+        return "openai", endpoint.api_base or env
     try:
-        _, provider, _, base = litellm.get_llm_provider(model, api_base=endpoint.api_base)
+        _, provider, _, base = litellm().get_llm_provider(model, api_base=endpoint.api_base)
     except Exception as error:  # litellm raises its BadRequestError for an unknown provider
         short = model.split("/")[-1]
         raise BadInput(
@@ -80,7 +105,7 @@ def check_endpoint(endpoint: Endpoint) -> None:
         return
     if api_key(endpoint) is not None:
         return
-    status = litellm.validate_environment(model=endpoint.model, api_base=base)
+    status = litellm().validate_environment(model=endpoint.model, api_base=base)
     missing = [k for k in status.get("missing_keys", []) if not k.endswith("_API_BASE")]
     if missing:
         names = " and ".join(f"${k}" for k in missing)
@@ -92,11 +117,26 @@ def provider_key(endpoint: Endpoint) -> str:
     return f"{provider}|{base or ''}"
 
 
-async def complete(endpoint: Endpoint, messages: list[dict[str, str]]) -> ModelReply:
-    """One attempt, cancelled at `endpoint.timeout_s` whatever litellm's own timeout does."""
+def compatible_server(endpoint: Endpoint) -> str | None:
+    """The address of the OpenAI-compatible server (not OpenAI's own) that serves this
+    endpoint, when one does: asked through the SDK, without litellm."""
+    provider, base = resolve(endpoint)
+    if provider != "openai" or not base or urlsplit(base).hostname == "api.openai.com":
+        return None
+    return base
+
+
+async def complete(
+    endpoint: Endpoint, messages: list[dict[str, str]], stop: Sequence[str] = ()
+) -> ModelReply:
+    """One attempt, cancelled at `endpoint.timeout_s` whatever the client's own timeout does;
+    the reply ends before any of `stop`."""
     started = time.perf_counter()
+    server = compatible_server(endpoint)
+    if server is not None:
+        return await _complete_compatible(endpoint, server, messages, started, stop)
     _, base = resolve(endpoint)
-    call = litellm.acompletion(
+    call = litellm().acompletion(
         model=endpoint.model,
         messages=messages,
         api_base=base,
@@ -106,6 +146,7 @@ async def complete(endpoint: Endpoint, messages: list[dict[str, str]]) -> ModelR
         timeout=endpoint.timeout_s,
         num_retries=0,
         max_retries=0,
+        **({"stop": list(stop)} if stop else {}),
     )
     try:
         response = await asyncio.wait_for(call, timeout=endpoint.timeout_s)
@@ -120,6 +161,82 @@ async def complete(endpoint: Endpoint, messages: list[dict[str, str]]) -> ModelR
         completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
         cost_usd=_cost(response),
     )
+
+
+async def _complete_compatible(
+    endpoint: Endpoint,
+    server: str,
+    messages: list[dict[str, str]],
+    started: float,
+    stop: Sequence[str] = (),
+) -> ModelReply:
+    client = _sdk_client(server, api_key(endpoint) or NO_KEY, endpoint.timeout_s)
+    call = client.chat.completions.create(
+        model=endpoint.model.removeprefix("openai/"),
+        messages=messages,  # type: ignore[arg-type]
+        temperature=endpoint.temperature,
+        max_tokens=endpoint.max_tokens,
+        **({"stop": list(stop)} if stop else {}),
+    )
+    try:
+        response = await asyncio.wait_for(call, timeout=endpoint.timeout_s)
+    except TimeoutError:
+        raise DeadlineExceeded(f"no reply within {endpoint.timeout_s:g}s") from None
+    usage = response.usage
+    return ModelReply(
+        content=_content(response),
+        latency_s=time.perf_counter() - started,
+        prompt_tokens=int(usage.prompt_tokens or 0) if usage else 0,
+        completion_tokens=int(usage.completion_tokens or 0) if usage else 0,
+        cost_usd=listed_price(
+            endpoint.model,
+            usage.prompt_tokens if usage else 0,
+            usage.completion_tokens if usage else 0,
+        ),  # fmt: skip
+    )
+
+
+@functools.cache
+def _price_list() -> dict[str, Any]:
+    """litellm's bundled cost map, read as the file it is (importing litellm takes seconds)."""
+    spec = importlib.util.find_spec("litellm")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    path = Path(spec.submodule_search_locations[0]) / "model_prices_and_context_window_backup.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def listed_price(model: str, prompt_tokens: int | None, completion_tokens: int | None) -> float:
+    """The per-token price litellm's map lists for this model name (0.0 when unlisted: a local
+    or fake model)."""
+    entry = _price_list().get(model.removeprefix("openai/")) or _price_list().get(model) or {}
+    try:
+        return float(entry.get("input_cost_per_token") or 0) * (prompt_tokens or 0) + float(
+            entry.get("output_cost_per_token") or 0
+        ) * (completion_tokens or 0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+_clients: dict[tuple[str, str, float, int], openai.AsyncOpenAI] = {}
+
+
+def _sdk_client(base: str, key: str, timeout_s: float) -> openai.AsyncOpenAI:
+    """One SDK client (one connection pool) per server, key and event loop; no retries of its
+    own (the caller's policy decides) and a pool as large as a fan-out."""
+    loop = id(asyncio.get_running_loop())
+    cached = _clients.get((base, key, timeout_s, loop))
+    if cached is None:
+        limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+        cached = openai.AsyncOpenAI(
+            base_url=base, api_key=key, timeout=timeout_s, max_retries=0,
+            http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=timeout_s),
+        )  # fmt: skip
+        _clients[(base, key, timeout_s, loop)] = cached
+    return cached
 
 
 class RetryPolicy(Protocol):
@@ -171,7 +288,7 @@ def retry_after(error: BaseException) -> float | None:
 def error_class(error: BaseException) -> str:
     """The class name to record; a refused connection is reported as such, although litellm
     wraps it in an InternalServerError (status 500)."""
-    if isinstance(error, DeadlineExceeded | litellm.Timeout):
+    if isinstance(error, DeadlineExceeded | openai.APITimeoutError):  # litellm's Timeout too
         return "Timeout"
     if _refused(error):
         return "APIConnectionError"
@@ -201,7 +318,7 @@ def _content(response: Any) -> str | None:
 def _cost(response: Any) -> float:
     """litellm's cost map price of this reply; 0.0 for models it does not know (local, fake)."""
     try:
-        cost = litellm.completion_cost(completion_response=response)
+        cost = litellm().completion_cost(completion_response=response)
     except Exception:  # litellm raises several kinds for unmapped models
         return 0.0
     return float(cost or 0.0)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from codegen.errors import BadInput, EnvironmentProblem
-from codegen.local_models.catalog import MODELS, LocalModel
+from codegen.local_models.catalog import DEFAULT_MODELS, MODELS, LocalModel
 from codegen.paths import cache_root
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -44,6 +44,13 @@ def gguf_path(model: LocalModel) -> Path:
 def is_assembled(model: LocalModel) -> bool:
     """True when the GGUF exists and matches its stamp (no hashing)."""
     return _stamp_matches(model, gguf_path(model))
+
+
+def default_models() -> list[str]:
+    """The default roster: the default models that are pulled (all of them when none is, so
+    that the run's error names the pull)."""
+    pulled = [name for name in DEFAULT_MODELS if is_assembled(MODELS[name])]
+    return pulled or list(DEFAULT_MODELS)
 
 
 def parts_installed(model: LocalModel) -> bool:
@@ -96,7 +103,7 @@ def assemble(model: LocalModel, progress: Progress | None = None) -> Path:
     if _stamp_matches(model, target):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(target.with_suffix(".lock")):
+    with file_lock(target.with_suffix(".lock")):
         if _stamp_matches(model, target):  # another process finished it while we waited
             return target
         parts = part_paths(model)
@@ -178,7 +185,8 @@ def _stamp_matches(model: LocalModel, target: Path) -> bool:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
+    """Held by one process at a time (every codegen install of the user shares the cache)."""
     with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

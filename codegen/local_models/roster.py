@@ -44,6 +44,7 @@ def local_roster(
                         temperature=temperature,
                         max_tokens=max_tokens,
                         timeout_s=timeout_s,
+                        stop_at_tests=True,
                     )
                 )
     limits = FanoutLimits(max_concurrency=max(1, len(endpoints)), per_provider=1, max_retries=1)

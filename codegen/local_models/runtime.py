@@ -31,7 +31,7 @@ from types import FrameType
 from codegen.errors import EnvironmentProblem
 from codegen.local_models.assemble import gguf_path, is_assembled, lookup
 from codegen.local_models.catalog import DEFAULT_MODEL, LocalModel
-from codegen.local_models.engine import engine_installed
+from codegen.local_models.engine import engine_home, engine_installed, engine_python
 from codegen.paths import cache_root
 
 LOOPBACK = "127.0.0.1"
@@ -72,9 +72,9 @@ def slots_per_model(models: int, cores: int | None = None) -> int:
 
 
 def server_command(model_path: Path, alias: str, port: int, threads: int, n_ctx: int) -> list[str]:
-    """The llama-cpp-python server for one model on one port."""
+    """The llama-cpp-python server for one model on one port, from the engine's environment."""
     return [
-        sys.executable, "-m", "llama_cpp.server",
+        str(engine_python() or sys.executable), "-m", "llama_cpp.server",
         "--model", str(model_path),
         "--model_alias", alias,
         "--host", LOOPBACK,
@@ -147,7 +147,8 @@ class LocalRuntime:
     def _preflight(self) -> None:
         if not engine_installed():
             raise EnvironmentProblem(
-                "the local engine llama-cpp-python is not installed: run `codegen models pull`"
+                f"the local engine llama-cpp-python is not installed for this user (looked in "
+                f"{engine_home()}): run `codegen models pull` once, from any codegen install"
             )
         for model in self.models:
             if not is_assembled(model):

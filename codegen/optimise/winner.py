@@ -4,6 +4,7 @@ whether the solve ran in the CLI or on the service (so the flag means the same i
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from codegen.optimise.flow import optimise
 from codegen.optimise.target import Target
@@ -11,6 +12,7 @@ from codegen.problems import Problem
 from codegen.solve.events import SolveEvent, StageProgress
 from codegen.solve.report import SolveReport
 from codegen.solve.session import SolveSession
+from codegen.solve.snippet_check import check_snippet, module_name
 
 
 async def optimise_winner(
@@ -19,9 +21,11 @@ async def optimise_winner(
     session: SolveSession,
     rounds: int,
     on_event: Callable[[SolveEvent], None] | None = None,
+    filename: str | None = None,
 ) -> SolveReport:
-    """The report with its winner optimised (``code`` is the last faster version); unchanged
-    when there is no winner or no round to run."""
+    """The report with its winner optimised: ``code`` is the last faster version when it, too,
+    passes as a module of its own (named after ``filename``, as `-o` writes it); else the
+    winner stays, with a note. Unchanged when there is no winner or no round to run."""
     if not rounds or not report.solved or report.code is None:
         return report
 
@@ -31,4 +35,12 @@ async def optimise_winner(
 
     target = Target(problem=problem, code=report.code)
     optimised = await optimise(target, session, rounds=rounds, on_event=say)
-    return report.model_copy(update={"optimisation": optimised, "code": optimised.code})
+    update: dict[str, Any] = {"optimisation": optimised}
+    if optimised.improved:
+        module = module_name(filename, problem.entry_point)
+        found = await check_snippet(problem, optimised.code, module, await session.sandbox(), None)
+        if found:
+            update["notes"] = [*report.notes, f"the optimised version is not returned: {found[0]}"]
+        else:
+            update["code"] = optimised.code
+    return report.model_copy(update=update)

@@ -20,7 +20,7 @@ from codegen.problems import Problem
 from codegen.project.context import DEFAULT_CONTEXT_TOKENS
 from codegen.settings import SolveSettings
 from codegen.solve.progress import SolveProgress
-from codegen.solve.report import SolveReport
+from codegen.solve.report import SolveReport, unsolved_lines
 
 Say = Callable[[str], None]
 
@@ -53,7 +53,7 @@ class HookOutcome:
         if self.written:
             parts.append(f"wrote {', '.join(self.written)}; review and stage them")
         if self.unsolved:
-            parts.append(f"no passing candidate for {', '.join(self.unsolved)}")
+            parts.append(f"{len(self.unsolved)} stub(s) unsolved (why above)")
         if self.bad:
             parts.append(f"{len(self.bad)} marked stub(s) cannot be solved as written")
         return "; ".join(parts) or "nothing to do"
@@ -144,8 +144,10 @@ async def _solve_all(
     reports: dict[int, SolveReport] = {}
     for plan, indexes in plans_by_project(problems):
         async with SolveSession(settings(), project=plan) as session:
-            for index in indexes:
-                reports[index] = await solve(problems[index], session, on_event=progress)
+            for index in indexes:  # the hook writes the winner only: each run ends at the answer
+                reports[index] = await solve(
+                    problems[index], session, on_event=progress, enrich=False
+                )
     return [reports[index] for index in range(len(problems))]
 
 
@@ -158,11 +160,11 @@ def _accept(
     say: Say,
 ) -> bool:
     if not report.solved or report.code is None or report.winner is None:
-        closest = ", ".join(
-            f"{c.id} {c.verdict} {c.tests_passed}/{c.tests_total}"
-            for c in (report.candidate(cid) for cid in report.closest)
-        )
-        say(f"codegen: {problem.origin} {stub.name}: no passing candidate ({closest or 'none'})")
+        lines = unsolved_lines(report)
+        say(f"codegen: {problem.origin} {stub.name}: no passing candidate among "
+            f"{len(report.candidates)}" + (":" if lines else ""))  # fmt: skip
+        for line in lines:
+            say(f"  {line}")
         return False
     winner = report.candidate(report.winner)
     try:

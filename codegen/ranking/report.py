@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel
 
 from codegen.ranking.ballots import JuryResult
@@ -10,6 +12,18 @@ from codegen.ranking.confidence import Evidence
 from codegen.ranking.consensus import Consensus
 from codegen.ranking.growth import Growth
 from sandbox.models import Verdict
+
+Stage = Literal["tests", "timing", "growth", "all evidence"]
+
+
+class Decision(BaseModel):
+    """The winner (None: no winner) and the evidence it was decided after
+    (:mod:`codegen.ranking.decision`); what came after only enriched the report."""
+
+    winner: str | None
+    after: Stage
+    reason: str
+    seconds: float | None = None  # from the start of the ranking
 
 
 class TimingSummary(BaseModel):

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -121,6 +122,37 @@ def rank(
     model-written test cases whose arguments are among ``inputs``; ``timed_size``: elements
     of the largest timed input, when known (growth never overrules a loss measured there);
     ``vouched``: per input, whether the problem vouches for it (by default, none)."""
+    return ordering(
+        evidence, weak_tests=weak_tests, inputs=inputs, entry_point=entry_point, jury=jury,
+        noise_floor=noise_floor, generated_tests=generated_tests, timed_size=timed_size,
+        vouched=vouched,
+    ).report  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """The report and what it was sorted by: each passing candidate's tiers, one per criterion
+    (:func:`~codegen.ranking.criteria.sort_keys`), and the facts they came from. What
+    :mod:`~codegen.ranking.decision` reads to say which evidence could still move the winner."""
+
+    report: RankingReport
+    keys: dict[str, tuple[float, ...]]
+    facts: Facts
+
+
+def ordering(
+    evidence: Sequence[CandidateEvidence],
+    *,
+    weak_tests: bool = False,
+    inputs: Sequence[Sequence[Any]] | None = None,
+    entry_point: str | None = None,
+    jury: JuryResult | None = None,
+    noise_floor: float = DEFAULT_NOISE_FLOOR,
+    generated_tests: Sequence[GeneratedTest] = (),
+    timed_size: int | None = None,
+    vouched: Sequence[bool] | None = None,
+) -> Ordering:
+    """:func:`rank`, with the keys it sorted by."""
     ids = [e.id for e in evidence]
     if len(set(ids)) != len(ids):
         raise ValueError("candidate ids must be unique")
@@ -176,7 +208,7 @@ def rank(
             for e in evidence
         ]
         counted = gather(winner, contenders, agreement, len(winner_run.tests), not weak_tests)
-    return RankingReport(
+    report = RankingReport(
         winner=winner,
         tied_winners=top if len(top) > 1 and not dispute else [],
         disputed=bool(dispute),
@@ -193,6 +225,7 @@ def rank(
         noise_floor=noise_floor,
         rule=RULE,
     )
+    return Ordering(report, keys, facts)
 
 
 def disputed(

@@ -146,14 +146,20 @@ def _log(seconds: float) -> float:
     return math.log(max(seconds, _TINY))
 
 
+def sign_test_k(n: int, level: float = DEFAULT_LEVEL) -> int:
+    """The paired interval of ``n`` rounds is ``[d_(k), d_(n-k+1)]``: the largest k whose
+    binomial coverage reaches ``level`` (at least 1)."""
+    k = 1
+    while k + 1 <= (n + 1) // 2 and _sign_coverage(n, k + 1) >= level:
+        k += 1
+    return k
+
+
 def _sign_test_interval(diffs: list[float], level: float) -> tuple[float, float, float]:
     """[d_(k), d_(n-k+1)] for the largest k whose binomial coverage reaches ``level``."""
     n = len(diffs)
-    k, coverage = 1, _sign_coverage(n, 1)
-    while k + 1 <= (n + 1) // 2 and _sign_coverage(n, k + 1) >= level:
-        k += 1
-        coverage = _sign_coverage(n, k)
-    return diffs[k - 1], diffs[n - k], coverage
+    k = sign_test_k(n, level)
+    return diffs[k - 1], diffs[n - k], _sign_coverage(n, k)
 
 
 def _sign_coverage(n: int, k: int) -> float:

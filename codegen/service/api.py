@@ -117,10 +117,13 @@ class SolveFlags(BaseModel):
     samples: int | None = Field(None, ge=1, le=64)
     jury: bool | None = None
     tester: bool | None = None
+    isolation: Literal["warm", "strict"] | None = Field(
+        None, description="the service runs the warm pool: `strict` is refused (run it locally)"
+    )
 
     def overrides(self) -> Overrides:
         return Overrides(models=self.models, samples=self.samples, jury=self.jury,
-                         tester=self.tester)  # fmt: skip
+                         tester=self.tester, isolation=self.isolation)  # fmt: skip
 
 
 class PlanRequest(SolveFlags):
@@ -131,6 +134,11 @@ class SolveRequest(ProblemInput, SolveFlags):
     """``POST /v1/solve``: the problem, and the flags of ``codegen solve``."""
 
     optimise: int = Field(0, ge=0, le=10, description="then N rounds of `codegen optimise`")
+    fast: bool = Field(
+        False,
+        description="end once the winner is known: no growth, extra timing rounds, jury or "
+        "hidden tests in the report (`codegen solve --fast`)",
+    )
 
 
 class RankRequest(ProblemInput):

@@ -28,6 +28,7 @@ from codegen.project.archive import pack
 from codegen.settings import Overrides
 from codegen.solve import (
     CandidateProgress,
+    Decided,
     GenerationProgress,
     JudgeProgress,
     SolveEvent,
@@ -60,11 +61,11 @@ class ServiceClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def submit_solve(self, problem: Problem, overrides: Overrides, optimise: int = 0) -> str:
-        if overrides.isolation is not None:
-            raise BadInput("--isolation is for local runs: the service runs its own sandbox")
-        flags = overrides.model_dump(exclude={"isolation"})
-        body = {"problem": problem.model_dump(mode="json"), **flags, "optimise": optimise}
+    def submit_solve(
+        self, problem: Problem, overrides: Overrides, optimise: int = 0, fast: bool = False
+    ) -> str:
+        body = {"problem": problem.model_dump(mode="json"), **overrides.model_dump(),
+                "optimise": optimise, "fast": fast}  # fmt: skip
         context = problem.context
         if context is not None and context.root is not None:  # its project goes with it
             body["project"] = {"archive": pack(Path(context.root))}
@@ -140,11 +141,14 @@ def solve_remote(
     overrides: Overrides,
     on_event: Callable[[SolveEvent], None] | None = None,
     optimise_rounds: int = 0,
+    *,
+    fast: bool = False,
+    token: str | None = None,
 ) -> SolveReport:
-    """``solve`` (and ``--optimise N``) on the service: the same report, or the same error,
-    as a local run."""
-    with ServiceClient(url) as client:
-        job_id = client.submit_solve(problem, overrides, optimise_rounds)
+    """``solve`` (and ``--optimise N``, ``--fast``) on the service: the same report, or the
+    same error, as a local run. ``token``: one the service gave local clients (discovery)."""
+    with ServiceClient(url, token) as client:
+        job_id = client.submit_solve(problem, overrides, optimise_rounds, fast)
         try:
             for record in client.events(job_id):
                 event = event_from_record(record)
@@ -180,6 +184,15 @@ _EVENTS: dict[str, Callable[[dict[str, Any]], SolveEvent]] = {
     ),
     "JudgeProgress": lambda r: JudgeProgress(r["judge"], r["status"], r.get("detail", "")),
     "StageProgress": lambda r: StageProgress(r["stage"], r["message"]),
+    "Decided": lambda r: Decided(
+        r["winner"],
+        r["author"],
+        r["code"],
+        r["after"],
+        r["reason"],
+        r["seconds"],
+        r.get("enriching", True),
+    ),
 }
 
 

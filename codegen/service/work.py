@@ -72,6 +72,11 @@ class Worker:
 
     def settings_for(self, overrides: Overrides) -> SolveSettings:
         """The service's config under the request's flags; BadInput as the CLI says it."""
+        if overrides.isolation == "strict":
+            raise BadInput(
+                "isolation `strict` is not served here (the service runs the warm pool): run "
+                "`codegen solve --isolation strict` locally"
+            )
         return resolve(self.config, overrides)
 
     @staticmethod
@@ -90,8 +95,10 @@ class Worker:
         settings: SolveSettings,
         optimise_rounds: int = 0,
         request: ProblemInput | None = None,
+        fast: bool = False,
     ) -> dict[str, Any]:
-        """``codegen solve`` (with ``--optimise N``) on the warm parts."""
+        """``codegen solve`` (with ``--optimise N``, ``--fast``) on the warm parts; its
+        ``Decided`` event reaches the followers as soon as the winner is known."""
 
         def emit(event: object) -> None:
             job.emit(event_record(event))
@@ -100,7 +107,7 @@ class Worker:
         async with self.in_context(job, request, problem, settings) as (problem, sandbox):
             lent = Warm(sandbox, self.warm.runtime, self.warm.throttles)
             async with SolveSession(settings, warm=lent) as session:
-                report = await solve(problem, session, on_event=emit)
+                report = await solve(problem, session, on_event=emit, enrich=not fast)
                 if optimise_rounds:
                     report = await optimise_winner(problem, report, session, optimise_rounds, emit)
         return report.model_dump(mode="json")

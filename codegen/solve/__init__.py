@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from codegen.lazy import lazy_getattr
 from codegen.solve.events import (
     CandidateProgress,
+    Decided,
     EventCallback,
     GenerationProgress,
     JudgeProgress,
@@ -39,6 +40,7 @@ __getattr__ = lazy_getattr(__name__, _LAZY)
 
 __all__ = [
     "CandidateProgress",
+    "Decided",
     "EventCallback",
     "GenerationProgress",
     "JudgeProgress",

@@ -34,9 +34,25 @@ class JudgeProgress:
 
 @dataclass(frozen=True)
 class StageProgress:
-    stage: str  # context | generate | repair | sandbox | behaviour | timing | jury | rank | done
+    stage: str  # context | generate | repair | sandbox | behaviour | timing | decided | growth
+    # | jury | rank | done
     message: str
 
 
-SolveEvent = GenerationProgress | CandidateProgress | JudgeProgress | StageProgress
+@dataclass(frozen=True)
+class Decided:
+    """The winner is known (:mod:`codegen.ranking.decision`): what follows only enriches the
+    report. ``after``: the evidence it was decided after (tests, timing, growth, all
+    evidence); ``seconds``: since the run began; ``enriching``: more of the report follows."""
+
+    winner: str
+    author: str
+    code: str
+    after: str
+    reason: str
+    seconds: float
+    enriching: bool = True
+
+
+SolveEvent = GenerationProgress | CandidateProgress | JudgeProgress | StageProgress | Decided
 EventCallback = Callable[[SolveEvent], None]

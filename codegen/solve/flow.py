@@ -8,7 +8,9 @@
            written yet ─▶ rank again; still disputed: no winner (exit 4)
     tester (each model writes test cases, beside the generation) ─────────────────┐
     passing ones ─▶ the evaluation's ranking (behaviour, written tests, timing, jury)
-                 ─▶ winner and its confidence ─▶ SolveReport
+                 ─▶ winner and its confidence
+                 ─▶ the winner as a module of its own (imports, passes, pyflakes clean;
+                    else the next ranked one) ─▶ SolveReport
 
 One :class:`~codegen.evaluation.Evaluation` records every round's verification and then ranks,
 so the ranking sees exactly what the rounds saw. The sandbox pool opens while the models
@@ -22,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import time
 import warnings
+from collections.abc import Awaitable
 
 from codegen.errors import BadInput
 from codegen.evaluation import Evaluation, RankingRun, verify
@@ -31,7 +34,8 @@ from codegen.llm.throttle import Throttle
 from codegen.problems import Problem
 from codegen.problems.context import module_spec, program
 from codegen.ranking.consensus import GeneratedTest
-from codegen.solve.events import EventCallback, JudgeProgress, StageProgress
+from codegen.ranking.report import Decision
+from codegen.solve.events import Decided, EventCallback, JudgeProgress, StageProgress
 from codegen.solve.repair import repair
 from codegen.solve.report import SolveReport
 from codegen.solve.rounds import (
@@ -43,8 +47,11 @@ from codegen.solve.rounds import (
     write_tests_all,
 )
 from codegen.solve.session import SolveSession, request_plan
+from codegen.solve.snippet_check import check_snippet, module_name
 from codegen.solve.state import SolveRun
 from sandbox import ProblemError, SandboxBackend, SandboxJob, Verdict
+
+CHECKED_AT_MOST = 3  # ranked candidates tried as a module of their own before giving up
 
 # A litellm request cancelled mid-way (a deadline, a failed run, Ctrl-C) leaves an inner coroutine
 # unawaited; Python then prints a warning that would break the CLI's one-line errors.
@@ -54,11 +61,21 @@ warnings.filterwarnings(
 
 
 async def solve(
-    problem: Problem, session: SolveSession, *, on_event: EventCallback | None = None
+    problem: Problem,
+    session: SolveSession,
+    *,
+    on_event: EventCallback | None = None,
+    enrich: bool = True,
+    output: str | None = None,
 ) -> SolveReport:
-    """Generate, test, repair once if nothing passes, rank; see the module docstring."""
-    run = SolveRun(problem, session, on_event)
-    started = time.perf_counter()
+    """Generate, test, repair once if nothing passes, rank; see the module docstring. A
+    :class:`Decided` event names the winner as soon as it is known; without ``enrich``
+    (``--fast``) the run ends then, and the report lacks what would only have enriched it.
+    ``output``: the file the snippet will be written to (its name is checked to import)."""
+    run = SolveRun(problem, session, on_event, enrich=enrich)
+    run.module = module_name(output, problem.entry_point)
+    run.notes.extend(session.notes)
+    started = run.started
     rosters = [(r, session.throttle_for(r)) for r in session.rosters]
     plan = request_plan(session.settings, session.rosters)
     if problem.context is not None and problem.context.prompt_tokens:
@@ -110,7 +127,9 @@ async def _test_repair_rank(
     started: float,
     writing: asyncio.Task[list[GeneratedTest]],
 ) -> SolveReport:
+    mark = time.perf_counter()
     await test_new(run, run.add(result.candidates, "initial", None))
+    run.phases["verify_s"] = time.perf_counter() - mark
     repaired = False
     if not run.passing() and run.session.settings.repair.enabled and run.entries:
         mark = time.perf_counter()
@@ -118,19 +137,25 @@ async def _test_repair_rank(
         await repair(run)
         run.phases["repair_s"] = time.perf_counter() - mark
     set_aside_examples(run)
-    ranking = None
+    ranking, hidden = None, None
     if run.passing():
         mark = time.perf_counter()
-        tests = await writing
-        ranking = await _rank(run, tests)
+        ranking, hidden = await _rank(run, sandbox, writing)
         if ranking.disputed:
-            tests = await _settle(run, tests, ranking.dispute)
-            ranking = await _rank(run, tests)
+            tests = await _settle(run, await writing, ranking.dispute)
+            ranking, hidden = await _rank(run, sandbox, _ready(tests))
         run.phases["rank_s"] = time.perf_counter() - mark
-    winner = ranking.winner if ranking else None
-    hidden = await _hidden_verdict(run, sandbox, winner)
+        if ranking.decision is not None and ranking.decision.seconds is not None:
+            run.phases["decide_s"] = min(ranking.decision.seconds, run.phases["rank_s"])
+            run.phases["enrich_s"] = run.phases["rank_s"] - run.phases["decide_s"]
+    winner = await _returnable(run, sandbox, ranking) if ranking else None
+    verdict = await hidden if hidden is not None else None
+    if winner is not None and ranking is not None and winner != ranking.winner and run.enrich:
+        verdict = await _hidden_verdict(run, sandbox, winner)  # the decided one is not returned
+    if winner is not None and run.problem.has_hidden_tests and not run.enrich:
+        run.notes.append("hidden tests not run (fast)")
     run.phases["total_s"] = time.perf_counter() - started
-    report = run.report(ranking, winner, hidden, repaired)
+    report = run.report(ranking, winner, verdict, repaired)
     run.emit(StageProgress("done", f"winner: {winner}" if winner else "no passing candidate"))
     return report
 
@@ -212,9 +237,13 @@ def _evaluation(run: SolveRun, sandbox: SandboxBackend) -> Evaluation:
     return evaluation
 
 
-async def _rank(run: SolveRun, tests: list[GeneratedTest]) -> RankingRun:
+async def _rank(
+    run: SolveRun, sandbox: SandboxBackend, tests: Awaitable[list[GeneratedTest]]
+) -> tuple[RankingRun, asyncio.Task[Verdict | None] | None]:
     """Rank what was verified, with the model-written tests and each program's votes; the jury
-    only sits when more than one candidate passes."""
+    only sits when more than one candidate passes. Once the winner is decided, a
+    :class:`Decided` event says so and (when the report is enriched) the hidden tests start
+    on it, beside the rest of the ranking: their task comes back with the ranking."""
     evaluation = run.evaluation
     assert evaluation is not None
     passing = run.passing()
@@ -224,7 +253,26 @@ async def _rank(run: SolveRun, tests: list[GeneratedTest]) -> RankingRun:
         cid: [p.model for p in e.candidate.proposers] for cid, e in run.entries.items()
     }
     run.emit(StageProgress("rank", f"ranking {len(passing)} passing candidate(s)"))
-    ranking = await evaluation.rank(tests)
+    hidden: list[asyncio.Task[Verdict | None]] = []
+
+    def decided(decision: Decision, _: RankingRun) -> None:
+        if decision.winner is None:
+            return
+        entry = run.entries[decision.winner]
+        run.phases["answer_s"] = time.perf_counter() - run.started
+        seconds = round(run.phases["answer_s"], 3)
+        code = entry.candidate.code
+        run.emit(Decided(decision.winner, entry.author, code, decision.after, decision.reason,
+                         seconds, run.enrich))  # fmt: skip
+        if run.enrich:
+            hidden.append(asyncio.create_task(_hidden_verdict(run, sandbox, decision.winner)))
+
+    try:
+        ranking = await evaluation.rank(tests, enrich=run.enrich, on_decided=decided)
+    except BaseException:
+        for task in hidden:
+            task.cancel()
+        raise
     if ranking.jury is not None:
         for judge in dict.fromkeys(j.model for j in evaluation.judges):
             ballots = sum(b.judge.split("#")[0] == judge for b in ranking.jury.ballots)
@@ -232,7 +280,35 @@ async def _rank(run: SolveRun, tests: list[GeneratedTest]) -> RankingRun:
             detail = f"{ballots} ballot(s)" + (f", {failed[0].kind}: {failed[0].message}"
                                                if failed else "")  # fmt: skip
             run.emit(JudgeProgress(judge, "done" if ballots else "failed", detail))
-    return ranking
+    task = hidden[0] if hidden else None
+    decided_winner = ranking.decision.winner if ranking.decision else None
+    if task is not None and ranking.winner != decided_winner:
+        task.cancel()  # never: the decided winner is the final one (see the ranking's notes)
+        task = None
+    return ranking, task
+
+
+async def _ready(tests: list[GeneratedTest]) -> list[GeneratedTest]:
+    return tests
+
+
+async def _returnable(run: SolveRun, sandbox: SandboxBackend, ranking: RankingRun) -> str | None:
+    """The best-ranked candidate that passes as a module of its own (:mod:`snippet_check`);
+    the ones that do not are named in the notes. None when none of the first few does."""
+    ranked = sorted((c for c in ranking.candidates if c.rank is not None), key=lambda c: c.rank)
+    for summary in ranked[:CHECKED_AT_MOST]:
+        entry = run.entries[summary.id]
+        assert entry.run is not None
+        run.emit(StageProgress("check", f"{summary.id} as {run.module}.py"))
+        found = await check_snippet(run.problem, entry.candidate.code, run.module, sandbox,
+                                    entry.run)  # fmt: skip
+        if not found:
+            if summary.id != ranking.winner:
+                run.notes.append(f"returned {summary.id}, the best candidate that passes as a "
+                                 f"module of its own")  # fmt: skip
+            return summary.id
+        run.notes.append(f"{summary.id} is not returned: {found[0]}")
+    return None
 
 
 async def _hidden_verdict(

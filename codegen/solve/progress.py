@@ -17,17 +17,20 @@ from typing import TextIO
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
+from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
 from codegen.solve.events import (
     CandidateProgress,
+    Decided,
     GenerationProgress,
     JudgeProgress,
     SolveEvent,
     StageProgress,
 )
 from codegen.solve.view import plain
+from codegen.untrusted import visible
 
 STYLES = {
     "passed": "green",
@@ -57,8 +60,12 @@ class _Row:
 class SolveProgress:
     """Context manager and event callback; `enabled=False` makes both no-ops."""
 
-    def __init__(self, console: Console | None, *, refresh_per_second: float = 8) -> None:
+    def __init__(
+        self, console: Console | None, *, refresh_per_second: float = 8, early: bool = False
+    ) -> None:
         self.console = console
+        self.early = early  # print the winner above the display as soon as it is decided
+        self.shown_winner = False
         self._lock = threading.Lock()
         self._requests: dict[tuple[str, str, str, int], _Row] = {}
         self._candidates: dict[str, tuple[str, _Row]] = {}
@@ -98,6 +105,9 @@ class SolveProgress:
             return
         with self._lock:
             self._apply(event)
+        if isinstance(event, Decided) and self.early and event.enriching:
+            self._live.console.print(_decided(event))
+            self.shown_winner = True
         self._live.refresh()  # every state is drawn at least once, however fast the run
 
     def _apply(self, event: SolveEvent) -> None:
@@ -116,6 +126,10 @@ class SolveProgress:
             self._judges[event.judge] = _Row(event.status, event.detail)
         elif isinstance(event, StageProgress):
             self._stage = plain(f"{event.stage}: {event.message}", style="bold")
+        elif isinstance(event, Decided):
+            more = "; measuring the rest for the report" if event.enriching else ""
+            line = f"decided: {event.winner} after the {event.after} ({event.seconds:.1f}s){more}"
+            self._stage = plain(line, style="bold")
 
     def _render(self) -> RenderableType:
         with self._lock:
@@ -141,13 +155,24 @@ class SolveProgress:
 def for_solve(
     as_json: bool, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> SolveProgress:
-    """The display for one run: on stdout for a person, on stderr under --json, else none."""
+    """The display for one run: on stdout for a person (who sees the winner as soon as it is
+    decided), on stderr under --json, else none."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     stream = stderr if as_json else stdout
     if not _is_terminal(stream):
         return SolveProgress(None)
-    return SolveProgress(Console(file=stream))
+    return SolveProgress(Console(file=stream), early=not as_json)
+
+
+def _decided(event: Decided) -> Group:
+    """The answer, printed above the display while the report is still being measured."""
+    head = Text.assemble(
+        ("Winner:", "bold green"),
+        plain(f" {event.winner} by {event.author} — decided after the {event.after} "
+              f"({event.reason}; {event.seconds:.1f}s); the ranking's details follow"),
+    )  # fmt: skip
+    return Group(head, Syntax(visible(event.code), "python", line_numbers=False))
 
 
 def _is_terminal(stream: TextIO) -> bool:

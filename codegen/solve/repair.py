@@ -32,7 +32,11 @@ async def repair(run: SolveRun) -> None:
         roster, worker = pairs[index % len(pairs)]
         feedback = RepairFeedback(
             code=entry.candidate.code,
-            test_output=feedback_text(entry.run, settings.feedback_chars),  # type: ignore[arg-type]
+            test_output=feedback_text(
+                entry.run,  # type: ignore[arg-type]
+                settings.feedback_chars,
+                run.problem.visible_tests,
+            ),
         )
         task = generation_task(run.problem).model_copy(update={"feedback": feedback})
         single = Roster(

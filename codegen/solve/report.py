@@ -1,10 +1,12 @@
 """What `codegen solve` returns: every candidate with who wrote it, what it cost, how it ran and
-where it ranked (printed as `--json`). Pure: also the two judgements the flow makes about failing
-candidates, which is closest to passing and what test output goes back to the models.
+where it ranked (printed as `--json`). Pure: also the judgements the flow makes about failing
+candidates: which is closest to passing, what test output goes back to the models, and the
+lines a user reads when none passes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -12,12 +14,15 @@ from pydantic import BaseModel, Field
 from codegen.evaluation import RankingRun
 from codegen.generation.types import Failure, Proposal
 from codegen.optimise.report import OptimiseReport
+from codegen.problems.model import TestFile
 from codegen.ranking.consensus import GeneratedTest
 from codegen.ranking.growth import Growth
 from codegen.ranking.report import TimingSummary
+from codegen.solve.failures import failure_line
 from sandbox import RunResult, TestStatus, Verdict
 
 Round = Literal["initial", "repair", "dispute"]
+SHOWN = 10  # failing candidates listed when none passes
 
 # How far from passing each verdict is, for "closest candidates": a failed assertion is nearer
 # than code that errors, which is nearer than code that never finishes or dies.
@@ -49,6 +54,7 @@ class CandidateSummary(BaseModel):
     tests_passed: int = 0
     tests_total: int = 0
     message: str = ""
+    first_failure: str = Field("", description="when not passing: its first failing assertion")
     cpu_seconds: float = 0.0
     wall_seconds: float = 0.0
     peak_memory_mb: float = 0.0
@@ -80,6 +86,9 @@ class SolveReport(BaseModel):
     solved: bool
     winner: str | None
     code: str | None = Field(None, description="the winner's source")
+    checked_as: str | None = Field(
+        None, description="the file name the code was checked under: it imports and passes"
+    )
     hidden_tests: Verdict | None = Field(None, description="the winner on the hidden tests")
     repair_round: bool = False
     disputed: bool = Field(
@@ -123,17 +132,32 @@ def closeness(run: RunResult) -> tuple[float, int]:
     return (-(passed / total) if total else 0.0, _DISTANCE.get(run.verdict, 9))
 
 
-def feedback_text(run: RunResult, limit: int) -> str:
-    """The test output a model sees in the repair round: the verdict, each failing test and
-    its message, then the candidate's stderr; cut to `limit` characters."""
+def feedback_text(run: RunResult, limit: int, tests: Sequence[TestFile] = ()) -> str:
+    """The test output a model sees in the repair round: the verdict, each failing test (its
+    assertion as written, what the code gave, then pytest's message), then the candidate's
+    stderr; cut to `limit` characters."""
     passed, total = tests_passed(run)
     lines = [f"verdict: {run.verdict.value} ({passed} of {total} tests passed)"]
     if run.message:
         lines.append(run.message.strip())
     for test in run.tests:
         if test.status is not TestStatus.PASSED:
-            lines.append(f"{test.status.value.upper()} {test.name}\n{test.message.strip()}")
+            lines.append(f"{test.status.value.upper()} {failure_line(test, tests)}\n"
+                         f"{test.message.strip()}")  # fmt: skip
     if run.stderr.strip():
         lines.append("stderr:\n" + run.stderr.strip()[-500:])
     text = "\n\n".join(lines)
     return text if len(text) <= limit else text[: limit - 20] + "\n… (cut)"
+
+
+def unsolved_lines(report: SolveReport) -> list[str]:
+    """Each failing candidate once, closest first: who wrote it, tests passed, first failure."""
+    failing = [c for c in report.candidates if c.rank is None]
+    lines = [
+        f"{c.id} {c.model.removeprefix('openai/')}[{c.persona}] "
+        f"{c.tests_passed}/{c.tests_total}: {c.first_failure or c.verdict}"
+        for c in failing[:SHOWN]
+    ]
+    if len(failing) > SHOWN:
+        lines.append(f"… and {len(failing) - SHOWN} more (--json has them all)")
+    return lines

@@ -31,7 +31,7 @@ from codegen.errors import BadInput
 from codegen.generation.roster import Roster, Worker
 from codegen.llm import routing
 from codegen.llm.throttle import Throttle
-from codegen.local_models import MODELS, LocalRuntime, local_roster
+from codegen.local_models import DEFAULT_MODELS, MODELS, LocalRuntime, local_roster
 from codegen.local_models.runtime import Endpoint as LocalEndpoint
 from codegen.local_models.runtime import slots_per_model
 from codegen.project.environment import ProjectPlan
@@ -63,6 +63,7 @@ class SolveSession:
         self._sandbox: SandboxBackend | None = warm.sandbox if self._lent and warm else None
         self._opening: asyncio.Task[SandboxBackend] | None = None
         self._throttles: dict[str, Throttle] = warm.throttles if warm else {}
+        self.notes = _unpulled_defaults(settings)
 
     async def __aenter__(self) -> SolveSession:
         check_model_names(self.settings)  # a typo is refused before anything starts
@@ -197,6 +198,18 @@ def jury_enabled(settings: SolveSettings) -> bool:
     if settings.jury.enabled is not None:
         return settings.jury.enabled
     return not _local_names(settings)
+
+
+def _unpulled_defaults(settings: SolveSettings) -> list[str]:
+    """A note for each default model the default roster runs without (not pulled)."""
+    if settings.roster_kind != "embedded" or settings.origins.get("local_models") != "default":
+        return []
+    return [
+        f"the default roster runs without {name}, which is not pulled: `codegen models pull` "
+        "adds it (the default solves far more with it)"
+        for name in DEFAULT_MODELS
+        if name not in settings.local_models
+    ]
 
 
 def _local_names(settings: SolveSettings) -> list[str]:

@@ -4,6 +4,7 @@ ran, the failures and costs; and the report all that amounts to."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -11,8 +12,10 @@ from codegen.evaluation import Evaluation, RankingRun
 from codegen.generation import Candidate, Failure
 from codegen.generation.types import TesterReply
 from codegen.problems import Problem
+from codegen.problems.model import TestFile
 from codegen.ranking.consensus import GeneratedTest
 from codegen.solve.events import SolveEvent
+from codegen.solve.failures import first_failure
 from codegen.solve.report import (
     CandidateSummary,
     Round,
@@ -57,6 +60,9 @@ class SolveRun:
     settling: str = ""  # what the run did to settle a dispute, when there was one
     tester_replies: list[TesterReply] = field(default_factory=list)
     written_tests: list[GeneratedTest] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+    enrich: bool = True  # measure what only enriches the report once the winner is known
+    module: str = "solution"  # the name the returned snippet is checked under
 
     def emit(self, event: SolveEvent) -> None:
         """A broken progress display must not end the run."""
@@ -99,7 +105,8 @@ class SolveRun:
         hidden: Verdict | None,
         repaired: bool,
     ) -> SolveReport:
-        summaries = {cid: _summary(e, ranking) for cid, e in self.entries.items()}
+        tests = self.problem.visible_tests
+        summaries = {cid: _summary(e, ranking, tests) for cid, e in self.entries.items()}
         ranked = sorted((s for s in summaries.values() if s.rank is not None), key=_rank_of)
         rest = sorted(
             (s for s in summaries.values() if s.rank is None),
@@ -117,6 +124,7 @@ class SolveRun:
             disputed=bool(ranking and ranking.disputed),
             dispute=(ranking.dispute if ranking else "") + self.settling,
             code=self.entries[winner].candidate.code if winner else None,
+            checked_as=f"{self.module}.py" if winner else None,
             hidden_tests=hidden,
             repair_round=repaired,
             candidates=candidates,
@@ -148,7 +156,9 @@ def _rank_of(summary: CandidateSummary) -> int:
     return summary.rank or 0
 
 
-def _summary(entry: Entry, ranking: RankingRun | None) -> CandidateSummary:
+def _summary(
+    entry: Entry, ranking: RankingRun | None, tests: Sequence[TestFile]
+) -> CandidateSummary:
     first = entry.candidate.proposers[0]
     proposers = entry.candidate.proposers
     run = entry.run or RunResult(verdict=Verdict.ERROR, message="not run")
@@ -171,6 +181,7 @@ def _summary(entry: Entry, ranking: RankingRun | None) -> CandidateSummary:
         tests_passed=passed,
         tests_total=total,
         message=(ranked.message if ranked and ranked.message else run.message),
+        first_failure="" if run.passed else first_failure(run, tests),
         cpu_seconds=run.cpu_seconds,
         wall_seconds=run.wall_seconds,
         peak_memory_mb=run.peak_memory_mb,

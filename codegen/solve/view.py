@@ -13,7 +13,7 @@ from rich.text import Text
 
 from codegen.ranking.explain import seconds
 from codegen.ranking.growth import short_label
-from codegen.solve.report import CandidateSummary, SolveReport
+from codegen.solve.report import CandidateSummary, SolveReport, unsolved_lines
 from codegen.untrusted import plain, visible
 
 FAILURES_SHOWN = 5
@@ -62,7 +62,8 @@ def print_summary(console: Console, report: SolveReport) -> None:
         console.print(plain(f"Note: {note}"))
 
 
-def print_winner(console: Console, report: SolveReport) -> None:
+def print_winner(console: Console, report: SolveReport, *, code: bool = True) -> None:
+    """Who won and why; its code too unless it was shown when it was decided."""
     assert report.winner is not None and report.code is not None
     winner = report.candidate(report.winner)
     why = f" — {winner.explanation}" if winner.explanation else ""
@@ -81,19 +82,20 @@ def print_winner(console: Console, report: SolveReport) -> None:
         else:
             line = f"Optimisation: no faster equivalent found ({optimised.stopped})"
         console.print(plain(line))
-    console.print(Syntax(visible(report.code), "python", line_numbers=False))
+    if code or report.optimisation is not None:  # optimised: the code is another one now
+        console.print(Syntax(visible(report.code), "python", line_numbers=False))
 
 
 def print_no_winner(console: Console, report: SolveReport) -> None:
-    """The closest candidates and how each failed, then what the models could not produce."""
+    """Each candidate's first failure, closest first, then what the models could not produce."""
     repair = " after one repair round" if report.repair_round else ""
     console.print(
         Text.assemble(
             ("No passing candidate", "bold red"), f" among {len(report.candidates)}{repair}."
         )
     )
-    for cid in report.closest:
-        _print_failure(console, report.candidate(cid))
+    for line in unsolved_lines(report):
+        console.print(plain(f"  {line}"), soft_wrap=True)
     failures = report.generation_failures
     if failures:
         console.print(f"{len(failures)} request(s) gave no candidate:", highlight=False)
@@ -103,10 +105,3 @@ def print_no_winner(console: Console, report: SolveReport) -> None:
                 f"{failure.error_class}: {failure.message}"
             )
             console.print(plain(line))
-
-
-def _print_failure(console: Console, c: CandidateSummary) -> None:
-    head = f" by {author(c)}: {c.verdict}, {c.tests_passed}/{c.tests_total} tests passed"
-    console.print(Text.assemble("\n", (c.id, "bold"), plain(head)))
-    if c.message:
-        console.print(plain("  " + c.message.strip().replace("\n", "\n  ")))

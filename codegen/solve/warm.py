@@ -16,7 +16,8 @@ from sandbox import SandboxBackend
 
 # What a first job would otherwise import on its own time: litellm (seconds), hypothesis, the
 # evaluation path and the jury.
-PRELOADED = ("codegen.llm.client", "codegen.generation.fanout", "codegen.evaluation.pipeline",
+PRELOADED = ("litellm", "codegen.llm.client", "codegen.generation.fanout",
+             "codegen.evaluation.pipeline",
              "codegen.ranking.inputs", "codegen.ranking.jury")  # fmt: skip
 
 

@@ -41,7 +41,9 @@ async def post_solve(body: SolveRequest, who: Who, svc: Svc, key: Key = None) ->
     settings = _checked(lambda: svc.worker.settings_for(body.overrides()))
     await _checked_async(svc.checks.check(settings))
     rounds = body.optimise
-    work = lambda job: svc.worker.solve(job, problem, settings, rounds, body)  # noqa: E731
+    work = lambda job: svc.worker.solve(  # noqa: E731
+        job, problem, settings, rounds, body, fast=body.fast
+    )
     models = svc.worker.models_of(settings)
     return _submit(svc, JobKind.SOLVE, body, work, problem.entry_point, who.owner, key, models)
 

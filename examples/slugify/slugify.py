@@ -1,0 +1,7 @@
+def slugify(title: str) -> str:  # codegen: solve
+    """Lowercase words joined by dashes.
+
+    >>> slugify("Hello, World!")
+    'hello-world'
+    """
+    raise NotImplementedError
