@@ -14,6 +14,8 @@ The file is `[tool.codegen]` in pyproject.toml, or the top level of codegen.toml
     [tool.codegen.jury]                     # enabled = true, judges = [...], timeout_s = 60
     [tool.codegen.repair]                   # enabled = true, max_candidates = 4
     [tool.codegen.tester]                   # enabled = true, per_model = 1, cases = 10
+    [tool.codegen.context]                  # max_tokens = 1500 (the module and package shown)
+    [tool.codegen.project]                  # extras, groups, requirements, lock: the image's
 
 Reading the file (:func:`load_config`) refuses any key the schema does not know, at any depth,
 naming it, its table and the nearest known key (exit 2); :class:`CodegenConfig` keeps the
@@ -39,11 +41,13 @@ from codegen.generation.roster import FanoutLimits, Roster, Worker
 from codegen.local_models.assemble import default_models
 from codegen.local_models.catalog import MODELS
 from codegen.local_models.roster import DEFAULT_PERSONAS
+from codegen.project import DEFAULT_CONTEXT_TOKENS
+from codegen.project.dependencies import DependencySettings
 from codegen.unknown_keys import find_unknown_key
 from sandbox import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
-    from sandbox import SandboxBackend
+    from sandbox import Project, SandboxBackend
 
 CONFIG_FILE = "codegen.toml"
 PYPROJECT = "pyproject.toml"
@@ -206,11 +210,19 @@ class SandboxSettings(_Section):
             raise ValueError(f"unknown backend {value!r} (known: {', '.join(sorted(BACKENDS))})")
         return value
 
-    def open(self, limits: Limits) -> SandboxBackend:
-        """The configured backend, not yet entered."""
+    def open(self, limits: Limits, project: Project | None = None) -> SandboxBackend:
+        """The configured backend, not yet entered; with ``project`` mounted in every
+        container (the docker backend, warm or strict: the others mount none)."""
         from sandbox import open_backend
 
-        options = {"runtime": self.runtime} if self.runtime else {}
+        options: dict[str, Any] = {"runtime": self.runtime} if self.runtime else {}
+        if project is not None:
+            if self.backend != "docker":
+                raise BadInput(
+                    f"a function of a project runs in the docker backend only (its source is "
+                    f"mounted in the containers), not {self.backend!r}: set [sandbox] backend"
+                )
+            options["project"] = project
         name = "strict" if self.isolation == "strict" and self.backend == "docker" else self.backend
         return open_backend(name, workers=self.workers, limits=limits, **options)
 
@@ -245,6 +257,14 @@ class TesterSettings(_Section):
     cases: int = Field(default=10, ge=1, le=30, description="test cases asked per request")
 
 
+class ContextSettings(_Section):
+    """What the models see of a function's module and package (``path.py::name`` and the
+    pre-commit hook): the module's outline and the signatures it imports, at most this many
+    tokens (0: the stub alone)."""
+
+    max_tokens: int = Field(default=DEFAULT_CONTEXT_TOKENS, ge=0, le=20000)
+
+
 class FileSettings(_Section):
     """The solve keys of the config file (each optional there)."""
 
@@ -256,6 +276,8 @@ class FileSettings(_Section):
     jury: JurySettings = JurySettings()
     repair: RepairSettings = RepairSettings()
     tester: TesterSettings = TesterSettings()
+    context: ContextSettings = ContextSettings()
+    project: DependencySettings = DependencySettings()  # read by the project's image
 
     @field_validator("personas")
     @classmethod
@@ -314,12 +336,14 @@ class SolveSettings(BaseModel):
     jury: JurySettings
     repair: RepairSettings
     tester: TesterSettings = TesterSettings()
+    context: ContextSettings = ContextSettings()
     config_file: str | None
     origins: dict[str, str] = Field(description="setting -> 'flag', the file, or 'default'")
 
 
 FILE_KEYS = (
-    "samples", "personas", "local_models", "limits", "sandbox", "jury", "repair", "tester"
+    "samples", "personas", "local_models", "limits", "sandbox", "jury", "repair", "tester",
+    "context", "project",
 )  # fmt: skip
 
 
@@ -386,6 +410,7 @@ def resolve(config: CodegenConfig, overrides: Overrides | None = None) -> SolveS
         jury=jury,
         repair=file.repair,
         tester=tester,
+        context=file.context,
         config_file=where,
         origins=origins,
     )

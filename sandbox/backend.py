@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, Self, runtime_checkable
 
 from .errors import SandboxError
-from .models import CallOutcome, Limits, RunResult, SandboxJob, TimingResult
+from .models import CallOutcome, Limits, ModuleSpec, Project, RunResult, SandboxJob, TimingResult
 from .pool import Sandbox
 from .ray_backend import RaySandbox
 from .strict import StrictSandbox
@@ -33,6 +33,7 @@ class SandboxBackend(Protocol):
     A candidate misbehaving is a verdict, never an exception; a broken problem is ProblemError."""
 
     limits: Limits
+    project: Project | None  # a project's source, mounted read-only in every container
 
     async def __aenter__(self) -> Self: ...
 
@@ -50,9 +51,11 @@ class SandboxBackend(Protocol):
         limits: Limits | None = None,
         max_timeouts: int = 3,
         value_bytes: int | None = None,
+        module: ModuleSpec | None = None,
     ) -> list[CallOutcome]:
         """The entry point's outcome on each input, in order (for differential testing); a
-        value larger than ``value_bytes`` (default 64 KiB) comes back as its digests only."""
+        value larger than ``value_bytes`` (default 64 KiB) comes back as its digests only.
+        ``module``: the project's module the candidate is."""
         ...
 
     async def time(
@@ -66,9 +69,13 @@ class SandboxBackend(Protocol):
         tested: dict[str, RunResult] | None = None,
         screened: dict[str, list[CallOutcome]] | None = None,
         seed: str = "",
+        module: ModuleSpec | None = None,
+        floor: str | None = None,
     ) -> TimingResult:
         """Candidates timed in interleaved rounds on the benchmark tests, or on ``inputs``;
-        one answering otherwise than when ``tested`` or ``screened`` gets a Fault instead."""
+        one answering otherwise than when ``tested`` or ``screened`` gets a Fault instead.
+        Candidates that are a project's ``module`` have ``floor`` (the module with an empty
+        body) as the do-nothing version whose cost is taken out of theirs."""
         ...
 
 

@@ -18,7 +18,7 @@ from .cgroup import peak_resetter
 from .engine import LABEL
 from .errors import SandboxUnavailable
 from .harness import framing
-from .models import Limits
+from .models import PROJECT_DIR, Limits
 from .owner import OWNER_LABEL, owner_id
 
 _MUX = struct.Struct(">BxxxI")
@@ -64,10 +64,16 @@ def hardened_config(
     cpuset: str | None,
     runtime: str | None = None,
     command: list[str] | None = None,
+    project: str | None = None,
 ) -> dict:
     """Everything isolation means here, in one place. ``command``: another PID 1 than the
-    harness server (the strict backend's plain-pytest runner)."""
+    harness server (the strict backend's plain-pytest runner). ``project``: a folder of the
+    host mounted read-only at PROJECT_DIR (a snapshot of a project's source)."""
+    mounts = [] if project is None else [
+        docker.types.Mount(PROJECT_DIR, project, type="bind", read_only=True)
+    ]  # fmt: skip
     host_config = client.api.create_host_config(
+        mounts=mounts,
         runtime=runtime,
         network_mode="none",
         read_only=True,
@@ -117,10 +123,12 @@ class WarmContainer:
         cpuset: str | None = None,
         runtime: str | None = None,
         command: list[str] | None = None,
+        project: str | None = None,
     ) -> None:
         self.client = client
         self.runtime = runtime
         self.command = command
+        self.project = project
         self.image = image
         self.limits = limits
         self.cpuset = cpuset
@@ -135,8 +143,14 @@ class WarmContainer:
         try:
             created = api.create_container(
                 **hardened_config(
-                    self.client, self.image, self.limits, self.cpuset, self.runtime, self.command
-                )
+                    self.client,
+                    self.image,
+                    self.limits,
+                    self.cpuset,
+                    self.runtime,
+                    self.command,
+                    self.project,
+                )  # fmt: skip
             )
             self.id = created["Id"]
             raw = api.attach_socket(

@@ -7,6 +7,8 @@ JSON, be stored in SQLite and be printed with ``--json``.
 from __future__ import annotations
 
 import base64
+import posixpath
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -30,6 +32,54 @@ class Limits(BaseModel):
 
 
 DEFAULT_LIMITS = Limits()
+PROJECT_DIR = "/project"  # where a project's source is mounted, read-only, in every container
+_PATH_CHARS = re.compile(r"^[A-Za-z0-9_.\-/]+$")
+
+
+def inside_project(path: str) -> bool:
+    """A plain relative path that stays inside the project (no ``..``, not absolute)."""
+    parts = path.split("/")
+    return bool(_PATH_CHARS.match(path)) and path[0] not in "/-" and ".." not in parts
+
+
+class Project(BaseModel):
+    """A project's source, mounted read-only at PROJECT_DIR in every container of a backend:
+    candidates import its package, and its own tests run there. ``root`` is a folder of the
+    host the engine can bind-mount (a snapshot: :mod:`codegen.project.snapshot`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    root: str = Field(description="absolute path on the Docker host")
+    image: str | None = Field(None, description="an image with its dependencies, or the plain one")
+
+
+class ModuleSpec(BaseModel):
+    """The candidate is this module of the mounted project: imported as ``name`` (so relative
+    imports, ``__name__`` and ``__file__`` read as in the project, its package imported first
+    as Python would), from ``import_path`` put first on the import path; ``solution`` names
+    the same module."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+    path: str = Field(description="its file, from the project's root")
+    import_path: str = Field(".", description="the folder it is imported from, from the root")
+
+    @field_validator("path", "import_path")
+    @classmethod
+    def _inside(cls, path: str) -> str:
+        if not inside_project(path):
+            raise ValueError(f"{path!r} must be a relative path inside the project")
+        return path
+
+    def message(self) -> dict:
+        """How the harness receives it: paths inside the container."""
+        return {
+            "name": self.name,
+            "root": PROJECT_DIR,  # the working folder, as pytest at the project's root has
+            "file": f"{PROJECT_DIR}/{self.path}",
+            "import_path": posixpath.normpath(f"{PROJECT_DIR}/{self.import_path}"),
+        }
 
 
 class SandboxJob(BaseModel):
@@ -44,6 +94,24 @@ class SandboxJob(BaseModel):
         description="the run's secret: tests draw their random data from it, so that no "
         "candidate knows in advance the data it will be timed on; one per run, for every job",
     )
+    module: ModuleSpec | None = Field(
+        None, description="the project's module the candidate is (needs a backend's project)"
+    )
+    repository_tests: list[str] = Field(
+        [],
+        description="the project's own tests (pytest node ids from its root) to run as plain "
+        "pytest with the candidate as `module`, once the isolated run passed: they can only "
+        "take a pass away",
+    )
+
+    @field_validator("repository_tests")
+    @classmethod
+    def _node_ids(cls, ids: list[str]) -> list[str]:
+        for node in ids:
+            path = node.split("::")[0]
+            if not inside_project(path) or not path.endswith(".py"):
+                raise ValueError(f"test {node!r} must be a node id inside the project")
+        return ids
 
     @field_validator("test_files")
     @classmethod

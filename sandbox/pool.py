@@ -3,6 +3,11 @@
 Correctness jobs run concurrently, one per container. Timing jobs run one at a time in a separate
 container pinned to one CPU, so that the figures of different candidates are comparable. A
 container is replaced after a timeout, a dirty clean-up, a lost connection or `max_uses` jobs.
+
+With a ``project``, every container has the project's source mounted read-only (and runs its
+image, with its dependencies); a job may then name the project's module its candidate is, and
+the project's own tests, which run as plain pytest in a fresh container once the isolated run
+passed (:mod:`sandbox.plain_runs`): they can only take a pass away.
 """
 
 from __future__ import annotations
@@ -24,16 +29,25 @@ from .models import (
     CallOutcome,
     Fault,
     Limits,
+    ModuleSpec,
+    Project,
     RunResult,
     SandboxJob,
     TimingResult,
     Verdict,
 )
+from .plain_runs import (
+    HOST_MARGIN_S,
+    PLAIN_COMMAND,
+    check_project,
+    fresh_exchange,
+    judged_by_repository_tests,
+    repository_message,
+)
 from .prune import prune
 
 RECYCLE_VERDICTS = {"timeout", "memory_limit"}
 INPUTS_BENCHMARK = "inputs"  # the benchmark's name when `inputs` are the workload
-HOST_MARGIN_S = 5.0
 # A timing round may take this many times what the candidate cost when tested, plus the floor,
 # and never more than a test may: sleeping or stalling when timed cannot hold the job up.
 ROUND_BUDGET_FACTOR = 10.0
@@ -54,10 +68,12 @@ class Sandbox:
         timing_cpu: str | None = None,
         build: bool = True,
         runtime: str | None = None,
+        project: Project | None = None,
     ) -> None:
         self.workers = workers
         self.limits = limits
-        self.image_tag = image_tag
+        self.project = project
+        self.image_tag = image_tag or (project.image if project else None)
         self.max_uses = max_uses
         self.timing_cpu = int(timing_cpu) if timing_cpu else (os.cpu_count() or 1) - 1
         self.build = build
@@ -69,6 +85,7 @@ class Sandbox:
         self.timer_lock = asyncio.Lock()
         self.background: set[asyncio.Task] = set()
         self.broken: Exception | None = None
+        self.plain_slots = asyncio.Semaphore(workers)  # fresh containers of the project's tests
 
     # -- lifecycle ------------------------------------------------------------------------
     async def __aenter__(self) -> Sandbox:
@@ -97,8 +114,14 @@ class Sandbox:
         container's: no CPU number, affinity or cpuset tells a candidate it is being timed."""
         return str((self.timing_cpu - (self.workers - 1) + index) % (os.cpu_count() or 1))
 
+    @property
+    def mounted(self) -> str | None:
+        return self.project.root if self.project else None
+
     async def _new(self, cpuset: str | None = None) -> WarmContainer:
-        container = WarmContainer(self.client, self.image_tag, self.limits, cpuset, self.runtime)
+        container = WarmContainer(
+            self.client, self.image_tag, self.limits, cpuset, self.runtime, project=self.mounted
+        )
         self.all.add(container)
         try:
             return await asyncio.to_thread(container.start)
@@ -199,9 +222,18 @@ class Sandbox:
     async def run(self, job: SandboxJob) -> RunResult:
         """Run one candidate against the problem's tests: a verdict, never an exception for
         anything the candidate does."""
+        check_project(job, self.project)
         answer = await self._exchange(run_message(job), job.limits)
         raise_problem(answer)
-        return RunResult.model_validate(result_fields(answer))
+        result = RunResult.model_validate(result_fields(answer))
+        if result.passed and job.repository_tests:
+            async with self.plain_slots:
+                plain = await fresh_exchange(
+                    self.client, self.image_tag, repository_message(job), job.limits,
+                    command=PLAIN_COMMAND, runtime=self.runtime, project=self.mounted,
+                )  # fmt: skip
+            result = judged_by_repository_tests(result, plain)
+        return result
 
     async def call(
         self,
@@ -211,14 +243,20 @@ class Sandbox:
         limits: Limits | None = None,
         max_timeouts: int = 3,
         value_bytes: int | None = None,
+        module: ModuleSpec | None = None,
     ) -> list[CallOutcome]:
         """The entry point's output on each input, for differential testing. After
         ``max_timeouts`` calls that hit the test deadline the rest are skipped (cause timeout):
         a candidate stuck on these inputs would otherwise cost a deadline per input.
         ``value_bytes``: how large a value may be and still be sent back (larger ones come as
-        digests only); by default 64 KiB, at most 4 MiB."""
+        digests only); by default 64 KiB, at most 4 MiB. ``module``: the project's module the
+        candidate is."""
         limits = limits or self.limits
-        message = call_message(candidate, entry_point, inputs, limits, max_timeouts, value_bytes)
+        if module is not None and self.project is None:
+            raise SandboxError("the call names a project's module, but no project is mounted")
+        message = call_message(
+            candidate, entry_point, inputs, limits, max_timeouts, value_bytes, module
+        )
         answer = await self._exchange(message, limits)
         return call_outcomes(answer, len(inputs))
 
@@ -233,9 +271,13 @@ class Sandbox:
         tested: dict[str, RunResult] | None = None,
         screened: dict[str, list[CallOutcome]] | None = None,
         seed: str = "",
+        module: ModuleSpec | None = None,
+        floor: str | None = None,
     ) -> TimingResult:
         """Time candidates one at a time on the pinned CPU, in interleaved rounds (A B C, B C A…),
-        each round in a fresh process, on the benchmark tests or else on `inputs`.
+        each round in a fresh process, on the benchmark tests or else on `inputs`. Candidates
+        that are a project's ``module`` have ``floor`` as their do-nothing version (the module
+        with an empty body: its imports cost the same), whose cost is taken out of theirs.
 
         Pass what is known of each candidate, and its timed answers are held to it: `tested`,
         its run against these test files (its benchmark answers and its cost); `screened`, its
@@ -264,6 +306,8 @@ class Sandbox:
                 "limits": job_limits.model_dump(),
                 "inputs": _pack(inputs) if inputs else None,
                 "seed": seed,
+                "module": module.message() if module else None,
+                "floor": floor,
             }
             answer = await self._exchange(message, job_limits, timer=True)
             raise_problem(answer)
@@ -315,6 +359,7 @@ def run_message(job: SandboxJob) -> dict:
         "candidate": job.candidate,
         "limits": job.limits.model_dump(),
         "seed": job.seed,
+        "module": job.module.message() if job.module else None,
     }
 
 
@@ -325,6 +370,7 @@ def call_message(
     limits: Limits,
     max_timeouts: int,
     value_bytes: int | None = None,
+    module: ModuleSpec | None = None,
 ) -> dict:
     return {
         "op": "call",
@@ -334,6 +380,7 @@ def call_message(
         "inputs": _pack(inputs),
         "limits": limits.model_dump(),
         "value_bytes": value_bytes,
+        "module": module.message() if module else None,
     }
 
 

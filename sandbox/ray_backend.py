@@ -17,7 +17,16 @@ import os
 from typing import Any
 
 from .errors import SandboxUnavailable
-from .models import DEFAULT_LIMITS, CallOutcome, Limits, RunResult, SandboxJob, TimingResult
+from .models import (
+    DEFAULT_LIMITS,
+    CallOutcome,
+    Limits,
+    ModuleSpec,
+    Project,
+    RunResult,
+    SandboxJob,
+    TimingResult,
+)
 
 RESOURCE = "sandbox"
 CONTAINERS_PER_ACTOR = 2  # one test container and the pinned timing container
@@ -75,6 +84,7 @@ class RaySandbox:
         self.actors: list[Any] = []
         self.idle: asyncio.Queue[Any] = asyncio.Queue()
         self.image_tag = ""
+        self.project: Project | None = None  # the nodes mount no project
 
     async def __aenter__(self) -> RaySandbox:
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -153,9 +163,10 @@ class RaySandbox:
         limits: Limits | None = None,
         max_timeouts: int = 3,
         value_bytes: int | None = None,
+        module: ModuleSpec | None = None,
     ) -> list[CallOutcome]:
         return await self.on_any(
-            "call", candidate, entry_point, inputs, limits, max_timeouts, value_bytes
+            "call", candidate, entry_point, inputs, limits, max_timeouts, value_bytes, module
         )
 
     async def time(self, *args: Any, **kwargs: Any) -> TimingResult:

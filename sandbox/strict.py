@@ -7,7 +7,8 @@ right verdict is. Nothing is warm and nothing is shared:
   (:mod:`sandbox.harness.plain`): the semantics a user's ``pytest`` has. The verdict is the
   isolated one, unless plain pytest fails what the isolated run passed: then the candidate
   fails, with plain pytest's reason. (Plain pytest alone could be forged by the candidate it
-  runs beside; here it can only ever take a pass away.)
+  runs beside; here it can only ever take a pass away.) A job with a project's own tests
+  runs them too, the same way (:mod:`sandbox.plain_runs`).
 - **call**: a fresh container per job.
 - **time**: one fresh container per candidate per round, rounds interleaved across candidates;
   the cost of a round is the container's own CPU (its cgroup), less the harness's, read from
@@ -21,27 +22,33 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
-import signal
-import xml.etree.ElementTree as ElementTree
 from typing import Any
 
-from .container import ContainerLost, WarmContainer
 from .models import (
     DEFAULT_LIMITS,
     BenchmarkStats,
     CallOutcome,
     Fault,
     Limits,
+    ModuleSpec,
+    Project,
     RunResult,
     SandboxJob,
-    TestOutcome,
-    TestStatus,
     TimingResult,
     Verdict,
 )
+from .plain_runs import (  # noqa: F401 - PLAIN_COMMAND and plain_verdict are the tests' too
+    PLAIN_COMMAND,
+    check_project,
+    fresh_exchange,
+    judged_by_plain_pytest,
+    judged_by_repository_tests,
+    junit_outcomes,
+    plain_message,
+    plain_verdict,
+    repository_message,
+)
 from .pool import (
-    HOST_MARGIN_S,
     _check_against_expected,
     _expected,
     _pack,
@@ -52,9 +59,6 @@ from .pool import (
     result_fields,
     run_message,
 )
-
-PLAIN_COMMAND = ["python3", "-s", "-P", "-m", "codegen_harness.plain"]
-PYTEST_NO_TESTS = 5
 
 
 class StrictSandbox:
@@ -69,9 +73,11 @@ class StrictSandbox:
         build: bool = True,
         runtime: str | None = None,
         timing_cpu: str | None = None,
+        project: Project | None = None,
     ) -> None:
         self.limits = limits
-        self.image_tag = image_tag
+        self.project = project
+        self.image_tag = image_tag or (project.image if project else None)
         self.build = build
         self.runtime = runtime
         self.timing_cpu = timing_cpu or str((os.cpu_count() or 1) - 1)
@@ -94,29 +100,25 @@ class StrictSandbox:
         cpuset: str | None = None,
     ) -> dict:
         async with self.slots:
-            container = WarmContainer(
-                self.client, self.image_tag, limits, cpuset, self.runtime, command
-            )
-            try:
-                await asyncio.to_thread(container.start)
-                return await asyncio.to_thread(
-                    container.exchange, message, limits.wall_seconds + HOST_MARGIN_S
-                )
-            except ContainerLost as lost:
-                verdict = "timeout" if lost.deadline else "crashed"
-                return {"verdict": verdict, "message": f"sandbox container lost: {lost}"}
-            finally:
-                await asyncio.to_thread(container.close)
+            return await fresh_exchange(
+                self.client, self.image_tag, message, limits, command=command, cpuset=cpuset,
+                runtime=self.runtime, project=self.project.root if self.project else None,
+            )  # fmt: skip
 
     # -- the jobs -------------------------------------------------------------------------
     async def run(self, job: SandboxJob) -> RunResult:
+        check_project(job, self.project)
         isolated = await self._fresh(run_message(job), job.limits)
         raise_problem(isolated)
         result = RunResult.model_validate(result_fields(isolated))
         if not result.passed:
             return result  # plain pytest could only take a pass away
-        plain = await self._fresh(job.model_dump(mode="json"), job.limits, PLAIN_COMMAND)
-        return judged_by_plain_pytest(result, plain)
+        plain = await self._fresh(plain_message(job), job.limits, PLAIN_COMMAND)
+        result = judged_by_plain_pytest(result, plain)
+        if result.passed and job.repository_tests:
+            plain = await self._fresh(repository_message(job), job.limits, PLAIN_COMMAND)
+            result = judged_by_repository_tests(result, plain)
+        return result
 
     async def call(
         self,
@@ -126,9 +128,12 @@ class StrictSandbox:
         limits: Limits | None = None,
         max_timeouts: int = 3,
         value_bytes: int | None = None,
+        module: ModuleSpec | None = None,
     ) -> list[CallOutcome]:
         limits = limits or self.limits
-        message = call_message(candidate, entry_point, inputs, limits, max_timeouts, value_bytes)
+        message = call_message(
+            candidate, entry_point, inputs, limits, max_timeouts, value_bytes, module
+        )
         return call_outcomes(await self._fresh(message, limits), len(inputs))
 
     async def time(
@@ -142,6 +147,8 @@ class StrictSandbox:
         tested: dict[str, RunResult] | None = None,
         screened: dict[str, list[CallOutcome]] | None = None,
         seed: str = "",
+        module: ModuleSpec | None = None,
+        floor: str | None = None,
     ) -> TimingResult:
         """Round after round, each candidate alone in a fresh container, pinned to the timing
         CPU, in the pool's interleaved order; a candidate that fails a round fails."""
@@ -158,6 +165,7 @@ class StrictSandbox:
                     "candidates": {cid: candidates[cid]}, "rounds": 1, "seed": seed,
                     "expected": {cid: expected[cid]} if cid in expected else {},
                     "limits": limits.model_dump(), "inputs": _pack(inputs) if inputs else None,
+                    "module": module.message() if module else None, "floor": floor,
                 }  # fmt: skip
                 answer = await self._fresh(message, limits, cpuset=self.timing_cpu)
                 raise_problem(answer)
@@ -169,63 +177,6 @@ class StrictSandbox:
                 samples[cid] = _merged(samples.get(cid), answer["timings"][cid])
         timing = TimingResult(timings=samples, errors=errors, rounds=rounds)
         return _check_against_expected(timing, expected)
-
-
-def judged_by_plain_pytest(isolated: RunResult, plain: dict) -> RunResult:
-    """The isolated verdict, unless plain pytest fails what the isolated run passed."""
-    if not isolated.passed:
-        return isolated
-    verdict, message = plain_verdict(plain)
-    if verdict is Verdict.PASSED:
-        return isolated
-    return isolated.model_copy(update={"verdict": verdict, "message": f"plain pytest: {message}"})
-
-
-def plain_verdict(plain: dict) -> tuple[Verdict, str]:
-    """What plain pytest said, as a verdict and one line."""
-    if "exit_code" not in plain:
-        return Verdict(plain.get("verdict", "crashed")), plain.get("message", "no answer")
-    if plain.get("timed_out"):
-        return Verdict.TIMEOUT, "ran past the job's wall-clock limit"
-    killed = plain.get("signal") or 0
-    if killed:
-        by = {signal.SIGXCPU: Verdict.TIMEOUT, signal.SIGXFSZ: Verdict.OUTPUT_LIMIT,
-              signal.SIGKILL: Verdict.MEMORY_LIMIT}  # fmt: skip
-        return by.get(killed, Verdict.CRASHED), f"pytest died of signal {killed}"
-    outcomes = junit_outcomes(plain.get("report", ""))
-    code = plain["exit_code"]
-    if code == 0 and outcomes and all(o.status is TestStatus.PASSED for o in outcomes):
-        return Verdict.PASSED, ""
-    bad = [o for o in outcomes if o.status is not TestStatus.PASSED]
-    if code == PYTEST_NO_TESTS or (code != 0 and not bad):
-        tail = plain.get("output", "").strip().splitlines()[-1:] or [f"exit code {code}"]
-        return Verdict.ERROR, tail[0][:300]
-    status = Verdict.ERROR if all(o.status is TestStatus.ERROR for o in bad) else Verdict.FAILED
-    first = bad[0] if bad else None
-    said = f"{first.name}: {first.message}" if first else f"exit code {code}"
-    return status, f"{len(bad)} of {len(outcomes)} tests {status}: {said}"[:500]
-
-
-def junit_outcomes(report: str) -> list[TestOutcome]:
-    """Each test case of pytest's JUnit XML, named as the harness names tests
-    (``tests/test_x.py::test_y``)."""
-    try:
-        root = ElementTree.fromstring(report) if report.strip() else None
-    except ElementTree.ParseError:
-        return []
-    outcomes = []
-    for case in root.iter("testcase") if root is not None else []:
-        module = (case.get("classname") or "").replace(".", "/")
-        name = f"{module}.py::{case.get('name', '')}"
-        status, message = TestStatus.PASSED, ""
-        for kind, found in (("failure", TestStatus.FAILED), ("error", TestStatus.ERROR)):
-            element = case.find(kind)
-            if element is not None:
-                status = found
-                message = re.sub(r"\s+", " ", element.get("message") or "")[:300]
-                break
-        outcomes.append(TestOutcome(name=name, status=status, message=message))
-    return outcomes
 
 
 def _round_fault(answer: dict, cid: str) -> Fault | None:

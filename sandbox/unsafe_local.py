@@ -14,10 +14,13 @@ import types
 import warnings
 from typing import Any
 
+from .errors import SandboxError
 from .models import (
     DEFAULT_LIMITS,
     CallOutcome,
     Limits,
+    ModuleSpec,
+    Project,
     RunResult,
     SandboxJob,
     TimingResult,
@@ -50,8 +53,11 @@ class UnsafeLocalSandbox:
     (``stdout`` holds all the process printed during the job); hand plain data to a test that
     imports ``solution`` inside a test function rather than at the top (it gets the module).
     The options of :class:`sandbox.Sandbox` (``workers``, ``image_tag``…) are accepted and
-    ignored, so that one set of options opens either backend.
+    ignored, so that one set of options opens either backend. A project is never mounted: its
+    code would run on this machine (a job naming a project's module is refused).
     """
+
+    project: Project | None = None
 
     def __init__(self, limits: Limits = DEFAULT_LIMITS, **docker_options: Any) -> None:
         self.limits = limits
@@ -66,6 +72,7 @@ class UnsafeLocalSandbox:
 
     async def run(self, job: SandboxJob) -> RunResult:
         """The candidate against the job's pytest files, as :meth:`sandbox.Sandbox.run`."""
+        _refuse_project(job.module)
         return await asyncio.to_thread(_jobs().run_job, job)
 
     async def call(
@@ -76,8 +83,10 @@ class UnsafeLocalSandbox:
         limits: Limits | None = None,
         max_timeouts: int = 3,
         value_bytes: int | None = None,
+        module: ModuleSpec | None = None,
     ) -> list[CallOutcome]:
         """The entry point's outcome on each input, as :meth:`sandbox.Sandbox.call`."""
+        _refuse_project(module)
         return await asyncio.to_thread(
             _jobs().call_inputs, candidate, entry_point, inputs, value_bytes
         )
@@ -93,9 +102,12 @@ class UnsafeLocalSandbox:
         tested: dict[str, RunResult] | None = None,
         screened: dict[str, list[CallOutcome]] | None = None,
         seed: str = "",
+        module: ModuleSpec | None = None,
+        floor: str | None = None,
     ) -> TimingResult:
         """Interleaved rounds, each candidate re-exec'd every round, as
         :meth:`sandbox.Sandbox.time` (never truncated: there is no deadline)."""
+        _refuse_project(module)
         if not candidates:
             return TimingResult(timings={}, rounds=rounds)
         return await asyncio.to_thread(
@@ -109,6 +121,11 @@ class UnsafeLocalSandbox:
             screened or {},
             seed,
         )
+
+
+def _refuse_project(module: ModuleSpec | None) -> None:
+    if module is not None:
+        raise SandboxError("a project's module runs in the docker backend only, never here")
 
 
 @functools.cache

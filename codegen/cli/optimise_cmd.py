@@ -56,12 +56,12 @@ def optimise(
     """
     from codegen.optimise import load_target, rewritten
 
-    loaded = load_target(target, candidate)
+    settings = load_settings(config_file, overrides)
+    loaded = load_target(target, candidate, settings.context.max_tokens)
     if fix and loaded.path is None:
         raise BadInput("--fix needs TARGET as path.py::name")
     if output is not None and not output.parent.is_dir():
         raise BadInput(f"{output}: its folder does not exist; create it or pick another -o path")
-    settings = load_settings(config_file, overrides)
     err = Console(stderr=True)
 
     def say(stage: str, message: str) -> None:
@@ -86,7 +86,8 @@ async def _run(
     loaded: Target, settings: SolveSettings, rounds: int, say: Callable[[str, str], None]
 ) -> OptimiseReport:
     from codegen.optimise import optimise as run_rounds
+    from codegen.project.environment import project_plan
     from codegen.solve import SolveSession
 
-    async with SolveSession(settings) as session:
+    async with SolveSession(settings, project=project_plan(loaded.problem)) as session:
         return await run_rounds(loaded, session, rounds=rounds, on_event=say)

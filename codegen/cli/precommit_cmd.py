@@ -55,11 +55,13 @@ def precommit(
         remote = lambda problem: solve_remote(  # noqa: E731
             target, problem, overrides, progress, fast=True, token=token
         )
+    settings = load_settings(config_file, overrides)  # reads a file; starts nothing
     outcome = running.run(
         run_hook(
             list(files),
             fix=fix,
-            settings=lambda: load_settings(config_file, overrides),
+            settings=lambda: settings,
+            context_tokens=settings.context.max_tokens,
             cache=SolvedCache(cache_dir(root)),
             root=root,
             say=lambda line: click.echo(line, err=True),

@@ -11,6 +11,7 @@ from codegen.errors import BadInput, CodegenError, Disputed
 from codegen.evaluation import DEFAULT_ROUNDS, Event, RankingRun
 from codegen.evaluation.view import print_ranking
 from codegen.problems import Problem, load_problem
+from codegen.project import is_function_spec
 from codegen.ranking import JudgeSpec
 from codegen.untrusted import visible
 
@@ -81,7 +82,12 @@ def rank(
     from codegen.evaluation import read_candidates
     from codegen.ranking.jury import judges_for
 
-    loaded = load_problem(problem)
+    if is_function_spec(problem):
+        from codegen.project.target import function_problem
+
+        loaded = function_problem(problem)
+    else:
+        loaded = load_problem(problem)
     sources = read_candidates(candidates)
     judges = judges_for(names, api_base, judge_timeout) if jury else None
     progress = None if as_json else Console(stderr=True)
@@ -109,6 +115,7 @@ async def _rank(
     isolation: str = "warm",
 ) -> RankingRun:
     from codegen.evaluation import rank_candidates
+    from codegen.project.environment import mounted
     from sandbox import ProblemError, open_backend
 
     def show(event: Event) -> None:
@@ -119,7 +126,10 @@ async def _rank(
 
     try:
         backend = "strict" if isolation == "strict" else "docker"
-        async with open_backend(backend, workers=workers) as sandbox:
+        async with (
+            mounted(problem) as project,
+            open_backend(backend, workers=workers, project=project) as sandbox,
+        ):
             return await rank_candidates(
                 problem, sources, sandbox, judges=judges, rounds=rounds, on_event=show
             )

@@ -47,6 +47,12 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
               show_default="none beyond the bound address's own names",
               help="Also answer this Host header (a proxy's name); on loopback only loopback "
               "names are answered by default.")  # fmt: skip
+@click.option("--allow-project-path", "project_paths", multiple=True, metavar="DIR",
+              type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Requests may name a project folder under DIR (else: an archive).")  # fmt: skip
+@click.option("--build-project-images", is_flag=True,
+              help="Build a project's image from a request's dependencies (else only images "
+              "built with `codegen sandbox build --project` are used).")  # fmt: skip
 def serve(
     host: str,
     port: int,
@@ -60,6 +66,8 @@ def serve(
     admin_token_file: Path | None,
     grace_s: float,
     allowed_hosts: tuple[str, ...],
+    project_paths: tuple[Path, ...],
+    build_project_images: bool,
 ) -> None:
     """Serve the API (/v1, docs at /docs) and a page of jobs at /, until Ctrl-C. Loopback by
     default; any other address needs CODEGEN_API_TOKENS (comma-separated bearer tokens, one per
@@ -70,6 +78,7 @@ def serve(
     """
     from codegen.service.app import ServiceOptions, warm_for
     from codegen.service.auth import read_admin_token, tokens_from_env
+    from codegen.service.projects import ProjectPolicy
     from codegen.service.server import run_service
     from codegen.settings import load_settings
 
@@ -101,6 +110,7 @@ def serve(
         grace_s=grace_s,
         allowed_hosts=(*LOOPBACK_NAMES, *allowed_hosts) if _loopback(host) else ("*",),
         warm=warm,
+        projects=ProjectPolicy(tuple(project_paths), build_project_images),
     )
     running.run(run_service(options, host, port, say=lambda line: print(line, file=sys.stderr)))
 

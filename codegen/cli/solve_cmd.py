@@ -14,6 +14,7 @@ from codegen.cli import running
 from codegen.errors import BadInput, CodegenError, Disputed
 from codegen.llm.routing import check_names
 from codegen.local_models.catalog import MODELS
+from codegen.project import DEFAULT_CONTEXT_TOKENS, is_function_spec
 from codegen.settings import Overrides, SolveSettings, load_settings, split_models
 
 if TYPE_CHECKING:  # the rest loads once the flags are known good: a typo is refused at once
@@ -137,11 +138,13 @@ def solve(
 ) -> None:
     """Write PROBLEM's function with several models at once and print the best passing one.
 
-    PROBLEM is a problem folder, a .py stub, a HumanEval .json record, or - for a plain-text
-    task on stdin (with --entry and --tests). A local `codegen serve` runs it when one is
-    running with the same config (--no-server: here); --server names another service, with the
-    same output. The winner is shown as soon as it is known; the ranking's details follow
-    (--json holds them all, --fast skips them; printed code alone ends at the answer).
+    PROBLEM is a problem folder, a .py stub, a HumanEval .json record, path.py::name (a
+    function still to write, in its module: its helpers are there for the candidates), or -
+    for a plain-text task on stdin (with --entry and --tests). A local `codegen serve` runs it
+    when one is running with the same config (--no-server: here); --server names another
+    service, with the same output. The winner is shown as soon as it is known; the ranking's
+    details follow (--json holds them all, --fast skips them; printed code alone ends at the
+    answer).
 
     Exit codes: 0 solved, 1 no passing candidate, 2 bad input (files, flags, config), 3
     environment (Docker, a model server, the service), 4 disputed, 130 interrupted (Ctrl-C).
@@ -150,7 +153,10 @@ def solve(
     from codegen.service.discovery import local_server, using_line
     from codegen.solve.progress import for_solve
 
-    loaded = load_input(problem, entry, tests)
+    tokens = DEFAULT_CONTEXT_TOKENS
+    if is_function_spec(problem):  # the models see this much of its module and package
+        tokens = load_settings(config_file, overrides).context.max_tokens
+    loaded = load_input(problem, entry, tests, tokens)
     if output is not None and not output.parent.is_dir():
         raise BadInput(f"{output}: its folder does not exist; create it or pick another -o path")
     terminal = sys.stdout.isatty()
@@ -169,8 +175,16 @@ def solve(
     else:
         settings = load_settings(config_file, overrides)
         running.run(
-            _run(loaded, settings, progress, show, optimise_rounds, enrich, verbose=verbose,
-                 output=output)  # fmt: skip
+            _run(
+                loaded,
+                settings,
+                progress,
+                show,
+                optimise_rounds,
+                enrich,
+                verbose=verbose,
+                output=output,
+            )  # fmt: skip
         )
 
 
@@ -213,10 +227,23 @@ def _show(
         )
 
 
-def load_input(problem: str, entry: str | None, tests: tuple[Path, ...]) -> Problem:
-    """A folder, a .py stub, a HumanEval record, or `-`: a plain-text task on stdin."""
+def load_input(
+    problem: str,
+    entry: str | None,
+    tests: tuple[Path, ...],
+    context_tokens: int = DEFAULT_CONTEXT_TOKENS,
+) -> Problem:
+    """A folder, a .py stub, a HumanEval record, ``path.py::name`` (a function in its module),
+    or `-`: a plain-text task on stdin."""
     from codegen.problems import load_problem, problem_from_text
 
+    if is_function_spec(problem):
+        from codegen.project.target import function_problem
+
+        if tests or entry:
+            raise BadInput(f"{problem}: a function in its module brings its own tests; drop "
+                           "--tests and --entry")  # fmt: skip
+        return function_problem(problem, context_tokens)
     if problem == "-":
         return problem_from_text(sys.stdin.read(), entry=entry or "", tests=tests)
     if tests and problem.endswith((".json", ".jsonl", ".jsonl.gz")):
@@ -239,11 +266,12 @@ async def _run(
     (the answer need not wait for their clean-up)."""
     from rich.console import Console
 
+    from codegen.project.environment import project_plan
     from codegen.solve import SolveSession, describe_rosters  # for local runs only
     from codegen.solve import solve as solve_problem
 
     filename = output.name if output else None  # the module name the winner is checked under
-    async with SolveSession(settings) as session:
+    async with SolveSession(settings, project=project_plan(problem)) as session:
         with progress:
             if verbose:
                 err = Console(stderr=True)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from codegen.evaluation.events import Event
 from codegen.evaluation.workload import TIMING_INPUTS
 from codegen.problems import Problem
+from codegen.problems.context import module_spec, program
 from codegen.ranking import GeneratedTest, InputSet
 from sandbox import CallOutcome, SandboxBackend
 
@@ -42,9 +43,10 @@ async def call_each(
     limits = sandbox.limits.model_copy(
         update={"test_seconds": min(sandbox.limits.test_seconds, CALL_SECONDS)}
     )
+    entry, module = problem.entry_point, module_spec(problem, sandbox)
     outcomes = await asyncio.gather(
         *(
-            sandbox.call(source, problem.entry_point, calls, limits, timeouts)
+            sandbox.call(program(problem, source), entry, calls, limits, timeouts, module=module)
             for source in candidates.values()
         )
     )
@@ -89,8 +91,12 @@ async def screen_all(
     time limit (these stand for a benchmark's calls: large, and all of them timed), and every
     passing candidate's outcomes on them."""
     calls = [(tuple(args), {}) for args in pool.args]
+    entry, module = problem.entry_point, module_spec(problem, sandbox)
     outcomes = await asyncio.gather(
-        *(sandbox.call(source, problem.entry_point, calls) for source in passing.values())
+        *(
+            sandbox.call(program(problem, source), entry, calls, module=module)
+            for source in passing.values()
+        )
     )
     usable = [i for i in range(len(calls)) if any(o[i].ok for o in outcomes)]
     screened = {cid: [o[i] for i in usable] for cid, o in zip(passing, outcomes, strict=True)}

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from codegen.problems import Problem
+from codegen.problems.context import module_spec, program
 from codegen.ranking.clusters import behaviour_key
 from codegen.ranking.growth import Growth, fit_growth, scalable, scaled_input, size_ladder
 from codegen.ranking.inputs import largest
@@ -124,8 +125,12 @@ async def _measure(
             on_size(n, len(ladder.alive))
         calls = await asyncio.to_thread(_inputs, template, n, seed)
         jobs = {**ladder.alive, BASELINE: noop(problem.entry_point)}
+        entry, module = problem.entry_point, module_spec(problem, sandbox)
         outcomes = await asyncio.gather(
-            *(sandbox.call(src, problem.entry_point, calls, limits, 1) for src in jobs.values())
+            *(
+                sandbox.call(program(problem, src), entry, calls, limits, 1, module=module)
+                for src in jobs.values()
+            )
         )
         _record(ladder, n, dict(zip(jobs, outcomes, strict=True)), target)
     return ladder

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from codegen.evaluation.events import Event
 from codegen.evaluation.workload import Workload
 from codegen.problems import Problem
+from codegen.problems.context import floor, module_spec, program
 from codegen.ranking import DEFAULT_NOISE_FLOOR, compare_timings, samples_from_benchmarks
 from sandbox import (
     CallOutcome,
@@ -78,12 +79,14 @@ class Timing:
             timing = await self.sandbox.time(
                 self.workload.files,
                 self.problem.entry_point,
-                candidates,
+                {cid: program(self.problem, code) for cid, code in candidates.items()},
                 rounds=self.rounds,
                 inputs=self.workload.calls,
                 tested={cid: self.runs[cid] for cid in candidates},
                 screened={cid: self.screened[cid] for cid in candidates if cid in self.screened},
                 seed=self.seed,
+                module=module_spec(self.problem, self.sandbox),
+                floor=floor(self.problem),
             )
         except (ProblemError, SandboxUnavailable):
             raise

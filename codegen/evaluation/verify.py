@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from codegen.errors import BadInput
 from codegen.problems import Problem
+from codegen.problems.context import module_spec, program, repository_tests
 from codegen.ranking.soft_tests import set_aside_unsatisfiable
 from sandbox import Limits, RunResult, SandboxJob
 
@@ -41,14 +42,17 @@ async def verify(
     ``set_aside`` is False, call examples no candidate satisfies are set aside (see
     :func:`set_aside_examples`). ``seed``: the run's secret (:class:`sandbox.SandboxJob`)."""
     test_files = problem.sandbox_test_files(hidden=hidden)
+    module, project_tests = module_spec(problem, sandbox), repository_tests(problem, sandbox)
 
     async def one(cid: str, source: str) -> tuple[str, RunResult]:
         job = SandboxJob(
             entry_point=problem.entry_point,
             test_files=test_files,
-            candidate=source,
+            candidate=program(problem, source),
             limits=limits or sandbox.limits,
             seed=seed,
+            module=module,
+            repository_tests=[] if hidden else project_tests,
         )
         result = await sandbox.run(job)
         if on_done is not None:

@@ -14,7 +14,8 @@ just the body of the function. The rules, in order:
 5. whatever does not parse, or does not define the entry point, is rejected with a reason;
 6. the candidate becomes a clean module (:mod:`codegen.generation.snippet`): only what the
    entry point reaches, its imports made explicit, no test code or stray comments; one that
-   uses undefined names is rejected. What is tested is exactly what is returned.
+   uses undefined names is rejected. What is tested is exactly what is returned. A function
+   that lives in a module may use what the module defines (``module``).
 """
 
 from __future__ import annotations
@@ -47,10 +48,12 @@ def extract_code(
     entry_point: str,
     stub: str | None = None,
     import_sources: Sequence[str] = (),
+    module: str | None = None,
 ) -> str:
     """Return the candidate source for `entry_point` found in `reply`, or raise ExtractionError.
     A name the code uses but does not import is imported as the stub or one of
-    `import_sources` (the version being repaired or optimised) does."""
+    `import_sources` (the version being repaired or optimised) does; ``module``: the source of
+    the module the function lives in, whose names it may use."""
     if reply is None or not reply.strip():
         raise ExtractionError("empty reply")
     text = _THINK.sub("", reply).strip("\n")
@@ -74,7 +77,7 @@ def extract_code(
         raise ExtractionError(f"reply does not define {entry_point}")
     sources = [stub, *import_sources] if stub is not None else list(import_sources)
     try:
-        return clean_snippet(code, entry_point, sources)
+        return clean_snippet(code, entry_point, sources, module)
     except UndefinedNames as error:
         raise ExtractionError(str(error)) from None
 

@@ -170,7 +170,11 @@ def _accept(
         if reply.content is None or not reply.content.strip():
             raise EmptyReply("model returned an empty reply")
         code = extract_code(
-            reply.content, run.task.entry_point, run.task.stub, earlier_versions(run.task)
+            reply.content,
+            run.task.entry_point,
+            run.task.stub,
+            earlier_versions(run.task),
+            run.task.module,
         )
     except ExtractionError as rejected:
         failure = _failure(worker, sample, rejected, total_s, attempt, reply.content)

@@ -43,6 +43,11 @@ FEEDBACK = (
     "Test output:\n\n```\n{output}\n```\n\nFix the problem and give the complete function again."
 )
 ENTRY_POINT = "The function must be named `{entry_point}`."
+CONTEXT = (
+    "It lives in a module, and your function replaces its body there: what the module and its "
+    "package define (below, as signatures) is in scope. Reuse it instead of re-implementing "
+    "it, and do not repeat those definitions in your answer.\n\n```python\n{context}\n```"
+)
 OPTIMISE = (
     "This function is correct, and too slow:\n\n```python\n{code}\n```\n\n"
     "Where its time goes (line profile on large inputs):\n\n```\n{profile}\n```\n\n"

@@ -20,7 +20,10 @@ def build_messages(task: GenerationTask, persona: str) -> list[dict[str, str]]:
         )
     else:
         first = personas.TASK.format(stub=task.stub.strip("\n"))
-    parts = [first, personas.ENTRY_POINT.format(entry_point=task.entry_point)]
+    parts = [first]
+    if task.context and task.context.strip():
+        parts.append(personas.CONTEXT.format(context=task.context.strip("\n")))
+    parts.append(personas.ENTRY_POINT.format(entry_point=task.entry_point))
     if task.visible_tests and task.visible_tests.strip():
         parts.append(personas.VISIBLE_TESTS.format(tests=task.visible_tests.strip("\n")))
     if task.feedback is not None:

@@ -6,7 +6,10 @@ returned (and written to the user's file), so the candidate is cut *before* it i
 entry point and what it reaches (helpers, classes, constants, imports, transitively) stay, the
 rest goes. Then pyflakes looks for undefined names: one the stub imports (``List`` from
 ``typing``, forgotten by the model) is imported as the stub does; any other makes the candidate
-unusable, with the names in the reason. Pure: source in, source out.
+unusable, with the names in the reason. When the function lives in a module, whatever the module
+defines is there for the candidate (it is tested inside the module:
+:mod:`codegen.problems.context`), so only what neither defines is undefined. Pure: source
+in, source out.
 """
 
 from __future__ import annotations
@@ -23,11 +26,15 @@ class UndefinedNames(ValueError):
     """The candidate uses names nothing defines; the message lists them."""
 
 
-def prune(source: str, entry_point: str, stub: str | None = None) -> str:
+def prune(source: str, entry_point: str, stub: str | None = None, module: str | None = None) -> str:
     """``source`` with only the top-level statements ``entry_point`` reaches, plus the stub's
-    imports of names it would otherwise lack. Raises :class:`UndefinedNames`."""
+    imports of names it would otherwise lack. ``module``: the module the function lives in,
+    whose names the candidate may use. Raises :class:`UndefinedNames`."""
     code = reachable_only(source, entry_point)
     missing = undefined_names(code)
+    if missing and module is not None:
+        defined = defined_names(module)
+        missing = [] if defined is None else [name for name in missing if name not in defined]
     if missing and stub is not None:
         imports = _imports_of(stub, missing)
         if imports:
@@ -51,6 +58,20 @@ def undefined_names(source: str, *, star: bool = False) -> list[str]:
     found = checker.Checker(tree, filename="<candidate>").messages
     kinds = (messages.UndefinedName, messages.ImportStarUsage) if star else messages.UndefinedName
     return sorted({m.message_args[0] for m in found if isinstance(m, kinds)})
+
+
+def defined_names(module: str) -> set[str] | None:
+    """The names a module binds at its top level; None when a star import may bind any."""
+    try:
+        tree = ast.parse(module)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            return None
+        names.update(_bound(node))
+    return names
 
 
 def _reachable(body: list[ast.stmt], entry_point: str) -> set[int]:

@@ -23,7 +23,12 @@ from collections.abc import Sequence
 
 from codegen.generation import lint, stdlib_names
 from codegen.generation.edits import first_line, parses, remove_statement
-from codegen.generation.prune import UndefinedNames, reachable_only, undefined_names
+from codegen.generation.prune import (
+    UndefinedNames,
+    defined_names,
+    reachable_only,
+    undefined_names,
+)
 
 SELF_MODULES = frozenset({"solution", "__main__"})
 _TESTISH = re.compile(
@@ -33,9 +38,15 @@ _TESTISH = re.compile(
 )
 
 
-def clean_snippet(source: str, entry_point: str, import_sources: Sequence[str] = ()) -> str:
+def clean_snippet(
+    source: str,
+    entry_point: str,
+    import_sources: Sequence[str] = (),
+    module: str | None = None,
+) -> str:
     """The clean module for `entry_point` (see the module docstring); `import_sources` (the
-    stub, the version being repaired or optimised) say how a forgotten name is imported.
+    stub, the version being repaired or optimised) say how a forgotten name is imported;
+    `module`: the module the function lives in, whose names it may use.
     Raises :class:`~codegen.generation.prune.UndefinedNames`, or SyntaxError for broken code."""
     ast.parse(source)
     code = drop_noise(source)
@@ -46,6 +57,9 @@ def clean_snippet(source: str, entry_point: str, import_sources: Sequence[str] =
     code = lint.fix(code)
     code = _drop_stray_comments(code)
     missing = undefined_names(code)
+    if missing and module is not None:
+        defined = defined_names(module)
+        missing = [] if defined is None else [name for name in missing if name not in defined]
     if missing:
         raise UndefinedNames(f"uses undefined name(s): {', '.join(missing)}")
     return code

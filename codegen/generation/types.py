@@ -28,13 +28,17 @@ class OptimiseBrief(BaseModel):
 
 class GenerationTask(BaseModel):
     """The function to write: its stub (signature and docstring) and optional visible tests;
-    ``feedback`` makes it a repair, ``optimise`` a request for a faster equivalent."""
+    ``feedback`` makes it a repair, ``optimise`` a request for a faster equivalent. A function
+    that lives in a module has its ``module`` (whose names candidates may use) and the
+    ``context`` the models are shown of it and of its package."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     entry_point: str = Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     stub: str = Field(min_length=1)
     visible_tests: str | None = None
+    module: str | None = None
+    context: str | None = None
     feedback: RepairFeedback | None = None
     optimise: OptimiseBrief | None = None
 

@@ -205,7 +205,14 @@ async def _round(
     say("profile", f"round {number}: profiling the current version on {shown}")
     measured = await profile(problem, current, profiled_on, state.sandbox, shown)
     brief = OptimiseBrief(code=current, profile=measured.text, growth=growth.label)
-    task = GenerationTask(entry_point=problem.entry_point, stub=problem.prompt, optimise=brief)
+    context = problem.context
+    task = GenerationTask(
+        entry_point=problem.entry_point,
+        stub=problem.prompt,
+        optimise=brief,
+        module=context.source if context else None,
+        context=context.prompt if context and context.prompt else None,
+    )
     say("generate", f"round {number}: asking {sum(r.request_count for r in session.rosters)} "
                     "request(s) for a faster equivalent")  # fmt: skip
     result = await _generate(task, session)

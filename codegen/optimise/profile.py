@@ -15,6 +15,7 @@ import json
 from pydantic import BaseModel, ValidationError
 
 from codegen.problems import Problem
+from codegen.problems.context import module_spec, program
 from sandbox import SandboxBackend
 
 PROFILER = "_codegen_line_profile"
@@ -84,10 +85,12 @@ async def profile(
     an empty profile with the reason in ``text`` when it cannot be taken."""
     if not inputs:
         return Profile(text="not taken: no inputs to profile on")
-    source = code.rstrip("\n") + _SOURCE.format(profiler=PROFILER, entry=problem.entry_point)
+    module = program(problem, code)  # in its module, helpers traced too
+    source = module.rstrip("\n") + _SOURCE.format(profiler=PROFILER, entry=problem.entry_point)
     limits = sandbox.limits.model_copy(update={"test_seconds": max(5.0, 4 * BUDGET_S)})
     calls = [((list(map(tuple, inputs)), BUDGET_S), {})]
-    (outcome,) = await sandbox.call(source, PROFILER, calls, limits, 1)
+    spec = module_spec(problem, sandbox)
+    (outcome,) = await sandbox.call(source, PROFILER, calls, limits, 1, module=spec)
     if not outcome.ok or not isinstance(outcome.value, str):
         return Profile(text=f"not taken: {outcome.error or outcome.cause or 'no answer'}")
     try:
@@ -96,7 +99,7 @@ async def profile(
                                                        for a, b, c in data["lines"]])  # fmt: skip
     except (ValueError, KeyError, TypeError, ValidationError):
         return Profile(text="not taken: the profiler's answer was not readable")
-    measured.text = describe(measured, code, described)
+    measured.text = describe(measured, module, described)
     return measured
 
 

@@ -2,9 +2,10 @@
 
 TARGET is ``path.py::name`` (the function in a module: its tests are its doctests and the test
 file the pre-commit hook would find, test_<module>.py beside it or under tests/), or a problem
-folder or stub plus a candidate file. The code optimised is the function and what it reaches in
-its module (helpers, constants, imports), cut as candidates are (:mod:`codegen.generation.prune`).
-With ``--fix`` the function's body is rewritten in place; nothing else in the file changes.
+folder or stub plus a candidate file. The code optimised is the function; every version is
+timed and checked inside its module (:mod:`codegen.problems.context`), whose helpers, constants
+and imports it may use. With ``--fix`` the function's body is rewritten in place; nothing else
+in the file changes.
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ from pathlib import Path
 
 from codegen.errors import BadInput
 from codegen.generation.prune import UndefinedNames, prune
-from codegen.precommit.associate import associated_tests, find_test_file
+from codegen.precommit.associate import test_file_of
 from codegen.precommit.find import MarkedStub, marked_stub
 from codegen.precommit.git import repo_root
 from codegen.precommit.rewrite import apply, implementation_body
 from codegen.problems import Problem, load_problem, problem_from_stub
-from codegen.problems.model import TestFile
-from codegen.problems.testfiles import check_test_file
+from codegen.project.context import DEFAULT_CONTEXT_TOKENS, module_context
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,11 @@ class Target:
     region: MarkedStub | None = None  # the function's body in that module
 
 
-def load_target(spec: str, candidate: Path | None = None) -> Target:
-    """``path.py::name``, or a problem (folder, stub or record) with ``candidate``."""
+def load_target(
+    spec: str, candidate: Path | None = None, context_tokens: int = DEFAULT_CONTEXT_TOKENS
+) -> Target:
+    """``path.py::name``, or a problem (folder, stub or record) with ``candidate``; the models
+    see at most ``context_tokens`` of the function's module and package."""
     if candidate is not None:
         problem = load_problem(spec)
         code = _read(candidate)
@@ -52,16 +55,19 @@ def load_target(spec: str, candidate: Path | None = None) -> Target:
     node = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
     if node is None:
         raise BadInput(f"{path}: no top-level function named {name!r}")
-    code = _reachable(source, name, str(path))
+    region = _body_region(node, source, path)
+    code = _reachable(_function_source(node, source), name, str(path), module=source)
     problem = problem_from_stub(code, name=name, where=str(path), entry=name)
     written = [t for t in problem.visible_tests if t.origin != "smoke"]
-    region = _body_region(node, source, path)
-    tests = [*_tests_beside(path, region), *written]
+    top = repo_root(path.resolve().parent)
+    context = module_context(path, source, name, top, context_tokens)
+    beside = test_file_of(region, top, context)
+    tests = [*([beside[0]] if beside else []), *written]
     warnings = [w for w in problem.warnings if "has a body" not in w and "no tests" not in w]
     if not tests:
         tests = list(problem.visible_tests)  # the smoke test: the current version is the oracle
     problem = problem.model_copy(
-        update={"visible_tests": tuple(tests), "warnings": tuple(warnings)}
+        update={"visible_tests": tuple(tests), "warnings": tuple(warnings), "context": context}
     )
     return Target(problem=problem, code=code, path=path, region=region)
 
@@ -75,26 +81,20 @@ def rewritten(target: Target, code: str) -> str:
     return apply(source, [(target.region, body)])
 
 
-def _reachable(source: str, name: str, where: str) -> str:
+def _reachable(source: str, name: str, where: str, module: str | None = None) -> str:
     try:
-        return prune(source, name)
+        return prune(source, name, module=module)
     except SyntaxError as error:
         raise BadInput(f"{where}:{error.lineno or 0}: syntax error: {error.msg}") from None
     except UndefinedNames as error:
         raise BadInput(f"{where}: {name} {error}; it must run as it is") from None
 
 
-def _tests_beside(path: Path, region: MarkedStub) -> list[TestFile]:
-    """The test file the pre-commit hook would use, limited to the tests naming the function."""
-    name = region.name
-    test_path = find_test_file(path.resolve(), repo_root(path.resolve().parent))
-    if test_path is None:
-        return []
-    test_source = associated_tests(region, path.stem, test_path.read_text("utf-8"), str(test_path))
-    if test_source is None:
-        return []
-    test, _ = check_test_file(f"test_{name}.py", test_source, name, str(test_path))
-    return [test]
+def _function_source(node: ast.FunctionDef, source: str) -> str:
+    """The function's own lines, decorators included."""
+    start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    lines = source.splitlines(keepends=True)[start - 1 : node.end_lineno]
+    return "".join(lines)
 
 
 def _body_region(node: ast.FunctionDef, source: str, path: Path) -> MarkedStub:

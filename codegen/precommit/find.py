@@ -15,6 +15,7 @@ import tokenize
 from dataclasses import dataclass
 
 from codegen.errors import BadInput
+from codegen.problems.splice import char_col
 
 MARKER = re.compile(r"#\s*codegen:\s*solve\b")
 
@@ -58,7 +59,7 @@ def find_stubs(source: str, path: str) -> tuple[list[MarkedStub], list[str]]:
         if isinstance(node, ast.AsyncFunctionDef):
             warnings.append(f"{path}:{node.lineno}: {node.name} is async; only plain functions")
             continue
-        body = _stub_body(node)
+        body = stub_body(node)
         if body is None:
             continue  # already implemented
         stubs.append(marked_stub(node, body, lines, imports, path))
@@ -67,7 +68,7 @@ def find_stubs(source: str, path: str) -> tuple[list[MarkedStub], list[str]]:
             isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
             and id(node) not in top_level
             and _is_marked(node, marked)
-            and _stub_body(node) is not None
+            and stub_body(node) is not None
         ):
             warnings.append(
                 f"{path}:{node.lineno}: {node.name} is not a top-level function; "
@@ -93,7 +94,7 @@ def _is_marked(node: ast.FunctionDef | ast.AsyncFunctionDef, marked: set[int]) -
     return any(first - 1 <= line <= (node.end_lineno or node.lineno) for line in marked)
 
 
-def _stub_body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.stmt | None:
+def stub_body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.stmt | None:
     """The single `...` / `raise NotImplementedError` statement after the docstring, if any."""
     body = node.body
     if ast.get_docstring(node, clean=False) is not None:
@@ -139,8 +140,3 @@ def marked_stub(
         stub=stub,
         has_doctests=">>>" in doc,
     )
-
-
-def char_col(line: str, byte_col: int) -> int:
-    """ast columns count UTF-8 bytes; text slicing counts characters."""
-    return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))

@@ -17,6 +17,7 @@ from codegen.precommit.cache import SolvedCache, SolvedEntry
 from codegen.precommit.find import MarkedStub, find_stubs
 from codegen.precommit.rewrite import apply, implementation_body, unified_diff
 from codegen.problems import Problem
+from codegen.project.context import DEFAULT_CONTEXT_TOKENS
 from codegen.settings import SolveSettings
 from codegen.solve.progress import SolveProgress
 from codegen.solve.report import SolveReport, unsolved_lines
@@ -68,6 +69,7 @@ async def run_hook(
     say: Say,
     progress: SolveProgress | None = None,
     remote: Callable[[Problem], SolveReport] | None = None,
+    context_tokens: int = DEFAULT_CONTEXT_TOKENS,
 ) -> HookOutcome:
     """See the module docstring; `settings` is only called (and models only started) when a
     stub is not in the cache. `say` gets one line per event, for stderr. With `remote` (a
@@ -85,7 +87,7 @@ async def run_hook(
         record = _File(path, text)
         for stub in stubs:
             try:
-                work.append((record, stub, problem_for(stub, root)))
+                work.append((record, stub, problem_for(stub, root, text, context_tokens)))
             except BadInput as error:
                 bad.append(str(error))
     for message in bad:
@@ -130,18 +132,23 @@ async def _solve_all(
     progress: SolveProgress | None,
     remote: Callable[[Problem], SolveReport] | None,
 ) -> list[SolveReport]:
-    """Each problem's report, on the service or in one local session for all of them."""
+    """Each problem's report, on the service or in one local session for all of them (one per
+    project: each mounts its own)."""
     if not problems:
         return []
     if remote is not None:
         return [await asyncio.to_thread(remote, problem) for problem in problems]
+    from codegen.project.environment import plans_by_project
     from codegen.solve import SolveSession, solve  # the sandbox and the models: local only
 
-    async with SolveSession(settings()) as session:
-        # the hook writes the winner only: each run ends at the answer
-        return [
-            await solve(problem, session, on_event=progress, enrich=False) for problem in problems
-        ]
+    reports: dict[int, SolveReport] = {}
+    for plan, indexes in plans_by_project(problems):
+        async with SolveSession(settings(), project=plan) as session:
+            for index in indexes:  # the hook writes the winner only: each run ends at the answer
+                reports[index] = await solve(
+                    problems[index], session, on_event=progress, enrich=False
+                )
+    return [reports[index] for index in range(len(problems))]
 
 
 def _accept(

@@ -39,6 +39,31 @@ class Parameter(BaseModel):
     has_default: bool = False
 
 
+class ModuleContext(BaseModel):
+    """The module the function lives in: candidates are tested as this module with the
+    function's body replaced (:mod:`codegen.problems.context`), so its imports, helpers and
+    constants are theirs to use; within a project, as the module of its package."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str = Field(description="the module's text, as in its file")
+    path: str = Field("", description="its path in the project, for messages and the tests")
+    module: str | None = Field(
+        None, description="its dotted name, imported from import_path (pkg.text)"
+    )
+    import_path: str = Field(".", description="the folder its package is imported from")
+    repository_tests: tuple[str, ...] = Field(
+        (), description="the project's own tests of the function (pytest node ids)"
+    )
+    prompt: str = Field("", description="what the models see of the module and the package")
+    prompt_tokens: int = Field(0, description="about how many tokens the prompt adds")
+    root: str | None = Field(
+        None,
+        exclude=True,  # a path of this machine: never sent, stored or part of the fingerprint
+        description="the project's root folder on this machine, when it was read from one",
+    )
+
+
 class Problem(BaseModel):
     """A task, its entry point, and its tests split into visible (for ranking) and hidden."""
 
@@ -62,6 +87,9 @@ class Problem(BaseModel):
     )
     origin: str = Field("", description="path or task id it was loaded from")
     warnings: tuple[str, ...] = ()
+    context: ModuleContext | None = Field(
+        None, description="the module around the function, when it lives in one"
+    )
 
     @property
     def weak_tests(self) -> bool:
@@ -87,6 +115,9 @@ class Problem(BaseModel):
             "hidden": [[t.name, t.source] for t in self.hidden_tests],
             "strategy": self.strategy,
         }
+        if self.context is not None:  # the helpers a candidate uses are part of the problem
+            shown = {"prompt", "prompt_tokens"}  # how much of it the models see is not
+            payload["context"] = self.context.model_dump(mode="json", exclude=shown)
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def sandbox_test_files(self, hidden: bool = False) -> dict[str, str]:

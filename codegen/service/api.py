@@ -13,6 +13,7 @@ from codegen.settings import Overrides
 
 MAX_SOURCE = 200_000  # characters of one stub, test file or candidate
 MAX_FILES = 32  # test files of one task, candidates of one rank or run job
+MAX_ARCHIVE = 4 << 20  # characters of a project's base64 archive (within the body's limit)
 ModelName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
@@ -57,19 +58,46 @@ class Task(BaseModel):
         return self
 
 
+class ProjectInput(BaseModel):
+    """The project a problem comes from: its source as a .tar.gz archive (base64, within the
+    body's limit), or a folder on the server under one its operator allows
+    (``codegen serve --allow-project-path``). Its code runs in the sandbox only; the service
+    builds its image only when its operator lets it (``--build-project-images``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    archive: str | None = Field(None, max_length=MAX_ARCHIVE, description="base64 of a .tar.gz")
+    path: str | None = Field(None, max_length=4096, description="a folder on the server")
+    function: str | None = Field(
+        None,
+        max_length=1000,
+        description="path.py::name inside the project: the problem is that function, read "
+        "there as `codegen solve path.py::name` reads it (instead of `task` or `problem`)",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ProjectInput:
+        if (self.archive is None) == (self.path is None):
+            raise ValueError("give exactly one of `archive` and `path`")
+        return self
+
+
 class ProblemInput(BaseModel):
-    """Exactly one of ``task`` (built here, as the CLI builds it) or ``problem`` (already
-    loaded by a client such as ``codegen solve --server``)."""
+    """Exactly one of ``task`` (built here, as the CLI builds it), ``problem`` (already
+    loaded by a client such as ``codegen solve --server``) or ``project.function``; with a
+    ``project``, the problem's candidates run in its context."""
 
     model_config = ConfigDict(extra="forbid")
 
     task: Task | None = None
     problem: Problem | None = None
+    project: ProjectInput | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ProblemInput:
-        if (self.task is None) == (self.problem is None):
-            raise ValueError("give exactly one of `task` and `problem`")
+        function = self.project is not None and self.project.function is not None
+        if [self.task is not None, self.problem is not None, function].count(True) != 1:
+            raise ValueError("give exactly one of `task` and `problem` (or `project.function`)")
         if self.problem is not None:
             sources = [self.problem.prompt, *(t.source for t in self.problem.visible_tests)]
             sources += [t.source for t in self.problem.hidden_tests]

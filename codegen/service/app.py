@@ -29,6 +29,7 @@ from codegen.service.fair import FairShare
 from codegen.service.jobs import JobManager
 from codegen.service.metrics import Metrics
 from codegen.service.middleware import BodyLimit, SecurityHeaders
+from codegen.service.projects import ProjectPolicy
 from codegen.service.routes import jobs, site, submit
 from codegen.service.store import JobStore
 from codegen.service.work import Worker
@@ -51,6 +52,7 @@ class ServiceOptions:
     grace_s: float = DEFAULT_GRACE_S
     allowed_hosts: tuple[str, ...] = ("*",)  # Host headers answered (DNS rebinding)
     warm: Warm | None = None  # built from the config when not given
+    projects: ProjectPolicy = ProjectPolicy()  # server folders allowed, images built or not
 
 
 def create_app(options: ServiceOptions) -> FastAPI:
@@ -68,7 +70,7 @@ def create_app(options: ServiceOptions) -> FastAPI:
         await warm.start()
         metrics = Metrics(jobs, share, known_models(settings, warm))
         jobs.on_finished = metrics.finished
-        worker = Worker(warm, config, share)
+        worker = Worker(warm, config, share, options.projects)
         app.state.service = Service(store, jobs, worker, metrics, warm, ModelCheck(warm.runtime),
                                     settings)  # fmt: skip
         app.state.ready = True

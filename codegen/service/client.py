@@ -3,6 +3,9 @@ is loaded here, exactly as a local run loads it, and sent whole; progress comes 
 server-sent events for the same live display; failures come back as the same one-line errors
 and exit codes (2 bad input, 3 environment).
 
+A problem from a project (``path.py::name``, the hook's stubs) takes the project's source
+along, packed (:mod:`codegen.project.archive`), so that it runs there in its context.
+
 The server's roster applies unless the flags name models. ``CODEGEN_SERVER`` names the service
 when ``--server`` does not; ``CODEGEN_API_TOKEN`` is the bearer token it may want.
 """
@@ -13,6 +16,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +24,7 @@ import httpx
 from codegen.errors import BadInput, EnvironmentProblem
 from codegen.generation import GenerationEvent
 from codegen.problems import Problem
+from codegen.project.archive import pack
 from codegen.settings import Overrides
 from codegen.solve import (
     CandidateProgress,
@@ -61,6 +66,9 @@ class ServiceClient:
     ) -> str:
         body = {"problem": problem.model_dump(mode="json"), **overrides.model_dump(),
                 "optimise": optimise, "fast": fast}  # fmt: skip
+        context = problem.context
+        if context is not None and context.root is not None:  # its project goes with it
+            body["project"] = {"archive": pack(Path(context.root))}
         for _ in range(BUSY_RETRIES):
             answer = self._request("POST", "/v1/solve", json=body)
             if answer.status_code != 429:

@@ -15,7 +15,15 @@ from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sandbox import CallOutcome, Limits, RunResult, SandboxBackend, SandboxJob, TimingResult
+from sandbox import (
+    CallOutcome,
+    Limits,
+    ModuleSpec,
+    RunResult,
+    SandboxBackend,
+    SandboxJob,
+    TimingResult,
+)
 
 
 class FairShare:
@@ -78,6 +86,7 @@ class FairSandbox:
         self.share = share
         self.owner = owner
         self.limits = inner.limits
+        self.project = getattr(inner, "project", None)
 
     async def __aenter__(self) -> FairSandbox:
         return self
@@ -97,10 +106,11 @@ class FairSandbox:
         limits: Limits | None = None,
         max_timeouts: int = 3,
         value_bytes: int | None = None,
+        module: ModuleSpec | None = None,
     ) -> list[CallOutcome]:
         async with self.share.slot(self.owner):
             return await self.inner.call(
-                candidate, entry_point, inputs, limits, max_timeouts, value_bytes
+                candidate, entry_point, inputs, limits, max_timeouts, value_bytes, module=module
             )
 
     async def time(self, *args: Any, **kwargs: Any) -> TimingResult:

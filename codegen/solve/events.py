@@ -34,8 +34,8 @@ class JudgeProgress:
 
 @dataclass(frozen=True)
 class StageProgress:
-    stage: str  # generate | repair | sandbox | behaviour | timing | decided | growth | jury
-    # | rank | done
+    stage: str  # context | generate | repair | sandbox | behaviour | timing | decided | growth
+    # | jury | rank | done
     message: str
 
 

@@ -32,6 +32,7 @@ from codegen.evaluation import Event as EvaluationEvent
 from codegen.generation import GenerationResult, GenerationTask, Roster
 from codegen.llm.throttle import Throttle
 from codegen.problems import Problem
+from codegen.problems.context import module_spec, program
 from codegen.ranking.consensus import GeneratedTest
 from codegen.ranking.report import Decision
 from codegen.solve.events import Decided, EventCallback, JudgeProgress, StageProgress
@@ -77,6 +78,9 @@ async def solve(
     started = run.started
     rosters = [(r, session.throttle_for(r)) for r in session.rosters]
     plan = request_plan(session.settings, session.rosters)
+    if problem.context is not None and problem.context.prompt_tokens:
+        run.notes.append(f"context: {context_line(problem)}")
+        run.emit(StageProgress("context", context_line(problem)))
     run.emit(StageProgress("generate", plan.describe()))
     task = generation_task(problem)
     generating = asyncio.create_task(generate_all(run, task, rosters, "initial"))
@@ -96,6 +100,14 @@ async def solve(
         for pending in (generating, writing):
             pending.cancel()
         await asyncio.gather(generating, writing, return_exceptions=True)
+
+
+def context_line(problem: Problem) -> str:
+    """How much of its module and package the models are shown, in tokens."""
+    context = problem.context
+    assert context is not None
+    where = f"{context.module} ({context.path})" if context.module else context.path
+    return f"{where}: its outline and imports, ≈{context.prompt_tokens} tokens in every prompt"
 
 
 async def _write_tests(
@@ -173,19 +185,36 @@ async def _settle(run: SolveRun, tests: list[GeneratedTest], dispute: str) -> li
 
 async def check_tests_load(problem: Problem, sandbox: SandboxBackend) -> None:
     """Run the tests once against a placeholder: tests that do not import are bad input, found
-    before any model is waited on."""
+    before any model is waited on; so is a module (the placeholder in it) that does not."""
     placeholder = f"def {problem.entry_point}(*args, **kwargs):\n    raise NotImplementedError\n"
     job = SandboxJob(
         entry_point=problem.entry_point,
         test_files=problem.sandbox_test_files(),
-        candidate=placeholder,
+        candidate=program(problem, placeholder),
         limits=sandbox.limits,
+        module=module_spec(problem, sandbox),
     )
     try:
-        await sandbox.run(job)
+        result = await sandbox.run(job)
     except ProblemError as error:
         first = (str(error).strip().splitlines() or ["the tests do not load"])[0]
         raise BadInput(f"{problem.origin or problem.name}: {first}; fix the tests") from None
+    if problem.context is not None and "raised at import" in result.message:
+        raise BadInput(module_does_not_load(problem, result.message))
+
+
+def module_does_not_load(problem: Problem, message: str) -> str:
+    """The line for a module that does not import in the sandbox, with what to do."""
+    said = message.strip().splitlines()[0].removeprefix("candidate raised at import: ")
+    where = problem.context.path if problem.context else problem.origin
+    fix = "fix the module"
+    if "No module named" in said:
+        fix = (
+            "declare what it imports in the project's dependencies ([project.dependencies], "
+            "or [tool.codegen.project] in pyproject.toml): the sandbox installs them in the "
+            "project's image"
+        )
+    return f"{where}: does not import in the sandbox ({said[:200]}); {fix}"
 
 
 def _evaluation(run: SolveRun, sandbox: SandboxBackend) -> Evaluation:

@@ -27,8 +27,13 @@ def generation_task(problem: Problem) -> GenerationTask:
     and smoke tests are not shown, the stub already holds their examples."""
     shown = [t for t in problem.visible_tests if t.origin == "file"]
     tests = "\n\n".join(f"# {t.name}\n{t.source.strip()}" for t in shown) or None
+    context = problem.context
     return GenerationTask(
-        entry_point=problem.entry_point, stub=problem.stub or problem.prompt, visible_tests=tests
+        entry_point=problem.entry_point,
+        stub=problem.stub or problem.prompt,
+        visible_tests=tests,
+        module=context.source if context else None,
+        context=context.prompt if context and context.prompt else None,
     )
 
 

@@ -12,6 +12,10 @@ Every check that needs no server (unknown model, missing key, empty roster) runs
 long-running service lends each job its warm parts instead (:class:`Warm`: an open sandbox,
 running embedded models, throttles shared by every job), which the session then neither
 starts nor stops.
+
+For a problem from a project (``project``: its root), the sandbox is the session's own: every
+container mounts a snapshot of the project's source read-only and runs the project's image,
+with its dependencies (:mod:`codegen.project.environment`); the snapshot goes with the session.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from codegen.llm.throttle import Throttle
 from codegen.local_models import DEFAULT_MODELS, MODELS, LocalRuntime, local_roster
 from codegen.local_models.runtime import Endpoint as LocalEndpoint
 from codegen.local_models.runtime import slots_per_model
+from codegen.project.environment import ProjectPlan
 from codegen.ranking import JudgeSpec
 from codegen.ranking.jury import judges_for
 from codegen.settings import SolveSettings, roster_from_models
@@ -40,14 +45,22 @@ from sandbox import SandboxBackend
 class SolveSession:
     """Async context manager; see the module docstring."""
 
-    def __init__(self, settings: SolveSettings, *, warm: Warm | None = None) -> None:
+    def __init__(
+        self,
+        settings: SolveSettings,
+        *,
+        warm: Warm | None = None,
+        project: ProjectPlan | None = None,
+    ) -> None:
         self.settings = settings
         self.rosters: list[Roster] = []
         self.judges: list[JudgeSpec] = []
         self._local_names = _local_names(settings)
         self._warm = warm
         self._runtime = warm.runtime if warm else None
-        self._sandbox = warm.sandbox if warm else settings.sandbox.open(settings.limits)
+        self._project = project
+        self._lent = warm is not None and project is None  # the service's own sandbox
+        self._sandbox: SandboxBackend | None = warm.sandbox if self._lent and warm else None
         self._opening: asyncio.Task[SandboxBackend] | None = None
         self._throttles: dict[str, Throttle] = warm.throttles if warm else {}
         self.notes = _unpulled_defaults(settings)
@@ -78,14 +91,17 @@ class SolveSession:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._warm is not None:
-            return  # the warm parts belong to the service
         if self._opening is not None and not self._opening.done():
             self._opening.cancel()
         if self._opening is not None:
             with contextlib.suppress(BaseException):
                 await self._opening
-        await self._sandbox.__aexit__(None, None, None)
+        if not self._lent and self._sandbox is not None:
+            await self._sandbox.__aexit__(None, None, None)
+        if self._project is not None:
+            await self._project.__aexit__(None, None, None)
+        if self._warm is not None:
+            return  # the warm parts belong to the service
         if self._runtime is not None:
             await asyncio.to_thread(self._runtime.stop)
 
@@ -122,8 +138,11 @@ class SolveSession:
             )
 
     async def _open_sandbox(self) -> SandboxBackend:
-        if self._warm is not None:
+        if self._lent:
+            assert self._sandbox is not None
             return self._sandbox  # open already, and shared
+        mounted = await self._project.__aenter__() if self._project is not None else None
+        self._sandbox = self.settings.sandbox.open(self.settings.limits, mounted)
         return await self._sandbox.__aenter__()
 
     def _local_roster(self) -> Roster:

@@ -3,16 +3,21 @@ candidate's process, kept to what a plain call needs.
 
 A candidate process is forked from the zygote (:mod:`server`), which has never handled a
 request, so nothing of another job, and nothing that tells a timed round from a tested one, is
-in its memory. It reads its job (the source and three resource limits, the same for every job)
-from its call socket, runs the source as the module ``solution`` and then answers calls: each
-request is ``(name, args, kwargs, table)`` and each answer the plain-data tuple of
-:mod:`wire`. It does no checking of its own answers: the harness checks them, outside. Its
-stdout and stderr are flushed before every answer, so that the harness can hand what a call
-printed to the test that made it.
+in its memory. It reads its job (the source and three resource limits, the same for every job,
+and for a project's candidate the module it is) from its call socket, runs the source as the
+module ``solution`` (or imports it as that module of the project mounted read-only, its
+package first, as Python would: :func:`import_as`) and then answers calls: each request is
+``(name, args, kwargs, table)`` and each answer the plain-data tuple of :mod:`wire`. It does
+no checking of its own answers: the harness checks them, outside. Its stdout and stderr are
+flushed before every answer, so that the harness can hand what a call printed to the test
+that made it.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.abc
+import importlib.util
 import os
 import random
 import resource
@@ -42,17 +47,21 @@ def run(trusted_path: list[str]) -> None:
     job = framing.read_frame(CALL_FD)
     if job is None:
         os._exit(0)
+    where = job.get("module")
     os.makedirs(WORK_DIR, exist_ok=True)
-    os.chdir(WORK_DIR)
+    os.chdir(where["root"] if where else WORK_DIR)  # a project's module: at its root
     random.seed(0)  # the same answers every round, in every container
     set_limits(job["memory_mb"], job["cpu_seconds"], job["file_bytes"])
-    sys.path[:] = trusted_path
+    sys.path[:] = [where["import_path"], *trusted_path] if where else trusted_path
     sys.dont_write_bytecode = True
-    module = types.ModuleType("solution")
-    module.__file__ = os.path.join(WORK_DIR, "solution.py")
-    sys.modules["solution"] = module
     try:
-        exec(compile(job["source"], "solution.py", "exec"), module.__dict__)
+        if where:
+            module = import_as(where["name"], where["file"], job["source"])
+        else:
+            module = types.ModuleType("solution")
+            module.__file__ = os.path.join(WORK_DIR, "solution.py")
+            sys.modules["solution"] = module
+            exec(compile(job["source"], "solution.py", "exec"), module.__dict__)
     except MemoryError:
         _answer(("memory",))
         os._exit(0)
@@ -66,6 +75,53 @@ def run(trusted_path: list[str]) -> None:
         if body is None:
             os._exit(0)
         _answer(answer(module, body))
+
+
+class OneModule(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves one module of the project from the job's source instead of its file; importing
+    ``solution`` imports that module."""
+
+    def __init__(self, name: str, file: str, source: str) -> None:
+        self.name, self.file, self.source = name, file, source
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> object:
+        if fullname == "solution":
+            return importlib.util.spec_from_loader(fullname, _Alias(self.name))
+        if fullname != self.name:
+            return None
+        spec = importlib.util.spec_from_loader(fullname, self, origin=self.file)
+        if os.path.basename(self.file) == "__init__.py":  # a package: its submodules too
+            spec.submodule_search_locations = [os.path.dirname(self.file)]
+        return spec
+
+    def create_module(self, spec: object) -> None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        module.__file__ = self.file
+        sys.modules["solution"] = module
+        exec(compile(self.source, self.file, "exec"), module.__dict__)
+
+
+class _Alias(importlib.abc.Loader):
+    """``import solution``: the project's module, imported as itself (the import system then
+    hands back what ``sys.modules["solution"]`` holds)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def create_module(self, spec: object) -> None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        sys.modules["solution"] = importlib.import_module(self.name)
+
+
+def import_as(name: str, file: str, source: str) -> types.ModuleType:
+    """Import ``source`` as the project's module ``name`` (its file ``file``): its parent
+    packages are imported first, from the project, and ``solution`` names it too."""
+    sys.meta_path.insert(0, OneModule(name, file, source))
+    return importlib.import_module(name)
 
 
 def exports(module: types.ModuleType) -> dict[str, object]:

@@ -11,10 +11,17 @@ seed for ``random`` and the harness's hypothesis profile (:mod:`plain_plugin`), 
 Being in one process with the tests, the candidate could forge this verdict; the strict backend
 therefore only lets it *fail* a candidate that the isolated run passed. It reports the pytest
 exit code, its JUnit XML and its output, bounded.
+
+A job with ``repository_tests`` runs a project's own tests instead, as ``pytest`` at the
+project's root would (mounted read-only at /project, its ``conftest.py`` files and its pytest
+configuration but for ``addopts``), with the candidate as the project's module (its file
+replaced for the run by :mod:`plain_plugin`). Every backend runs these beside the isolated run,
+with the same rule: they can only take a pass away.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import signal
@@ -27,6 +34,8 @@ from .server import CANDIDATE_UID, become
 
 JOB = "/tmp/job"
 REPORT = JOB + "/report.xml"
+CANDIDATE = JOB + "/candidate.py"  # a project's module, as the candidate writes it
+PROJECT_DIR = "/project"
 OUTPUT = "/tmp/output"
 KEEP = 64 * 1024  # bytes of output, and of the report, sent back
 
@@ -36,30 +45,44 @@ def main() -> None:
     job = framing.read_frame(0)
     if job is None:
         return
+    project = bool(job.get("repository_tests"))
     os.makedirs(JOB + "/tests", exist_ok=True)
-    for name, text in job["test_files"].items():
+    for name, text in ({} if project else job["test_files"]).items():
         with open(os.path.join(JOB, "tests", name), "w") as handle:
             handle.write(text)
-    with open(os.path.join(JOB, "tests", "solution.py"), "w") as handle:
+    where = CANDIDATE if job.get("module") else os.path.join(JOB, "tests", "solution.py")
+    with open(where, "w") as handle:
         handle.write(job["candidate"])
     os.chmod(JOB, 0o777)
-    framing.write_frame(1, run(job))
+    framing.write_frame(1, run(job, project))
 
 
-def run(job: dict) -> dict:
+def run(job: dict, project: bool = False) -> dict:
     limits = job["limits"]
-    command = [
+    common = [
         sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
         "-p", "pytest_benchmark.plugin", "--benchmark-disable",
-        "-p", "codegen_harness.plain_plugin",
-        "--rootdir", JOB, "-o", "python_files=test_*.py", f"--junitxml={REPORT}",
-        JOB + "/tests",
+        "-p", "codegen_harness.plain_plugin", f"--junitxml={REPORT}",
     ]  # fmt: skip
     environment = dict(os.environ, CODEGEN_SEED=str(job.get("seed", "")), HOME="/tmp")
+    module = job.get("module")
+    if module:  # the candidate is the project's module (and `solution` imports it)
+        environment |= {
+            "PYTHONPATH": module["import_path"],
+            "CODEGEN_MODULE": json.dumps(module),
+            "CODEGEN_MODULE_SOURCE": CANDIDATE,
+        }
+    if project:  # the project's own tests, at its root
+        command = [*common, "--rootdir", PROJECT_DIR, "-o", "addopts=", "--",
+                   *job["repository_tests"]]  # fmt: skip
+        cwd = PROJECT_DIR
+    else:
+        command = [*common, "--rootdir", JOB, "-o", "python_files=test_*.py", JOB + "/tests"]
+        cwd = JOB
     started = time.monotonic()
     with open(OUTPUT, "wb") as sink:  # capped by RLIMIT_FSIZE, as a candidate's output is
         process = subprocess.Popen(
-            command, cwd=JOB, env=environment, stdin=subprocess.DEVNULL, stdout=sink,
+            command, cwd=cwd, env=environment, stdin=subprocess.DEVNULL, stdout=sink,
             stderr=subprocess.STDOUT, preexec_fn=lambda: _candidate(limits),
         )  # fmt: skip
     try:

@@ -268,9 +268,11 @@ class CandidateProcess:
         streams: Streams,
         deadline: float,
         classes: dict[str, type] | None = None,
+        module: dict | None = None,
     ) -> CandidateProcess:
-        """A fresh process importing ``source``; the job it is given is the same, whatever
-        the job it serves (a test run or a timing round)."""
+        """A fresh process importing ``source`` (as the project's ``module``, when given); the
+        job it is given is the same, whatever the job it serves (a test run or a timing
+        round)."""
         pid, fds = link.spawn()
         process = cls(link, pid, fds, streams, classes)
         job = {
@@ -278,6 +280,7 @@ class CandidateProcess:
             "memory_mb": limits["candidate_memory_mb"],
             "cpu_seconds": limits["cpu_seconds"],
             "file_bytes": limits["output_bytes"],
+            "module": module,
         }
         process._send(framing.encode(job), deadline, "importing the candidate")
         answer = process._await_answer(deadline, what="importing the candidate")

@@ -8,6 +8,10 @@ Three jobs exist:
 
 Its files live in /run/harness, which no candidate can enter. Every job ends with the server
 restoring the container to its pristine state and saying whether it could (``clean``).
+
+A job may name the module of a project (mounted read-only at /project) that its candidates
+are: they are imported as that module, and the tests may import the project's package too,
+from its import path, for the job only (its modules are forgotten after it).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from .pytest_session import ReusablePytest
 from .session import JobBroken, Session
 
 HARNESS_HOME = "/run/harness"
+PROJECT_DIR = "/project"  # a project's source, mounted read-only (sandbox.models.PROJECT_DIR)
 JOB_DIR = HARNESS_HOME + "/job"
 TEST_DIR = JOB_DIR + "/tests"
 WORST_FIRST = ["output_limit", "memory_limit", "timeout", "crashed"]
@@ -83,7 +88,11 @@ class Harness:
         started = self.phases.last
         self.memory = MemoryMeter() if request.get("peak_reset") else None
         handler = {"run": self.run_tests, "time": self.time_candidates, "call": self.call_inputs}
-        result = handler[request["op"]](request)
+        added = enter_project(request.get("module"))
+        try:
+            result = handler[request["op"]](request)
+        finally:
+            leave_project(added)
         result["wall_seconds"] = time.perf_counter() - started
         result["phases"] = dict(self.phases.seconds)
         return result
@@ -179,7 +188,9 @@ class Harness:
 
     # -- jobs -----------------------------------------------------------------------------
     def run_tests(self, request: dict) -> dict:
-        session = Session(self.link, {"candidate": request["candidate"]}, request["limits"])
+        session = Session(
+            self.link, {"candidate": request["candidate"]}, request["limits"], request.get("module")
+        )
         job = self._job(session, request)
         failure = self._run_pytest(request, job)
         result = self._usage(session)
@@ -196,8 +207,10 @@ class Harness:
         return result
 
     def time_candidates(self, request: dict) -> dict:
-        sources = dict(request["candidates"]) | {FLOOR: FLOOR_SOURCE}
-        session = Session(self.link, sources, request["limits"])
+        # a candidate in a project's module has the module with an empty body as its floor
+        # (its imports cost the same in every round): the host sends it
+        sources = dict(request["candidates"]) | {FLOOR: request.get("floor") or FLOOR_SOURCE}
+        session = Session(self.link, sources, request["limits"], request.get("module"))
         session.timing = True
         job = self._job(session, request, timing_only=True)
         try:
@@ -238,7 +251,9 @@ class Harness:
         SandboxBenchmark(job, "inputs")(workload)
 
     def call_inputs(self, request: dict) -> dict:
-        session = Session(self.link, {"candidate": request["candidate"]}, request["limits"])
+        session = Session(
+            self.link, {"candidate": request["candidate"]}, request["limits"], request.get("module")
+        )
         failure = self._start_candidate(session, request["entry_point"])
         if failure is not None:
             return failure | self._usage(session)
@@ -342,6 +357,39 @@ def forget_writable_paths() -> None:
     sys.path[:] = [path for path in sys.path if not path.startswith("/tmp")]
     for path in [p for p in sys.path_importer_cache if p.startswith("/tmp")]:
         del sys.path_importer_cache[path]
+    importlib.invalidate_caches()
+
+
+def enter_project(module: dict | None) -> tuple[str, str] | None:
+    """For a job whose candidates are a project's module: the project's import path goes first
+    on the harness's path (the tests may import the package), and the tests run at the
+    project's root, as pytest there would. Returns what to undo."""
+    if not module:
+        return None
+    path = str(module["import_path"])
+    if not path.startswith(PROJECT_DIR + "/") and path != PROJECT_DIR:
+        raise ValueError(f"import path {path!r} is not in the project")
+    sys.path.insert(0, path)
+    importlib.invalidate_caches()
+    previous = os.getcwd()
+    os.chdir(PROJECT_DIR)
+    return path, previous
+
+
+def leave_project(entered: tuple[str, str] | None) -> None:
+    """Forget the job's project: its path and every module imported from it, so that no state
+    a test left in them reaches the next job."""
+    if entered is None:
+        return
+    path, previous = entered
+    os.chdir(previous)
+    sys.path[:] = [entry for entry in sys.path if entry != path]
+    for name, module in list(sys.modules.items()):
+        places = [getattr(module, "__file__", None), *(getattr(module, "__path__", None) or [])]
+        if any(str(place or "").startswith(PROJECT_DIR + "/") for place in places):
+            del sys.modules[name]
+    for entry in [p for p in sys.path_importer_cache if p.startswith(PROJECT_DIR)]:
+        del sys.path_importer_cache[entry]
     importlib.invalidate_caches()
 
 

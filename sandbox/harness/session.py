@@ -35,10 +35,17 @@ class JobBroken(BaseException):  # noqa: N818 - a BaseException so that test cod
 
 
 class Session:
-    def __init__(self, link: ServerLink, sources: dict[str, str], limits: dict) -> None:
+    def __init__(
+        self,
+        link: ServerLink,
+        sources: dict[str, str],
+        limits: dict,
+        module: dict | None = None,
+    ) -> None:
         self.link = link
         self.sources = sources
         self.limits = limits
+        self.module = module  # every candidate of the job is this module of the project
         self.streams = Streams(limits["output_bytes"])
         self.job_deadline = time.monotonic() + limits["wall_seconds"] - 1.0
         self.test_deadline = self.job_deadline
@@ -68,7 +75,7 @@ class Session:
             self._account()
             self.process = CandidateProcess.start(
                 self.link, self.sources[self.current_id], self.limits, self.streams,
-                self.deadline(), self.classes,
+                self.deadline(), self.classes, self.module,
             )  # fmt: skip
         return self.process
 

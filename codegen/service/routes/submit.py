@@ -26,7 +26,6 @@ from codegen.service.api import (
 )
 from codegen.service.context import Service, Svc, Who
 from codegen.service.jobs import Conflict, Draining, Job, Refused
-from codegen.service.task import problem_of
 from codegen.solve.session import request_plan, roster_plan
 
 router = APIRouter()
@@ -38,11 +37,13 @@ RETRY_HEADER = "Codegen-Retry-Of"
 async def post_solve(body: SolveRequest, who: Who, svc: Svc, key: Key = None) -> JSONResponse:
     """Generate, test, rank (and optimise, with `optimise`): the job's report is what
     `codegen solve --json` prints."""
-    problem = _checked(lambda: problem_of(body))
+    problem = _checked(lambda: svc.worker.problem_of(body))
     settings = _checked(lambda: svc.worker.settings_for(body.overrides()))
     await _checked_async(svc.checks.check(settings))
     rounds = body.optimise
-    work = lambda job: svc.worker.solve(job, problem, settings, rounds, body.fast)  # noqa: E731
+    work = lambda job: svc.worker.solve(  # noqa: E731
+        job, problem, settings, rounds, body, fast=body.fast
+    )
     models = svc.worker.models_of(settings)
     return _submit(svc, JobKind.SOLVE, body, work, problem.entry_point, who.owner, key, models)
 
@@ -50,7 +51,7 @@ async def post_solve(body: SolveRequest, who: Who, svc: Svc, key: Key = None) ->
 @router.post("/v1/rank", status_code=202, response_model=Accepted)
 async def post_rank(body: RankRequest, who: Who, svc: Svc, key: Key = None) -> JSONResponse:
     """Rank existing implementations, as `codegen rank --json` does."""
-    problem = _checked(lambda: problem_of(body))
+    problem = _checked(lambda: svc.worker.problem_of(body))
     await _checked_async(svc.checks.check(svc.settings, judges=body.judges))
     work = lambda job: svc.worker.rank(job, problem, body)  # noqa: E731
     return _submit(svc, JobKind.RANK, body, work, problem.entry_point, who.owner, key, body.judges)
@@ -59,7 +60,7 @@ async def post_rank(body: RankRequest, who: Who, svc: Svc, key: Key = None) -> J
 @router.post("/v1/run", status_code=202, response_model=Accepted)
 async def post_run(body: RunRequest, who: Who, svc: Svc, key: Key = None) -> JSONResponse:
     """Each candidate against the visible tests: a verdict per candidate."""
-    problem = _checked(lambda: problem_of(body))
+    problem = _checked(lambda: svc.worker.problem_of(body))
     work = lambda job: svc.worker.run(job, problem, body)  # noqa: E731
     return _submit(svc, JobKind.RUN, body, work, problem.entry_point, who.owner, key, [])
 
