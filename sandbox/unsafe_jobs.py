@@ -288,8 +288,11 @@ def _run_pytest(test_files: dict[str, str], entry_point: str, job: LocalJob) -> 
         sys.modules["solution"] = job.session.proxy_module()
         code = pytest.main(_pytest_arguments(root), plugins=[plugin])
     if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
-        said = job.session.streams.text(2).strip().splitlines() or [f"exit code {code}"]
-        raise SandboxError(f"pytest could not run the tests in-process: {said[-1]}")
+        text = job.session.streams.text(2) + "\n" + job.session.streams.text(1)
+        said = [line for line in text.splitlines() if line.strip() and not line.startswith("…[")]
+        raise SandboxError(
+            f"pytest could not run the tests in-process: {said[-1] if said else code}"
+        )
     return plugin.failure
 
 

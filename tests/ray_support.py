@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -71,10 +72,18 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 
 @pytest.fixture
-def ray_cluster() -> Iterator[str]:
+def ray_cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Two nodes on loopback with token authentication, the token of their own: Ray 2.5x
+    turns token auth on by itself once ~/.ray/auth_token exists (any local `ray.init()`
+    writes one), and a node then refuses another that was not told the token. Every process
+    of the test (the nodes, the codegen under test) is given the mode and the token."""
     port = free_port()
     address = f"127.0.0.1:{port}"
     temp_dir = tempfile.mkdtemp(prefix="rayb", dir="/tmp")  # Ray's socket paths must be short
+    token = Path(temp_dir) / "auth_token"
+    token.write_text(secrets.token_hex(32))
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", str(token))
     nodes: list[subprocess.Popen[str]] = []
     try:
         head = ["--head", f"--port={port}", "--include-dashboard=false", f"--temp-dir={temp_dir}"]

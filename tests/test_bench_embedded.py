@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -24,7 +23,7 @@ from codegen.bench.executors import LocalExecutor
 from codegen.bench.runner import BenchSpec, check_models, jury_of
 from codegen.bench.suites import load_suite
 from codegen.errors import BadInput
-from codegen.local_models import LocalRuntime, engine_installed
+from codegen.local_models import LocalRuntime, engine
 from tests.bench_support import bench_env
 from tests.cli_support import alive, codegen, fenced, one_line
 
@@ -204,15 +203,15 @@ def test_embedded_models_are_not_asked_from_ray_nodes(tmp_path: Path) -> None:
 def test_an_embedded_model_that_is_not_pulled_is_one_line(tmp_path: Path) -> None:
     db = tmp_path / "bench.sqlite"
     env = {**bench_env(db), "CODEGEN_CACHE": str(tmp_path / "empty-cache")}
-    started = time.monotonic()
     models = f"openai/hosted,{SMALL}"
     result = codegen("bench", "run", "--suite", str(_suite(tmp_path)), "--models", models,
                      "--api-base", "http://127.0.0.1:9/v1", env=env)  # fmt: skip
     assert result.returncode == 3, result.stderr
-    if engine_installed():
+    line = one_line(result.stderr)
+    if engine._installed_here():  # the run's empty cache has no engine; this venv may have one
         expected = f"local model {SMALL} is not pulled: run `codegen models pull --model {SMALL}`"
+        assert line == f"codegen: {expected}"
     else:
-        expected = "the local engine llama-cpp-python is not installed: run `codegen models pull`"
-    assert one_line(result.stderr) == f"codegen: {expected}"
-    assert time.monotonic() - started < 60  # before any sandbox or model work
+        assert line.startswith("codegen: the local engine llama-cpp-python is not installed")
+        assert line.endswith("run `codegen models pull` once, from any codegen install")
     assert not db.exists()  # the store opens once the servers are up

@@ -316,7 +316,14 @@ class CostedSandbox:
         return 5e-5 + 2e-7 * n
 
     async def call(
-        self, candidate: str, entry_point: str, inputs: list, limits: Any = None, m: int = 3
+        self,
+        candidate: str,
+        entry_point: str,
+        inputs: list,
+        limits: Any = None,
+        m: int = 3,
+        value_bytes: int | None = None,
+        module: Any = None,
     ) -> list[CallOutcome]:
         n = size_of(inputs[0][0])
         name = "floor" if candidate == noop(entry_point) else candidate
@@ -334,6 +341,7 @@ class CostedSandbox:
 
 class Entry:
     entry_point = "f"
+    context = None  # a function of its own, not one in a module
 
 
 def measure(behaviours: dict[str, Callable[[int], Any]], templates: list[tuple]) -> Any:

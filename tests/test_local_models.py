@@ -264,7 +264,7 @@ def test_embedded_model_generates_candidates_end_to_end() -> None:
         cases = {"": True, "a": True, "abba": True, "abc": False, "racecar": True, "ab": False}
         passing += all(function(k) is v for k, v in cases.items())  # type: ignore[operator]
         for proposal in candidate.proposers:
-            assert proposal.model == "openai/qwen2.5-coder-0.5b"
+            assert proposal.model == "qwen2.5-coder-0.5b"  # as the user names it
             assert proposal.completion_tokens > 0 and proposal.cost_usd == 0.0
     assert passing >= 1, [c.code for c in result.candidates]
 

@@ -134,7 +134,9 @@ def test_speed_tiers_follow_the_true_factors(tmp_path: Path) -> None:
     assert 1.6 < result["x2"]["timing"]["ratio"] < 2.5
     assert 7 < result["x10"]["timing"]["ratio"] < 13
     assert result["x10"]["timing"]["tier"] == 3
-    assert report["timing_workload"] == "benchmark tests" and report["timing_rounds"] in (10, 20)
+    # the benchmark's calls, timed on perturbed copies of its inputs (a secret per run)
+    assert report["timing_workload"].startswith("perturbed copies of the benchmark tests")
+    assert report["timing_rounds"] in (10, 20)
 
 
 # -- weak tests: doctests only ----------------------------------------------------------------
@@ -511,7 +513,8 @@ def test_human_output_shows_escape_codes_and_markup_instead_of_obeying_them(
 
 @pytest.mark.docker
 def test_nothing_is_written_where_the_user_works(tmp_path: Path) -> None:
-    """Hypothesis would leave `.hypothesis/` in the working directory; it goes to the cache."""
+    """Hypothesis would leave `.hypothesis/` in the working directory: it runs in the sandbox
+    (the draws too), so nothing of it lands on the host, and the folder is as it was."""
     folder = tmp_path / "two_sum"
     shutil.copytree(ROOT / TWO_SUM, folder)
     before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
@@ -520,4 +523,3 @@ def test_nothing_is_written_where_the_user_works(tmp_path: Path) -> None:
                    cwd=folder, env={"CODEGEN_CACHE": str(cache)})  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
-    assert (cache / "hypothesis").is_dir()

@@ -24,18 +24,24 @@ def sandbox() -> None:
 @click.option(
     "--project",
     type=click.Path(file_okay=False, path_type=Path),
+    show_default="the sandbox image only",
     help="Also build this project's image: its dependencies on the sandbox image.",
 )
 @click.option(
     "--extra", "extras", multiple=True, metavar="NAME",
+    show_default="[tool.codegen.project] extras, else the test extras",
     help="An extra of [project.optional-dependencies] to install too; repeatable.",
 )  # fmt: skip
 @click.option(
     "--group", "groups", multiple=True, metavar="NAME",
+    show_default="[tool.codegen.project] groups, else the test groups",
     help="A [dependency-groups] group to install too (PEP 735); repeatable.",
 )  # fmt: skip
 @click.option(
-    "--requirements", metavar="FILE", help="A requirements file of the project (from its root)."
+    "--requirements",
+    metavar="FILE",
+    show_default="uv.lock, pyproject.toml or requirements.txt, the first found",
+    help="A requirements file of the project (from its root).",
 )
 def build(
     project: Path | None, extras: tuple[str, ...], groups: tuple[str, ...], requirements: str | None

@@ -49,7 +49,8 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
               "names are answered by default.")  # fmt: skip
 @click.option("--allow-project-path", "project_paths", multiple=True, metavar="DIR",
               type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="Requests may name a project folder under DIR (else: an archive).")  # fmt: skip
+              show_default="none: a project comes as an archive",
+              help="Requests may name a project folder under DIR.")  # fmt: skip
 @click.option("--build-project-images", is_flag=True,
               help="Build a project's image from a request's dependencies (else only images "
               "built with `codegen sandbox build --project` are used).")  # fmt: skip

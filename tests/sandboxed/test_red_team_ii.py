@@ -90,10 +90,12 @@ def test_skipping_the_harness_work_in_its_own_process_wins_nothing(sandbox_drive
     tested = {cid: _run(sandbox_driver, src, rt.BIG_ANSWER_TESTS, "squares")
               for cid, src in candidates.items()}  # fmt: skip
     assert all(run.passed for run in tested.values()), tested
-    timing = _time(sandbox_driver, candidates, rt.BIG_ANSWER_TESTS, "squares", 9, tested=tested)
+    timing = _time(sandbox_driver, candidates, rt.BIG_ANSWER_TESTS, "squares", 15, tested=tested)
     assert set(timing.timings) == {"honest", "skips"}, timing.errors
     medians = {cid: statistics.median(s[0].samples) for cid, s in timing.timings.items()}
-    assert medians["skips"] > 0.75 * medians["honest"], medians  # before: 2.2x faster
+    # before: 2.2x faster (a ratio of 0.45); two copies of one program differ by up to ~30%
+    # between medians on a loaded 2-core machine, so the bar sits between the two
+    assert medians["skips"] > 0.6 * medians["honest"], medians
 
 
 # -- 2. telling a timed round from a tested one -------------------------------------------------
