@@ -84,13 +84,18 @@ async def behaviour(
     return {cid: differential[cid] + written[cid] for cid in passing}
 
 
-async def screen_all(
-    problem: Problem, passing: dict[str, str], pool: InputSet, sandbox: SandboxBackend
+async def screen_copies(
+    problem: Problem,
+    passing: dict[str, str],
+    copies: InputSet,
+    groups: Sequence[int],
+    sandbox: SandboxBackend,
 ) -> tuple[InputSet, dict[str, list[CallOutcome]]]:
-    """Every input of ``pool`` that at least one passing candidate handles, within a test's
-    time limit (these stand for a benchmark's calls: large, and all of them timed), and every
-    passing candidate's outcomes on them."""
-    calls = [(tuple(args), {}) for args in pool.args]
+    """One copy of each benchmark call (``groups``: how many consecutive copies each has),
+    the one :func:`pick_copies` picks, and every passing candidate's outcomes on them; a
+    call none of whose copies any candidate handles is left out. Each call runs under a test's
+    time limit: these stand for a benchmark's calls, large and all of them timed."""
+    calls = [(tuple(args), {}) for args in copies.args]
     entry, module = problem.entry_point, module_spec(problem, sandbox)
     outcomes = await asyncio.gather(
         *(
@@ -98,9 +103,28 @@ async def screen_all(
             for source in passing.values()
         )
     )
-    usable = [i for i in range(len(calls)) if any(o[i].ok for o in outcomes)]
-    screened = {cid: [o[i] for i in usable] for cid, o in zip(passing, outcomes, strict=True)}
-    return pool.model_copy(update={"args": [pool.args[i] for i in usable]}), screened
+    chosen = pick_copies(groups, outcomes)
+    screened = {cid: [o[i] for i in chosen] for cid, o in zip(passing, outcomes, strict=True)}
+    return copies.model_copy(update={"args": [copies.args[i] for i in chosen]}), screened
+
+
+def pick_copies(groups: Sequence[int], outcomes: Sequence[Sequence[CallOutcome]]) -> list[int]:
+    """Per group of copies, the first every candidate answers alike without raising (the copy
+    kept what the candidates rely on), else the first one at least one candidate handles."""
+    chosen: list[int] = []
+    start = 0
+    for size in groups:
+        indexes = range(start, start + size)
+        start += size
+        alike = [i for i in indexes if _alike([o[i] for o in outcomes])]
+        handled = [i for i in indexes if any(o[i].ok for o in outcomes)]
+        if alike or handled:
+            chosen.append((alike or handled)[0])
+    return chosen
+
+
+def _alike(outcomes: Sequence[CallOutcome]) -> bool:
+    return all(o.ok for o in outcomes) and len({o.behaviour for o in outcomes}) == 1
 
 
 async def screen(

@@ -36,7 +36,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from codegen.evaluation.behaviour import behaviour, screen, screen_all, tested_arguments
+from codegen.evaluation.behaviour import behaviour, screen, screen_copies, tested_arguments
 from codegen.evaluation.events import Event
 from codegen.evaluation.growth import growth_templates, measure_growth
 from codegen.evaluation.report import DEFAULT_ROUNDS, InputsUsed, RankingRun
@@ -306,10 +306,13 @@ class Evaluation:
         )
         screened: dict[str, list[CallOutcome]] = {}
         if workload.inputs is None and passing:  # benchmark tests: time perturbed copies
-            copies = perturbed_benchmark((self.runs[cid] for cid in passing), int(self.seed, 16))
+            runs = (self.runs[cid] for cid in passing)
+            copies, groups = perturbed_benchmark(runs, int(self.seed, 16))
             if copies.args:
-                usable, screened = await screen_all(self.problem, passing, copies, self.sandbox)
-                if len(usable.args) * 2 >= len(copies.args):
+                usable, screened = await screen_copies(
+                    self.problem, passing, copies, groups, self.sandbox
+                )
+                if len(usable.args) * 2 >= len(groups):
                     return outputs, screened, Workload(workload.files, usable)
                 copies.reason = "most perturbed copies broke the problem's preconditions"
             self.emit(Event("timing", f"on the benchmark tests as written: {copies.reason}"))

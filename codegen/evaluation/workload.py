@@ -38,6 +38,11 @@ TIMING_POOL = 10  # large inputs screened for the workload: some break the preco
 TIMING_DRAWS = 15
 CHECK_FILE = "test_bench_timing.py"
 BENCHMARK_CALLS = 2000  # at most this many of a benchmark's calls are perturbed and timed
+# copies drawn per benchmark call, the first the candidates answer alike is timed (a copy can
+# break a precondition the candidates rely on: a second solution to a two-sum, say); a
+# benchmark of many calls gets one copy of each
+PERTURB_TRIES = 8
+PERTURB_TRIES_UP_TO = 50
 
 
 @dataclass(frozen=True)
@@ -73,20 +78,26 @@ class Workload:
         )
 
 
-def perturbed_benchmark(runs: Iterable[RunResult], secret: int) -> InputSet:
-    """One perturbed copy of each call the benchmark tests made to the entry point (read from
-    the first run that recorded them), largest first: the timed workload in their stead."""
+def perturbed_benchmark(
+    runs: Iterable[RunResult], secret: int, tries: int = PERTURB_TRIES
+) -> tuple[InputSet, list[int]]:
+    """Up to ``tries`` perturbed copies of each call the benchmark tests made to the entry
+    point (read from the first run that recorded them), the largest call's first, and how
+    many copies each call has: one of each call's copies is timed in its stead
+    (:func:`codegen.evaluation.behaviour.screen_copies` picks it)."""
     calls = next((calls for run in runs if (calls := run.calls_made())), [])
     if not calls:
-        return InputSet(reason="the benchmark tests' calls were not recorded")
+        return InputSet(reason="the benchmark tests' calls were not recorded"), []
     if any(kwargs for _, kwargs in calls) or len(calls) > BENCHMARK_CALLS:
-        return InputSet(reason="the benchmark tests' calls cannot be perturbed")
+        return InputSet(reason="the benchmark tests' calls cannot be perturbed"), []
     rng = random.Random(secret)
-    copies = [copy for args, _ in calls for copy in perturbed_copies(args, 1, rng)]
-    if len(copies) < len(calls):
-        return InputSet(reason="the benchmark tests' inputs have nothing to perturb")
-    copies.sort(key=input_size, reverse=True)
-    return InputSet(args=copies, origin="benchmark tests")
+    tries = tries if len(calls) <= PERTURB_TRIES_UP_TO else 1
+    groups = [perturbed_copies(args, tries, rng) for args, _ in calls]
+    if not all(groups):
+        return InputSet(reason="the benchmark tests' inputs have nothing to perturb"), []
+    groups.sort(key=lambda copies: input_size(copies[0]), reverse=True)
+    flat = [copy for copies in groups for copy in copies]
+    return InputSet(args=flat, origin="benchmark tests"), [len(copies) for copies in groups]
 
 
 @dataclass(frozen=True)

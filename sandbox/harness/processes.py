@@ -16,6 +16,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from . import framing, plaindata, wire
@@ -144,7 +145,13 @@ def cpu_outside(candidate_pid: int) -> float:
     readable cgroup, the candidate process's own clock (its children then go uncounted)."""
     if CONTAINER_CPU is None:
         return process_cpu(candidate_pid) if candidate_pid else 0.0
-    return CONTAINER_CPU() - time.process_time() - process_cpu(1)
+    # The cgroup's counter takes a running task's CPU only when the scheduler accounts it (at
+    # a tick, up to 4 ms late, or a switch), while process_time() is exact and accounts the
+    # calling thread as it reads: reading it first has the harness's own time in the
+    # counter too, or every sample is off by up to a tick.
+    time.process_time()
+    total = CONTAINER_CPU()
+    return total - time.process_time() - process_cpu(1)
 
 
 class ServerLink:
@@ -269,12 +276,19 @@ class CandidateProcess:
         deadline: float,
         classes: dict[str, type] | None = None,
         module: dict | None = None,
+        on_waiting: Callable[[], None] | None = None,
     ) -> CandidateProcess:
         """A fresh process importing ``source`` (as the project's ``module``, when given); the
         job it is given is the same, whatever the job it serves (a test run or a timing
-        round)."""
+        round). ``on_waiting`` runs once the process is set up and before it gets its job."""
         pid, fds = link.spawn()
         process = cls(link, pid, fds, streams, classes)
+        waiting = process._await_answer(deadline, what="starting the candidate")
+        if waiting != ("waiting",):
+            process.finish()
+            raise CandidateCrashed(f"unexpected answer at start: {waiting[0]!r}")
+        if on_waiting is not None:
+            on_waiting()
         job = {
             "source": source,
             "memory_mb": limits["candidate_memory_mb"],

@@ -19,6 +19,7 @@ import pickle
 import sys
 import time
 import types
+from collections.abc import Callable
 from typing import Any
 
 from . import plaindata
@@ -70,12 +71,12 @@ class Session:
     def deadline(self) -> float:
         return min(self.test_deadline, self.job_deadline)
 
-    def live(self) -> CandidateProcess:
+    def live(self, on_waiting: Callable[[], None] | None = None) -> CandidateProcess:
         if self.process is None or not self.process.alive:
             self._account()
             self.process = CandidateProcess.start(
                 self.link, self.sources[self.current_id], self.limits, self.streams,
-                self.deadline(), self.classes, self.module,
+                self.deadline(), self.classes, self.module, on_waiting,
             )  # fmt: skip
         return self.process
 
@@ -95,9 +96,11 @@ class Session:
                 raise JobBroken(self.current_id, reason)
             raise CandidateCrashed(f"could not clean up after the candidate: {reason}")
         self.current_id = candidate_id
-        self.round_started = cpu_outside(0)
         self.trace = []
-        self.live()
+        self.live(on_waiting=self._start_meter)
+
+    def _start_meter(self) -> None:
+        self.round_started = cpu_outside(0)
 
     def round_cost(self) -> float:
         """CPU seconds of the candidate since :meth:`fresh`, children and import included."""

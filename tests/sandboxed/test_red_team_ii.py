@@ -21,7 +21,6 @@ and the disputed case. (The growth and disputed rules are also tested pure:
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import uuid
 from pathlib import Path
@@ -30,6 +29,7 @@ import pytest
 
 from codegen.evaluation import rank_candidates
 from codegen.problems import load_problem
+from codegen.ranking.statistics import is_tie, ratio_interval
 from sandbox import Limits, RunResult, SandboxJob, TimingResult, Verdict
 
 from . import red_team_ii as rt
@@ -92,10 +92,11 @@ def test_skipping_the_harness_work_in_its_own_process_wins_nothing(sandbox_drive
     assert all(run.passed for run in tested.values()), tested
     timing = _time(sandbox_driver, candidates, rt.BIG_ANSWER_TESTS, "squares", 15, tested=tested)
     assert set(timing.timings) == {"honest", "skips"}, timing.errors
-    medians = {cid: statistics.median(s[0].samples) for cid, s in timing.timings.items()}
-    # before: 2.2x faster (a ratio of 0.45); two copies of one program differ by up to ~30%
-    # between medians on a loaded 2-core machine, so the bar sits between the two
-    assert medians["skips"] > 0.6 * medians["honest"], medians
+    samples = {cid: s[0].samples for cid, s in timing.timings.items()}
+    # as the ranking compares them: paired rounds, a distribution-free interval; before, the
+    # attacker was 2.2x faster and the interval cleared the noise floor
+    estimate = ratio_interval(samples["honest"], samples["skips"])
+    assert is_tie(estimate), (estimate, samples)
 
 
 # -- 2. telling a timed round from a tested one -------------------------------------------------
