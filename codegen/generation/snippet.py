@@ -53,7 +53,7 @@ def clean_snippet(
     code = _drop_self_imports(code, entry_point)
     code = _explicit_star_imports(code)
     code = reachable_only(code, entry_point)
-    code = _import_missing(code, import_sources)
+    code = _import_missing(code, import_sources, _module_names(module))
     code = lint.fix(code)
     code = _drop_stray_comments(code)
     missing = undefined_names(code)
@@ -150,9 +150,20 @@ def _explicit_star_imports(source: str) -> str:
     return code if parses(code) else source
 
 
-def _import_missing(source: str, import_sources: Sequence[str]) -> str:
-    """Names nothing binds, imported as an import source does, else from the standard library."""
-    missing = undefined_names(source)
+def _module_names(module: str | None) -> set[str] | None:
+    """What the function's module binds (its candidates may use it as it is); None when a star
+    import there may bind anything, an empty set for a function of its own."""
+    return defined_names(module) if module is not None else set()
+
+
+def _import_missing(
+    source: str, import_sources: Sequence[str], provided: set[str] | None = frozenset()
+) -> str:
+    """Names nothing binds, imported as an import source does, else from the standard library;
+    none that the function's module ``provided`` (None: it may provide any)."""
+    if provided is None:
+        return source
+    missing = [name for name in undefined_names(source) if name not in provided]
     if not missing:
         return source
     known = _imports_in(import_sources)

@@ -23,6 +23,7 @@ import importlib.util
 import json
 import os
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,21 +222,25 @@ def listed_price(model: str, prompt_tokens: int | None, completion_tokens: int |
         return 0.0
 
 
-_clients: dict[tuple[str, str, float, int], openai.AsyncOpenAI] = {}
+# per event loop, by the loop itself: an id() is reused once a loop is gone, and a client (its
+# connection pool) of a closed loop fails every request with "Connection error"
+_clients: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[str, str, float], openai.AsyncOpenAI]
+] = weakref.WeakKeyDictionary()
 
 
 def _sdk_client(base: str, key: str, timeout_s: float) -> openai.AsyncOpenAI:
     """One SDK client (one connection pool) per server, key and event loop; no retries of its
     own (the caller's policy decides) and a pool as large as a fan-out."""
-    loop = id(asyncio.get_running_loop())
-    cached = _clients.get((base, key, timeout_s, loop))
+    of_loop = _clients.setdefault(asyncio.get_running_loop(), {})
+    cached = of_loop.get((base, key, timeout_s))
     if cached is None:
         limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
         cached = openai.AsyncOpenAI(
             base_url=base, api_key=key, timeout=timeout_s, max_retries=0,
             http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=timeout_s),
         )  # fmt: skip
-        _clients[(base, key, timeout_s, loop)] = cached
+        of_loop[(base, key, timeout_s)] = cached
     return cached
 
 

@@ -36,7 +36,9 @@ async def optimise_winner(
     target = Target(problem=problem, code=report.code)
     optimised = await optimise(target, session, rounds=rounds, on_event=say)
     update: dict[str, Any] = {"optimisation": optimised}
-    if optimised.improved:
+    if optimised.improved and problem.context is not None:
+        update["code"] = optimised.code  # tested as its module's body, where it goes
+    elif optimised.improved:
         module = module_name(filename, problem.entry_point)
         found = await check_snippet(problem, optimised.code, module, await session.sandbox(), None)
         if found:

@@ -294,7 +294,11 @@ async def _ready(tests: list[GeneratedTest]) -> list[GeneratedTest]:
 
 async def _returnable(run: SolveRun, sandbox: SandboxBackend, ranking: RankingRun) -> str | None:
     """The best-ranked candidate that passes as a module of its own (:mod:`snippet_check`);
-    the ones that do not are named in the notes. None when none of the first few does."""
+    the ones that do not are named in the notes. None when none of the first few does. A
+    function of a module is returned as its body in that module (what `--fix` writes), where
+    it was tested: it is not a module of its own, and the winner stands."""
+    if run.problem.context is not None:
+        return ranking.winner
     ranked = sorted((c for c in ranking.candidates if c.rank is not None), key=lambda c: c.rank)
     for summary in ranked[:CHECKED_AT_MOST]:
         entry = run.entries[summary.id]

@@ -124,7 +124,7 @@ class SolveRun:
             disputed=bool(ranking and ranking.disputed),
             dispute=(ranking.dispute if ranking else "") + self.settling,
             code=self.entries[winner].candidate.code if winner else None,
-            checked_as=f"{self.module}.py" if winner else None,
+            checked_as=f"{self.module}.py" if winner and self.problem.context is None else None,
             hidden_tests=hidden,
             repair_round=repaired,
             candidates=candidates,

@@ -232,6 +232,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256  # a fan-out connects all at once; the default 5 resets some
 
     def __init__(self, port: int, script: Script, log: Path | None = None) -> None:
         super().__init__((LOOPBACK, port), _Handler)
