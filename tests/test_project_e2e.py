@@ -98,7 +98,10 @@ def test_solve_rank_and_optimise_in_the_project(tmp_path: Path) -> None:
         assert set(by_code) == {REUSES, REIMPLEMENTS}  # neither dropped
         assert {c["verdict"] for c in by_code.values()} == {"passed"}, report["candidates"]
         assert by_code[REUSES]["tests_total"] == 4  # the doctest, the three tests (a fixture)
-        assert report["code"] == REUSES
+        # the function as written, either one: timing decides (the one without numpy's array
+        # is the faster on short texts), and neither comes back as a module of its own
+        winner = next(c for c in report["candidates"] if c["id"] == report["winner"])
+        assert report["code"] == winner["code"] and report["code"] in (REUSES, REIMPLEMENTS)
         prompt = server.requests()[0]["messages"][-1]["content"]
         assert "def normalize(text: str) -> str:" in prompt and "def _words(" in prompt
 
