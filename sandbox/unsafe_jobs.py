@@ -16,6 +16,7 @@ import math
 import os
 import pickle
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -290,9 +291,12 @@ def _run_pytest(test_files: dict[str, str], entry_point: str, job: LocalJob) -> 
     if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
         text = job.session.streams.text(2) + "\n" + job.session.streams.text(1)
         said = [line for line in text.splitlines() if line.strip() and not line.startswith("…[")]
-        raise SandboxError(
-            f"pytest could not run the tests in-process: {said[-1] if said else code}"
-        )
+        # the exception's own line, not the last line of its traceback
+        raised = [
+            line for line in said if re.search(r"^(INTERNALERROR> )?\w+(Error|Exception)\b", line)
+        ]
+        why = (raised or said or [str(code)])[-1]
+        raise SandboxError(f"pytest could not run the tests in-process: {why}")
     return plugin.failure
 
 

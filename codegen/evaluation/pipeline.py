@@ -71,6 +71,7 @@ class Evaluation:
         rounds: int = DEFAULT_ROUNDS,
         on_event: Callable[[Event], None] | None = None,
         growth: bool = True,
+        seed: str | None = None,
     ) -> None:
         self.problem = problem
         self.sandbox = sandbox
@@ -84,8 +85,9 @@ class Evaluation:
         self.votes: dict[str, int] = {}  # proposals behind each candidate (default 1)
         self.authors: dict[str, list[str]] = {}  # the model of each of those proposals
         # The run's secret: the tests' random data and the generated timing inputs come from
-        # it, so no candidate can know in advance what it will be timed on.
-        self.seed = secrets.token_hex(8)
+        # it, so no candidate can know in advance what it will be timed on. A fixed ``seed``
+        # (16 hex digits) only where the candidates are recorded ones: a measurement's rerun.
+        self.seed = seed or secrets.token_hex(8)
         self._drawing: asyncio.Task[Drawn] | None = None
 
     async def verify(
@@ -423,14 +425,17 @@ async def rank_candidates(
     authors: Mapping[str, Sequence[str]] | None = None,
     enrich: bool = True,
     on_decided: Callable[[Decision, RankingRun], None] | None = None,
+    seed: str | None = None,
 ) -> RankingRun:
     """Verify ``candidates`` (id -> source) against ``problem``'s visible tests and rank them,
     with model-written tests and each candidate's votes (and the models behind them,
     ``authors``) as soft evidence; ``growth``: measure how the timed ones grow with the input
-    (a few seconds each); ``enrich``, ``on_decided``: see :meth:`Evaluation.rank`."""
+    (a few seconds each); ``enrich``, ``on_decided``: see :meth:`Evaluation.rank`; ``seed``:
+    see :class:`Evaluation` (a fresh secret when not given)."""
     evaluation = Evaluation(
-        problem, sandbox, judges=judges, rounds=rounds, on_event=on_event, growth=growth
-    )
+        problem, sandbox, judges=judges, rounds=rounds, on_event=on_event, growth=growth,
+        seed=seed,
+    )  # fmt: skip
     try:
         await evaluation.verify(candidates, votes=votes, authors=authors)
         return await evaluation.rank(generated_tests, enrich=enrich, on_decided=on_decided)

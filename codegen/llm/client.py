@@ -227,12 +227,22 @@ def listed_price(model: str, prompt_tokens: int | None, completion_tokens: int |
 _clients: weakref.WeakKeyDictionary[
     asyncio.AbstractEventLoop, dict[tuple[str, str, float], openai.AsyncOpenAI]
 ] = weakref.WeakKeyDictionary()
+_kept: dict[asyncio.AbstractEventLoop, dict[tuple[str, str, float], openai.AsyncOpenAI]] = {}
+
+
+def _clients_of(
+    loop: asyncio.AbstractEventLoop,
+) -> dict[tuple[str, str, float], openai.AsyncOpenAI]:
+    try:
+        return _clients.setdefault(loop, {})
+    except TypeError:  # a loop without weak references (uvloop's): held, so never reused
+        return _kept.setdefault(loop, {})
 
 
 def _sdk_client(base: str, key: str, timeout_s: float) -> openai.AsyncOpenAI:
     """One SDK client (one connection pool) per server, key and event loop; no retries of its
     own (the caller's policy decides) and a pool as large as a fan-out."""
-    of_loop = _clients.setdefault(asyncio.get_running_loop(), {})
+    of_loop = _clients_of(asyncio.get_running_loop())
     cached = of_loop.get((base, key, timeout_s))
     if cached is None:
         limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
