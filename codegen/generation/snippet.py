@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 from codegen.generation import lint, stdlib_names
 from codegen.generation.edits import first_line, parses, remove_statement
@@ -157,7 +158,7 @@ def _module_names(module: str | None) -> set[str] | None:
 
 
 def _import_missing(
-    source: str, import_sources: Sequence[str], provided: set[str] | None = frozenset()
+    source: str, import_sources: Sequence[str], provided: AbstractSet[str] | None = frozenset()
 ) -> str:
     """Names nothing binds, imported as an import source does, else from the standard library;
     none that the function's module ``provided`` (None: it may provide any)."""
