@@ -23,10 +23,13 @@ from codegen.settings import CodegenConfig, FileSettings, resolve
 from codegen.solve import SolveSession, describe_rosters, solve
 from codegen.solve.session import request_plan
 from codegen.solve.warm import Warm
-from sandbox import UnsafeLocalSandbox
+from sandbox import Sandbox
 from tests.cli_support import ROOT, TWO_SUM_HASH, fenced
 
 pytestmark = [
+    # the Docker sandbox: the in-process one sometimes stops this run with an internal pytest
+    # error when the whole suite ran before it (open, see the stop's note)
+    pytest.mark.docker,
     pytest.mark.filterwarnings("ignore:UnsafeLocalSandbox runs candidate code"),
     pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies"),
 ]
@@ -48,7 +51,7 @@ def test_the_embedded_model_is_named_as_the_user_names_it(tmp_path: Path) -> Non
         return [sys.executable, "-m", "codegen.testing.fake_openai", "--port", str(port),
                 "--script", str(script)]  # fmt: skip
 
-    file = FileSettings(sandbox={"backend": "unsafe-local", "timing_rounds": 3})
+    file = FileSettings(sandbox={"timing_rounds": 3})
     settings = resolve(CodegenConfig.model_validate(file.model_dump()))
     assert settings.roster_kind == "embedded"
     # the default roster is every default model pulled here; this run serves the one faked
@@ -57,7 +60,7 @@ def test_the_embedded_model_is_named_as_the_user_names_it(tmp_path: Path) -> Non
     async def work():  # noqa: ANN202
         slots = slots_per_model(1)  # as many servers as a real run starts here
         runtime = LocalRuntime([NAME], slots=slots, log_dir=tmp_path, command=fake_llama)
-        warm = await Warm(sandbox=UnsafeLocalSandbox(), runtime=runtime).start()
+        warm = await Warm(sandbox=Sandbox(workers=1), runtime=runtime).start()
         try:
             async with SolveSession(settings, warm=warm) as session:
                 report = await solve(load_problem(str(ROOT / "examples" / "two_sum")), session)
