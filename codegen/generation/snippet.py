@@ -54,13 +54,11 @@ def clean_snippet(
     code = _drop_self_imports(code, entry_point)
     code = _explicit_star_imports(code)
     code = reachable_only(code, entry_point)
-    code = _import_missing(code, import_sources, _module_names(module))
+    provided = _module_names(module)
+    code = _import_missing(code, import_sources, provided)
     code = lint.fix(code)
     code = _drop_stray_comments(code)
-    missing = undefined_names(code)
-    if missing and module is not None:
-        defined = defined_names(module)
-        missing = [] if defined is None else [name for name in missing if name not in defined]
+    missing = [] if provided is None else [n for n in undefined_names(code) if n not in provided]
     if missing:
         raise UndefinedNames(f"uses undefined name(s): {', '.join(missing)}")
     return code
