@@ -35,12 +35,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 
+from codegen.config_path import CONFIG_ENV, PYPROJECT, find_config
 from codegen.errors import BadInput
 from codegen.generation.personas import PERSONAS
 from codegen.generation.roster import FanoutLimits, Roster, Worker
 from codegen.local_models.assemble import default_models
 from codegen.local_models.catalog import MODELS
 from codegen.local_models.roster import DEFAULT_PERSONAS
+from codegen.overrides import Overrides
 from codegen.project import DEFAULT_CONTEXT_TOKENS
 from codegen.project.dependencies import DependencySettings
 from codegen.unknown_keys import find_unknown_key
@@ -49,9 +51,6 @@ from sandbox import DEFAULT_LIMITS, Limits
 if TYPE_CHECKING:
     from sandbox import Project, SandboxBackend
 
-CONFIG_FILE = "codegen.toml"
-PYPROJECT = "pyproject.toml"
-CONFIG_ENV = "CODEGEN_CONFIG"  # a config file to use instead of the nearest one
 
 
 class CodegenConfig(BaseModel):
@@ -68,17 +67,6 @@ class CodegenConfig(BaseModel):
         if not self.workers:
             return None
         return Roster(workers=tuple(self.workers), limits=self.generation)
-
-
-def find_config(start: Path | None = None) -> Path | None:
-    """The nearest codegen.toml or pyproject.toml from `start` upwards (codegen.toml wins)."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        for name in (CONFIG_FILE, PYPROJECT):
-            candidate = folder / name
-            if candidate.is_file():
-                return candidate
-    return None
 
 
 def load_config(path: Path | None = None, *, start: Path | None = None) -> CodegenConfig:
@@ -307,18 +295,6 @@ class FileSettings(_Section):
         return value
 
 
-class Overrides(BaseModel):
-    """What the command line says; None = not given."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    models: list[str] | None = None
-    samples: int | None = Field(default=None, ge=1, le=64)
-    jury: bool | None = None
-    tester: bool | None = None
-    isolation: Literal["warm", "strict"] | None = None
-
-
 class SolveSettings(BaseModel):
     """Everything a solve run needs to know, and where each top-level choice came from."""
 
@@ -421,9 +397,3 @@ def load_settings(config_file: Path | None, overrides: Overrides | None = None) 
     directory) plus the flags."""
     return resolve(load_config(config_file), overrides)
 
-
-def split_models(values: tuple[str, ...] | list[str]) -> list[str] | None:
-    """`--models a,b --models c` -> [a, b, c]; None when the flag was not given."""
-    if not values:
-        return None
-    return [name.strip() for value in values for name in value.split(",")]

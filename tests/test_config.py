@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from codegen.errors import BadInput
-from codegen.settings import CodegenConfig, find_config, load_config, roster_from_models
+from codegen.config_path import find_config
+from codegen.settings import CodegenConfig, load_config, roster_from_models
 
 PYPROJECT = """
 [project]

@@ -17,7 +17,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 T = TypeVar("T")
 INTERRUPTED = 130
@@ -37,21 +37,32 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     return result
 
 
-def exit_interrupted(message: str = "codegen: interrupted") -> None:
+def exit_interrupted(message: str = "codegen: interrupted") -> NoReturn:
     """Say so on stderr and end the process now: the clean-up already ran while the command's
     task unwound, and waiting for worker threads or module teardown only delays the prompt."""
     remove_own_containers()
+    _flush()
+    try:
+        sys.stderr.write(message + "\n")
+    except (OSError, ValueError):
+        pass
+    exit_now(INTERRUPTED)
+
+
+def exit_now(code: int = 0) -> NoReturn:
+    """End a process that has nothing left to clean up (its output written, no container or
+    model server of its own) without the interpreter's teardown of its modules: a pipe waits
+    0.1-0.2 s for that after the answer is out."""
+    _flush()
+    os._exit(code)
+
+
+def _flush() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):
             pass
-    try:
-        sys.stderr.write(message + "\n")
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
-    os._exit(INTERRUPTED)
 
 
 def remove_own_containers(timeout_s: float = 3.0) -> int:

@@ -14,11 +14,12 @@ from codegen.cli import running
 from codegen.errors import BadInput, CodegenError, Disputed
 from codegen.llm.routing import check_names
 from codegen.local_models.catalog import MODELS
+from codegen.overrides import Overrides, split_models
 from codegen.project import DEFAULT_CONTEXT_TOKENS, is_function_spec
-from codegen.settings import Overrides, SolveSettings, load_settings, split_models
 
 if TYPE_CHECKING:  # the rest loads once the flags are known good: a typo is refused at once
     from codegen.problems import Problem
+    from codegen.settings import SolveSettings
     from codegen.solve.progress import SolveProgress
     from codegen.solve.report import SolveReport
 
@@ -149,43 +150,73 @@ def solve(
     Exit codes: 0 solved, 1 no passing candidate, 2 bad input (files, flags, config), 3
     environment (Docker, a model server, the service), 4 disputed, 130 interrupted (Ctrl-C).
     """
-    from codegen.service.client import server_from_env, solve_remote
+    from codegen.service.client import server_from_env
     from codegen.service.discovery import local_server, using_line
-    from codegen.solve.progress import for_solve
 
     tokens = DEFAULT_CONTEXT_TOKENS
     if is_function_spec(problem):  # the models see this much of its module and package
-        tokens = load_settings(config_file, overrides).context.max_tokens
+        tokens = _settings(config_file, overrides).context.max_tokens
     loaded = load_input(problem, entry, tests, tokens)
     if output is not None and not output.parent.is_dir():
         raise BadInput(f"{output}: its folder does not exist; create it or pick another -o path")
     terminal = sys.stdout.isatty()
     enrich = not fast and (as_json or terminal)  # code alone on a pipe: nothing shows the rest
-    progress = for_solve(as_json)
     url, token = server_from_env(server), None
     if url is None and (found := local_server(config_file, overrides.isolation, no_server)):
         url, token = found.url, found.token
         click.echo(using_line(found), err=True)
-    show = functools.partial(_show, loaded.name, output, as_json, terminal, progress)
+    show = functools.partial(_show, loaded.name, output, as_json, terminal)
     if url is not None:
-        with progress:
-            report = solve_remote(url, loaded, overrides, progress, optimise_rounds,
-                                  fast=not enrich, token=token)  # fmt: skip
-        show(report)
+        _solve_on_service(url, token, loaded, overrides, optimise_rounds, enrich, as_json, show)
+        running.exit_now()  # a client holds nothing to clean up: skip the interpreter's teardown
     else:
-        settings = load_settings(config_file, overrides)
+        from codegen.solve.progress import for_solve
+
+        settings = _settings(config_file, overrides)
+        progress = for_solve(as_json)
         running.run(
             _run(
                 loaded,
                 settings,
                 progress,
-                show,
+                functools.partial(show, progress),
                 optimise_rounds,
                 enrich,
                 verbose=verbose,
                 output=output,
             )  # fmt: skip
         )
+
+
+def _settings(config_file: Path | None, overrides: Overrides) -> SolveSettings:
+    """Loaded only when needed: a client of a service sends the flags, not the settings."""
+    from codegen.settings import load_settings
+
+    return load_settings(config_file, overrides)
+
+
+def _solve_on_service(
+    url: str,
+    token: str | None,
+    problem: Problem,
+    overrides: Overrides,
+    optimise_rounds: int,
+    enrich: bool,
+    as_json: bool,
+    show: Callable[[SolveProgress, SolveReport], None],
+) -> None:
+    """Submit first, then load the display: its imports overlap the models' latency."""
+    from codegen.service.client import ServiceClient
+
+    with ServiceClient(url, token) as client:
+        job_id = client.submit_solve(problem, overrides, optimise_rounds, fast=not enrich)
+        with client.cancelled_on_error(job_id):
+            from codegen.solve.progress import for_solve
+
+            progress = for_solve(as_json)
+        with progress:
+            report = client.follow_solve(job_id, progress)
+    show(progress, report)
 
 
 def _show(

@@ -6,17 +6,22 @@ its own in the cache) → runtime (server processes per slot, run by that enviro
 health-checked, always stopped) → roster (the default workers over those servers).
 """
 
-from codegen.local_models.assemble import (
-    default_models,
-    ensure_model,
-    gguf_path,
-    is_assembled,
-    lookup,
-)
-from codegen.local_models.catalog import DEFAULT_MODEL, DEFAULT_MODELS, MODELS, LocalModel
-from codegen.local_models.engine import engine_installed, ensure_engine
-from codegen.local_models.roster import DEFAULT_PERSONAS, local_roster
-from codegen.local_models.runtime import Endpoint, LocalRuntime
+from codegen.lazy import lazy_getattr
+
+# Loaded when first asked for: the catalog is read at every start (the flags are checked
+# against it), the engine and the servers only when a local run starts them.
+__getattr__ = lazy_getattr(
+    __name__,
+    {
+        "default_models": "assemble", "ensure_model": "assemble", "gguf_path": "assemble",
+        "is_assembled": "assemble", "lookup": "assemble",
+        "DEFAULT_MODEL": "catalog", "DEFAULT_MODELS": "catalog", "MODELS": "catalog",
+        "LocalModel": "catalog",
+        "engine_installed": "engine", "ensure_engine": "engine",
+        "DEFAULT_PERSONAS": "roster", "local_roster": "roster",
+        "Endpoint": "runtime", "LocalRuntime": "runtime",
+    },
+)  # fmt: skip
 
 __all__ = [
     "DEFAULT_MODEL",

@@ -12,29 +12,21 @@ when ``--server`` does not; ``CODEGEN_API_TOKEN`` is the bearer token it may wan
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from codegen.errors import BadInput, EnvironmentProblem
-from codegen.generation import GenerationEvent
-from codegen.problems import Problem
-from codegen.project.archive import pack
-from codegen.settings import Overrides
-from codegen.solve import (
-    CandidateProgress,
-    Decided,
-    GenerationProgress,
-    JudgeProgress,
-    SolveEvent,
-    SolveReport,
-    StageProgress,
-)
+from codegen.service.transport import Response, Transport, TransportError
+
+if TYPE_CHECKING:  # loaded once the job is submitted: their import overlaps the models' work
+    from codegen.problems import Problem
+    from codegen.settings import Overrides
+    from codegen.solve import SolveEvent, SolveReport
 
 SERVER_ENV = "CODEGEN_SERVER"
 TOKEN_ENV = "CODEGEN_API_TOKEN"
@@ -50,10 +42,13 @@ class ServiceClient:
         self.url = url.rstrip("/")
         token = token or os.environ.get(TOKEN_ENV)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        try:
+            self.http = Transport(self.url, headers, timeout)
+        except TransportError as error:
+            raise BadInput(f"--server: {error}") from None
 
     def close(self) -> None:
-        self.http.close()
+        """Nothing stays open between requests; kept for ``with``."""
 
     def __enter__(self) -> ServiceClient:
         return self
@@ -68,31 +63,55 @@ class ServiceClient:
                 "optimise": optimise, "fast": fast}  # fmt: skip
         context = problem.context
         if context is not None and context.root is not None:  # its project goes with it
+            from codegen.project.archive import pack
+
             body["project"] = {"archive": pack(Path(context.root))}
         for _ in range(BUSY_RETRIES):
-            answer = self._request("POST", "/v1/solve", json=body)
+            answer = self._request("POST", "/v1/solve", json_body=body)
             if answer.status_code != 429:
                 return answer.json()["id"]
-            time.sleep(float(answer.headers.get("Retry-After", "5")))
+            time.sleep(float(answer.headers.get("retry-after", "5")))
         raise EnvironmentProblem(f"the codegen service at {self.url} stays full (429); try later")
 
     def events(self, job_id: str) -> Iterator[dict[str, Any]]:
         """The job's events until its `end` event (server-sent events)."""
         try:
-            with self.http.stream("GET", f"/v1/jobs/{job_id}/events", timeout=None) as stream:
-                _raise_for(stream, self.url)
-                data: list[str] = []
-                for line in stream.iter_lines():
-                    if line.startswith("data:"):
-                        data.append(line[5:].strip())
-                    elif not line and data:
-                        event = json.loads("\n".join(data))
-                        data = []
-                        yield event
-                        if event.get("type") == "end":
-                            return
-        except httpx.HTTPError as error:
+            data: list[str] = []
+            for line in self.http.stream_lines(f"/v1/jobs/{job_id}/events"):
+                if isinstance(line, Response):
+                    _raise_for(line, self.url)
+                    return
+                if line.startswith("data:"):
+                    data.append(line[5:].strip())
+                elif not line and data:
+                    event = json.loads("\n".join(data))
+                    data = []
+                    yield event
+                    if event.get("type") == "end":
+                        return
+        except TransportError as error:
             raise EnvironmentProblem(f"lost the codegen service at {self.url}: {error}") from None
+
+    def follow_solve(
+        self, job_id: str, on_event: Callable[[SolveEvent], None] | None = None
+    ) -> SolveReport:
+        """The submitted solve's events (to ``on_event``) until it ends, then its report; the
+        job is cancelled if this is interrupted."""
+        with self.cancelled_on_error(job_id):
+            for record in self.events(job_id):
+                event = event_from_record(record)
+                if event is not None and on_event is not None:
+                    on_event(event)
+        return _report(self.job(job_id), self.url)
+
+    @contextlib.contextmanager
+    def cancelled_on_error(self, job_id: str) -> Iterator[None]:
+        """Ctrl-C or a lost stream must not leave the job running on the service."""
+        try:
+            yield
+        except BaseException:
+            self.cancel(job_id)
+            raise
 
     def job(self, job_id: str) -> dict[str, Any]:
         return self._request("GET", f"/v1/jobs/{job_id}").json()
@@ -100,12 +119,10 @@ class ServiceClient:
     def cancel(self, job_id: str) -> None:
         self._request("DELETE", f"/v1/jobs/{job_id}", ok=(200, 409))
 
-    def _request(
-        self, method: str, path: str, ok: tuple[int, ...] = (), **kw: Any
-    ) -> httpx.Response:
+    def _request(self, method: str, path: str, ok: tuple[int, ...] = (), **kw: Any) -> Response:
         try:
             answer = self.http.request(method, path, **kw)
-        except httpx.HTTPError as error:
+        except TransportError as error:
             raise EnvironmentProblem(
                 f"cannot reach the codegen service at {self.url} ({error}): start it with "
                 f"`codegen serve`, or drop --server / {SERVER_ENV} to run locally"
@@ -115,11 +132,9 @@ class ServiceClient:
         return answer
 
 
-def _raise_for(answer: httpx.Response, url: str) -> None:
+def _raise_for(answer: Response, url: str) -> None:
     if answer.status_code < 400:
         return
-    if isinstance(answer, httpx.Response) and not answer.is_stream_consumed:
-        answer.read()
     try:
         detail = answer.json().get("detail", "")
     except ValueError:
@@ -149,19 +164,13 @@ def solve_remote(
     same error, as a local run. ``token``: one the service gave local clients (discovery)."""
     with ServiceClient(url, token) as client:
         job_id = client.submit_solve(problem, overrides, optimise_rounds, fast)
-        try:
-            for record in client.events(job_id):
-                event = event_from_record(record)
-                if event is not None and on_event is not None:
-                    on_event(event)
-        except BaseException:  # Ctrl-C or a lost stream: do not leave the job running
-            client.cancel(job_id)
-            raise
-        return _report(client.job(job_id), url)
+        return client.follow_solve(job_id, on_event)
 
 
 def _report(view: dict[str, Any], url: str) -> SolveReport:
     if view["state"] == "done":
+        from codegen.solve import SolveReport
+
         return SolveReport.model_validate(view["report"])
     error = view.get("error") or {}
     message = error.get("message") or f"the job ended {view['state']} on the service at {url}"
@@ -175,28 +184,30 @@ def _report(view: dict[str, Any], url: str) -> SolveReport:
     raise EnvironmentProblem(message)
 
 
-_EVENTS: dict[str, Callable[[dict[str, Any]], SolveEvent]] = {
-    "GenerationProgress": lambda r: GenerationProgress(
-        r["round"], GenerationEvent.model_validate(r["event"])
-    ),
-    "CandidateProgress": lambda r: CandidateProgress(
-        r["candidate"], r["status"], r.get("author", ""), r.get("detail", "")
-    ),
-    "JudgeProgress": lambda r: JudgeProgress(r["judge"], r["status"], r.get("detail", "")),
-    "StageProgress": lambda r: StageProgress(r["stage"], r["message"]),
-    "Decided": lambda r: Decided(
-        r["winner"],
-        r["author"],
-        r["code"],
-        r["after"],
-        r["reason"],
-        r["seconds"],
-        r.get("enriching", True),
-    ),
-}
-
-
 def event_from_record(record: dict[str, Any]) -> SolveEvent | None:
     """A solve event sent by the service, as the live display takes it (others: None)."""
-    build = _EVENTS.get(str(record.get("type")))
-    return build(record) if build is not None else None
+    from codegen.generation import GenerationEvent
+    from codegen.solve import (
+        CandidateProgress,
+        Decided,
+        GenerationProgress,
+        JudgeProgress,
+        StageProgress,
+    )
+
+    r = record
+    match r.get("type"):
+        case "GenerationProgress":
+            return GenerationProgress(r["round"], GenerationEvent.model_validate(r["event"]))
+        case "CandidateProgress":
+            return CandidateProgress(
+                r["candidate"], r["status"], r.get("author", ""), r.get("detail", "")
+            )
+        case "JudgeProgress":
+            return JudgeProgress(r["judge"], r["status"], r.get("detail", ""))
+        case "StageProgress":
+            return StageProgress(r["stage"], r["message"])
+        case "Decided":
+            return Decided(r["winner"], r["author"], r["code"], r["after"], r["reason"],
+                           r["seconds"], r.get("enriching", True))  # fmt: skip
+    return None

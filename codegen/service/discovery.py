@@ -23,11 +23,11 @@ import os
 import time
 from pathlib import Path
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
 from codegen.paths import user_dir
-from codegen.settings import find_config
+from codegen.service.transport import Transport, TransportError
+from codegen.config_path import find_config
 
 READY_TIMEOUT_S = 1.0
 NO_SERVER_ENV = "CODEGEN_NO_SERVER"  # set (to anything): never use a service found here
@@ -111,8 +111,8 @@ def _alive(pid: int) -> bool:
 def _ready(record: ServerRecord) -> bool:
     headers = {"Authorization": f"Bearer {record.token}"} if record.token else {}
     try:
-        answer = httpx.get(f"{record.url}/readyz", headers=headers, timeout=READY_TIMEOUT_S)
-    except httpx.HTTPError:
+        answer = Transport(record.url, headers, READY_TIMEOUT_S).request("GET", "/readyz")
+    except TransportError:
         return False
     return answer.status_code == 200
 
