@@ -52,7 +52,6 @@ if TYPE_CHECKING:
     from sandbox import Project, SandboxBackend
 
 
-
 class CodegenConfig(BaseModel):
     """Everything under `[tool.codegen]`; sections without a model yet are kept as extras."""
 
@@ -396,4 +395,3 @@ def load_settings(config_file: Path | None, overrides: Overrides | None = None) 
     """The config file (given, else $CODEGEN_CONFIG, else the nearest one from the current
     directory) plus the flags."""
     return resolve(load_config(config_file), overrides)
-

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from codegen.errors import BadInput
 from codegen.config_path import find_config
+from codegen.errors import BadInput
 from codegen.settings import CodegenConfig, load_config, roster_from_models
 
 PYPROJECT = """

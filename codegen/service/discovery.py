@@ -25,9 +25,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from codegen.config_path import find_config
 from codegen.paths import user_dir
 from codegen.service.transport import Transport, TransportError
-from codegen.config_path import find_config
 
 READY_TIMEOUT_S = 1.0
 NO_SERVER_ENV = "CODEGEN_NO_SERVER"  # set (to anything): never use a service found here
