@@ -288,13 +288,19 @@ def model_error(error: BaseException, model: str) -> errors.ModelError | None:
     timed_out = any(isinstance(cause, TIMEOUTS) for cause in _causes(error))
     if isinstance(error, openai.APIConnectionError) and timed_out:
         return errors.TimedOut(model, message, retryable=False, **fields)
-    if isinstance(error, openai.APIConnectionError) or _connection_failed(error, timed_out):
-        fields["error_class"] = "APIConnectionError"  # litellm may wrap it in a 500
+    answered = status is not None and status < 500  # litellm reports a refused connection as 500
+    if isinstance(error, openai.APIConnectionError) or (
+        not answered and _connection_failed(error, timed_out)
+    ):
+        fields["error_class"] = "APIConnectionError"  # as it was always recorded
         return errors.Unreachable(model, message, **fields)
     kind = _litellm_kind(error) or _kind(error, status)
     if kind is None:
         return None
-    return kind(model, message, retry_after_s=retry_after(error), **fields)
+    # only an HTTP answer that says so (408, 429, 5xx) is worth another attempt
+    retryable = status is not None and (status in (408, 429) or status >= 500)
+    return kind(model, message, retry_after_s=retry_after(error), retryable=retryable,
+                **fields)  # fmt: skip
 
 
 TIMEOUTS = (TimeoutError, httpx.TimeoutException, openai.APITimeoutError)
@@ -303,7 +309,7 @@ CONTEXT_CODES = {"context_length_exceeded", "string_above_max_length"}
 
 
 def _kind(error: BaseException, status: int | None) -> type[errors.ModelError] | None:
-    code = getattr(error, "code", None)
+    code = error.code if isinstance(error, openai.APIError) else None  # the body's error code
     if isinstance(error, openai.ContentFilterFinishReasonError) or code in REFUSAL_CODES:
         return errors.Refused
     if code in CONTEXT_CODES:
@@ -321,8 +327,8 @@ def _kind(error: BaseException, status: int | None) -> type[errors.ModelError] |
     for provider, typed in by_type:
         if isinstance(error, provider):
             return typed
-    if status is None:  # no HTTP answer behind it: not a provider's fault
-        return None
+    if status is None:  # a provider's error without a status: an answer that is not one
+        return errors.Unavailable if isinstance(error, openai.APIError) else None
     if status == 429:
         return errors.RateLimited
     if status == 408:
@@ -333,7 +339,9 @@ def _kind(error: BaseException, status: int | None) -> type[errors.ModelError] |
         return errors.UnknownModel
     if status >= 500:
         return errors.Unavailable
-    return errors.BadRequest if status >= 400 else None
+    if status >= 400:
+        return errors.BadRequest
+    return errors.Unavailable if isinstance(error, openai.APIError) else None  # an unusable 200
 
 
 def _litellm_kind(error: BaseException) -> type[errors.ModelError] | None:
