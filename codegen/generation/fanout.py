@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from codegen.generation.dedupe import CandidatePool
-from codegen.generation.extract import ExtractionError, extract_code
+from codegen.generation.extract import EmptyReply, ExtractionError, extract_code
 from codegen.generation.prompts import (
     CODE_STOPS,
     TEST_CASES,
@@ -41,10 +41,6 @@ from codegen.llm.throttle import Throttle, ask
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[GenerationEvent], None]
-
-
-class EmptyReply(ExtractionError):
-    """The model answered with no text at all."""
 
 
 @dataclass

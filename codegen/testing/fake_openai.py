@@ -10,6 +10,8 @@ production uses is the one under test. Replies are scripted per model name:
             "down": [{"status": 500}],
             "stuck": [{"hang": true}],
             "garbled": [{"body": "{not json"}],
+            "long": [{"status": 400, "error_code": "context_length_exceeded"}],
+            "declines": [{"content": None, "refusal": "I can't help with that."}],
         },
         "default": {"content": "no script for this model"},
     }
