@@ -46,7 +46,7 @@ def _worker(name: str) -> Worker:
 
 
 def _roster(*names: str) -> Roster:
-    return Roster(workers=[_worker(n) for n in names], limits=FAST)
+    return Roster(workers=tuple(_worker(n) for n in names), limits=FAST)
 
 
 def test_both_clients_are_model_clients() -> None:

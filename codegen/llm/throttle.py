@@ -40,9 +40,14 @@ class Throttle:
 
 
 class RetryPolicy(Protocol):
-    max_retries: int
-    backoff_base_s: float
-    backoff_max_s: float
+    """How often and how long to retry (FanoutLimits for the fan-out, Retry for the jury)."""
+
+    @property
+    def max_retries(self) -> int: ...
+    @property
+    def backoff_base_s(self) -> float: ...
+    @property
+    def backoff_max_s(self) -> float: ...
 
 
 @dataclass(frozen=True)
