@@ -33,21 +33,13 @@ Completer = Callable[[JudgeSpec, list[dict[str, str]]], Awaitable[str]]
 
 
 def asking(
-    model: ModelClient | None = None,
-    throttle: Throttle | None = None,
-    policy: RetryPolicy = DEFAULT_RETRY,
+    model: ModelClient, throttle: Throttle | None = None, policy: RetryPolicy = DEFAULT_RETRY
 ) -> Completer:
-    """The default transport: `model` (litellm's client by default) through the shared retry
-    loop, under `throttle` (a fresh one with the fan-out's default caps unless the run's own
-    is given)."""
+    """The default transport: `model` through the shared retry loop, under `throttle` (a fresh
+    one with the fan-out's default caps unless the run's own is given)."""
     caps = throttle or Throttle(*DEFAULT_CAPS)
 
     async def complete(judge: JudgeSpec, messages: list[dict[str, str]]) -> str:
-        nonlocal model
-        if model is None:
-            from codegen.llm.client import LiteLLMClient
-
-            model = LiteLLMClient()
         reply = await ask(model, judge, messages, throttle=caps, policy=policy)
         return reply.content or ""
 
