@@ -132,10 +132,11 @@ async def _request(run: _Run, worker: Worker, sample: int) -> Failure | None:
     """One sample of one worker, with its retries; returns its Failure, or None on success."""
     messages = build_messages(run.task, worker.persona)
     started = time.perf_counter()
-    attempts = [0]
+    attempt = 0
 
-    def attempt(number: int) -> None:
-        attempts[0] = number
+    def started_attempt(number: int) -> None:
+        nonlocal attempt
+        attempt = number
         run.emit("started", worker, sample, attempt=number)
 
     def retrying(error: ModelError, number: int, delay: float) -> None:
@@ -147,21 +148,21 @@ async def _request(run: _Run, worker: Worker, sample: int) -> Failure | None:
     try:
         reply = await ask(
             run.model, worker, messages, throttle=run.throttle, policy=run.roster.limits,
-            stop=CODE_STOPS if worker.stop_at_tests else (), on_attempt=attempt,
+            stop=CODE_STOPS if worker.stop_at_tests else (), on_attempt=started_attempt,
             on_retry=retrying,
         )  # fmt: skip
     except asyncio.CancelledError:
-        run.emit("cancelled", worker, sample, attempt=attempts[0])
+        run.emit("cancelled", worker, sample, attempt=attempt)
         raise
     except Exception as error:  # a ModelError, or a bug: recorded either way
         elapsed = time.perf_counter() - started
-        failure = _failure(worker, sample, error, elapsed, attempts[0])
+        failure = _failure(worker, sample, error, elapsed, attempt)
         run.emit(
-            "failed", worker, sample, attempt=attempts[0], latency_s=elapsed,
+            "failed", worker, sample, attempt=attempt, latency_s=elapsed,
             error_class=failure.error_class, message=failure.message,
         )  # fmt: skip
         return failure
-    return _accept(run, worker, sample, reply, attempts[0], time.perf_counter() - started)
+    return _accept(run, worker, sample, reply, attempt, time.perf_counter() - started)
 
 
 def _accept(
