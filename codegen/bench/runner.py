@@ -48,6 +48,7 @@ from codegen.generation import (
     Roster,
     Worker,
 )
+from codegen.generation.extract import EmptyReply, ExtractionError
 from codegen.generation.test_cases import generated_tests
 from codegen.generation.types import TesterReply
 from codegen.llm.endpoint import Endpoint
@@ -58,7 +59,9 @@ from codegen.ranking.ballots import JudgeSpec
 from codegen.ranking.consensus import GeneratedTest
 from sandbox import ProblemError
 
-MODEL_ERRORS = {"ExtractionError", "EmptyReply"}  # an answer without usable code
+# the class names a reply without usable code is recorded under (a model's fault, not the
+# infrastructure's); named from the classes, so that a rename cannot silently change a status
+MODEL_ERRORS = {ExtractionError.__name__, EmptyReply.__name__}
 
 
 @dataclass(frozen=True)

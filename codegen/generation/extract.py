@@ -43,6 +43,10 @@ class ExtractionError(ValueError):
     """The reply holds no usable candidate; the message says why in a few words."""
 
 
+class EmptyReply(ExtractionError):
+    """The model answered with no text at all."""
+
+
 def extract_code(
     reply: str | None,
     entry_point: str,

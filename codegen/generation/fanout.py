@@ -1,10 +1,11 @@
 """The fan-out: every request of a run goes out at once, bounded by a Throttle.
 
-The throttle (:mod:`codegen.llm.throttle`) caps what is in flight per provider/api_base and in
-all; each attempt has a hard deadline; 429 and 5xx are retried after a backoff (outside the
-throttle); a request that fails or hangs is recorded with its error class and never fails the
-run. With `enough`, the run stops as soon as that many distinct candidates have arrived and
-cancels the rest.
+Every request goes through the shared retry loop (:func:`codegen.llm.throttle.ask`): the
+throttle caps what is in flight per provider/api_base and in all; each attempt has a hard
+deadline; rate limits and 5xx are retried after a backoff (outside the throttle); a request
+that fails or hangs is recorded with its error class and typed fault and never fails the run.
+With `enough`, the run stops as soon as that many distinct candidates have arrived and cancels
+the rest. The model is any :class:`codegen.llm.model.ModelClient` (litellm's by default).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from codegen.generation.dedupe import CandidatePool
-from codegen.generation.extract import ExtractionError, extract_code
+from codegen.generation.extract import EmptyReply, ExtractionError, extract_code
 from codegen.generation.prompts import (
     CODE_STOPS,
     TEST_CASES,
@@ -33,15 +34,13 @@ from codegen.generation.types import (
     TesterReply,
 )
 from codegen.llm import client
-from codegen.llm.throttle import Throttle
+from codegen.llm.errors import ModelError
+from codegen.llm.model import ModelClient, ModelReply
+from codegen.llm.throttle import Throttle, ask
 
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[GenerationEvent], None]
-
-
-class EmptyReply(ExtractionError):
-    """The model answered with no text at all."""
 
 
 @dataclass
@@ -54,6 +53,7 @@ class _Run:
     throttle: Throttle
     pool: CandidatePool
     enough_reached: asyncio.Event
+    model: ModelClient
 
     def emit(self, kind: str, worker: Worker, sample: int, **fields: object) -> None:
         if self.on_event is None:
@@ -80,11 +80,13 @@ async def generate(
     on_event: EventCallback | None = None,
     enough: int | None = None,
     throttle: Throttle | None = None,
+    model: ModelClient | None = None,
 ) -> GenerationResult:
     """Ask every worker for `samples` candidates concurrently; dedupe what parses. Pass the
     `throttle` of a larger run (a repair round, a service) to share its caps."""
+    model = model or client.LiteLLMClient()
     for worker in roster.workers:
-        client.check_endpoint(worker)
+        model.check(worker)
     started = time.perf_counter()
     limits = roster.limits
     run = _Run(
@@ -96,6 +98,7 @@ async def generate(
         throttle=throttle or Throttle(limits.max_concurrency, limits.per_provider),
         pool=CandidatePool(),
         enough_reached=asyncio.Event(),
+        model=model,
     )
     jobs = [(w, w.sample_offset + s) for w in roster.workers for s in range(w.samples)]
     tasks = [asyncio.create_task(_request(run, w, s)) for w, s in jobs]
@@ -130,41 +133,40 @@ async def _request(run: _Run, worker: Worker, sample: int) -> Failure | None:
     messages = build_messages(run.task, worker.persona)
     started = time.perf_counter()
     attempt = 0
+
+    def started_attempt(number: int) -> None:
+        nonlocal attempt
+        attempt = number
+        run.emit("started", worker, sample, attempt=number)
+
+    def retrying(error: ModelError, number: int, delay: float) -> None:
+        run.emit(
+            "retrying", worker, sample, attempt=number, latency_s=time.perf_counter() - started,
+            error_class=error.error_class, message=f"retry in {delay:.2f}s",
+        )  # fmt: skip
+
     try:
-        while True:
-            attempt += 1
-            async with run.throttle.slot(worker):
-                run.emit("started", worker, sample, attempt=attempt)
-                try:
-                    stop = CODE_STOPS if worker.stop_at_tests else ()
-                    reply = await client.complete(worker, messages, stop)
-                    error: BaseException | None = None
-                except Exception as failed:
-                    error = failed
-            if error is None:
-                break
-            delay = client.retry_delay(error, attempt, run.roster.limits)
-            elapsed = time.perf_counter() - started
-            if delay is None:
-                failure = _failure(worker, sample, error, elapsed, attempt)
-                run.emit(
-                    "failed", worker, sample, attempt=attempt, latency_s=elapsed,
-                    error_class=failure.error_class, message=failure.message,
-                )  # fmt: skip
-                return failure
-            run.emit(
-                "retrying", worker, sample, attempt=attempt, latency_s=elapsed,
-                error_class=client.error_class(error), message=f"retry in {delay:.2f}s",
-            )  # fmt: skip
-            await asyncio.sleep(delay)
+        reply = await ask(
+            run.model, worker, messages, throttle=run.throttle, policy=run.roster.limits,
+            stop=CODE_STOPS if worker.stop_at_tests else (), on_attempt=started_attempt,
+            on_retry=retrying,
+        )  # fmt: skip
     except asyncio.CancelledError:
         run.emit("cancelled", worker, sample, attempt=attempt)
         raise
+    except Exception as error:  # a ModelError, or a bug: recorded either way
+        elapsed = time.perf_counter() - started
+        failure = _failure(worker, sample, error, elapsed, attempt)
+        run.emit(
+            "failed", worker, sample, attempt=attempt, latency_s=elapsed,
+            error_class=failure.error_class, message=failure.message,
+        )  # fmt: skip
+        return failure
     return _accept(run, worker, sample, reply, attempt, time.perf_counter() - started)
 
 
 def _accept(
-    run: _Run, worker: Worker, sample: int, reply: client.ModelReply, attempt: int, total_s: float
+    run: _Run, worker: Worker, sample: int, reply: ModelReply, attempt: int, total_s: float
 ) -> Failure | None:
     try:
         if reply.content is None or not reply.content.strip():
@@ -219,11 +221,13 @@ def _failure(
     message = " ".join(str(error).split())[:300] or type(error).__name__
     if reply:
         message += f"; reply starts {reply.strip()[:80]!r}"
+    typed = error if isinstance(error, ModelError) else None
     return Failure(
         model=worker.shown,
         persona=worker.persona,
         sample=sample,
-        error_class=client.error_class(error),
+        error_class=typed.error_class if typed else type(error).__name__,
+        fault=typed.fault if typed else None,
         message=message,
         latency_s=latency_s,
         attempts=attempts,
@@ -237,19 +241,22 @@ async def write_tests(
     per_model: int = 1,
     cases: int = TEST_CASES,
     throttle: Throttle | None = None,
+    model: ModelClient | None = None,
 ) -> list[TesterReply]:
     """``per_model`` tester requests for each model of the roster (through its first worker),
-    all at once, under the same caps as the generation they run beside. A failed request is a
-    reply with its error: the tests are soft evidence, never worth failing a run for."""
+    all at once, under the same caps and retry loop as the generation they run beside. A failed
+    request is a reply with its error: the tests are soft evidence, never worth failing a run
+    for."""
     firsts: dict[str, Worker] = {}
     for worker in roster.workers:
         firsts.setdefault(worker.model, worker)
     throttle = throttle or Throttle(roster.limits.max_concurrency, roster.limits.per_provider)
+    model = model or client.LiteLLMClient()
     messages = build_test_messages(task, cases)
     return list(
         await asyncio.gather(
             *(
-                _tester_request(worker, messages, throttle, roster)
+                _tester_request(model, worker, messages, throttle, roster)
                 for worker in firsts.values()
                 for _ in range(per_model)
             )
@@ -258,24 +265,20 @@ async def write_tests(
 
 
 async def _tester_request(
-    worker: Worker, messages: list[dict[str, str]], throttle: Throttle, roster: Roster
+    model: ModelClient,
+    worker: Worker,
+    messages: list[dict[str, str]],
+    throttle: Throttle,
+    roster: Roster,
 ) -> TesterReply:
     started = time.perf_counter()
-    attempt = 0
-    while True:
-        attempt += 1
-        async with throttle.slot(worker):
-            try:
-                reply = await client.complete(worker, messages)
-                break
-            except Exception as error:
-                failed = error
-        delay = client.retry_delay(failed, attempt, roster.limits)
-        if delay is None:
-            message = " ".join(str(failed).split())[:300]
-            error = f"{client.error_class(failed)}: {message}"
-            return TesterReply(model=worker.shown, error=error)
-        await asyncio.sleep(delay)
+    try:
+        reply = await ask(model, worker, messages, throttle=throttle, policy=roster.limits)
+    except ModelError as failed:
+        return TesterReply(model=worker.shown, error=f"{failed.error_class}: {failed.message}")
+    except Exception as bug:  # still only a missing tester reply, never a failed run
+        message = " ".join(str(bug).split())[:300]
+        return TesterReply(model=worker.shown, error=f"{type(bug).__name__}: {message}")
     return TesterReply(
         model=worker.shown,
         text=reply.content or "",

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from codegen.llm.errors import ModelFault
+
 
 class RepairFeedback(BaseModel):
     """For a repair round: a previous candidate and why it failed."""
@@ -79,6 +81,9 @@ class Failure(BaseModel):
     error_class: str
     message: str
     latency_s: float = Field(default=0.0, ge=0.0)
+    fault: ModelFault | None = Field(
+        default=None, description="the typed kind of a model error; None for an unusable reply"
+    )
     attempts: int = Field(default=1, ge=0)
 
 

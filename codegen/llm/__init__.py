@@ -1,11 +1,16 @@
-"""The one model layer: every request to a language model, for generation and for the jury,
-goes through here.
+"""The one model layer: every request to a language model, for generation, the tester and the
+jury, goes through here.
 
 - ``endpoint``: :class:`Endpoint`, a model and how to reach it (pure data);
+- ``model``: the seam, :class:`ModelClient` (one attempt: a ``ModelReply`` or a typed error);
+- ``errors``: :class:`ModelError` and its kinds (rate limit, timeout, unavailable, refusal,
+  auth, bad request), pure;
 - ``client``: litellm (and the OpenAI SDK for OpenAI-compatible servers), set up once: routing
-  and keys, one attempt under a hard deadline, which errors are worth a retry, and how each
-  failure is classified;
-- ``throttle``: :class:`Throttle`, the in-flight caps shared by everything a run sends.
+  and keys, one attempt under a hard deadline, and the one mapping of provider exceptions to
+  typed errors; :class:`LiteLLMClient` is the ModelClient of real runs;
+- ``throttle``: :class:`Throttle`, the in-flight caps shared by everything a run sends, and
+  ``ask``, the one retry loop;
+- ``scripted``: :class:`ScriptedModel`, the in-memory ModelClient for tests.
 
 litellm is imported by ``client`` only, and only when a request is about to be made.
 """

@@ -1,16 +1,18 @@
 """One chat request under a hard deadline; the only module that calls litellm or the OpenAI SDK.
 
 Everything that depends on the provider lives here: routing a model string, the key to send,
-litellm's settings, the deadline, which failures are worth a retry (`retry_delay`; the caller
-sleeps, so that a request waiting out a Retry-After holds no concurrency slot) and the class a
-failure is recorded under.
+litellm's settings, the deadline, and what a provider's exception means: :func:`model_error`
+turns it into a typed :class:`codegen.llm.errors.ModelError` (by its type, its HTTP status and
+its error code; never by its message). :class:`LiteLLMClient` is the
+:class:`codegen.llm.model.ModelClient` of real runs; retries are the caller's
+(:func:`codegen.llm.throttle.ask`).
 
 An OpenAI-compatible server named by its address (``openai/NAME`` with an api_base that is not
 OpenAI's own: a vLLM or llama.cpp server, the embedded models, the test server) is asked through
 the OpenAI SDK directly; every other model through litellm. litellm takes seconds to import
 (7 s here, more under load), the SDK a fraction of that: a cold ``codegen solve`` against such a
 server sends its requests without waiting for litellm. Both raise the same error classes
-(litellm's derive from the SDK's), so retries and failure classes read the same. A reply
+(litellm's derive from the SDK's), so they map to the same typed errors. A reply
 is priced from litellm's bundled cost map, read as a file (0 for a model it does not list).
 """
 
@@ -22,32 +24,27 @@ import functools
 import importlib.util
 import json
 import os
+import sys
 import time
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import openai
 
 from codegen.errors import BadInput, EnvironmentProblem
+from codegen.llm import errors
 from codegen.llm.endpoint import Endpoint
+from codegen.llm.model import Messages, ModelReply
+from codegen.llm.throttle import RetryPolicy
+from codegen.llm.throttle import retry_delay as throttle_retry_delay
 
 NO_KEY = "sk-no-key-needed"  # OpenAI-compatible local servers want *some* key
 OPENAI_LIKE = {"openai", "text-completion-openai", "hosted_vllm", "llamafile", "lm_studio"}
-
-
-@dataclass(frozen=True)
-class ModelReply:
-    content: str | None
-    latency_s: float
-    prompt_tokens: int
-    completion_tokens: int
-    cost_usd: float
 
 
 class DeadlineExceeded(TimeoutError):
@@ -154,6 +151,7 @@ async def complete(
     except TimeoutError:
         raise DeadlineExceeded(f"no reply within {endpoint.timeout_s:g}s") from None
     latency = time.perf_counter() - started
+    _raise_refusal(response, endpoint)
     usage = getattr(response, "usage", None)
     return ModelReply(
         content=_content(response),
@@ -183,6 +181,7 @@ async def _complete_compatible(
         response = await asyncio.wait_for(call, timeout=endpoint.timeout_s)
     except TimeoutError:
         raise DeadlineExceeded(f"no reply within {endpoint.timeout_s:g}s") from None
+    _raise_refusal(response, endpoint)
     usage = response.usage
     return ModelReply(
         content=_content(response),
@@ -254,28 +253,132 @@ def _sdk_client(base: str, key: str, timeout_s: float) -> openai.AsyncOpenAI:
     return cached
 
 
-class RetryPolicy(Protocol):
-    max_retries: int
-    backoff_base_s: float
-    backoff_max_s: float
+class LiteLLMClient:
+    """The :class:`codegen.llm.model.ModelClient` of real runs: litellm, or the OpenAI SDK for
+    an OpenAI-compatible server; every provider exception leaves as a typed ModelError."""
+
+    def check(self, endpoint: Endpoint) -> None:
+        check_endpoint(endpoint)
+
+    async def complete(
+        self, endpoint: Endpoint, messages: Messages, stop: Sequence[str] = ()
+    ) -> ModelReply:
+        try:
+            return await complete(endpoint, messages, stop)
+        except Exception as error:
+            typed = model_error(error, endpoint.shown)
+            if typed is None:
+                raise
+            raise typed from error
 
 
-def retry_delay(error: BaseException, attempt: int, policy: RetryPolicy) -> float | None:
-    """Seconds to wait before attempt `attempt + 1`, or None when the error is final.
-
-    Only HTTP 429 and 5xx answers are retried; Retry-After is honoured, and an answer that asks
-    for longer than `policy.backoff_max_s` ends the request instead of stalling the run.
-    """
-    if attempt > policy.max_retries or error_class(error) in {"Timeout", "APIConnectionError"}:
-        return None
+def model_error(error: BaseException, model: str) -> errors.ModelError | None:
+    """The typed error of a provider's exception, decided by its type (and the HTTP status or
+    error code it carries); None when it is not a model fault (a bug). The one place that
+    reads litellm's and the SDK's exceptions."""
+    if isinstance(error, errors.ModelError):
+        return error
+    message = str(error) or type(error).__name__  # made one line by ModelError
     status = getattr(error, "status_code", None)
-    if not isinstance(status, int) or not (status == 429 or 500 <= status <= 599):
+    status = status if isinstance(status, int) else None
+    fields: dict[str, Any] = {"status": status, "error_class": type(error).__name__}
+    if isinstance(error, DeadlineExceeded | openai.APITimeoutError):  # litellm's Timeout too
+        # the attempt spent its whole deadline: asking again would double the wait
+        return errors.TimedOut(model, message, error_class="Timeout", retryable=False)
+    timed_out = any(isinstance(cause, TIMEOUTS) for cause in _causes(error))
+    if isinstance(error, openai.APIConnectionError) and timed_out:
+        return errors.TimedOut(model, message, retryable=False, **fields)
+    answered = status is not None and status < 500  # litellm reports a refused connection as 500
+    if isinstance(error, openai.APIConnectionError) or (
+        not answered and _connection_failed(error, timed_out)
+    ):
+        fields["error_class"] = "APIConnectionError"  # as it was always recorded
+        return errors.Unreachable(model, message, **fields)
+    kind = _litellm_kind(error) or _kind(error, status)
+    if kind is None:
         return None
-    backoff = min(policy.backoff_base_s * 2 ** (attempt - 1), policy.backoff_max_s)
-    asked = retry_after(error)
-    if asked is None:
-        return backoff
-    return asked if asked <= policy.backoff_max_s else None
+    # only an HTTP answer that says so (408, 429, 5xx) is worth another attempt
+    retryable = status is not None and (status in (408, 429) or status >= 500)
+    return kind(model, message, retry_after_s=retry_after(error), retryable=retryable,
+                **fields)  # fmt: skip
+
+
+TIMEOUTS = (TimeoutError, httpx.TimeoutException, openai.APITimeoutError)
+REFUSAL_CODES = {"content_policy_violation", "content_filter"}
+CONTEXT_CODES = {"context_length_exceeded", "string_above_max_length"}
+
+
+def _kind(error: BaseException, status: int | None) -> type[errors.ModelError] | None:
+    code = error.code if isinstance(error, openai.APIError) else None  # the body's error code
+    if isinstance(error, openai.ContentFilterFinishReasonError) or code in REFUSAL_CODES:
+        return errors.Refused
+    if code in CONTEXT_CODES:
+        return errors.ContextTooLong
+    by_type: list[tuple[type[BaseException], type[errors.ModelError]]] = [
+        (openai.RateLimitError, errors.RateLimited),
+        (openai.AuthenticationError, errors.AuthFailed),
+        (openai.PermissionDeniedError, errors.AuthFailed),
+        (openai.NotFoundError, errors.UnknownModel),
+        (openai.BadRequestError, errors.BadRequest),
+        (openai.UnprocessableEntityError, errors.BadRequest),
+        (openai.InternalServerError, errors.Unavailable),
+        (openai.APIResponseValidationError, errors.Unavailable),  # a reply that is not one
+    ]
+    for provider, typed in by_type:
+        if isinstance(error, provider):
+            return typed
+    if status is None:  # a provider's error without a status: an answer that is not one
+        return errors.Unavailable if isinstance(error, openai.APIError) else None
+    if status == 429:
+        return errors.RateLimited
+    if status == 408:
+        return errors.TimedOut
+    if status in (401, 403):
+        return errors.AuthFailed
+    if status == 404:
+        return errors.UnknownModel
+    if status >= 500:
+        return errors.Unavailable
+    if status >= 400:
+        return errors.BadRequest
+    return errors.Unavailable if isinstance(error, openai.APIError) else None  # an unusable 200
+
+
+def _litellm_kind(error: BaseException) -> type[errors.ModelError] | None:
+    """litellm's own finer classes, when litellm is loaded (else the error is not one)."""
+    module = sys.modules.get("litellm")
+    exceptions = getattr(module, "exceptions", None) if module else None
+    if exceptions is None:
+        return None
+    if isinstance(error, exceptions.ContentPolicyViolationError):
+        return errors.Refused
+    if isinstance(error, exceptions.ContextWindowExceededError):
+        return errors.ContextTooLong
+    if isinstance(error, exceptions.ServiceUnavailableError | exceptions.BadGatewayError):
+        return errors.Unavailable
+    return None
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    seen: set[int] = set()
+    chain: list[BaseException] = []
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    return chain
+
+
+def _connection_failed(error: BaseException, timed_out: bool) -> bool:
+    """A connection that never opened, found anywhere in the chain (litellm reports a refused
+    connection as an InternalServerError, status 500, caused by it)."""
+    for cause in _causes(error):
+        if isinstance(cause, ConnectionError | httpx.ConnectError):
+            return True
+        if isinstance(cause, openai.APIConnectionError) and not timed_out:
+            return True
+    return False
 
 
 def retry_after(error: BaseException) -> float | None:
@@ -300,27 +403,25 @@ def retry_after(error: BaseException) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def error_class(error: BaseException) -> str:
-    """The class name to record; a refused connection is reported as such, although litellm
-    wraps it in an InternalServerError (status 500)."""
-    if isinstance(error, DeadlineExceeded | openai.APITimeoutError):  # litellm's Timeout too
-        return "Timeout"
-    if _refused(error):
-        return "APIConnectionError"
-    return type(error).__name__
+def retry_delay(error: BaseException, attempt: int, policy: RetryPolicy) -> float | None:
+    """:func:`codegen.llm.throttle.retry_delay` of any exception (mapped first)."""
+    typed = model_error(error, "")
+    return None if typed is None else throttle_retry_delay(typed, attempt, policy)
 
 
-def _refused(error: BaseException) -> bool:
-    seen: set[int] = set()
-    cause: BaseException | None = error
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        if isinstance(cause, ConnectionError | httpx.ConnectError):
-            return True
-        if type(cause).__name__ == "APIConnectionError" and not isinstance(cause, TimeoutError):
-            return "timed out" not in str(cause).lower()
-        cause = cause.__cause__ or cause.__context__
-    return False
+def _raise_refusal(response: Any, endpoint: Endpoint) -> None:
+    """A reply that declines instead of answering (the message's `refusal`, or a reply stopped
+    by the provider's content filter with nothing in it) is a Refused, not an empty answer."""
+    try:
+        choice = response.choices[0]
+    except (AttributeError, IndexError, TypeError):
+        return
+    message = getattr(choice, "message", None)
+    refusal = getattr(message, "refusal", None)
+    if isinstance(refusal, str) and refusal.strip():
+        raise errors.Refused(endpoint.shown, refusal)
+    if getattr(choice, "finish_reason", None) == "content_filter" and not _content(response):
+        raise errors.Refused(endpoint.shown, "the provider's content filter stopped the reply")
 
 
 def _content(response: Any) -> str | None:

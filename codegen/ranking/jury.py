@@ -1,6 +1,9 @@
 """The LLM jury: a panel of judge models (PoLL) scores anonymised candidates, in parallel.
 
-Every (judge, aspect) pair is one request, all sent at once through ``litellm.acompletion``.
+Every (judge, aspect) pair is one request, all sent at once through a
+:class:`codegen.llm.model.ModelClient` (litellm's by default) and the shared retry loop
+(:func:`codegen.llm.throttle.ask`): a rate limit or a 5xx is retried within the judge's deadline,
+under a Throttle that may be the run's own.
 Judges see the candidates as A, B, C… in an order shuffled per judge and aspect from a fixed
 seed, to spread position bias. A reply must be JSON matching :class:`JudgeAnswer`; a malformed
 one is retried once with the error shown to the judge. A judge that still fails, errors or
@@ -19,6 +22,9 @@ import string
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
+from codegen.llm.errors import ModelError, TimedOut
+from codegen.llm.model import ModelClient
+from codegen.llm.throttle import DEFAULT_CAPS, DEFAULT_RETRY, RetryPolicy, Throttle, ask
 from codegen.ranking.ballots import Ballot, JudgeFailure, JudgeSpec, JuryResult, parse_answer
 from codegen.ranking.jury_prompts import Aspect, judge_messages, retry_message
 from codegen.ranking.votes import kendall_w, mean_borda
@@ -26,11 +32,18 @@ from codegen.ranking.votes import kendall_w, mean_borda
 Completer = Callable[[JudgeSpec, list[dict[str, str]]], Awaitable[str]]
 
 
-async def litellm_complete(judge: JudgeSpec, messages: list[dict[str, str]]) -> str:
-    """The default transport: one attempt through the shared model client (codegen.llm)."""
-    from codegen.llm import client
+def asking(
+    model: ModelClient, throttle: Throttle | None = None, policy: RetryPolicy = DEFAULT_RETRY
+) -> Completer:
+    """The default transport: `model` through the shared retry loop, under `throttle` (a fresh
+    one with the fan-out's default caps unless the run's own is given)."""
+    caps = throttle or Throttle(*DEFAULT_CAPS)
 
-    return (await client.complete(judge, messages)).content or ""
+    async def complete(judge: JudgeSpec, messages: list[dict[str, str]]) -> str:
+        reply = await ask(model, judge, messages, throttle=caps, policy=policy)
+        return reply.content or ""
+
+    return complete
 
 
 async def run_jury(
@@ -39,18 +52,27 @@ async def run_jury(
     task: str,
     aspects: Sequence[Aspect] = tuple(Aspect),
     seed: int = 0,
-    complete: Completer = litellm_complete,
+    complete: Completer | None = None,
+    *,
+    model: ModelClient | None = None,
+    throttle: Throttle | None = None,
 ) -> JuryResult:
     """Ask every judge about every aspect, in parallel, and aggregate the valid ballots.
 
     ``candidates`` maps id to source; give it the passing candidates only, since the jury's
-    points are only ever used among candidates that are otherwise tied.
+    points are only ever used among candidates that are otherwise tied. The judges are asked
+    through `model` (litellm's client by default) with retries under `throttle`; or, given
+    `complete`, through that function alone.
     """
     ids = list(candidates)
     if len(ids) > len(string.ascii_uppercase):
         raise ValueError(f"the jury compares at most 26 candidates, not {len(ids)}")
-    if complete is litellm_complete:
-        from codegen.llm import client  # noqa: F401 - imported now: no deadline pays for it
+    if complete is None:
+        if model is None:
+            from codegen.llm import client  # imported now: no judge's deadline pays for it
+
+            model = client.LiteLLMClient()
+        complete = asking(model, throttle)
     names = _judge_names(judges)
     slots = [asyncio.Semaphore(judge.max_parallel) for judge in judges]
     jobs = [
@@ -105,10 +127,12 @@ def judge_candidates(
     task: str,
     aspects: Sequence[Aspect] = tuple(Aspect),
     seed: int = 0,
-    complete: Completer = litellm_complete,
+    complete: Completer | None = None,
+    *,
+    model: ModelClient | None = None,
 ) -> JuryResult:
     """Synchronous :func:`run_jury`, for callers without an event loop."""
-    return asyncio.run(run_jury(candidates, judges, task, aspects, seed, complete))
+    return asyncio.run(run_jury(candidates, judges, task, aspects, seed, complete, model=model))
 
 
 def shown_order(ids: Sequence[str], judge_index: int, aspect: Aspect, seed: int) -> list[str]:
@@ -149,7 +173,7 @@ async def _ask(
                 _converse(judge, name, aspect, messages, labels, complete),
                 timeout=judge.timeout_s,
             )
-        except TimeoutError:
+        except (TimeoutError, TimedOut):
             return JudgeFailure(
                 judge=name,
                 aspect=aspect,
@@ -158,6 +182,9 @@ async def _ask(
             )
         except _Malformed as error:
             return JudgeFailure(judge=name, aspect=aspect, kind="malformed", message=str(error))
+        except ModelError as error:  # retried already where that could help
+            message = f"{error.error_class}: {error.message}"
+            return JudgeFailure(judge=name, aspect=aspect, kind="error", message=message[:300])
         except Exception as error:  # a judge's transport error must not sink the jury
             text = str(error).splitlines()[0] if str(error) else ""
             message = f"{type(error).__name__}: {text}"

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from codegen.errors import BadInput, EnvironmentProblem
 from codegen.generation import GenerationEvent, GenerationResult, GenerationTask, Roster
+from codegen.llm.errors import ModelFault
 from codegen.llm.throttle import Throttle
 from codegen.problems import Problem
 from codegen.ranking.consensus import GeneratedTest
@@ -17,9 +18,9 @@ from codegen.solve.session import SolveSession
 from codegen.solve.state import SolveRun
 from sandbox import ProblemError, RunResult
 
-UNREACHABLE = {"APIConnectionError"}
-NO_ACCESS = {"AuthenticationError", "PermissionDeniedError"}
-UNKNOWN_MODEL = {"NotFoundError"}
+UNREACHABLE = {ModelFault.UNREACHABLE}
+NO_ACCESS = {ModelFault.AUTH_FAILED}
+UNKNOWN_MODEL = {ModelFault.UNKNOWN_MODEL}
 
 
 def generation_task(problem: Problem) -> GenerationTask:
@@ -97,20 +98,20 @@ def check_reachable(result: GenerationResult, session: SolveSession) -> None:
         return
     from codegen.llm import client
 
-    classes = {f.error_class for f in result.failures}
+    faults = {f.fault for f in result.failures}
     first = result.failures[0]
     bases = sorted({w.api_base or client.resolve(w)[1] or "its default URL"
                     for w in session.workers})  # fmt: skip
-    if classes <= UNREACHABLE:
+    if faults <= UNREACHABLE:
         raise EnvironmentProblem(
             f"cannot reach the model server ({', '.join(bases)}): start it, or fix api_base "
             f"/ OPENAI_API_BASE ({first.message[:120]})"
         )
-    if classes <= NO_ACCESS:
+    if faults <= NO_ACCESS:
         raise EnvironmentProblem(
             f"{first.model} refused the API key ({first.error_class}): export a valid key"
         )
-    if classes <= UNKNOWN_MODEL:
+    if faults <= UNKNOWN_MODEL:
         raise BadInput(f"unknown model {first.model!r}: its server does not serve it")
 
 

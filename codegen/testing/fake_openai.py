@@ -10,6 +10,8 @@ production uses is the one under test. Replies are scripted per model name:
             "down": [{"status": 500}],
             "stuck": [{"hang": true}],
             "garbled": [{"body": "{not json"}],
+            "long": [{"status": 400, "error_code": "context_length_exceeded"}],
+            "declines": [{"content": None, "refusal": "I can't help with that."}],
         },
         "default": {"content": "no script for this model"},
     }
@@ -68,6 +70,8 @@ class Reply(BaseModel):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     finish_reason: str = "stop"
+    refusal: str | None = None  # the assistant declined (OpenAI's `message.refusal`)
+    error_code: str | None = None  # an error's `code`, e.g. "context_length_exceeded"
 
 
 Responder = Callable[[dict[str, Any]], Reply]
@@ -136,9 +140,10 @@ def is_tester_request(request: Mapping[str, Any]) -> bool:
     return bool(messages[0].get("content") == TESTER_SYSTEM)
 
 
-def _error_body(message: str, status: int) -> str:
+def _error_body(message: str, status: int, code: str | None = None) -> str:
     kind = "rate_limit_error" if status == 429 else "server_error"
-    return json.dumps({"error": {"message": message, "type": kind, "code": status}})
+    error = {"message": message, "type": kind, "code": code or status}
+    return json.dumps({"error": error})
 
 
 def _completion_body(request: dict[str, Any], reply: Reply) -> str:
@@ -158,7 +163,11 @@ def _completion_body(request: dict[str, Any], reply: Reply) -> str:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": reply.content},
+                    "message": {
+                        "role": "assistant",
+                        "content": reply.content,
+                        **({"refusal": reply.refusal} if reply.refusal else {}),
+                    },
                     "finish_reason": reply.finish_reason,
                 }
             ],
@@ -210,7 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.body is not None:
             body = reply.body
         elif reply.status >= 400:
-            body = _error_body(f"scripted HTTP {reply.status}", reply.status)
+            body = _error_body(f"scripted HTTP {reply.status}", reply.status, reply.error_code)
         else:
             body = _completion_body(request, reply)
         self._send(reply.status, body, reply.headers)
