@@ -31,6 +31,23 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def server_params(args: argparse.Namespace):  # -> xllamacpp.CommonParams
+    """llama-server's options, as xllamacpp's CommonParams."""
+    import xllamacpp
+
+    params = xllamacpp.CommonParams()
+    params.model.path = args.model
+    params.model_alias = {args.alias}
+    params.hostnames = [args.host]
+    params.port = args.port
+    params.n_ctx = args.ctx
+    params.n_parallel = args.parallel
+    params.cpuparams.n_threads = args.threads
+    params.cpuparams_batch.n_threads = args.threads
+    params.ui = False  # no web page: an API for codegen only
+    return params
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     if not os.path.isfile(args.model):
@@ -42,17 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import xllamacpp
 
-        params = xllamacpp.CommonParams()
-        params.model.path = args.model
-        params.model_alias = {args.alias}
-        params.hostnames = [args.host]
-        params.port = args.port
-        params.n_ctx = args.ctx
-        params.n_parallel = args.parallel
-        params.cpuparams.n_threads = args.threads
-        params.cpuparams_batch.n_threads = args.threads
-        params.ui = False
-        server = xllamacpp.Server(params)
+        server = xllamacpp.Server(server_params(args))
     except Exception as error:  # the one line the runtime shows: no traceback
         print(f"xllamacpp_server: cannot serve {args.model}: {error}", file=sys.stderr, flush=True)
         return 1
