@@ -11,7 +11,7 @@ TIMED := scripts/timed
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
 .PHONY: demo test test-fast bench lint docs docker image venv venv-base clean-containers \
-	chromium models model engine engine-wheel setup setup-demo setup-test first-run-report
+	chromium models model engine setup setup-demo setup-test first-run-report
 
 demo: setup-demo  ## codegen solve on a bundled example with the embedded model (pulled once)
 	$(TIMED) demo-solve $(BIN)/codegen solve examples/sum_squares/problem.py
@@ -20,7 +20,7 @@ test: setup-test
 	$(BIN)/python -m pytest -q
 
 # The first run's steps at once where independent: the Docker engine, the venv, then the image,
-# the model's download and the engine's build side by side (docs/first-run.md).
+# the model's download and the engine's install side by side (docs/first-run.md).
 setup-demo:
 	$(MAKE) -j$(JOBS) --output-sync=line image models
 setup-test:
@@ -35,11 +35,8 @@ models: model engine  ## the embedded model (MODEL, default the 0.5B) and its en
 model: venv
 	$(TIMED) model $(BIN)/codegen models pull --model $(MODEL) --no-engine
 
-engine: venv engine-wheel
+engine: venv  ## xllamacpp (llama.cpp, a prebuilt wheel) in its own environment, once per user
 	$(TIMED) engine $(BIN)/codegen models pull --no-model
-
-engine-wheel: venv-base  ## built from source once per machine (minutes of CPU): needs only pip
-	$(TIMED) engine-wheel $(BIN)/python scripts/engine-wheel.py
 
 test-fast: venv  ## no Docker, no model: the pure core only
 	$(BIN)/python -m pytest -q -m "not docker and not model"

@@ -3,7 +3,7 @@
 - fan-out: K = 1, 3, 5 fake models (scripted server on loopback) of fixed latency L, all
   concurrent, against the same requests sent one at a time (the sequential sum). Goal: the
   fan-out takes at most 1.05 × its slowest request.
-- local: the embedded 0.5B model writing 4 candidates (4 personas), one llama-cpp-python
+- local: the embedded 0.5B model writing 4 candidates (4 personas), one llama.cpp
   server using every core (sequential) against one server per core (parallel slots),
   rounds alternating.
 

@@ -212,6 +212,6 @@ def test_an_embedded_model_that_is_not_pulled_is_one_line(tmp_path: Path) -> Non
         expected = f"local model {SMALL} is not pulled: run `codegen models pull --model {SMALL}`"
         assert line == f"codegen: {expected}"
     else:
-        assert line.startswith("codegen: the local engine llama-cpp-python is not installed")
+        assert line.startswith("codegen: the local engine xllamacpp is not installed")
         assert line.endswith("run `codegen models pull` once, from any codegen install")
     assert not db.exists()  # the store opens once the servers are up

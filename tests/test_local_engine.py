@@ -1,10 +1,12 @@
 """The engine is installed once per user, in an environment of its own in the cache, and every
 codegen install starts its servers from there (pre-commit's virtualenv included).
 
-The real engine takes minutes to build, so these tests stand a small wheel in for it: the same
-distribution name and version, a `llama_cpp.server` that answers the health check on loopback.
-Everything else is real: the wheel cache, `python -m venv`, pip (offline: --no-index), the
-runtime's server processes. The real engine is proven by the model-marked tests."""
+Most tests stand a small wheel in for the engine: the same distribution name and version, an
+`xllamacpp` module whose `Server` answers the health check on loopback, so that the real
+`xllamacpp_server.py` runs against it. Everything else is real: `python -m venv`, pip (offline:
+--no-index, the stand-in's folder as --find-links), the runtime's server processes. One test
+installs the real wheel from the registry with the installed CLI; the real engine serving the
+real model is proven by the model-marked tests."""
 
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 
+from codegen.errors import EnvironmentProblem
 from codegen.local_models import engine
 from codegen.local_models.assemble import gguf_path
 from codegen.local_models.catalog import DEFAULT_MODEL, MODELS
@@ -24,51 +28,57 @@ from codegen.local_models.runtime import LocalRuntime
 
 pytestmark = pytest.mark.slow
 
-FAKE_SERVER = '''"""Answers the runtime's health check the way llama_cpp.server does."""
-import argparse
+FAKE_ENGINE = '''"""Stands in for xllamacpp: CommonParams and a Server that answers /v1/models."""
 import json
+import os
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-parser = argparse.ArgumentParser()
-parser.add_argument("--host")
-parser.add_argument("--port", type=int)
-parser.add_argument("--model_alias")
-args, _ = parser.parse_known_args()
+from types import SimpleNamespace
 
 
-class Handler(BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = json.dumps({"data": [{"id": args.model_alias}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *a):
-        pass
+class CommonParams:
+    def __init__(self):
+        self.model = SimpleNamespace(path="")
+        self.cpuparams = SimpleNamespace(n_threads=-1)
+        self.cpuparams_batch = SimpleNamespace(n_threads=-1)
+        self.model_alias, self.hostnames, self.port = set(), ["127.0.0.1"], 8080
 
 
-ThreadingHTTPServer((args.host, args.port), Handler).serve_forever()
+class Server:
+    def __init__(self, params):
+        if os.environ.get("FAKE_XLLAMACPP_FAIL"):
+            raise RuntimeError(os.environ["FAKE_XLLAMACPP_FAIL"])
+        (alias,) = params.model_alias
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = json.dumps({"data": [{"id": alias}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        http = ThreadingHTTPServer((params.hostnames[0], params.port), Handler)
+        threading.Thread(target=http.serve_forever, daemon=True).start()
+        self.listening_address = f"http://{params.hostnames[0]}:{params.port}"
 '''
 
 
 def _fake_wheel(folder: Path) -> Path:
-    """llama_cpp_python-<version>-<this python>-none-any.whl, with a `server` extra."""
-    tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
-    name = f"llama_cpp_python-{engine.ENGINE_VERSION}"
-    path = folder / f"{name}-{tag}-none-any.whl"
+    """xllamacpp-<version>-py3-none-any.whl holding the stand-in module."""
+    name = f"xllamacpp-{engine.ENGINE_VERSION}"
+    path = folder / f"{name}-py3-none-any.whl"
     files = {
-        "llama_cpp/__init__.py": "",
-        "llama_cpp/server/__init__.py": "",
-        "llama_cpp/server/app.py": "",
-        "llama_cpp/server/__main__.py": FAKE_SERVER,
+        "xllamacpp/__init__.py": FAKE_ENGINE,
         f"{name}.dist-info/METADATA": (
-            f"Metadata-Version: 2.1\nName: llama-cpp-python\nVersion: {engine.ENGINE_VERSION}\n"
-            "Provides-Extra: server\n"
+            f"Metadata-Version: 2.1\nName: xllamacpp\nVersion: {engine.ENGINE_VERSION}\n"
         ),
         f"{name}.dist-info/WHEEL": (
-            f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {tag}-none-any\n"
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
         ),
     }
     record = "".join(f"{file},,\n" for file in files) + f"{name}.dist-info/RECORD,,\n"
@@ -80,11 +90,13 @@ def _fake_wheel(folder: Path) -> Path:
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty user cache holding only the built wheel, as after a first build."""
+    """An empty user cache; pip sees the stand-in wheel and nothing else."""
     monkeypatch.setenv("CODEGEN_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("PIP_NO_INDEX", "1")  # the wheel cache and nothing else
-    engine.wheels_dir().mkdir(parents=True)
-    _fake_wheel(engine.wheels_dir())
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    _fake_wheel(wheels)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
     return tmp_path / "cache"
 
 
@@ -92,9 +104,7 @@ def test_the_engine_goes_into_the_cache_once_and_every_install_finds_it(cache: P
     assert not engine._installed_here()  # this environment has no engine of its own
     assert engine.engine_python() is None and not engine.engine_installed()
     python = engine.ensure_engine()
-    assert (
-        python == cache / "engine" / f"llama-cpp-python-{engine.ENGINE_VERSION}" / "bin" / "python"
-    )
+    assert python == cache / "engine" / f"xllamacpp-{engine.ENGINE_VERSION}" / "bin" / "python"
     assert engine.engine_python() == python and engine.engine_installed()
     stamp = (python.parent.parent / "codegen-engine.json").stat().st_mtime_ns
     assert engine.ensure_engine() == python  # the second time: nothing to do
@@ -109,39 +119,71 @@ def test_the_engine_goes_into_the_cache_once_and_every_install_finds_it(cache: P
     assert other.stdout.strip() == str(python), other.stderr
 
 
-def test_the_runtime_starts_its_servers_from_the_cached_engine(cache: Path, tmp_path: Path) -> None:
-    engine.ensure_engine()
+def _pulled_stand_in() -> None:
+    """The default model's file as a sparse stand-in of the right size, stamped as pulled."""
     model = MODELS[DEFAULT_MODEL]
-    target = gguf_path(model)  # a sparse stand-in of the right size, stamped as pulled
+    target = gguf_path(model)
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("wb") as handle:
         handle.truncate(model.size)
     stat = target.stat()
     stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": model.sha256}
     target.with_name(target.name + ".stamp.json").write_text(json.dumps(stamp))
+
+
+def test_the_runtime_starts_its_servers_from_the_cached_engine(cache: Path, tmp_path: Path) -> None:
+    engine.ensure_engine()
+    _pulled_stand_in()
     with LocalRuntime([DEFAULT_MODEL], slots=1, log_dir=tmp_path / "logs") as runtime:
         (pid,) = runtime.pids
         command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         assert command[0].decode() == str(engine.engine_python())
-        assert command[1:3] == [b"-m", b"llama_cpp.server"]
+        assert command[1].decode() == str(engine.SERVER_SCRIPT)
         assert len(runtime.endpoints) == 1
+        with urlopen(f"{runtime.endpoints[0].api_base}/models", timeout=10) as response:
+            assert json.load(response)["data"][0]["id"] == DEFAULT_MODEL
 
 
 def test_without_an_engine_the_error_names_the_one_command(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("CODEGEN_CACHE", str(tmp_path / "empty"))
-    from codegen.errors import EnvironmentProblem
-
     with pytest.raises(EnvironmentProblem, match=r"run `codegen models pull` once"):
         LocalRuntime([DEFAULT_MODEL])._preflight()
 
 
-def test_the_cached_wheel_is_one_this_interpreter_can_install(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("CODEGEN_CACHE", str(tmp_path))
-    engine.wheels_dir().mkdir(parents=True)
-    other = "cp39" if sys.version_info[:2] != (3, 9) else "cp310"
-    name = f"llama_cpp_python-{engine.ENGINE_VERSION}"
-    (engine.wheels_dir() / f"{name}-{other}-{other}-linux_x86_64.whl").write_bytes(b"")
-    assert engine.cached_wheel() is None
-    built = engine.wheels_dir() / f"{name}-py3-none-linux_x86_64.whl"  # what `pip wheel` makes
-    built.write_bytes(b"")
-    assert engine.cached_wheel() == built
+def test_a_server_that_cannot_start_says_why_in_one_line(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine.ensure_engine()
+    _pulled_stand_in()
+    monkeypatch.setenv("FAKE_XLLAMACPP_FAIL", "failed to load model")
+    runtime = LocalRuntime([DEFAULT_MODEL], slots=1, log_dir=tmp_path / "logs")
+    with pytest.raises(EnvironmentProblem) as raised:
+        runtime.start()
+    assert "exited with 1: xllamacpp_server: cannot serve" in str(raised.value)
+    assert str(raised.value).split(" (log: ")[0].endswith("failed to load model")
+    assert runtime.pids == []
+
+
+def test_models_pull_installs_the_real_engine_from_the_registry(tmp_path: Path) -> None:
+    """The path a newcomer takes, with the installed CLI: a prebuilt wheel, no build; the
+    native library loads on this CPU and the server script's parameters exist in it."""
+    cli = Path(sys.executable).with_name("codegen")
+    env = {**os.environ, "CODEGEN_CACHE": str(tmp_path / "cache")}
+    pulled = subprocess.run([str(cli), "models", "pull", "--no-model"],
+                            capture_output=True, text=True, env=env, timeout=600)  # fmt: skip
+    assert pulled.returncode == 0, pulled.stderr
+    home = tmp_path / "cache" / "engine" / f"xllamacpp-{engine.ENGINE_VERSION}"
+    assert f"engine: {engine.REQUIREMENT} in {home}" in pulled.stdout
+    probe = (
+        f"import sys; sys.path.insert(0, {str(engine.SERVER_SCRIPT.parent)!r})\n"
+        "import xllamacpp, xllamacpp_server as script\n"
+        "args = script.parse(['--model', 'm', '--alias', 'a', '--port', '1', '--threads', '1'])\n"
+        "params = script.server_params(args)\n"
+        "print(xllamacpp.__version__, params.n_parallel, params.cpuparams.n_threads)\n"
+    )
+    loaded = subprocess.run([str(home / "bin" / "python"), "-c", probe],
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert loaded.stdout.split() == [engine.ENGINE_VERSION, "1", "1"], loaded.stderr
+    listed = subprocess.run([str(cli), "models", "list"], capture_output=True, text=True,
+                            env={**env, "COLUMNS": "300"}, timeout=120)  # fmt: skip
+    assert f"engine {engine.REQUIREMENT}: ready ({home}/bin/python)" in listed.stdout

@@ -155,7 +155,7 @@ def test_default_roster_spreads_requests_evenly(slots: int, samples: int) -> Non
 
 
 def _fake_server_command(gguf: Path, alias: str, port: int, threads: int, ctx: int) -> list[str]:
-    """Stands in for llama_cpp.server: the scripted OpenAI server on the port given."""
+    """Stands in for llama.cpp's server: the scripted OpenAI server on the port given."""
     return [sys.executable, "-m", "codegen.testing.fake_openai", "--port", str(port)]
 
 
@@ -279,7 +279,7 @@ def test_models_list_command(cache: Path) -> None:
     assert "qwen2.5-coder-0.5b" in result.output and "qwen2.5-coder-1.5b" in result.output
     rows = [line.split("│") for line in result.output.splitlines() if line.startswith("│ qwen")]
     assert [cells[4].strip() for cells in rows] == ["no", "no"]  # nothing in the empty cache
-    assert "llama-cpp-python[server]==0.3.36" in result.output
+    assert "engine xllamacpp==" in result.output and "not installed" in result.output
 
 
 def test_models_pull_rejects_unknown_names() -> None:

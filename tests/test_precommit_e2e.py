@@ -197,6 +197,6 @@ def test_the_hook_solves_the_readme_example_with_the_embedded_model(tmp_path: Pa
     assert (repo / "text.py").read_text() == stub  # check-only: the file is untouched
     # pre-commit's own environment holds codegen and no engine: it came from the cache
     environments = list((tmp_path / "pre-commit-home").glob("repo*/py_env-*"))
-    assert environments and not list(environments[0].glob("lib/python*/site-packages/llama_cpp"))
+    assert environments and not list(environments[0].glob("lib/python*/site-packages/xllamacpp"))
     assert list(environments[0].glob("lib/python*/site-packages/codegen"))
     shutil.rmtree(tmp_path / "pre-commit-home", ignore_errors=True)

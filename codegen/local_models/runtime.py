@@ -1,8 +1,9 @@
 """Serve the embedded models on loopback so that parallel generation is real.
 
-`llama_cpp.server` answers one request at a time, so the runtime starts *several* server
-processes per model ("slots"), splitting the machine's cores between them; the fan-out then
-sends one request to each slot at once (per-endpoint concurrency 1). Servers listen on free
+The runtime starts *several* llama.cpp server processes per model ("slots"), splitting the
+machine's cores between them, one thread each by default; the fan-out then sends one request to
+each slot at once (per-endpoint concurrency 1). One-thread slots keep their pace on a loaded
+machine, where threads that wait on each other do not. Servers listen on free
 loopback ports, are health-checked before use, and are stopped on exit: by the context
 manager, by an atexit hook, on SIGTERM/SIGHUP, and by the kernel (PR_SET_PDEATHSIG) if this
 process dies without cleaning up.
@@ -31,7 +32,13 @@ from types import FrameType
 from codegen.errors import EnvironmentProblem
 from codegen.local_models.assemble import gguf_path, is_assembled, lookup
 from codegen.local_models.catalog import DEFAULT_MODEL, LocalModel
-from codegen.local_models.engine import engine_home, engine_installed, engine_python
+from codegen.local_models.engine import (
+    ENGINE,
+    SERVER_SCRIPT,
+    engine_home,
+    engine_installed,
+    engine_python,
+)
 from codegen.paths import cache_root
 
 LOOPBACK = "127.0.0.1"
@@ -72,16 +79,15 @@ def slots_per_model(models: int, cores: int | None = None) -> int:
 
 
 def server_command(model_path: Path, alias: str, port: int, threads: int, n_ctx: int) -> list[str]:
-    """The llama-cpp-python server for one model on one port, from the engine's environment."""
+    """llama.cpp's server for one model on one port, run by the engine's environment."""
     return [
-        str(engine_python() or sys.executable), "-m", "llama_cpp.server",
+        str(engine_python() or sys.executable), str(SERVER_SCRIPT),
         "--model", str(model_path),
-        "--model_alias", alias,
+        "--alias", alias,
         "--host", LOOPBACK,
         "--port", str(port),
-        "--n_threads", str(threads),
-        "--n_threads_batch", str(threads),
-        "--n_ctx", str(n_ctx),
+        "--threads", str(threads),
+        "--ctx", str(n_ctx),
     ]  # fmt: skip
 
 
@@ -147,7 +153,7 @@ class LocalRuntime:
     def _preflight(self) -> None:
         if not engine_installed():
             raise EnvironmentProblem(
-                f"the local engine llama-cpp-python is not installed for this user (looked in "
+                f"the local engine {ENGINE} is not installed for this user (looked in "
                 f"{engine_home()}): run `codegen models pull` once, from any codegen install"
             )
         for model in self.models:
