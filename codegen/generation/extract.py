@@ -21,6 +21,7 @@ just the body of the function. The rules, in order:
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import textwrap
 from collections.abc import Sequence
@@ -60,6 +61,19 @@ def extract_code(
     the module the function lives in, whose names it may use."""
     if reply is None or not reply.strip():
         raise ExtractionError("empty reply")
+    return _extract(reply, entry_point, stub, tuple(import_sources), module)
+
+
+@functools.lru_cache(maxsize=256)
+def _extract(
+    reply: str,
+    entry_point: str,
+    stub: str | None,
+    import_sources: tuple[str, ...],
+    module: str | None,
+) -> str:
+    """Remembered: samples of one model often write the same reply, and each parse (and the
+    pyflakes pass) costs the event loop milliseconds while the other replies arrive."""
     text = _THINK.sub("", reply).strip("\n")
     if not text.strip():
         raise ExtractionError("reply holds only reasoning")
