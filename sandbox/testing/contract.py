@@ -11,7 +11,8 @@ Subclass :class:`SandboxContract` in a test module and give it a ``contract`` fi
 
     class TestMyBackend(SandboxContract):
         @pytest.fixture(scope="class")
-        def contract(self):
+        @classmethod
+        def contract(cls):
             with ContractDriver(MyBackend(limits=CONTRACT_LIMITS, workers=1)) as driver:
                 yield driver
 
