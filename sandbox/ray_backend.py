@@ -140,16 +140,16 @@ class RayPools:
         """The nodes holding this backend's pools."""
         return set(await asyncio.gather(*(actor.node.remote() for actor in self.actors)))
 
-    async def on_any(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call ``method`` on whichever actor is free; an actor whose node or process died is
-        not used again."""
+    async def on_any(self, method: str, job: Any) -> Any:
+        """Call ``method`` with its one argument (a job) on whichever actor is free; an actor
+        whose node or process died is not used again."""
         from ray.exceptions import RayActorError
 
         if self.alive == 0:
             raise SandboxUnavailable("every Ray sandbox actor has died")
         actor = await self.idle.get()
         try:
-            answer = await getattr(actor, method).remote(*args, **kwargs)
+            answer = await getattr(actor, method).remote(job)
         except RayActorError:
             self.alive -= 1  # not returned to the queue
             raise
@@ -195,10 +195,6 @@ class RaySandbox:
 
     async def __aexit__(self, *exc: Any) -> None:
         await self.pools.__aexit__(*exc)
-
-    async def nodes(self) -> set[str]:
-        """The nodes holding this backend's pools."""
-        return await self.pools.nodes()
 
     async def run(self, job: RunJob) -> RunResult:
         return await self.pools.on_any("run", job)
