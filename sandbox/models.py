@@ -82,10 +82,13 @@ class ModuleSpec(BaseModel):
         }
 
 
+ENTRY_POINT = r"^[A-Za-z_][A-Za-z0-9_]*$"  # a function's name
+
+
 class RunJob(BaseModel):
     """``run``: one candidate against one problem's pytest files."""
 
-    entry_point: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    entry_point: str = Field(pattern=ENTRY_POINT)
     test_files: dict[str, str] = Field(description="file name -> source; names match test_*.py")
     candidate: str = Field(description="Python source of the module `solution`")
     limits: Limits = DEFAULT_LIMITS
@@ -274,7 +277,7 @@ class CallJob(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     candidate: str = Field(description="Python source of the module `solution`")
-    entry_point: str
+    entry_point: str = Field(pattern=ENTRY_POINT)
     inputs: Inputs
     limits: Limits | None = Field(None, description="None: the backend's own")
     max_timeouts: int = Field(3, ge=1)
@@ -297,8 +300,8 @@ class TimingJob(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    test_files: dict[str, str]
-    entry_point: str
+    test_files: dict[str, str] = Field(description="as RunJob.test_files; none: time on inputs")
+    entry_point: str = Field(pattern=ENTRY_POINT)
     candidates: dict[str, str] = Field(description="candidate id -> source")
     rounds: int = Field(10, ge=1)
     inputs: Inputs | None = None

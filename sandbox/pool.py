@@ -34,6 +34,7 @@ from .models import (
     RunResult,
     TimingJob,
     TimingResult,
+    Verdict,
 )
 from .plain_runs import (
     HOST_MARGIN_S,
@@ -46,7 +47,7 @@ from .plain_runs import (
 from .prune import prune
 from .timing_checks import check_against_expected, expected_digests, job_limits, round_budgets
 
-RECYCLE_VERDICTS = {"timeout", "memory_limit"}
+RECYCLE_VERDICTS = {Verdict.TIMEOUT, Verdict.MEMORY_LIMIT}  # the container is not reused
 TIMING_ATTEMPTS = 3  # a broken timing job is run again without the candidate that broke it
 Answer = dict | WireFault  # the harness's answer, or why there is none
 
