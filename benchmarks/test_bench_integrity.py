@@ -17,7 +17,7 @@ import pytest
 
 from codegen.problems import load_problem
 from codegen.ranking.inputs import draw, draw_here
-from sandbox import SandboxJob, Verdict
+from sandbox import RunJob, Verdict
 from sandbox.strict import StrictSandbox
 from tests.sandboxed.conftest import SandboxDriver
 
@@ -30,8 +30,8 @@ TESTS = {
 }
 
 
-def _job() -> SandboxJob:
-    return SandboxJob(entry_point="solve", test_files=TESTS, candidate=TRIVIAL)
+def _job() -> RunJob:
+    return RunJob(entry_point="solve", test_files=TESTS, candidate=TRIVIAL)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from sandbox import SandboxJob, Verdict
+from sandbox import CallJob, RunJob, TimingJob, Verdict
 from sandbox.container import hardened_config
 
 pytestmark = pytest.mark.docker
@@ -30,8 +30,8 @@ TESTS = {
 ROUNDS = 30
 
 
-def _job() -> SandboxJob:
-    return SandboxJob(entry_point="solve", test_files=TESTS, candidate=TRIVIAL)
+def _job() -> RunJob:
+    return RunJob(entry_point="solve", test_files=TESTS, candidate=TRIVIAL)
 
 
 @pytest.mark.benchmark(group="overhead")
@@ -117,7 +117,11 @@ def test_spread_of_repeated_timings(benchmark, sandbox_driver) -> None:
 
     def timing() -> list[float]:
         result = sandbox_driver.wait(
-            sandbox_driver.sandbox.time(bench_tests, "solve", {"a": source}, rounds=20)
+            sandbox_driver.sandbox.time(
+                TimingJob(
+                    test_files=bench_tests, entry_point="solve", candidates={"a": source}, rounds=20
+                )
+            )
         )
         return result.timings["a"][0].samples
 
@@ -149,7 +153,14 @@ def test_cost_of_the_job_boundary(benchmark, sandbox_driver) -> None:
     def timing() -> tuple[float, dict[str, float]]:
         started = time.perf_counter()
         result = sandbox_driver.wait(
-            sandbox_driver.sandbox.time(bench_tests, "solve", {"a": source}, rounds=rounds)
+            sandbox_driver.sandbox.time(
+                TimingJob(
+                    test_files=bench_tests,
+                    entry_point="solve",
+                    candidates={"a": source},
+                    rounds=rounds,
+                )
+            )
         )
         assert len(result.timings["a"][0].samples) == rounds
         return (time.perf_counter() - started) / rounds, result.phases
@@ -182,7 +193,11 @@ def test_cost_of_a_call(benchmark, sandbox_driver, size: int) -> None:
     inputs = [((list(range(size, 0, -1)),), {}) for _ in range(20)]
 
     def calls() -> None:
-        outcomes = sandbox_driver.wait(sandbox_driver.sandbox.call(source, "solve", inputs))
+        outcomes = sandbox_driver.wait(
+            sandbox_driver.sandbox.call(
+                CallJob(candidate=source, entry_point="solve", inputs=inputs)
+            )
+        )
         assert all(o.ok for o in outcomes)
 
     calls()

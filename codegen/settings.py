@@ -175,7 +175,9 @@ class SandboxSettings(_Section):
     """How candidates run: which backend, containers in parallel, interleaved timing rounds."""
 
     backend: str = Field(
-        default="docker", description="a name in sandbox.BACKENDS; unsafe-local is for tests only"
+        default="docker",
+        description="a backend in sandbox.registry (or a package's entry point); "
+        "unsafe-local is for tests only",
     )
     runtime: str | None = Field(
         default=None, description="a Docker runtime for the containers, e.g. runsc (gVisor)"
@@ -187,14 +189,18 @@ class SandboxSettings(_Section):
         description="warm: the pool of warm containers; strict: fresh containers per candidate "
         "and plain pytest beside the isolated run, the slow reference (docker backend only)",
     )
+    options: dict[str, str | int | float | bool] = Field(
+        default={},
+        description="more options of the backend, passed as they are (ray: address = HOST:PORT)",
+    )
 
     @field_validator("backend")
     @classmethod
     def _known_backend(cls, value: str) -> str:
-        from sandbox import BACKENDS  # the backends load the Docker SDK: only when needed
+        from sandbox.registry import backend_names  # names only: no backend is imported
 
-        if value not in BACKENDS:
-            raise ValueError(f"unknown backend {value!r} (known: {', '.join(sorted(BACKENDS))})")
+        if value not in (known := backend_names()):
+            raise ValueError(f"unknown backend {value!r} (known: {', '.join(known)})")
         return value
 
     def open(self, limits: Limits, project: Project | None = None) -> SandboxBackend:
@@ -202,7 +208,9 @@ class SandboxSettings(_Section):
         container (the docker backend, warm or strict: the others mount none)."""
         from sandbox import open_backend
 
-        options: dict[str, Any] = {"runtime": self.runtime} if self.runtime else {}
+        options: dict[str, Any] = dict(self.options)
+        if self.runtime:
+            options["runtime"] = self.runtime
         if project is not None:
             if self.backend != "docker":
                 raise BadInput(

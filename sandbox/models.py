@@ -82,10 +82,13 @@ class ModuleSpec(BaseModel):
         }
 
 
-class SandboxJob(BaseModel):
-    """One candidate against one problem's pytest files."""
+ENTRY_POINT = r"^[A-Za-z_][A-Za-z0-9_]*$"  # a function's name
 
-    entry_point: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+class RunJob(BaseModel):
+    """``run``: one candidate against one problem's pytest files."""
+
+    entry_point: str = Field(pattern=ENTRY_POINT)
     test_files: dict[str, str] = Field(description="file name -> source; names match test_*.py")
     candidate: str = Field(description="Python source of the module `solution`")
     limits: Limits = DEFAULT_LIMITS
@@ -122,6 +125,9 @@ class SandboxJob(BaseModel):
             if name in {"solution.py", "conftest.py"}:
                 raise ValueError(f"test file name {name!r} is reserved")
         return files
+
+
+SandboxJob = RunJob  # its name before the call and timing jobs joined it (for older callers)
 
 
 class Verdict(StrEnum):
@@ -257,3 +263,51 @@ class CallOutcome(BaseModel):
         False, description="the value was too large to send: ``behaviour`` stands for it"
     )
     cpu_seconds: float = Field(0.0, description="CPU time of the call, children included")
+
+
+Inputs = list[tuple[tuple, dict]]  # positional and keyword arguments of each call
+
+
+class CallJob(BaseModel):
+    """``call``: the entry point's outcome on each input, in order (for differential testing).
+
+    After ``max_timeouts`` calls that hit the test deadline the rest are skipped (cause
+    timeout): a candidate stuck on these inputs would otherwise cost a deadline per input."""
+
+    model_config = ConfigDict(frozen=True)
+
+    candidate: str = Field(description="Python source of the module `solution`")
+    entry_point: str = Field(pattern=ENTRY_POINT)
+    inputs: Inputs
+    limits: Limits | None = Field(None, description="None: the backend's own")
+    max_timeouts: int = Field(3, ge=1)
+    value_bytes: int | None = Field(
+        None, description="largest value sent back whole (default 64 KiB, at most 4 MiB); "
+        "larger ones come as their digests only",
+    )  # fmt: skip
+    module: ModuleSpec | None = Field(None, description="the project's module the candidate is")
+
+
+class TimingJob(BaseModel):
+    """``time``: candidates timed in interleaved rounds (A B C, B C A…), each round in a fresh
+    process, on the benchmark tests or else on ``inputs``.
+
+    Pass what is known of each candidate, and its timed answers are held to it: ``tested``,
+    its run against these test files; ``screened``, its outcomes on exactly ``inputs``. One
+    answering otherwise when timed gets a Fault instead of timings. Candidates that are a
+    project's ``module`` have ``floor`` (the module with an empty body: its imports cost the
+    same) as their do-nothing version, whose cost is taken out of theirs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    test_files: dict[str, str] = Field(description="as RunJob.test_files; none: time on inputs")
+    entry_point: str = Field(pattern=ENTRY_POINT)
+    candidates: dict[str, str] = Field(description="candidate id -> source")
+    rounds: int = Field(10, ge=1)
+    inputs: Inputs | None = None
+    limits: Limits | None = Field(None, description="None: the backend's own")
+    tested: dict[str, RunResult] = {}
+    screened: dict[str, list[CallOutcome]] = {}
+    seed: str = Field("", description="the run's secret, as RunJob.seed")
+    module: ModuleSpec | None = None
+    floor: str | None = Field(None, description="the do-nothing version of a project's module")

@@ -1,6 +1,6 @@
 """Plain ``pytest`` in a fresh container, the candidate in the tests' own process: the strict
 reference's second run (:mod:`sandbox.strict`) and, in every backend, a project's own tests
-(``SandboxJob.repository_tests``). Being in one process with the tests, a candidate could forge
+(``RunJob.repository_tests``). Being in one process with the tests, a candidate could forge
 such a verdict, so it only ever takes a pass away: :func:`judged_by_plain_pytest`.
 """
 
@@ -14,7 +14,8 @@ from typing import Any
 
 from .container import ContainerLost, WarmContainer
 from .errors import SandboxError
-from .models import Limits, Project, RunResult, SandboxJob, TestOutcome, TestStatus, Verdict
+from .faults import WireFault, container_lost, verdict_named
+from .models import Limits, Project, RunJob, RunResult, TestOutcome, TestStatus, Verdict
 
 PLAIN_COMMAND = ["python3", "-s", "-P", "-m", "codegen_harness.plain"]
 REPOSITORY_TESTS = "the project's tests"  # how a verdict of theirs is told in its message
@@ -32,8 +33,9 @@ async def fresh_exchange(
     cpuset: str | None = None,
     runtime: str | None = None,
     project: str | None = None,
-) -> dict:
-    """One job in a fresh hardened container, removed after it; a lost container is a verdict."""
+) -> dict | WireFault:
+    """One job in a fresh hardened container, removed after it: its raw answer, or the fault
+    of a lost container."""
     container = WarmContainer(client, image, limits, cpuset, runtime, command, project)
     try:
         await asyncio.to_thread(container.start)
@@ -41,25 +43,24 @@ async def fresh_exchange(
             container.exchange, message, limits.wall_seconds + HOST_MARGIN_S
         )
     except ContainerLost as lost:
-        verdict = "timeout" if lost.deadline else "crashed"
-        return {"verdict": verdict, "message": f"sandbox container lost: {lost}"}
+        return container_lost(str(lost), None, lost.deadline)
     finally:
         await asyncio.to_thread(container.close)
 
 
-def check_project(job: SandboxJob, project: Project | None) -> None:
+def check_project(job: RunJob, project: Project | None) -> None:
     """A job that names a project's module or tests needs the backend's project mounted."""
     if project is None and (job.module is not None or job.repository_tests):
         raise SandboxError("the job names a project's module, but no project is mounted")
 
 
-def plain_message(job: SandboxJob) -> dict:
+def plain_message(job: RunJob) -> dict:
     """The plain-pytest job of the problem's tests for ``job``'s candidate."""
     message = job.model_dump(mode="json", exclude={"repository_tests", "module"})
     return message | {"module": job.module.message() if job.module else None}
 
 
-def repository_message(job: SandboxJob) -> dict:
+def repository_message(job: RunJob) -> dict:
     """The plain-pytest job of a project's own tests for ``job``'s candidate."""
     assert job.module is not None, "a project's tests need the candidate's module"
     return {
@@ -71,7 +72,7 @@ def repository_message(job: SandboxJob) -> dict:
     }
 
 
-def judged_by_plain_pytest(isolated: RunResult, plain: dict) -> RunResult:
+def judged_by_plain_pytest(isolated: RunResult, plain: dict | WireFault) -> RunResult:
     """The isolated verdict, unless plain pytest fails what the isolated run passed."""
     if not isolated.passed:
         return isolated
@@ -81,7 +82,7 @@ def judged_by_plain_pytest(isolated: RunResult, plain: dict) -> RunResult:
     return isolated.model_copy(update={"verdict": verdict, "message": f"plain pytest: {message}"})
 
 
-def judged_by_repository_tests(isolated: RunResult, plain: dict) -> RunResult:
+def judged_by_repository_tests(isolated: RunResult, plain: dict | WireFault) -> RunResult:
     """The isolated verdict, unless one of the project's own tests failed, or the candidate hit
     a limit: tests that could not run here (a conftest importing what the sandbox lacks, a
     fixture erring in its setup, pytest refusing the project's options) say nothing of the
@@ -96,10 +97,12 @@ def judged_by_repository_tests(isolated: RunResult, plain: dict) -> RunResult:
     )
 
 
-def plain_verdict(plain: dict) -> tuple[Verdict, str]:
+def plain_verdict(plain: dict | WireFault) -> tuple[Verdict, str]:
     """What plain pytest said, as a verdict and one line."""
+    if isinstance(plain, WireFault):
+        return plain.verdict, plain.message
     if "exit_code" not in plain:
-        return Verdict(plain.get("verdict", "crashed")), plain.get("message", "no answer")
+        return verdict_named(plain.get("verdict", "crashed")), plain.get("message", "no answer")
     if plain.get("timed_out"):
         return Verdict.TIMEOUT, "ran past the job's wall-clock limit"
     killed = plain.get("signal") or 0

@@ -13,26 +13,26 @@ passed (:mod:`sandbox.plain_runs`): they can only take a pass away.
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
-import pickle
 from typing import Any
 
 import docker
 
 from . import engine, image
 from .container import ContainerLost, WarmContainer
-from .errors import ProblemError, SandboxError, SandboxUnavailable
-from .harness.plaindata import combine
+from .errors import SandboxError, SandboxUnavailable
+from .faults import FaultKind, WireFault, container_lost, job_failed, read_answer
+from .messages import call_message, call_outcomes, run_message, run_result, time_message
 from .models import (
     DEFAULT_LIMITS,
+    CallJob,
     CallOutcome,
     Fault,
     Limits,
-    ModuleSpec,
     Project,
+    RunJob,
     RunResult,
-    SandboxJob,
+    TimingJob,
     TimingResult,
     Verdict,
 )
@@ -45,15 +45,11 @@ from .plain_runs import (
     repository_message,
 )
 from .prune import prune
+from .timing_checks import check_against_expected, expected_digests, job_limits, round_budgets
 
-RECYCLE_VERDICTS = {"timeout", "memory_limit"}
-INPUTS_BENCHMARK = "inputs"  # the benchmark's name when `inputs` are the workload
-# A timing round may take this many times what the candidate cost when tested, plus the floor,
-# and never more than a test may: sleeping or stalling when timed cannot hold the job up.
-ROUND_BUDGET_FACTOR = 10.0
-ROUND_BUDGET_FLOOR_S = 1.0
-ROUND_OVERHEAD_S = 0.2  # clean-up, a fresh process and the host's share of one round
+RECYCLE_VERDICTS = {Verdict.TIMEOUT, Verdict.MEMORY_LIMIT}  # the container is not reused
 TIMING_ATTEMPTS = 3  # a broken timing job is run again without the candidate that broke it
+Answer = dict | WireFault  # the harness's answer, or why there is none
 
 
 class Sandbox:
@@ -150,18 +146,18 @@ class Sandbox:
         task.add_done_callback(self.background.discard)
 
     # -- jobs -----------------------------------------------------------------------------
-    async def _exchange(self, message: dict, limits: Limits, timer: bool = False) -> dict:
+    async def _exchange(self, message: dict, limits: Limits, timer: bool = False) -> Answer:
         """Run one job; a test or call job the sandbox itself failed (a container found dead,
         a harness error) runs once more on another container before its fault is reported.
         Timing jobs have their own retry (:meth:`time`)."""
         if timer:
             return await self._on_timer(message, limits)
         answer = await self._on_worker(message, limits)
-        if answer.get("sandbox_fault") and "culprit" not in answer:
+        if isinstance(answer, WireFault) and answer.by_sandbox:
             answer = await self._on_worker(message, limits)
         return answer
 
-    async def _on_timer(self, message: dict, limits: Limits) -> dict:
+    async def _on_timer(self, message: dict, limits: Limits) -> Answer:
         async with self.timer_lock:
             if self.timer is None:
                 self.timer = await self._new(cpuset=str(self.timing_cpu))
@@ -176,7 +172,7 @@ class Sandbox:
                 self.timer = None
             return answer
 
-    async def _on_worker(self, message: dict, limits: Limits) -> dict:
+    async def _on_worker(self, message: dict, limits: Limits) -> Answer:
         container = await self.idle.get()
         if container is None:
             self.idle.put_nowait(None)
@@ -194,38 +190,28 @@ class Sandbox:
 
     async def _on(
         self, container: WarmContainer, message: dict, limits: Limits
-    ) -> tuple[dict, bool]:
+    ) -> tuple[Answer, bool]:
         try:
-            answer = await asyncio.to_thread(
+            raw = await asyncio.to_thread(
                 container.exchange, message, limits.wall_seconds + HOST_MARGIN_S
             )
         except ContainerLost as lost:
-            answer = {
-                "verdict": "timeout" if lost.deadline else "crashed",
-                "message": f"sandbox container lost: {lost}",
-                "sandbox_fault": not lost.deadline,
-            }
-            return answer | ({"culprit": lost.live} if lost.live else {}), False
-        if "internal_error" in answer:
-            return {
-                "verdict": "crashed",
-                "message": f"harness failure: {answer['internal_error']}",
-                "sandbox_fault": True,
-            }, False
+            return container_lost(str(lost), lost.live, lost.deadline), False
+        answer = read_answer(raw)
+        if isinstance(answer, WireFault) and answer.kind is FaultKind.HARNESS:
+            return answer, False
         keep = (
-            answer.get("clean", True)
+            raw.get("clean", True)
             and container.uses < self.max_uses
-            and answer.get("verdict") not in RECYCLE_VERDICTS
+            and raw.get("verdict") not in RECYCLE_VERDICTS
         )
         return answer, keep
 
-    async def run(self, job: SandboxJob) -> RunResult:
+    async def run(self, job: RunJob) -> RunResult:
         """Run one candidate against the problem's tests: a verdict, never an exception for
         anything the candidate does."""
         check_project(job, self.project)
-        answer = await self._exchange(run_message(job), job.limits)
-        raise_problem(answer)
-        result = RunResult.model_validate(result_fields(answer))
+        result = run_result(await self._exchange(run_message(job), job.limits))
         if result.passed and job.repository_tests:
             async with self.plain_slots:
                 plain = await fresh_exchange(
@@ -235,102 +221,57 @@ class Sandbox:
             result = judged_by_repository_tests(result, plain)
         return result
 
-    async def call(
-        self,
-        candidate: str,
-        entry_point: str,
-        inputs: list[tuple[tuple, dict]],
-        limits: Limits | None = None,
-        max_timeouts: int = 3,
-        value_bytes: int | None = None,
-        module: ModuleSpec | None = None,
-    ) -> list[CallOutcome]:
-        """The entry point's output on each input, for differential testing. After
-        ``max_timeouts`` calls that hit the test deadline the rest are skipped (cause timeout):
-        a candidate stuck on these inputs would otherwise cost a deadline per input.
-        ``value_bytes``: how large a value may be and still be sent back (larger ones come as
-        digests only); by default 64 KiB, at most 4 MiB. ``module``: the project's module the
-        candidate is."""
-        limits = limits or self.limits
-        if module is not None and self.project is None:
+    async def call(self, job: CallJob) -> list[CallOutcome]:
+        """The entry point's output on each input, for differential testing (:class:`CallJob`):
+        a value larger than ``job.value_bytes`` (by default 64 KiB, at most 4 MiB) comes back
+        as its digests only."""
+        limits = job.limits or self.limits
+        if job.module is not None and self.project is None:
             raise SandboxError("the call names a project's module, but no project is mounted")
-        message = call_message(
-            candidate, entry_point, inputs, limits, max_timeouts, value_bytes, module
-        )
-        answer = await self._exchange(message, limits)
-        return call_outcomes(answer, len(inputs))
+        answer = await self._exchange(call_message(job, limits), limits)
+        return call_outcomes(answer, len(job.inputs))
 
-    async def time(
-        self,
-        test_files: dict[str, str],
-        entry_point: str,
-        candidates: dict[str, str],
-        rounds: int = 10,
-        inputs: list[tuple[tuple, dict]] | None = None,
-        limits: Limits | None = None,
-        tested: dict[str, RunResult] | None = None,
-        screened: dict[str, list[CallOutcome]] | None = None,
-        seed: str = "",
-        module: ModuleSpec | None = None,
-        floor: str | None = None,
-    ) -> TimingResult:
-        """Time candidates one at a time on the pinned CPU, in interleaved rounds (A B C, B C A…),
-        each round in a fresh process, on the benchmark tests or else on `inputs`. Candidates
-        that are a project's ``module`` have ``floor`` as their do-nothing version (the module
-        with an empty body: its imports cost the same), whose cost is taken out of theirs.
-
-        Pass what is known of each candidate, and its timed answers are held to it: `tested`,
-        its run against these test files (its benchmark answers and its cost); `screened`, its
-        outcomes on exactly `inputs`. A candidate answering otherwise when timed, or taking
-        far longer than its cost said, gets an error instead of timings. A candidate that breaks
-        the whole job (its round killed the harness or left the container dirty) is named in
-        ``errors`` and the others are timed again without it."""
-        if not candidates:
-            return TimingResult(timings={}, rounds=rounds)
-        limits = limits or self.limits
-        expected = _expected(candidates, inputs, tested or {}, screened or {})
-        budgets = _budgets(candidates, limits, tested or {}, screened or {})
-        remaining = dict(candidates)
+    async def time(self, job: TimingJob) -> TimingResult:
+        """Time candidates one at a time on the pinned CPU, in interleaved rounds, each round in
+        a fresh process (:class:`TimingJob`). A candidate answering otherwise when timed than
+        when tested or screened, or taking far longer than its cost said, gets an error instead
+        of timings. A candidate that breaks the whole job (its round killed the harness or left
+        the container dirty) is named in ``errors`` and the others are timed again without it."""
+        if not job.candidates:
+            return TimingResult(timings={}, rounds=job.rounds)
+        limits = job.limits or self.limits
+        expected = expected_digests(job)
+        budgets = round_budgets(job, limits)
+        remaining = dict(job.candidates)
         errors: dict[str, Fault] = {}
         notes: list[str] = []
         for attempt in range(TIMING_ATTEMPTS):
-            job_limits = _job_limits(limits, [budgets[cid] for cid in remaining], rounds)
-            message = {
-                "op": "time",
-                "entry_point": entry_point,
-                "test_files": test_files,
-                "candidates": remaining,
-                "rounds": rounds,
-                "budgets": {cid: budgets[cid] for cid in remaining},
-                "expected": {cid: expected[cid] for cid in remaining if cid in expected},
-                "limits": job_limits.model_dump(),
-                "inputs": _pack(inputs) if inputs else None,
-                "seed": seed,
-                "module": module.message() if module else None,
-                "floor": floor,
-            }
-            answer = await self._exchange(message, job_limits, timer=True)
-            raise_problem(answer)
-            if "timings" in answer:
+            spent = [budgets[cid] for cid in remaining]
+            limits_now = job_limits(limits, spent, job.rounds, HOST_MARGIN_S)
+            message = time_message(job, remaining, limits_now, expected, budgets=budgets)
+            answer = await self._exchange(message, limits_now, timer=True)
+            if isinstance(answer, dict) and "timings" in answer:
                 result = TimingResult.model_validate(answer)
                 result.errors = errors | result.errors
                 result.notes = notes
-                return _check_against_expected(result, expected)
-            reason = answer.get("message") or answer.get("verdict", "no answer")
-            culprit = answer.get("culprit")
-            if culprit in remaining:
-                errors[culprit] = Fault(
-                    verdict=_verdict(answer.get("verdict")),
-                    message=f"broke the timing job: {reason}",
+                return check_against_expected(result, expected)
+            fault = answer if isinstance(answer, WireFault) else job_failed(answer)
+            fault.raise_problem()
+            if fault.culprit in remaining:
+                errors[fault.culprit] = Fault(
+                    verdict=fault.verdict, message=f"broke the timing job: {fault.message}"
                 )
-                notes.append(f"{culprit} broke the timing job ({reason}); the others were re-timed")
-                del remaining[culprit]
+                notes.append(
+                    f"{fault.culprit} broke the timing job ({fault.message}); "
+                    "the others were re-timed"
+                )
+                del remaining[fault.culprit]
                 if not remaining:
-                    return TimingResult(timings={}, errors=errors, rounds=rounds, notes=notes)
+                    return TimingResult(timings={}, errors=errors, rounds=job.rounds, notes=notes)
             elif attempt:
-                raise SandboxError(f"timing failed: {reason}")
+                raise SandboxError(f"timing failed: {fault.message}")
             else:
-                notes.append(f"the timing job failed ({reason}); it was run again")
+                notes.append(f"the timing job failed ({fault.message}); it was run again")
         raise SandboxError(f"timing failed: {len(errors)} candidates broke the timing job")
 
 
@@ -349,137 +290,3 @@ async def ready_engine(
             raise SandboxUnavailable("the sandbox image is not built: run `codegen sandbox build`")
         image_tag = found or await asyncio.to_thread(image.ensure_image, client)
     return client, image_tag
-
-
-def run_message(job: SandboxJob) -> dict:
-    return {
-        "op": "run",
-        "entry_point": job.entry_point,
-        "test_files": job.test_files,
-        "candidate": job.candidate,
-        "limits": job.limits.model_dump(),
-        "seed": job.seed,
-        "module": job.module.message() if job.module else None,
-    }
-
-
-def call_message(
-    candidate: str,
-    entry_point: str,
-    inputs: list[tuple[tuple, dict]],
-    limits: Limits,
-    max_timeouts: int,
-    value_bytes: int | None = None,
-    module: ModuleSpec | None = None,
-) -> dict:
-    return {
-        "op": "call",
-        "entry_point": entry_point,
-        "candidate": candidate,
-        "max_timeouts": max_timeouts,
-        "inputs": _pack(inputs),
-        "limits": limits.model_dump(),
-        "value_bytes": value_bytes,
-        "module": module.message() if module else None,
-    }
-
-
-def call_outcomes(answer: dict, count: int) -> list[CallOutcome]:
-    if "outcomes" not in answer:
-        return [failed_call(answer)] * count
-    return [CallOutcome.model_validate(outcome) for outcome in answer["outcomes"]]
-
-
-def raise_problem(answer: dict) -> None:
-    if "problem_error" in answer:
-        raise ProblemError(f"the problem's tests do not load: {answer['problem_error']}")
-
-
-def _expected(
-    candidates: dict[str, str],
-    inputs: list[tuple[tuple, dict]] | None,
-    tested: dict[str, RunResult],
-    screened: dict[str, list[CallOutcome]],
-) -> dict[str, dict[str, str]]:
-    """What each candidate must answer when timed, as digests per benchmark: what it answered
-    when tested (benchmark tests), or on these very inputs when screened."""
-    expected: dict[str, dict[str, str]] = {}
-    for cid in candidates:
-        if inputs:
-            outcomes = screened.get(cid)
-            if outcomes and len(outcomes) == len(inputs) and all(o.digest for o in outcomes):
-                expected[cid] = {INPUTS_BENCHMARK: combine([o.digest for o in outcomes])}
-        elif cid in tested:
-            expected[cid] = {b.test: b.digest for b in tested[cid].benchmarks if b.digest}
-    return expected
-
-
-def _budgets(
-    candidates: dict[str, str],
-    limits: Limits,
-    tested: dict[str, RunResult],
-    screened: dict[str, list[CallOutcome]],
-) -> dict[str, float]:
-    """Seconds one timing round of each candidate may take: a multiple of what it cost when
-    tested and screened, at least the floor, at most a test's limit."""
-    budgets = {}
-    for cid in candidates:
-        run = tested.get(cid)
-        if run is None and cid not in screened:
-            budgets[cid] = limits.test_seconds
-            continue
-        cost = 0.0
-        if run is not None:
-            cost = max((b.median for b in run.benchmarks), default=run.cpu_seconds)
-        cost += sum(o.cpu_seconds for o in screened.get(cid, []))
-        budget = ROUND_BUDGET_FLOOR_S + ROUND_BUDGET_FACTOR * cost
-        budgets[cid] = min(limits.test_seconds, budget)
-    return budgets
-
-
-def _job_limits(limits: Limits, budgets: list[float], rounds: int) -> Limits:
-    """A wall-clock limit the job cannot reach while every round keeps to its budget."""
-    needed = rounds * (sum(budgets) + ROUND_OVERHEAD_S * len(budgets)) + HOST_MARGIN_S
-    return limits.model_copy(update={"wall_seconds": max(limits.wall_seconds, needed)})
-
-
-def _check_against_expected(
-    timing: TimingResult, expected: dict[str, dict[str, str]]
-) -> TimingResult:
-    """Drop the timings of a candidate whose timed answers are not what it answered when
-    tested or screened (the harness checks each round; this checks the harness's report)."""
-    for cid, stats_list in list(timing.timings.items()):
-        for stats in stats_list:
-            want = expected.get(cid, {}).get(stats.test)
-            if not stats.digest or (want is not None and stats.digest != want):
-                del timing.timings[cid]
-                timing.errors[cid] = Fault(
-                    verdict=Verdict.FAILED,
-                    message=f"{stats.test}: returned a different value when timed than when tested",
-                )
-                break
-    return timing
-
-
-def failed_call(answer: dict) -> CallOutcome:
-    """The outcome of every input of a call job whose candidate could not be started."""
-    return CallOutcome(
-        ok=False,
-        error=answer.get("message", "candidate failed"),
-        cause=Verdict(answer.get("verdict", "error")),
-    )
-
-
-def _verdict(name: object) -> Verdict:
-    try:
-        return Verdict(str(name))
-    except ValueError:
-        return Verdict.CRASHED
-
-
-def _pack(inputs: list[tuple[tuple, dict]]) -> str:
-    return base64.b64encode(pickle.dumps([(tuple(a), dict(k)) for a, k in inputs])).decode()
-
-
-def result_fields(answer: dict) -> dict:
-    return {key: answer[key] for key in RunResult.model_fields if key in answer}

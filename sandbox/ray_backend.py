@@ -7,6 +7,10 @@ Every actor holds a warm pool of :data:`CONTAINERS_PER_ACTOR` containers (one te
 the timing container) and asks for that many units, so Ray never places more containers on a
 node than it offers. Jobs go to whichever actor is free; the nodes must run the same code, so
 they build the same image tag (checked at start).
+
+Two layers: :class:`RayPools`, the actors themselves (``on_any`` calls any of their methods on
+whichever is free: the bench's Ray executor adds one that evaluates a whole problem on the
+node), and :class:`RaySandbox`, the ``ray`` backend, which offers only the three jobs.
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ from typing import Any
 from .errors import SandboxUnavailable
 from .models import (
     DEFAULT_LIMITS,
+    CallJob,
     CallOutcome,
     Limits,
-    ModuleSpec,
     Project,
+    RunJob,
     RunResult,
-    SandboxJob,
+    TimingJob,
     TimingResult,
 )
 
@@ -47,14 +52,14 @@ class PoolActor:
         await self.sandbox.__aenter__()
         return str(self.sandbox.image_tag)
 
-    async def run(self, job: SandboxJob) -> RunResult:
+    async def run(self, job: RunJob) -> RunResult:
         return await self.sandbox.run(job)
 
-    async def call(self, *args: Any) -> list[CallOutcome]:
-        return await self.sandbox.call(*args)
+    async def call(self, job: CallJob) -> list[CallOutcome]:
+        return await self.sandbox.call(job)
 
-    async def time(self, *args: Any, **kwargs: Any) -> TimingResult:
-        return await self.sandbox.time(*args, **kwargs)
+    async def time(self, job: TimingJob) -> TimingResult:
+        return await self.sandbox.time(job)
 
     def node(self) -> str:
         import ray
@@ -66,16 +71,16 @@ class PoolActor:
             await self.sandbox.__aexit__(None, None, None)
 
 
-class RaySandbox:
-    """A SandboxBackend whose containers are on the cluster's nodes; ``address`` as for
-    ``ray.init`` (``HOST:PORT``; None: RAY_ADDRESS or a local cluster)."""
+class RayPools:
+    """The warm pools on the cluster's nodes, one per actor; ``address`` as for ``ray.init``
+    (``HOST:PORT``; None: RAY_ADDRESS or a local cluster). Not a sandbox backend: its
+    :meth:`on_any` runs any method of ``actor`` (a subclass of :class:`PoolActor`)."""
 
     def __init__(
         self,
         limits: Limits = DEFAULT_LIMITS,
         address: str | None = None,
         actor: type[PoolActor] = PoolActor,
-        **docker_options: Any,
     ) -> None:
         self.limits = limits
         self.address = address
@@ -84,9 +89,8 @@ class RaySandbox:
         self.actors: list[Any] = []
         self.idle: asyncio.Queue[Any] = asyncio.Queue()
         self.image_tag = ""
-        self.project: Project | None = None  # the nodes mount no project
 
-    async def __aenter__(self) -> RaySandbox:
+    async def __aenter__(self) -> RayPools:
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         try:
             import ray
@@ -136,41 +140,21 @@ class RaySandbox:
         """The nodes holding this backend's pools."""
         return set(await asyncio.gather(*(actor.node.remote() for actor in self.actors)))
 
-    async def on_any(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call ``method`` on whichever actor is free; an actor whose node or process died is
-        not used again."""
+    async def on_any(self, method: str, job: Any) -> Any:
+        """Call ``method`` with its one argument (a job) on whichever actor is free; an actor
+        whose node or process died is not used again."""
         from ray.exceptions import RayActorError
 
         if self.alive == 0:
             raise SandboxUnavailable("every Ray sandbox actor has died")
         actor = await self.idle.get()
         try:
-            answer = await getattr(actor, method).remote(*args, **kwargs)
+            answer = await getattr(actor, method).remote(job)
         except RayActorError:
             self.alive -= 1  # not returned to the queue
             raise
         self.idle.put_nowait(actor)
         return answer
-
-    async def run(self, job: SandboxJob) -> RunResult:
-        return await self.on_any("run", job)
-
-    async def call(
-        self,
-        candidate: str,
-        entry_point: str,
-        inputs: list[tuple[tuple, dict]],
-        limits: Limits | None = None,
-        max_timeouts: int = 3,
-        value_bytes: int | None = None,
-        module: ModuleSpec | None = None,
-    ) -> list[CallOutcome]:
-        return await self.on_any(
-            "call", candidate, entry_point, inputs, limits, max_timeouts, value_bytes, module
-        )
-
-    async def time(self, *args: Any, **kwargs: Any) -> TimingResult:
-        return await self.on_any("time", *args, **kwargs)
 
     async def __aexit__(self, *exc: Any) -> None:
         try:
@@ -190,3 +174,33 @@ class RaySandbox:
             self.actors = []
         if ray.is_initialized():
             ray.shutdown()
+
+
+class RaySandbox:
+    """The ``ray`` backend: the three jobs, each on whichever node's pool is free. Options as
+    :class:`RayPools`; the Docker backend's other options are accepted and ignored, so that
+    one set of options opens either."""
+
+    project: Project | None = None  # the nodes mount no project
+
+    def __init__(
+        self, limits: Limits = DEFAULT_LIMITS, address: str | None = None, **docker_options: Any
+    ) -> None:
+        self.limits = limits
+        self.pools = RayPools(limits, address)
+
+    async def __aenter__(self) -> RaySandbox:
+        await self.pools.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.pools.__aexit__(*exc)
+
+    async def run(self, job: RunJob) -> RunResult:
+        return await self.pools.on_any("run", job)
+
+    async def call(self, job: CallJob) -> list[CallOutcome]:
+        return await self.pools.on_any("call", job)
+
+    async def time(self, job: TimingJob) -> TimingResult:
+        return await self.pools.on_any("time", job)

@@ -24,18 +24,20 @@ import asyncio
 import os
 from typing import Any
 
+from .faults import WireFault, job_failed, read_answer
+from .messages import call_message, call_outcomes, run_message, run_result, time_message
 from .models import (
     DEFAULT_LIMITS,
     BenchmarkStats,
+    CallJob,
     CallOutcome,
     Fault,
     Limits,
-    ModuleSpec,
     Project,
+    RunJob,
     RunResult,
-    SandboxJob,
+    TimingJob,
     TimingResult,
-    Verdict,
 )
 from .plain_runs import (  # noqa: F401 - PLAIN_COMMAND and plain_verdict are the tests' too
     PLAIN_COMMAND,
@@ -48,17 +50,8 @@ from .plain_runs import (  # noqa: F401 - PLAIN_COMMAND and plain_verdict are th
     plain_verdict,
     repository_message,
 )
-from .pool import (
-    _check_against_expected,
-    _expected,
-    _pack,
-    call_message,
-    call_outcomes,
-    raise_problem,
-    ready_engine,
-    result_fields,
-    run_message,
-)
+from .pool import ready_engine
+from .timing_checks import check_against_expected, expected_digests
 
 
 class StrictSandbox:
@@ -98,7 +91,7 @@ class StrictSandbox:
         limits: Limits,
         command: list[str] | None = None,
         cpuset: str | None = None,
-    ) -> dict:
+    ) -> dict | WireFault:
         async with self.slots:
             return await fresh_exchange(
                 self.client, self.image_tag, message, limits, command=command, cpuset=cpuset,
@@ -106,11 +99,9 @@ class StrictSandbox:
             )  # fmt: skip
 
     # -- the jobs -------------------------------------------------------------------------
-    async def run(self, job: SandboxJob) -> RunResult:
+    async def run(self, job: RunJob) -> RunResult:
         check_project(job, self.project)
-        isolated = await self._fresh(run_message(job), job.limits)
-        raise_problem(isolated)
-        result = RunResult.model_validate(result_fields(isolated))
+        result = run_result(_read(await self._fresh(run_message(job), job.limits)))
         if not result.passed:
             return result  # plain pytest could only take a pass away
         plain = await self._fresh(plain_message(job), job.limits, PLAIN_COMMAND)
@@ -120,76 +111,51 @@ class StrictSandbox:
             result = judged_by_repository_tests(result, plain)
         return result
 
-    async def call(
-        self,
-        candidate: str,
-        entry_point: str,
-        inputs: list[tuple[tuple, dict]],
-        limits: Limits | None = None,
-        max_timeouts: int = 3,
-        value_bytes: int | None = None,
-        module: ModuleSpec | None = None,
-    ) -> list[CallOutcome]:
-        limits = limits or self.limits
-        message = call_message(
-            candidate, entry_point, inputs, limits, max_timeouts, value_bytes, module
-        )
-        return call_outcomes(await self._fresh(message, limits), len(inputs))
+    async def call(self, job: CallJob) -> list[CallOutcome]:
+        limits = job.limits or self.limits
+        answer = _read(await self._fresh(call_message(job, limits), limits))
+        return call_outcomes(answer, len(job.inputs))
 
-    async def time(
-        self,
-        test_files: dict[str, str],
-        entry_point: str,
-        candidates: dict[str, str],
-        rounds: int = 10,
-        inputs: list[tuple[tuple, dict]] | None = None,
-        limits: Limits | None = None,
-        tested: dict[str, RunResult] | None = None,
-        screened: dict[str, list[CallOutcome]] | None = None,
-        seed: str = "",
-        module: ModuleSpec | None = None,
-        floor: str | None = None,
-    ) -> TimingResult:
+    async def time(self, job: TimingJob) -> TimingResult:
         """Round after round, each candidate alone in a fresh container, pinned to the timing
         CPU, in the pool's interleaved order; a candidate that fails a round fails."""
         from .harness.pytest_plugin import round_order  # pytest: loaded when first needed
 
-        limits = limits or self.limits
-        expected = _expected(candidates, inputs, tested or {}, screened or {})
+        limits = job.limits or self.limits
+        expected = expected_digests(job)
         samples: dict[str, list[BenchmarkStats]] = {}
         errors: dict[str, Fault] = {}
-        for round_index in range(rounds):
-            for cid in round_order([c for c in candidates if c not in errors], round_index):
-                message = {
-                    "op": "time", "entry_point": entry_point, "test_files": test_files,
-                    "candidates": {cid: candidates[cid]}, "rounds": 1, "seed": seed,
-                    "expected": {cid: expected[cid]} if cid in expected else {},
-                    "limits": limits.model_dump(), "inputs": _pack(inputs) if inputs else None,
-                    "module": module.message() if module else None, "floor": floor,
-                }  # fmt: skip
-                answer = await self._fresh(message, limits, cpuset=self.timing_cpu)
-                raise_problem(answer)
+        for round_index in range(job.rounds):
+            for cid in round_order([c for c in job.candidates if c not in errors], round_index):
+                one = {cid: job.candidates[cid]}
+                message = time_message(job, one, limits, expected, rounds=1)
+                answer = _read(await self._fresh(message, limits, cpuset=self.timing_cpu))
                 fault = _round_fault(answer, cid)
                 if fault is not None:
                     errors[cid] = fault
                     samples.pop(cid, None)
                     continue
+                assert isinstance(answer, dict)
                 samples[cid] = _merged(samples.get(cid), answer["timings"][cid])
-        timing = TimingResult(timings=samples, errors=errors, rounds=rounds)
-        return _check_against_expected(timing, expected)
+        timing = TimingResult(timings=samples, errors=errors, rounds=job.rounds)
+        return check_against_expected(timing, expected)
 
 
-def _round_fault(answer: dict, cid: str) -> Fault | None:
-    if "timings" in answer and cid in answer["timings"]:
-        return None
-    fault = (answer.get("errors") or {}).get(cid)
-    if fault:
-        return Fault.model_validate(fault)
-    verdict = answer.get("verdict", "crashed")
-    return Fault(
-        verdict=Verdict(verdict) if verdict in Verdict._value2member_map_ else Verdict.CRASHED,
-        message=f"broke the timing job: {answer.get('message', 'no answer')}",
-    )
+def _read(answer: dict | WireFault) -> dict | WireFault:
+    return answer if isinstance(answer, WireFault) else read_answer(answer)
+
+
+def _round_fault(answer: dict | WireFault, cid: str) -> Fault | None:
+    """Why a candidate's round has no timings, if it has none."""
+    if isinstance(answer, dict):
+        if "timings" in answer and cid in answer["timings"]:
+            return None
+        fault = (answer.get("errors") or {}).get(cid)
+        if fault:
+            return Fault.model_validate(fault)
+        answer = job_failed(answer)
+    answer.raise_problem()
+    return Fault(verdict=answer.verdict, message=f"broke the timing job: {answer.message}")
 
 
 def _merged(known: list[BenchmarkStats] | None, new: list[dict]) -> list[BenchmarkStats]:

@@ -37,8 +37,9 @@ from .harness.processes import CandidateProcess, Streams, act_on
 from .harness.pytest_plugin import Job, JobPlugin
 from .harness.pytest_session import UNUSED_PLUGINS
 from .harness.session import Session
-from .models import DEFAULT_LIMITS, CallOutcome, RunResult, SandboxJob, TimingResult
-from .pool import _check_against_expected, _expected, _pack, failed_call
+from .messages import failed_call, pack_inputs
+from .models import DEFAULT_LIMITS, CallJob, CallOutcome, RunJob, RunResult, TimingJob, TimingResult
+from .timing_checks import check_against_expected, expected_digests
 
 # One job at a time in the whole process: `solution`, `random` and hypothesis's profile are global.
 ONE_JOB = threading.Lock()
@@ -181,7 +182,7 @@ def _harness() -> runner.Harness:
 
 
 # -- the three jobs ---------------------------------------------------------------------------
-def run_job(job: SandboxJob) -> RunResult:
+def run_job(job: RunJob) -> RunResult:
     """One candidate against the job's tests, as the harness's ``run`` job."""
     started = time.perf_counter()
     session = LocalSession({"candidate": job.candidate})
@@ -201,49 +202,38 @@ def run_job(job: SandboxJob) -> RunResult:
     return RunResult.model_validate(result | fields)
 
 
-def call_inputs(
-    candidate: str,
-    entry_point: str,
-    inputs: list[tuple[tuple, dict]],
-    value_bytes: int | None = None,
-) -> list[CallOutcome]:
-    """The entry point on each input, as the harness's ``call`` job."""
-    session = LocalSession({"candidate": candidate})
+def call_inputs(job: CallJob) -> list[CallOutcome]:
+    """The entry point on each input, as the harness's ``call`` job (``max_timeouts`` and
+    ``limits`` are not enforced here)."""
+    session = LocalSession({"candidate": job.candidate})
+    entry, size = job.entry_point, job.value_bytes
     with _one_job(session):
-        failure = _harness()._start_candidate(session, entry_point)
+        failure = _harness()._start_candidate(session, entry)
         if failure is not None:
-            return [failed_call(failure)] * len(inputs)
+            return [failed_call(failure)] * len(job.inputs)
         try:
-            return [_call_one(session, entry_point, a, k, value_bytes) for a, k in _copied(inputs)]
+            return [_call_one(session, entry, a, k, size) for a, k in _copied(job.inputs)]
         finally:
             session.stop()
 
 
-def time_candidates(
-    test_files: dict[str, str],
-    entry_point: str,
-    candidates: dict[str, str],
-    rounds: int,
-    inputs: list[tuple[tuple, dict]] | None,
-    tested: dict[str, RunResult],
-    screened: dict[str, list[CallOutcome]],
-    seed: str = "",
-) -> TimingResult:
+def time_candidates(timing: TimingJob) -> TimingResult:
     """Interleaved rounds, as the harness's ``time`` job, held to what each candidate answered
     when tested or screened, as :meth:`sandbox.Sandbox.time` holds them."""
-    expected = _expected(candidates, inputs, tested, screened)
-    session = LocalSession(candidates | {runner.FLOOR: runner.FLOOR_SOURCE}, timing=True)
+    expected = expected_digests(timing)
+    rounds = timing.rounds
+    session = LocalSession(timing.candidates | {runner.FLOOR: runner.FLOOR_SOURCE}, timing=True)
     with _one_job(session):
         job = LocalJob(
-            session=session, rounds=rounds, timing_only=True, expected=expected, seed=seed,
-            sparse={runner.FLOOR: runner.FLOOR_ROUNDS},
+            session=session, rounds=rounds, timing_only=True, expected=expected,
+            seed=timing.seed, sparse={runner.FLOOR: runner.FLOOR_ROUNDS},
         )  # fmt: skip
-        if inputs:
-            request = {"entry_point": entry_point, "inputs": _pack(inputs)}
+        if timing.inputs:
+            request = {"entry_point": timing.entry_point, "inputs": pack_inputs(timing.inputs)}
             _harness()._time_inputs(request, job)
             failure = None
         else:
-            failure = _run_pytest(test_files, entry_point, job)
+            failure = _run_pytest(timing.test_files, timing.entry_point, job)
         session.stop()
     _raise_problem(job)
     if failure is not None:
@@ -254,7 +244,7 @@ def time_candidates(
     result = TimingResult.model_validate(
         {"timings": timings, "errors": job.timing_errors, "rounds": rounds, "floor": floor}
     )
-    return _check_against_expected(result, expected)
+    return check_against_expected(result, expected)
 
 
 def _call_one(
@@ -329,7 +319,7 @@ def _raise_problem(job: LocalJob) -> None:
 def _copied(inputs: list[tuple[tuple, dict]]) -> list[tuple[tuple, dict]]:
     """The inputs as the harness receives them: copies, so that a candidate changing its
     arguments in place changes neither the caller's inputs nor the next call's."""
-    return pickle.loads(base64.b64decode(_pack(inputs)))
+    return pickle.loads(base64.b64decode(pack_inputs(inputs)))
 
 
 @contextlib.contextmanager

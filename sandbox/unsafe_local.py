@@ -17,12 +17,14 @@ from typing import Any
 from .errors import SandboxError
 from .models import (
     DEFAULT_LIMITS,
+    CallJob,
     CallOutcome,
     Limits,
     ModuleSpec,
     Project,
+    RunJob,
     RunResult,
-    SandboxJob,
+    TimingJob,
     TimingResult,
 )
 
@@ -70,57 +72,23 @@ class UnsafeLocalSandbox:
     async def __aexit__(self, *exc: Any) -> None:
         pass
 
-    async def run(self, job: SandboxJob) -> RunResult:
+    async def run(self, job: RunJob) -> RunResult:
         """The candidate against the job's pytest files, as :meth:`sandbox.Sandbox.run`."""
         _refuse_project(job.module)
         return await asyncio.to_thread(_jobs().run_job, job)
 
-    async def call(
-        self,
-        candidate: str,
-        entry_point: str,
-        inputs: list[tuple[tuple, dict]],
-        limits: Limits | None = None,
-        max_timeouts: int = 3,
-        value_bytes: int | None = None,
-        module: ModuleSpec | None = None,
-    ) -> list[CallOutcome]:
+    async def call(self, job: CallJob) -> list[CallOutcome]:
         """The entry point's outcome on each input, as :meth:`sandbox.Sandbox.call`."""
-        _refuse_project(module)
-        return await asyncio.to_thread(
-            _jobs().call_inputs, candidate, entry_point, inputs, value_bytes
-        )
+        _refuse_project(job.module)
+        return await asyncio.to_thread(_jobs().call_inputs, job)
 
-    async def time(
-        self,
-        test_files: dict[str, str],
-        entry_point: str,
-        candidates: dict[str, str],
-        rounds: int = 10,
-        inputs: list[tuple[tuple, dict]] | None = None,
-        limits: Limits | None = None,
-        tested: dict[str, RunResult] | None = None,
-        screened: dict[str, list[CallOutcome]] | None = None,
-        seed: str = "",
-        module: ModuleSpec | None = None,
-        floor: str | None = None,
-    ) -> TimingResult:
+    async def time(self, job: TimingJob) -> TimingResult:
         """Interleaved rounds, each candidate re-exec'd every round, as
         :meth:`sandbox.Sandbox.time` (never truncated: there is no deadline)."""
-        _refuse_project(module)
-        if not candidates:
-            return TimingResult(timings={}, rounds=rounds)
-        return await asyncio.to_thread(
-            _jobs().time_candidates,
-            test_files,
-            entry_point,
-            candidates,
-            rounds,
-            inputs,
-            tested or {},
-            screened or {},
-            seed,
-        )
+        _refuse_project(job.module)
+        if not job.candidates:
+            return TimingResult(timings={}, rounds=job.rounds)
+        return await asyncio.to_thread(_jobs().time_candidates, job)
 
 
 def _refuse_project(module: ModuleSpec | None) -> None:

@@ -33,7 +33,7 @@ from codegen.ranking.growth import (
 )
 from codegen.solve.report import CandidateSummary, SolveReport, Totals
 from codegen.solve.view import print_summary
-from sandbox import CallOutcome, Limits, RunResult, TestOutcome, Verdict
+from sandbox import CallJob, CallOutcome, Limits, RunResult, TestOutcome, Verdict
 from sandbox.models import TestStatus as Status
 from tests.cli_support import codegen
 from tests.test_problem import write
@@ -315,16 +315,8 @@ class CostedSandbox:
     def floor(self, n: int) -> float:
         return 5e-5 + 2e-7 * n
 
-    async def call(
-        self,
-        candidate: str,
-        entry_point: str,
-        inputs: list,
-        limits: Any = None,
-        m: int = 3,
-        value_bytes: int | None = None,
-        module: Any = None,
-    ) -> list[CallOutcome]:
+    async def call(self, job: CallJob) -> list[CallOutcome]:
+        candidate, entry_point, inputs = job.candidate, job.entry_point, job.inputs
         n = size_of(inputs[0][0])
         name = "floor" if candidate == noop(entry_point) else candidate
         self.sizes.setdefault(name, []).append(n)

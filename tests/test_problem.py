@@ -19,7 +19,7 @@ from codegen.problems import (
     problem_from_stub,
     problem_from_text,
 )
-from sandbox.models import SandboxJob
+from sandbox.models import RunJob
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -106,7 +106,7 @@ def test_two_sum_example_folder() -> None:
     assert problem.strategy is not None and "inputs" in problem.strategy
     files = problem.sandbox_test_files()
     assert list(files) == ["test_two_sum.py"]
-    SandboxJob(entry_point=problem.entry_point, test_files=files, candidate="x = 1")
+    RunJob(entry_point=problem.entry_point, test_files=files, candidate="x = 1")
 
 
 def test_doctest_only_folder_generates_tests_that_discriminate(

@@ -24,7 +24,7 @@ from codegen.evaluation import Event, rank_candidates, timing_workload, verify
 from codegen.evaluation.workload import TIMING_INPUTS
 from codegen.problems import Problem
 from codegen.ranking import samples_from_benchmarks
-from sandbox import RunResult, SandboxBackend, SandboxError, SandboxUnavailable
+from sandbox import RunResult, SandboxBackend, SandboxError, SandboxUnavailable, TimingJob
 
 CANONICAL = "canonical"
 T = TypeVar("T")
@@ -137,14 +137,15 @@ async def _efficiency(
     inputs = workload.calls[:TIMING_INPUTS] if workload.calls else None
     timed = {CANONICAL: problem.canonical_solution, **passing}
     try:
-        result = await sandbox.time(
-            workload.files,
-            problem.entry_point,
-            timed,
+        job = TimingJob(
+            test_files=workload.files,
+            entry_point=problem.entry_point,
+            candidates=timed,
             rounds=rounds,
             inputs=inputs,
             tested={cid: runs[cid] for cid in passing},
         )
+        result = await sandbox.time(job)
     except SandboxUnavailable:
         raise
     except SandboxError as error:

@@ -20,7 +20,7 @@ from codegen.bench.records import EvalRequest, Evaluation
 from codegen.errors import BadInput
 from codegen.generation import GenerationResult, GenerationTask, Roster
 from codegen.generation.types import TesterReply
-from sandbox import DEFAULT_LIMITS, Limits, Sandbox
+from sandbox import DEFAULT_LIMITS, Limits, SandboxBackend, open_backend
 
 EXECUTORS = ("local", "ray")
 GenerateFn = Callable[[GenerationTask, Roster], Awaitable[GenerationResult]]
@@ -53,8 +53,10 @@ class LocalExecutor:
     ) -> None:
         cpus = os.cpu_count() or 1
         count = pools or 1
-        self.pools = [
-            Sandbox(workers=workers, limits=limits, timing_cpu=str((cpus - 1 - i) % cpus))
+        self.pools: list[SandboxBackend] = [
+            open_backend(
+                "docker", workers=workers, limits=limits, timing_cpu=str((cpus - 1 - i) % cpus)
+            )
             for i in range(count)
         ]
         self.slots = workers * count
@@ -64,7 +66,7 @@ class LocalExecutor:
         self.tester: TestFn | None = None
 
     async def __aenter__(self) -> LocalExecutor:
-        entered: list[Sandbox] = []
+        entered: list[SandboxBackend] = []
         try:
             for pool in self.pools:  # one at a time: the first may build the image
                 await pool.__aenter__()
@@ -72,7 +74,7 @@ class LocalExecutor:
         except BaseException:
             await asyncio.gather(*(p.__aexit__(None, None, None) for p in entered))
             raise
-        self.image = self.pools[0].image_tag or ""
+        self.image = getattr(self.pools[0], "image_tag", None) or ""
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

@@ -1,8 +1,8 @@
 """The ``ray`` executor: sandbox work as Ray actor tasks across a cluster.
 
-The pools are the sandbox's own Ray backend (:mod:`sandbox.ray_backend`: a warm pool per actor,
-placed by the nodes' ``sandbox`` resource). Actors rather than plain tasks because a container
-costs about 0.4 s to start: warm pools are what makes a run fast.
+The pools are the sandbox's own Ray pools (:class:`sandbox.ray_backend.RayPools`: a warm pool
+per actor, placed by the nodes' ``sandbox`` resource). Actors rather than plain tasks because a
+container costs about 0.4 s to start: warm pools are what makes a run fast.
 
 The driver keeps the SQLite store; workers get an :class:`EvalRequest` as JSON and return an
 :class:`Evaluation` as JSON. Generation stays on the driver too unless ``generation=True``
@@ -23,7 +23,7 @@ from codegen.errors import EnvironmentProblem
 from codegen.generation import GenerationResult, GenerationTask, Roster
 from codegen.generation.types import TesterReply
 from sandbox import SandboxUnavailable
-from sandbox.ray_backend import PoolActor, RaySandbox
+from sandbox.ray_backend import PoolActor, RayPools
 
 
 class SandboxActor(PoolActor):
@@ -70,11 +70,11 @@ def tests_on_node(task: str, roster: str, per_model: int, cases: int) -> tuple[s
 
 
 class RayExecutor:
-    """The cluster's pools (:class:`sandbox.ray_backend.RaySandbox`, its actors able to
+    """The cluster's pools (:class:`sandbox.ray_backend.RayPools`, its actors able to
     evaluate whole problems)."""
 
     def __init__(self, address: str | None = None, generation: bool = False) -> None:
-        self.pools = RaySandbox(address=address, actor=SandboxActor)
+        self.pools = RayPools(address=address, actor=SandboxActor)
         self.generator = self.generate if generation else None
         self.tester = self.write_tests if generation else None
         self.generated_on: set[str] = set()  # nodes that ran generation tasks

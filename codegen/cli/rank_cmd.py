@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import click
 from rich.console import Console
 from rich.text import Text
@@ -13,7 +15,9 @@ from codegen.evaluation.view import print_ranking
 from codegen.problems import Problem, load_problem
 from codegen.project import is_function_spec
 from codegen.ranking import JudgeSpec
+from codegen.settings import Overrides, SandboxSettings, load_settings
 from codegen.untrusted import visible
+from sandbox import Limits
 
 
 @click.command()
@@ -37,12 +41,16 @@ from codegen.untrusted import visible
 @click.option(
     "--rounds", default=DEFAULT_ROUNDS, show_default=True, help="Timing rounds (twice when unsure)."
 )
-@click.option("--workers", default=2, show_default=True, help="Containers run in parallel.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    show_default="[tool.codegen.sandbox] workers, else 2",
+    help="Containers run in parallel.",
+)
 @click.option(
     "--isolation",
     type=click.Choice(["warm", "strict"]),
-    default="warm",
-    show_default=True,
+    show_default="[tool.codegen.sandbox] isolation, else warm",
     help="strict: a fresh container per candidate and plain pytest beside the isolated run.",
 )
 def rank(
@@ -55,8 +63,8 @@ def rank(
     api_base: str | None,
     judge_timeout: float,
     rounds: int,
-    workers: int,
-    isolation: str,
+    workers: int | None,
+    isolation: Literal["warm", "strict"] | None,
 ) -> None:
     """Rank CANDIDATES (Python files) for PROBLEM: the fastest genuinely correct one wins.
 
@@ -91,8 +99,12 @@ def rank(
     sources = read_candidates(candidates)
     judges = judges_for(names, api_base, judge_timeout) if jury else None
     progress = None if as_json else Console(stderr=True)
+    settings = load_settings(None, Overrides(isolation=isolation))
+    sandbox = settings.sandbox
+    if workers is not None:
+        sandbox = sandbox.model_copy(update={"workers": workers})
     report = running.run(
-        _rank(loaded, sources, judges, rounds, workers, progress, problem, isolation)
+        _rank(loaded, sources, judges, rounds, progress, problem, sandbox, settings.limits)
     )
     if as_json:
         click.echo(report.model_dump_json(indent=2))
@@ -109,14 +121,14 @@ async def _rank(
     sources: dict[str, str],
     judges: list[JudgeSpec] | None,
     rounds: int,
-    workers: int,
     progress: Console | None,
     where: str,
-    isolation: str = "warm",
+    backend: SandboxSettings,
+    limits: Limits,
 ) -> RankingRun:
     from codegen.evaluation import rank_candidates
     from codegen.project.environment import mounted
-    from sandbox import ProblemError, open_backend
+    from sandbox import ProblemError
 
     def show(event: Event) -> None:
         if progress is not None:
@@ -125,11 +137,7 @@ async def _rank(
             progress.print(line, highlight=False)
 
     try:
-        backend = "strict" if isolation == "strict" else "docker"
-        async with (
-            mounted(problem) as project,
-            open_backend(backend, workers=workers, project=project) as sandbox,
-        ):
+        async with mounted(problem) as project, backend.open(limits, project) as sandbox:
             return await rank_candidates(
                 problem, sources, sandbox, judges=judges, rounds=rounds, on_event=show
             )

@@ -12,6 +12,7 @@ from rich.table import Table
 from codegen.cli import running
 from codegen.errors import BadInput, EnvironmentProblem
 from codegen.problems import load_problem
+from codegen.settings import load_settings
 from codegen.untrusted import plain
 
 
@@ -111,8 +112,13 @@ def prune(everything: bool) -> None:
 @click.argument("problem")
 @click.argument("candidates", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--workers", default=2, show_default=True, help="Containers run in parallel.")
-def run(problem: str, candidates: tuple[str, ...], as_json: bool, workers: int) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    show_default="[tool.codegen.sandbox] workers, else 2",
+    help="Containers run in parallel.",
+)
+def run(problem: str, candidates: tuple[str, ...], as_json: bool, workers: int | None) -> None:
     """Run CANDIDATES (Python files) against PROBLEM's tests and print their verdicts.
 
     Exit codes: 0 ran (whatever the verdicts), 2 bad input, 3 Docker unreachable, 130
@@ -122,7 +128,11 @@ def run(problem: str, candidates: tuple[str, ...], as_json: bool, workers: int) 
     from codegen.evaluation import read_candidates
 
     sources = read_candidates(candidates)
-    results = running.run(_run(loaded, sources, workers))
+    settings = load_settings(None)
+    backend = settings.sandbox
+    if workers is not None:
+        backend = backend.model_copy(update={"workers": workers})
+    results = running.run(_run(loaded, sources, backend.open(settings.limits)))
     if as_json:
         click.echo(
             json.dumps(
@@ -149,9 +159,8 @@ def run(problem: str, candidates: tuple[str, ...], as_json: bool, workers: int) 
     Console().print(table)
 
 
-async def _run(problem, sources, workers):  # noqa: ANN001, ANN202 - thin glue
+async def _run(problem, sources, backend):  # noqa: ANN001, ANN202 - thin glue
     from codegen.evaluation import verify
-    from sandbox import Sandbox
 
-    async with Sandbox(workers=workers) as pool:
-        return await verify(problem, sources, pool)
+    async with backend as sandbox:
+        return await verify(problem, sources, sandbox)

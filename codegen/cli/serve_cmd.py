@@ -96,10 +96,10 @@ def serve(
         raise BadInput("--ray-address needs --executor ray")
     warm = None
     if executor == "ray":
-        from sandbox.ray_backend import RaySandbox
-
         settings = load_settings(config_file)
-        warm = warm_for(settings, RaySandbox(limits=settings.limits, address=ray_address))
+        options = settings.sandbox.options | ({"address": ray_address} if ray_address else {})
+        ray = settings.sandbox.model_copy(update={"backend": "ray", "options": options})
+        warm = warm_for(settings, ray.open(settings.limits))
     options = ServiceOptions(
         db=db or user_dir() / "service.sqlite",
         config_file=config_file,

@@ -11,7 +11,7 @@ from codegen.evaluation.workload import TIMING_INPUTS
 from codegen.problems import Problem
 from codegen.problems.context import module_spec, program
 from codegen.ranking import GeneratedTest, InputSet
-from sandbox import CallOutcome, SandboxBackend
+from sandbox import CallJob, CallOutcome, SandboxBackend
 
 # One generated input's budget in the differential calls and the screening: generated inputs
 # are small, so a call past this is stuck (``prime_fib(-3)``) and a timeout is its behaviour;
@@ -46,7 +46,16 @@ async def call_each(
     entry, module = problem.entry_point, module_spec(problem, sandbox)
     outcomes = await asyncio.gather(
         *(
-            sandbox.call(program(problem, source), entry, calls, limits, timeouts, module=module)
+            sandbox.call(
+                CallJob(
+                    candidate=program(problem, source),
+                    entry_point=entry,
+                    inputs=calls,
+                    limits=limits,
+                    max_timeouts=timeouts,
+                    module=module,
+                )  # fmt: skip
+            )
             for source in candidates.values()
         )
     )
@@ -99,7 +108,14 @@ async def screen_copies(
     entry, module = problem.entry_point, module_spec(problem, sandbox)
     outcomes = await asyncio.gather(
         *(
-            sandbox.call(program(problem, source), entry, calls, module=module)
+            sandbox.call(
+                CallJob(
+                    candidate=program(problem, source),
+                    entry_point=entry,
+                    inputs=calls,
+                    module=module,
+                )  # fmt: skip
+            )
             for source in passing.values()
         )
     )

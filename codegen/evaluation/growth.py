@@ -30,7 +30,7 @@ from codegen.problems.context import module_spec, program
 from codegen.ranking.clusters import behaviour_key
 from codegen.ranking.growth import Growth, fit_growth, scalable, scaled_input, size_ladder
 from codegen.ranking.inputs import largest
-from sandbox import CallOutcome, SandboxBackend
+from sandbox import CallJob, CallOutcome, SandboxBackend
 
 REPEATS = 3  # inputs per size; the least CPU time counts
 TARGET_SECONDS = 0.05  # a candidate's last size: a call of this much CPU
@@ -128,7 +128,16 @@ async def _measure(
         entry, module = problem.entry_point, module_spec(problem, sandbox)
         outcomes = await asyncio.gather(
             *(
-                sandbox.call(program(problem, src), entry, calls, limits, 1, module=module)
+                sandbox.call(
+                    CallJob(
+                        candidate=program(problem, src),
+                        entry_point=entry,
+                        inputs=calls,
+                        limits=limits,
+                        max_timeouts=1,
+                        module=module,
+                    )  # fmt: skip
+                )
                 for src in jobs.values()
             )
         )

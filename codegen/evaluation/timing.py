@@ -27,6 +27,7 @@ from sandbox import (
     SandboxBackend,
     SandboxError,
     SandboxUnavailable,
+    TimingJob,
 )
 
 
@@ -40,7 +41,7 @@ class Timing:
     rounds: int
     notes: list[str]
     emit: Callable[[Event], None]
-    seed: str = ""  # the run's secret (sandbox.SandboxJob.seed)
+    seed: str = ""  # the run's secret (sandbox.RunJob.seed)
     verdicts: bool = True  # a failure while timed fails the candidate (else: a warning)
 
     async def samples(self, passing: dict[str, str]) -> dict[str, list[float]]:
@@ -76,10 +77,10 @@ class Timing:
 
     async def _job(self, candidates: dict[str, str]) -> dict[str, list[float]]:
         try:
-            timing = await self.sandbox.time(
-                self.workload.files,
-                self.problem.entry_point,
-                {cid: program(self.problem, code) for cid, code in candidates.items()},
+            job = TimingJob(
+                test_files=self.workload.files,
+                entry_point=self.problem.entry_point,
+                candidates={cid: program(self.problem, code) for cid, code in candidates.items()},
                 rounds=self.rounds,
                 inputs=self.workload.calls,
                 tested={cid: self.runs[cid] for cid in candidates},
@@ -88,6 +89,7 @@ class Timing:
                 module=module_spec(self.problem, self.sandbox),
                 floor=floor(self.problem),
             )
+            timing = await self.sandbox.time(job)
         except (ProblemError, SandboxUnavailable):
             raise
         except SandboxError as error:  # the whole timing job failed: rank on what is known

@@ -11,7 +11,7 @@ from codegen.errors import BadInput
 from codegen.problems import Problem
 from codegen.problems.context import module_spec, program, repository_tests
 from codegen.ranking.soft_tests import set_aside_unsatisfiable
-from sandbox import Limits, RunResult, SandboxJob
+from sandbox import Limits, RunJob, RunResult
 
 if TYPE_CHECKING:
     from sandbox import SandboxBackend  # the backends load the Docker SDK: not for a client
@@ -40,12 +40,12 @@ async def verify(
 ) -> dict[str, RunResult]:
     """Every candidate against the problem's visible (or hidden) tests, concurrently. Unless
     ``set_aside`` is False, call examples no candidate satisfies are set aside (see
-    :func:`set_aside_examples`). ``seed``: the run's secret (:class:`sandbox.SandboxJob`)."""
+    :func:`set_aside_examples`). ``seed``: the run's secret (:class:`sandbox.RunJob`)."""
     test_files = problem.sandbox_test_files(hidden=hidden)
     module, project_tests = module_spec(problem, sandbox), repository_tests(problem, sandbox)
 
     async def one(cid: str, source: str) -> tuple[str, RunResult]:
-        job = SandboxJob(
+        job = RunJob(
             entry_point=problem.entry_point,
             test_files=test_files,
             candidate=program(problem, source),

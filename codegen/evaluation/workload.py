@@ -8,7 +8,7 @@
   ``check``); else the largest generated inputs, screened before they are timed.
 
 No candidate may know in advance what it is timed on: generated timing inputs are drawn from
-the run's secret, the tests' random data comes from it too (``SandboxJob.seed``), and the
+the run's secret, the tests' random data comes from it too (``RunJob.seed``), and the
 benchmark tests' own calls to the entry point, as they ran when tested, are replaced by
 perturbed copies (:func:`perturbed_benchmark`), screened like generated inputs. Only when no
 copy survives the screening are the benchmark tests timed as written.

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from codegen.problems import Problem
 from codegen.problems.context import module_spec, program
-from sandbox import SandboxBackend
+from sandbox import CallJob, SandboxBackend
 
 PROFILER = "_codegen_line_profile"
 BUDGET_S = 2.0  # tracing is ~20× slower than running: a few calls say where the time goes
@@ -90,7 +90,11 @@ async def profile(
     limits = sandbox.limits.model_copy(update={"test_seconds": max(5.0, 4 * BUDGET_S)})
     calls = [((list(map(tuple, inputs)), BUDGET_S), {})]
     spec = module_spec(problem, sandbox)
-    (outcome,) = await sandbox.call(source, PROFILER, calls, limits, 1, module=spec)
+    job = CallJob(
+        candidate=source, entry_point=PROFILER, inputs=calls, limits=limits, max_timeouts=1,
+        module=spec,
+    )  # fmt: skip
+    (outcome,) = await sandbox.call(job)
     if not outcome.ok or not isinstance(outcome.value, str):
         return Profile(text=f"not taken: {outcome.error or outcome.cause or 'no answer'}")
     try:

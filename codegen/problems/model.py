@@ -121,7 +121,7 @@ class Problem(BaseModel):
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def sandbox_test_files(self, hidden: bool = False) -> dict[str, str]:
-        """The ``SandboxJob.test_files`` mapping: visible tests, or only the hidden ones.
+        """The ``RunJob.test_files`` mapping: visible tests, or only the hidden ones.
 
         Asking for hidden tests of a problem that has none is a programming error, not an empty
         (and therefore trivially passing) job.

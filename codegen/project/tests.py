@@ -1,7 +1,7 @@
 """The project's own tests of a function, found by reading its test files: every test function
 (or Test class) of a ``test_*.py`` / ``*_test.py`` file under the project's root that imports
 the function from its module and uses it, as pytest node ids from the root. They run, as they
-are, in the sandbox (``SandboxJob.repository_tests``). Reads files; runs nothing."""
+are, in the sandbox (``RunJob.repository_tests``). Reads files; runs nothing."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ Wiring (what ``codegen rank`` does; the sandbox calls are the caller's)::
     runs = {c: sandbox(problem.sandbox_test_files(), source) for c, source in candidates}
     inputs = (await draw(problem, sandbox)).args    # drawn in the sandbox; call every passing
     workload = None if problem.has_benchmark_tests else (await timing_pool(problem, sandbox)).args
-    timing = sandbox.time(...)  # samples_from_benchmarks(timing.timings[c]) per candidate
+    timing = sandbox.time(TimingJob(...))  # samples_from_benchmarks(timing.timings[c]) each
     growth = measure_growth(...)  # codegen.evaluation.growth: scaled_input, then fit_growth
     jury = judge_candidates({c: src for passing c}, judges, task=problem.prompt)  # optional
     report = rank(

@@ -27,7 +27,7 @@ from codegen.errors import BadInput
 from codegen.problems import Problem
 from codegen.problems.examples import PARSE_ERRORS
 from codegen.problems.model import is_plain
-from sandbox import SandboxBackend, Verdict
+from sandbox import CallJob, SandboxBackend, Verdict
 from sandbox.harness.plaindata import NotPlainData, from_canonical
 
 DRAW_SECONDS = 30.0  # importing hypothesis and drawing: well under a second, usually
@@ -86,9 +86,11 @@ async def draw(
             "wall_seconds": DRAW_SECONDS + 15,
         }
     )
-    (outcome,) = await sandbox.call(
-        drawing_program(), ENTRY, [((spec,), {})], limits, 1, DRAW_VALUE_BYTES
-    )
+    job = CallJob(
+        candidate=drawing_program(), entry_point=ENTRY, inputs=[((spec,), {})], limits=limits,
+        max_timeouts=1, value_bytes=DRAW_VALUE_BYTES,
+    )  # fmt: skip
+    (outcome,) = await sandbox.call(job)
     where = problem.strategy_path or "strategies.py"
     if not outcome.ok or outcome.value_omitted:
         why = outcome.message or outcome.error or "no answer"

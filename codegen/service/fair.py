@@ -15,15 +15,7 @@ from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sandbox import (
-    CallOutcome,
-    Limits,
-    ModuleSpec,
-    RunResult,
-    SandboxBackend,
-    SandboxJob,
-    TimingResult,
-)
+from sandbox import CallJob, CallOutcome, RunJob, RunResult, SandboxBackend, TimingJob, TimingResult
 
 
 class FairShare:
@@ -94,24 +86,13 @@ class FairSandbox:
     async def __aexit__(self, *exc: Any) -> None:
         pass
 
-    async def run(self, job: SandboxJob) -> RunResult:
+    async def run(self, job: RunJob) -> RunResult:
         async with self.share.slot(self.owner):
             return await self.inner.run(job)
 
-    async def call(
-        self,
-        candidate: str,
-        entry_point: str,
-        inputs: list[tuple[tuple, dict]],
-        limits: Limits | None = None,
-        max_timeouts: int = 3,
-        value_bytes: int | None = None,
-        module: ModuleSpec | None = None,
-    ) -> list[CallOutcome]:
+    async def call(self, job: CallJob) -> list[CallOutcome]:
         async with self.share.slot(self.owner):
-            return await self.inner.call(
-                candidate, entry_point, inputs, limits, max_timeouts, value_bytes, module=module
-            )
+            return await self.inner.call(job)
 
-    async def time(self, *args: Any, **kwargs: Any) -> TimingResult:
-        return await self.inner.time(*args, **kwargs)
+    async def time(self, job: TimingJob) -> TimingResult:
+        return await self.inner.time(job)

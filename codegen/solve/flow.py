@@ -49,7 +49,7 @@ from codegen.solve.rounds import (
 from codegen.solve.session import SolveSession, request_plan
 from codegen.solve.snippet_check import check_snippet, module_name
 from codegen.solve.state import SolveRun
-from sandbox import ProblemError, SandboxBackend, SandboxJob, Verdict
+from sandbox import ProblemError, RunJob, SandboxBackend, Verdict
 
 CHECKED_AT_MOST = 3  # ranked candidates tried as a module of their own before giving up
 
@@ -187,7 +187,7 @@ async def check_tests_load(problem: Problem, sandbox: SandboxBackend) -> None:
     """Run the tests once against a placeholder: tests that do not import are bad input, found
     before any model is waited on; so is a module (the placeholder in it) that does not."""
     placeholder = f"def {problem.entry_point}(*args, **kwargs):\n    raise NotImplementedError\n"
-    job = SandboxJob(
+    job = RunJob(
         entry_point=problem.entry_point,
         test_files=problem.sandbox_test_files(),
         candidate=program(problem, placeholder),

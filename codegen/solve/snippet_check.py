@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from codegen.generation.snippet import problems
 from codegen.problems import Problem
-from sandbox import RunResult, SandboxBackend, SandboxJob, TestStatus, Verdict
+from sandbox import RunJob, RunResult, SandboxBackend, TestStatus, Verdict
 
 _WRAPPER = """import sys as _sys
 import types as _types
@@ -52,7 +52,7 @@ async def check_snippet(
     found = problems(code, problem.entry_point)
     if found:
         return [f"pyflakes: {line}" for line in found]
-    job = SandboxJob(
+    job = RunJob(
         entry_point=problem.entry_point,
         test_files=problem.sandbox_test_files(),
         candidate=module_wrapper(code, module),

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sandbox import Limits, RunResult, Sandbox, SandboxJob
+from sandbox import Limits, RunJob, RunResult, Sandbox
 
 FAST_LIMITS = Limits(wall_seconds=20, test_seconds=3, cpu_seconds=6)
 
@@ -29,7 +29,7 @@ class SandboxDriver:
     def run(
         self, candidate: str, tests: str, entry: str = "solve", limits: Limits = FAST_LIMITS
     ) -> RunResult:
-        job = SandboxJob(
+        job = RunJob(
             entry_point=entry,
             test_files={"test_problem.py": tests},
             candidate=candidate,

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sandbox import RunResult, SandboxJob, Verdict
+from sandbox import RunJob, RunResult, TimingJob, Verdict
 from sandbox.strict import StrictSandbox
 
 from . import differential_corpus as corpus
@@ -44,8 +44,8 @@ def strict_driver() -> Iterator[SandboxDriver]:
     driver.close()
 
 
-def _job(problem: str, source: str) -> SandboxJob:
-    return SandboxJob(
+def _job(problem: str, source: str) -> RunJob:
+    return RunJob(
         entry_point=problem, test_files={"test_problem.py": corpus.PROBLEMS[problem]},
         candidate=source, limits=LIMITS, seed=SEED,
     )  # fmt: skip
@@ -116,7 +116,14 @@ def test_what_the_reference_ties_the_warm_pool_does_not_order(sandbox_driver, st
     for name, driver, rounds in (("warm", sandbox_driver, 15), ("strict", strict_driver, 5)):
         timing = driver.wait(
             driver.sandbox.time(
-                files, "total", candidates, rounds=rounds, limits=LIMITS, seed=SEED
+                TimingJob(
+                    test_files=files,
+                    entry_point="total",
+                    candidates=candidates,
+                    rounds=rounds,
+                    limits=LIMITS,
+                    seed=SEED,
+                )
             ),
             timeout=600,
         )

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from codegen.project.snapshot import remove, take_snapshot
-from sandbox import Limits, ModuleSpec, Project, Sandbox, SandboxJob, Verdict
+from sandbox import CallJob, Limits, ModuleSpec, Project, RunJob, Sandbox, TimingJob, Verdict
 from sandbox.strict import StrictSandbox
 
 pytestmark = pytest.mark.docker
@@ -102,8 +102,8 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     remove(snapshot)
 
 
-def job(candidate: str, tests: list[str] | None = None) -> SandboxJob:
-    return SandboxJob(
+def job(candidate: str, tests: list[str] | None = None) -> RunJob:
+    return RunJob(
         entry_point="slugify", test_files=PROBLEM_TESTS, candidate=candidate, limits=LIMITS,
         module=SPEC, repository_tests=NODES if tests is None else tests,
     )  # fmt: skip
@@ -141,7 +141,11 @@ def test_what_the_candidate_sees_of_itself_and_the_project(backend: Backend) -> 
         "    return [__name__, __file__, sys.modules['solution'] is sys.modules[__name__], wrote,\n"
         "            os.getcwd()]\n"
     )
-    (outcome,) = backend.wait(backend.sandbox.call(probe, "where", [((), {})], module=SPEC))
+    (outcome,) = backend.wait(
+        backend.sandbox.call(
+            CallJob(candidate=probe, entry_point="where", inputs=[((), {})], module=SPEC)
+        )
+    )
     assert outcome.ok, outcome
     assert outcome.value == ["pkg.text", "/project/src/pkg/text.py", True, False, "/project"]
 
@@ -151,7 +155,15 @@ def test_timing_a_module_takes_its_imports_out(backend: Backend) -> None:
     inputs = [(("Some words here",), {})] * 3
     timing = backend.wait(
         backend.sandbox.time(
-            {}, "slugify", {"good": GOOD}, rounds=3, inputs=inputs, module=SPEC, floor=floor
+            TimingJob(
+                test_files={},
+                entry_point="slugify",
+                candidates={"good": GOOD},
+                rounds=3,
+                inputs=inputs,
+                module=SPEC,
+                floor=floor,
+            )
         )
     )
     assert "good" in timing.timings, timing.errors

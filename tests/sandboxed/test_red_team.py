@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sandbox import Limits, RunResult, SandboxJob, TimingResult, Verdict
+from sandbox import CallJob, Limits, RunJob, RunResult, TimingJob, TimingResult, Verdict
 
 from . import red_team as rt
 from .conftest import FAST_LIMITS, SandboxDriver
@@ -38,7 +38,7 @@ def _run(
     entry: str = "total",
     limits: Limits = FAST_LIMITS,
 ) -> RunResult:
-    job = SandboxJob(entry_point=entry, test_files=files, candidate=candidate, limits=limits)
+    job = RunJob(entry_point=entry, test_files=files, candidate=candidate, limits=limits)
     return driver.wait(driver.sandbox.run(job))
 
 
@@ -51,7 +51,12 @@ def _time(
     **options,
 ) -> TimingResult:
     return driver.wait(
-        driver.sandbox.time(files, entry, candidates, rounds=rounds, **options), timeout=300
+        driver.sandbox.time(
+            TimingJob(
+                test_files=files, entry_point=entry, candidates=candidates, rounds=rounds, **options
+            )
+        ),
+        timeout=300,
     )
 
 
@@ -77,7 +82,11 @@ def test_what_one_job_keeps_never_reaches_the_next(lone_driver, channel: str) ->
     )
     finder = rt.channel_program(channel, "def total(n):\n    return find()\n")
     assert _run(lone_driver, keeper).passed
-    (outcome,) = lone_driver.wait(lone_driver.sandbox.call(finder, "total", [((1,), {})]))
+    (outcome,) = lone_driver.wait(
+        lone_driver.sandbox.call(
+            CallJob(candidate=finder, entry_point="total", inputs=[((1,), {})])
+        )
+    )
     assert outcome.ok and outcome.value is None, outcome
 
 
@@ -115,7 +124,9 @@ def test_a_shared_reference_bomb_is_refused_at_once(sandbox_driver) -> None:
     started = time.monotonic()
     inputs = [((5,), {}), ((6,), {}), ((7,), {})]
     outcomes = sandbox_driver.wait(
-        sandbox_driver.sandbox.call(rt.SHARED_REFERENCE_BOMB, "total", inputs)
+        sandbox_driver.sandbox.call(
+            CallJob(candidate=rt.SHARED_REFERENCE_BOMB, entry_point="total", inputs=inputs)
+        )
     )
     assert time.monotonic() - started < 10  # before: the host deadline, 25 s
     assert [o.ok for o in outcomes] == [False, False, False]  # every answer is forged
@@ -124,7 +135,11 @@ def test_a_shared_reference_bomb_is_refused_at_once(sandbox_driver) -> None:
 
 def test_timed_answers_must_be_the_screened_ones(sandbox_driver) -> None:
     inputs = [((300_000,), {}), ((200_000,), {})]
-    screened = sandbox_driver.wait(sandbox_driver.sandbox.call(rt.LINEAR, "total", inputs))
+    screened = sandbox_driver.wait(
+        sandbox_driver.sandbox.call(
+            CallJob(candidate=rt.LINEAR, entry_point="total", inputs=inputs)
+        )
+    )
     off_by_one = rt.LINEAR.replace("return s", "return s + 1")
     timing = _time(
         sandbox_driver,

@@ -30,7 +30,7 @@ import pytest
 from codegen.evaluation import rank_candidates
 from codegen.problems import load_problem
 from codegen.ranking.statistics import is_tie, ratio_interval
-from sandbox import Limits, RunResult, SandboxJob, TimingResult, Verdict
+from sandbox import CallJob, Limits, RunJob, RunResult, TimingJob, TimingResult, Verdict
 
 from . import red_team_ii as rt
 from .conftest import FAST_LIMITS, SandboxDriver
@@ -41,7 +41,7 @@ pytestmark = pytest.mark.docker
 def _run(
     driver: SandboxDriver, candidate: str, tests: str, entry: str, limits: Limits = FAST_LIMITS
 ) -> RunResult:
-    job = SandboxJob(
+    job = RunJob(
         entry_point=entry, test_files={"test_problem.py": tests}, candidate=candidate,
         limits=limits,
     )  # fmt: skip
@@ -52,11 +52,11 @@ def _time(
     driver: SandboxDriver, candidates: dict[str, str], tests: str, entry: str, rounds: int,
     **options,
 ) -> TimingResult:  # fmt: skip
-    return driver.wait(
-        driver.sandbox.time({"test_problem.py": tests}, entry, candidates, rounds=rounds,
-                            **options),
-        timeout=300,
+    job = TimingJob(
+        test_files={"test_problem.py": tests}, entry_point=entry, candidates=candidates,
+        rounds=rounds, **options,
     )  # fmt: skip
+    return driver.wait(driver.sandbox.time(job), timeout=300)
 
 
 def _problem(tmp_path: Path, stub: str, tests: str, strategies: str = "") -> Path:
@@ -154,7 +154,11 @@ def test_no_earlier_job_can_be_read_from_a_candidates_memory(lone_driver) -> Non
 # -- 6. data sent to the host ----------------------------------------------------------------------
 def test_what_reaches_the_host_is_bounded_and_nothing_is_logged(sandbox_driver) -> None:
     inputs = [((n,), {}) for n in range(12)]
-    outcomes = sandbox_driver.wait(sandbox_driver.sandbox.call(rt.EXPANDS, "total", inputs))
+    outcomes = sandbox_driver.wait(
+        sandbox_driver.sandbox.call(
+            CallJob(candidate=rt.EXPANDS, entry_point="total", inputs=inputs)
+        )
+    )
     assert all(o.ok for o in outcomes)
     assert len({o.digest for o in outcomes}) == 1
     sizes = [len(o.model_dump_json()) for o in outcomes]

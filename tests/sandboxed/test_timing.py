@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from sandbox import CallJob, TimingJob
+
 pytestmark = pytest.mark.docker
 
 BENCH_TESTS = textwrap.dedent("""
@@ -68,7 +70,14 @@ def test_run_reports_benchmark_statistics(sandbox_driver) -> None:
 
 def _medians(sandbox_driver, candidates: dict[str, str]) -> dict[str, float]:
     timing = sandbox_driver.wait(
-        sandbox_driver.sandbox.time({"test_problem.py": BENCH_TESTS}, "total", candidates, rounds=5)
+        sandbox_driver.sandbox.time(
+            TimingJob(
+                test_files={"test_problem.py": BENCH_TESTS},
+                entry_point="total",
+                candidates=candidates,
+                rounds=5,
+            )
+        )
     )
     assert not timing.errors, timing.errors
     return {cid: statistics.median(stats[0].samples) for cid, stats in timing.timings.items()}
@@ -95,11 +104,13 @@ def test_work_done_in_a_child_process_is_charged(sandbox_driver) -> None:
 def test_timing_on_inputs_without_benchmark_tests(sandbox_driver) -> None:
     timing = sandbox_driver.wait(
         sandbox_driver.sandbox.time(
-            {},
-            "total",
-            {"linear": LINEAR, "formula": FORMULA},
-            rounds=3,
-            inputs=[((100_000,), {}), ((50_000,), {})],
+            TimingJob(
+                test_files={},
+                entry_point="total",
+                candidates={"linear": LINEAR, "formula": FORMULA},
+                rounds=3,
+                inputs=[((100_000,), {}), ((50_000,), {})],
+            )
         )
     )
     linear, formula = (
@@ -111,7 +122,11 @@ def test_timing_on_inputs_without_benchmark_tests(sandbox_driver) -> None:
 def test_call_returns_outputs_for_differential_testing(sandbox_driver) -> None:
     source = "def total(n):\n    if n == 3:\n        raise ValueError('three')\n    return n * 2\n"
     outcomes = sandbox_driver.wait(
-        sandbox_driver.sandbox.call(source, "total", [((1,), {}), ((3,), {}), ((2,), {})])
+        sandbox_driver.sandbox.call(
+            CallJob(
+                candidate=source, entry_point="total", inputs=[((1,), {}), ((3,), {}), ((2,), {})]
+            )
+        )
     )
     assert [o.ok for o in outcomes] == [True, False, True]
     assert outcomes[0].value == 2 and outcomes[2].value == 4
@@ -124,7 +139,11 @@ def test_a_stuck_candidate_costs_one_deadline_then_its_inputs_are_skipped(sandbo
     inputs = [((1,), {}), ((-1,), {}), ((-2,), {}), ((2,), {})]
     started = time.monotonic()
     outcomes = sandbox_driver.wait(
-        sandbox_driver.sandbox.call(source, "total", inputs, limits, max_timeouts=1)
+        sandbox_driver.sandbox.call(
+            CallJob(
+                candidate=source, entry_point="total", inputs=inputs, limits=limits, max_timeouts=1
+            )
+        )
     )
     assert time.monotonic() - started < 5  # one deadline, not one per stuck input
     assert [o.ok for o in outcomes] == [True, False, False, False]
@@ -161,11 +180,13 @@ def test_timings_of_a_candidate_that_answers_differently_when_timed_are_dropped(
     off_by_one = LINEAR.replace("return s", "return s + 1")
     timing = sandbox_driver.wait(
         sandbox_driver.sandbox.time(
-            {"test_problem.py": BENCH_TESTS},
-            "total",
-            {"same": LINEAR, "sly": off_by_one},
-            rounds=2,
-            tested={"same": tested, "sly": tested},
+            TimingJob(
+                test_files={"test_problem.py": BENCH_TESTS},
+                entry_point="total",
+                candidates={"same": LINEAR, "sly": off_by_one},
+                rounds=2,
+                tested={"same": tested, "sly": tested},
+            )
         )
     )
     assert "same" in timing.timings and "same" not in timing.errors
@@ -179,11 +200,13 @@ def test_each_round_of_each_candidate_has_its_own_time_limit(sandbox_driver) -> 
     limits = sandbox_driver.sandbox.limits.model_copy(update={"test_seconds": 0.5})
     timing = sandbox_driver.wait(
         sandbox_driver.sandbox.time(
-            {"test_problem.py": BENCH_TESTS},
-            "total",
-            {"a": LINEAR, "b": LINEAR, "c": LINEAR},
-            rounds=15,
-            limits=limits,
+            TimingJob(
+                test_files={"test_problem.py": BENCH_TESTS},
+                entry_point="total",
+                candidates={"a": LINEAR, "b": LINEAR, "c": LINEAR},
+                rounds=15,
+                limits=limits,
+            )
         )
     )
     assert timing.errors == {}
