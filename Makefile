@@ -53,6 +53,7 @@ docs: venv  ## the documentation site into site/ (strict: a broken link fails; t
 lint: venv
 	$(BIN)/ruff check codegen sandbox tests benchmarks scripts
 	$(BIN)/ruff format --check codegen sandbox tests benchmarks scripts
+	$(BIN)/python -m mypy  ## [tool.mypy] in pyproject.toml; tests/test_types.py runs it in `make test`
 
 venv-base: $(BIN)/python
 $(BIN)/python:
