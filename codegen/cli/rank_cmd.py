@@ -89,10 +89,10 @@ def rank(
     else:
         loaded = load_problem(problem)
     sources = read_candidates(candidates)
-    judges = judges_for(names, api_base, judge_timeout) if jury else None
+    seated = judges_for(names, api_base, judge_timeout) if jury else None
     progress = None if as_json else Console(stderr=True)
     report = running.run(
-        _rank(loaded, sources, judges, rounds, workers, progress, problem, isolation)
+        _rank(loaded, sources, seated, rounds, workers, progress, problem, isolation)
     )
     if as_json:
         click.echo(report.model_dump_json(indent=2))

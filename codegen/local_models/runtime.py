@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import IO
 
 from codegen.errors import EnvironmentProblem
 from codegen.local_models.assemble import gguf_path, is_assembled, lookup
@@ -255,11 +256,11 @@ def _spawner() -> concurrent.futures.ThreadPoolExecutor:
     return _SPAWNER
 
 
-def _popen(command: list[str], sink: object) -> subprocess.Popen[bytes]:
+def _popen(command: list[str], sink: IO[bytes]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
-        stdout=sink,  # type: ignore[arg-type]
+        stdout=sink,
         stderr=subprocess.STDOUT,
         preexec_fn=_die_with_parent,  # noqa: PLW1509 - only sets PDEATHSIG
     )

@@ -74,6 +74,7 @@ def repo_map(
             text = read(file) if file is not None else None
             if text is None:
                 continue
+            assert file is not None  # read only what has a file
             try:
                 other = ast.parse(text)
             except SyntaxError:

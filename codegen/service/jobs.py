@@ -151,6 +151,7 @@ class JobManager:
                 raise asyncio.CancelledError
             async with self.running:
                 self._set(job, state=JobState.RUNNING, started=time.time())
+                assert job.view.started is not None  # set on the line above
                 await asyncio.to_thread(self.store.started, job.id, job.view.started)
                 report = await job.work(job)
                 state = JobState.DONE
@@ -220,8 +221,8 @@ class JobManager:
                 yield event
             if backlog and backlog[-1]["type"] == "end":  # it had ended: nothing more comes
                 return
-            while (event := await queue.get()) is not None:
-                yield event
+            while (queued := await queue.get()) is not None:
+                yield queued
         finally:
             job.listeners.discard(queue)
 
