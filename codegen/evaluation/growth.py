@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,7 +64,7 @@ class _Ladder:
     points: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
     floor: list[tuple[int, float]] = field(default_factory=list)
     stopped: dict[str, str] = field(default_factory=dict)
-    spent: Counter[str] = field(default_factory=Counter)
+    spent: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     answered: bool = False  # some candidate answered at some size
 
     def stop(self, cid: str, why: str) -> None:

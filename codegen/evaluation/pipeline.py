@@ -368,7 +368,8 @@ class Evaluation:
 
     async def _drawn(self) -> Drawn:
         self._start_drawing()
-        return await self._drawing  # type: ignore[misc]
+        assert self._drawing is not None  # started on the line above
+        return await self._drawing
 
     async def _jury(self, passing: dict[str, str], notes: list[str]) -> JuryResult | None:
         """The jury's own failures are in its result; this catches the rest (never fatal)."""

@@ -76,7 +76,7 @@ def strategy_like(values: list[Any], bounds: Bounds, depth: int = 0) -> SearchSt
     groups: dict[type, list[Any]] = {}
     for value in values:
         groups.setdefault(type(value), []).append(value)
-    parts = []
+    parts: list[SearchStrategy[Any]] = []
     for kind, group in groups.items():
         if kind is type(None):
             parts.append(st.none())
@@ -86,8 +86,8 @@ def strategy_like(values: list[Any], bounds: Bounds, depth: int = 0) -> SearchSt
             low = -bounds.max_int if bounds.min_int is None else bounds.min_int
             parts.append(st.integers(low, bounds.max_int))
         elif kind is float:
-            low = 0.0 if min(group) >= 0 else -bounds.max_float
-            parts.append(st.floats(low, bounds.max_float, allow_nan=False))
+            floor = 0.0 if min(group) >= 0 else -bounds.max_float
+            parts.append(st.floats(floor, bounds.max_float, allow_nan=False))
         elif kind is str:
             alphabet = sorted(set("".join(group)))
             chars = st.sampled_from(alphabet) if len(alphabet) > 1 else _PRINTABLE
