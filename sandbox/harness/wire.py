@@ -230,7 +230,7 @@ class _PlainPickler(pickle.Pickler):
         scalars: tuple[type[Any], ...] = (bool, int, float, complex, str, bytes)
         for base in scalars:
             if isinstance(value, base):
-                exact = base.__new__(base, value) if base is not bool else bool(int(value))
+                exact: Any = base.__new__(base, value) if base is not bool else bool(int(value))
                 return plaindata.plain, (base.__name__, exact)
         containers: tuple[type[Any], ...] = (list, tuple, dict, set, frozenset, bytearray)
         for base in containers:
