@@ -148,7 +148,7 @@ class LocalPlugin(JobPlugin):
     collection) without its signal handling, starting the candidate once the tests are
     collected and before any runs, as the harness does."""
 
-    pytest_runtest_makereport = None  # the harness's cancels alarms and reads process faults
+    pytest_runtest_makereport = None  # type: ignore[assignment]  # off: the harness's cancels alarms and reads process faults
 
     def __init__(self, job: LocalJob, entry_point: str) -> None:
         super().__init__()
@@ -161,6 +161,7 @@ class LocalPlugin(JobPlugin):
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         super().pytest_collection_modifyitems(items)
+        assert self.job is not None  # started in __init__
         if runner._problem_error(self.job) is not None:
             return  # the collection error stops the session before any test
         session = self.job.session
@@ -392,8 +393,8 @@ def _job_directory(test_files: dict[str, str]) -> Iterator[Path]:
             if name in names or _is_under(module, root):
                 del sys.modules[name]
         sys.modules.update(hidden)
-        for path in [p for p in sys.path_importer_cache if p.startswith(str(root))]:
-            del sys.path_importer_cache[path]
+        for cached in [p for p in sys.path_importer_cache if p.startswith(str(root))]:
+            del sys.path_importer_cache[cached]
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codegen.bench.evaluate import evaluate
 from codegen.bench.records import EvalRequest, Evaluation
@@ -24,6 +24,9 @@ from codegen.generation import GenerationResult, GenerationTask, Roster
 from codegen.generation.types import TesterReply
 from sandbox import SandboxUnavailable
 from sandbox.ray_backend import PoolActor, RaySandbox
+
+if TYPE_CHECKING:
+    from codegen.bench.executors import GenerateFn, TestFn
 
 
 class SandboxActor(PoolActor):
@@ -75,8 +78,8 @@ class RayExecutor:
 
     def __init__(self, address: str | None = None, generation: bool = False) -> None:
         self.pools = RaySandbox(address=address, actor=SandboxActor)
-        self.generator = self.generate if generation else None
-        self.tester = self.write_tests if generation else None
+        self.generator: GenerateFn | None = self.generate if generation else None
+        self.tester: TestFn | None = self.write_tests if generation else None
         self.generated_on: set[str] = set()  # nodes that ran generation tasks
         self.image = ""
         self.slots = 0

@@ -40,7 +40,7 @@ async def call_each(
     timeouts a candidate's remaining inputs are skipped as timeouts."""
     if not inputs:
         return {cid: [] for cid in candidates}
-    calls = [(tuple(args), {}) for args in inputs]
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [(tuple(args), {}) for args in inputs]
     limits = sandbox.limits.model_copy(
         update={"test_seconds": min(sandbox.limits.test_seconds, CALL_SECONDS)}
     )
@@ -96,7 +96,9 @@ async def screen_copies(
     the one :func:`pick_copies` picks, and every passing candidate's outcomes on them; a
     call none of whose copies any candidate handles is left out. Each call runs under a test's
     time limit: these stand for a benchmark's calls, large and all of them timed."""
-    calls = [(tuple(args), {}) for args in copies.args]
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        (tuple(args), {}) for args in copies.args
+    ]
     entry, module = problem.entry_point, module_spec(problem, sandbox)
     outcomes = await asyncio.gather(
         *(

@@ -172,9 +172,9 @@ async def _complete_compatible(
     stop: Sequence[str] = (),
 ) -> ModelReply:
     client = _sdk_client(server, api_key(endpoint) or NO_KEY, endpoint.timeout_s)
-    call = client.chat.completions.create(
+    call = client.chat.completions.create(  # type: ignore[call-overload]  # dict messages, **stop
         model=endpoint.model.removeprefix("openai/"),
-        messages=messages,  # type: ignore[arg-type]
+        messages=messages,
         temperature=endpoint.temperature,
         max_tokens=endpoint.max_tokens,
         **({"stop": list(stop)} if stop else {}),
@@ -248,16 +248,19 @@ def _sdk_client(base: str, key: str, timeout_s: float) -> openai.AsyncOpenAI:
         limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
         cached = openai.AsyncOpenAI(
             base_url=base, api_key=key, timeout=timeout_s, max_retries=0,
-            http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=timeout_s),
+            http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=timeout_s),  # type: ignore[arg-type]  # openai's client is httpx2's: it reads httpx's Limits alike
         )  # fmt: skip
         of_loop[(base, key, timeout_s)] = cached
     return cached
 
 
 class RetryPolicy(Protocol):
-    max_retries: int
-    backoff_base_s: float
-    backoff_max_s: float
+    @property
+    def max_retries(self) -> int: ...
+    @property
+    def backoff_base_s(self) -> float: ...
+    @property
+    def backoff_max_s(self) -> float: ...
 
 
 def retry_delay(error: BaseException, attempt: int, policy: RetryPolicy) -> float | None:
