@@ -113,16 +113,19 @@ class LocalSession(Session):
     """The harness's session (proxy module, answers, digests, copy-back), its candidates
     exec'd in this process; a round costs the process's CPU time. No deadlines."""
 
+    # LocalCandidate stands in for the harness's CandidateProcess by duck typing, and there is no
+    # server link in-process: the `type: ignore`s below say so (a protocol would replace them)
     def __init__(self, sources: dict[str, str], timing: bool = False) -> None:
-        super().__init__(link=None, sources=sources, limits=DEFAULT_LIMITS.model_dump())
+        limits = DEFAULT_LIMITS.model_dump()
+        super().__init__(link=None, sources=sources, limits=limits)  # type: ignore[arg-type]  # no link
         self.job_deadline = self.test_deadline = math.inf
         self.timing = timing
 
-    def live(self) -> LocalCandidate:
+    def live(self) -> LocalCandidate:  # type: ignore[override]  # duck-typed candidate
         if self.process is None or not self.process.alive:
             self._account()
-            self.process = LocalCandidate(self.sources[self.current_id], self.classes)
-        return self.process
+            self.process = LocalCandidate(self.sources[self.current_id], self.classes)  # type: ignore[assignment]  # duck-typed
+        return self.process  # type: ignore[return-value]  # a LocalCandidate, set above
 
     def fresh(self, candidate_id: str) -> None:
         """A new round: the candidate's module exec'd afresh, the meter started before."""
@@ -170,6 +173,7 @@ class LocalPlugin(JobPlugin):
             items.clear()
             return
         modules = list({item.module for item in items if hasattr(item, "module")})
+        assert session.process is not None  # _start_candidate started it
         session.bind(session.process, modules)
 
 
