@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import IO
+from typing import IO, Any
 
 from codegen.errors import EnvironmentProblem
 from codegen.local_models.assemble import gguf_path, is_assembled, lookup
@@ -117,7 +117,7 @@ class LocalRuntime:
         self._processes: list[subprocess.Popen[bytes]] = []
         self._stopped = False
         self._lock = threading.Lock()
-        self._previous_handlers: dict[int, object] = {}
+        self._previous_handlers: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
 
     def __enter__(self) -> LocalRuntime:
         self.start()
@@ -239,7 +239,8 @@ class LocalRuntime:
         if threading.current_thread() is not threading.main_thread():
             return
         for sig, handler in self._previous_handlers.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]
+            # None: the handler was not Python's (signal.signal cannot restore that; default)
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
         self._previous_handlers = {}
 
 

@@ -287,6 +287,6 @@ def job_error(failure: Exception) -> JobError:
 def event_record(event: object) -> dict[str, Any]:
     """A progress event (a dataclass of codegen.solve.events or codegen.evaluation) as JSON."""
     record: dict[str, Any] = {"type": type(event).__name__}
-    for name, value in dataclasses.asdict(event).items():  # type: ignore[call-overload]
+    for name, value in dataclasses.asdict(event).items():  # type: ignore[call-overload]  # a dataclass
         record[name] = value.model_dump(mode="json") if hasattr(value, "model_dump") else value
     return record

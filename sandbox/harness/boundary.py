@@ -129,7 +129,7 @@ def empty_directory(root: str, deadline: float) -> None:
                 name = f".wipe-{time.monotonic_ns()}-{moved}"  # not a name a candidate can hold
                 try:
                     os.rename(child, name, src_dir_fd=here.fd, dst_dir_fd=top.fd)
-                    top.pending.append(name)  # type: ignore[union-attr]
+                    top.pending.append(name)  # type: ignore[union-attr]  # top was listed first
                 except OSError:
                     pass
                 continue
