@@ -47,9 +47,12 @@ bench: image
 docs: venv  ## the documentation site into site/ (strict: a broken link fails; tests/test_docs.py runs it in `make test`)
 	$(BIN)/mkdocs build --strict
 
+# mypy reads [tool.mypy] in pyproject.toml (strict on ranking, evaluation and the sandbox's
+# contract); tests/test_types.py runs it in `make test` too
 lint: venv
 	$(BIN)/ruff check codegen sandbox tests benchmarks scripts
 	$(BIN)/ruff format --check codegen sandbox tests benchmarks scripts
+	$(BIN)/python -m mypy
 
 venv-base: $(BIN)/python
 $(BIN)/python:

@@ -133,7 +133,8 @@ def _section(data: dict[str, Any], path: Path) -> tuple[dict[str, Any], tuple[st
     if path.name == PYPROJECT or "tool" in data:
         tool = data.get("tool", {})
         section = tool.get("codegen", {}) if isinstance(tool, dict) else None
-        where, prefix = "[tool.codegen]", ("tool", "codegen")
+        where = "[tool.codegen]"
+        prefix: tuple[str, ...] = ("tool", "codegen")
     else:
         section, where, prefix = data, "top level", ()
     if not isinstance(section, dict):

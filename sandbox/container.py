@@ -216,14 +216,17 @@ class WarmContainer:
         return stream, self._recv_exact(size, deadline)
 
     def _recv_exact(self, size: int, deadline: float) -> bytes:
+        sock = self.sock
+        if sock is None:  # closed by another thread while a job waits
+            raise ContainerLost("container is closed")
         chunks = []
         while size:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise ContainerLost("no answer before the deadline", deadline=True)
-            self.sock.settimeout(remaining)
+            sock.settimeout(remaining)
             try:
-                chunk = self.sock.recv(min(size, 1 << 20))
+                chunk = sock.recv(min(size, 1 << 20))
             except TimeoutError:
                 raise ContainerLost("no answer before the deadline", deadline=True) from None
             except OSError as error:

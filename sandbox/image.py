@@ -144,6 +144,7 @@ def ensure_debian_base(client: docker.DockerClient, progress: Progress) -> str:
             raise SandboxUnavailable(f"debootstrap failed: {tail[0]}")
         progress("importing the base into Docker")
         tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
+        assert tar.stdout is not None  # stdout=PIPE
         try:
             client.api.import_image_from_stream(
                 tar.stdout, repository=DEBIAN_BASE.split(":")[0], tag=DEBIAN_BASE.split(":")[1]

@@ -72,7 +72,7 @@ class ModuleSpec(BaseModel):
             raise ValueError(f"{path!r} must be a relative path inside the project")
         return path
 
-    def message(self) -> dict:
+    def message(self) -> dict[str, Any]:
         """How the harness receives it: paths inside the container."""
         return {
             "name": self.name,
@@ -196,7 +196,7 @@ class RunResult(BaseModel):
         "round, as base64 of a pickle of [(args, kwargs)] (read with calls_made())",
     )
 
-    def calls_made(self) -> list[tuple[tuple, dict]]:
+    def calls_made(self) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
         """The benchmark's calls (``benchmark_calls``), read as plain data only: nothing in
         them can build anything on the host but builtin values."""
         if not self.benchmark_calls:

@@ -107,8 +107,9 @@ def plain_verdict(plain: dict | WireFault) -> tuple[Verdict, str]:
         return Verdict.TIMEOUT, "ran past the job's wall-clock limit"
     killed = plain.get("signal") or 0
     if killed:
-        by = {signal.SIGXCPU: Verdict.TIMEOUT, signal.SIGXFSZ: Verdict.OUTPUT_LIMIT,
-              signal.SIGKILL: Verdict.MEMORY_LIMIT}  # fmt: skip
+        by: dict[int, Verdict] = {signal.SIGXCPU: Verdict.TIMEOUT,
+                                  signal.SIGXFSZ: Verdict.OUTPUT_LIMIT,
+                                  signal.SIGKILL: Verdict.MEMORY_LIMIT}  # fmt: skip
         return by.get(killed, Verdict.CRASHED), f"pytest died of signal {killed}"
     outcomes = junit_outcomes(plain.get("report", ""))
     code = plain["exit_code"]

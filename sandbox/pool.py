@@ -115,6 +115,7 @@ class Sandbox:
         return self.project.root if self.project else None
 
     async def _new(self, cpuset: str | None = None) -> WarmContainer:
+        assert self.image_tag is not None  # __aenter__ found or built it
         container = WarmContainer(
             self.client, self.image_tag, self.limits, cpuset, self.runtime, project=self.mounted
         )
@@ -213,6 +214,7 @@ class Sandbox:
         check_project(job, self.project)
         result = run_result(await self._exchange(run_message(job), job.limits))
         if result.passed and job.repository_tests:
+            assert self.image_tag is not None  # __aenter__ found or built it
             async with self.plain_slots:
                 plain = await fresh_exchange(
                     self.client, self.image_tag, repository_message(job), job.limits,
@@ -288,5 +290,5 @@ async def ready_engine(
         found = await asyncio.to_thread(image.find_image, client)
         if found is None and not build:
             raise SandboxUnavailable("the sandbox image is not built: run `codegen sandbox build`")
-        image_tag = found or await asyncio.to_thread(image.ensure_image, client)
+        image_tag = found if found else await asyncio.to_thread(image.ensure_image, client)
     return client, image_tag

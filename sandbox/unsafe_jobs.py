@@ -114,16 +114,19 @@ class LocalSession(Session):
     """The harness's session (proxy module, answers, digests, copy-back), its candidates
     exec'd in this process; a round costs the process's CPU time. No deadlines."""
 
+    # LocalCandidate stands in for the harness's CandidateProcess by duck typing, and there is no
+    # server link in-process: the `type: ignore`s below say so (a protocol would replace them)
     def __init__(self, sources: dict[str, str], timing: bool = False) -> None:
-        super().__init__(link=None, sources=sources, limits=DEFAULT_LIMITS.model_dump())
+        limits = DEFAULT_LIMITS.model_dump()
+        super().__init__(link=None, sources=sources, limits=limits)  # type: ignore[arg-type]  # no link
         self.job_deadline = self.test_deadline = math.inf
         self.timing = timing
 
-    def live(self) -> LocalCandidate:
+    def live(self) -> LocalCandidate:  # type: ignore[override]  # duck-typed candidate
         if self.process is None or not self.process.alive:
             self._account()
-            self.process = LocalCandidate(self.sources[self.current_id], self.classes)
-        return self.process
+            self.process = LocalCandidate(self.sources[self.current_id], self.classes)  # type: ignore[assignment]  # duck-typed
+        return self.process  # type: ignore[return-value]  # a LocalCandidate, set above
 
     def fresh(self, candidate_id: str) -> None:
         """A new round: the candidate's module exec'd afresh, the meter started before."""
@@ -149,7 +152,7 @@ class LocalPlugin(JobPlugin):
     collection) without its signal handling, starting the candidate once the tests are
     collected and before any runs, as the harness does."""
 
-    pytest_runtest_makereport = None  # the harness's cancels alarms and reads process faults
+    pytest_runtest_makereport = None  # type: ignore[assignment]  # off: the harness's cancels alarms and reads process faults
 
     def __init__(self, job: LocalJob, entry_point: str) -> None:
         super().__init__()
@@ -162,6 +165,7 @@ class LocalPlugin(JobPlugin):
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         super().pytest_collection_modifyitems(items)
+        assert self.job is not None  # started in __init__
         if runner._problem_error(self.job) is not None:
             return  # the collection error stops the session before any test
         session = self.job.session
@@ -170,6 +174,7 @@ class LocalPlugin(JobPlugin):
             items.clear()
             return
         modules = list({item.module for item in items if hasattr(item, "module")})
+        assert session.process is not None  # _start_candidate started it
         session.bind(session.process, modules)
 
 
@@ -382,8 +387,8 @@ def _job_directory(test_files: dict[str, str]) -> Iterator[Path]:
             if name in names or _is_under(module, root):
                 del sys.modules[name]
         sys.modules.update(hidden)
-        for path in [p for p in sys.path_importer_cache if p.startswith(str(root))]:
-            del sys.path_importer_cache[path]
+        for cached in [p for p in sys.path_importer_cache if p.startswith(str(root))]:
+            del sys.path_importer_cache[cached]
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -156,8 +156,8 @@ async def _efficiency(
         for cid, stats in result.timings.items()
         if cid not in result.errors and (samples := samples_from_benchmarks(stats))
     }
-    for cid, error in result.errors.items():
-        notes.append(f"{'canonical' if cid == CANONICAL else cid} failed while timed: {error}")
+    for cid, failure in result.errors.items():
+        notes.append(f"{'canonical' if cid == CANONICAL else cid} failed while timed: {failure}")
     reference = medians.get(CANONICAL)
     for cid in passing:
         if cid in medians:

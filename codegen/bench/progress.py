@@ -7,7 +7,7 @@ import sys
 from typing import Protocol, TextIO
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TimeElapsedColumn
 from rich.progress import Progress as RichBar
 
 
@@ -46,7 +46,7 @@ class BarProgress:
             console=Console(stderr=True),
             transient=False,
         )
-        self.task = None
+        self.task: TaskID | None = None
 
     def start(self, run: str, total: int, done: int) -> None:
         self.bar.start()
@@ -55,6 +55,7 @@ class BarProgress:
     def advance(self, problem: str, status: str) -> None:
         if status != "done":
             self.bar.console.print(f"{problem}: {status}")
+        assert self.task is not None  # start() comes first
         self.bar.advance(self.task)
 
     def close(self) -> None:

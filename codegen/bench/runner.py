@@ -113,7 +113,7 @@ class BenchSpec:
             temperature=self.temperature,
             max_tokens=self.max_tokens,
             timeout_s=(route.timeout_s if route else None) or self.timeout_s,
-            **fields,  # type: ignore[arg-type]
+            **fields,
         )
 
     def config(self, image: str) -> RunConfig:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from codegen.evaluation.events import Event
 from codegen.evaluation.workload import TIMING_INPUTS
@@ -31,7 +32,7 @@ TEST_TIMEOUTS = 3
 async def call_each(
     problem: Problem,
     candidates: dict[str, str],
-    inputs: Sequence[tuple],
+    inputs: Sequence[tuple[Any, ...]],
     sandbox: SandboxBackend,
     timeouts: int = CALL_TIMEOUTS,
 ) -> dict[str, list[CallOutcome]]:
@@ -39,7 +40,7 @@ async def call_each(
     timeouts a candidate's remaining inputs are skipped as timeouts."""
     if not inputs:
         return {cid: [] for cid in candidates}
-    calls = [(tuple(args), {}) for args in inputs]
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [(tuple(args), {}) for args in inputs]
     limits = sandbox.limits.model_copy(
         update={"test_seconds": min(sandbox.limits.test_seconds, CALL_SECONDS)}
     )
@@ -62,7 +63,7 @@ async def call_each(
     return dict(zip(candidates, outcomes, strict=True))
 
 
-def tested_arguments(tests: Sequence[GeneratedTest]) -> list[tuple]:
+def tested_arguments(tests: Sequence[GeneratedTest]) -> list[tuple[Any, ...]]:
     """The distinct arguments of the model-written tests, in order."""
     return list({repr(list(t.args)): tuple(t.args) for t in tests}.values())
 
@@ -71,7 +72,7 @@ async def behaviour(
     problem: Problem,
     passing: dict[str, str],
     inputs: InputSet,
-    tested: Sequence[tuple],
+    tested: Sequence[tuple[Any, ...]],
     sandbox: SandboxBackend,
     emit: Callable[[Event], None],
 ) -> dict[str, list[CallOutcome]]:
@@ -104,7 +105,9 @@ async def screen_copies(
     the one :func:`pick_copies` picks, and every passing candidate's outcomes on them; a
     call none of whose copies any candidate handles is left out. Each call runs under a test's
     time limit: these stand for a benchmark's calls, large and all of them timed."""
-    calls = [(tuple(args), {}) for args in copies.args]
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        (tuple(args), {}) for args in copies.args
+    ]
     entry, module = problem.entry_point, module_spec(problem, sandbox)
     outcomes = await asyncio.gather(
         *(
@@ -151,7 +154,7 @@ async def screen(
     that makes every one of them raise breaks the problem's preconditions and would time
     nothing; one that only some fail on stays, and those are not timed (they fail on valid
     input). Screens the largest first, a timing round's worth at a time: usually one is enough."""
-    usable: list[tuple] = []
+    usable: list[tuple[Any, ...]] = []
     screened: dict[str, list[CallOutcome]] = {cid: [] for cid in passing}
     left = list(pool.args)
     while left and len(usable) < TIMING_INPUTS:

@@ -21,9 +21,10 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from codegen.problems import Problem
 from codegen.problems.context import module_spec, program
@@ -46,7 +47,9 @@ def noop(entry_point: str) -> str:
     return f"def {entry_point}(*args, **kwargs):\n    return None\n"
 
 
-def growth_templates(differential: Sequence[tuple], workload: Sequence[tuple] = ()) -> list[tuple]:
+def growth_templates(
+    differential: Sequence[tuple[Any, ...]], workload: Sequence[tuple[Any, ...]] = ()
+) -> list[tuple[Any, ...]]:
     """What to scale, largest first: the timing workload's inputs (the largest drawn, screened)
     when the problem has no benchmark tests, else the largest differential inputs."""
     pool = list(workload) or largest(list(differential), TEMPLATES)
@@ -61,7 +64,7 @@ class _Ladder:
     points: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
     floor: list[tuple[int, float]] = field(default_factory=list)
     stopped: dict[str, str] = field(default_factory=dict)
-    spent: Counter[str] = field(default_factory=Counter)
+    spent: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     answered: bool = False  # some candidate answered at some size
 
     def stop(self, cid: str, why: str) -> None:
@@ -73,7 +76,7 @@ class _Ladder:
 async def measure_growth(
     problem: Problem,
     sources: dict[str, str],
-    templates: Sequence[tuple],
+    templates: Sequence[tuple[Any, ...]],
     sandbox: SandboxBackend,
     *,
     seed: int = 0,
@@ -103,7 +106,7 @@ async def measure_growth(
 async def _measure(
     problem: Problem,
     sources: dict[str, str],
-    template: tuple,
+    template: tuple[Any, ...],
     sandbox: SandboxBackend,
     seed: int,
     target: float,
@@ -145,7 +148,9 @@ async def _measure(
     return ladder
 
 
-def _inputs(template: tuple, n: int, seed: int) -> list[tuple[tuple, dict]]:
+def _inputs(
+    template: tuple[Any, ...], n: int, seed: int
+) -> list[tuple[tuple[Any, ...], dict[Any, Any]]]:
     """REPEATS distinct inputs of size n (the same when only integers grow: n is the input),
     the same for every candidate and every run."""
     return [

@@ -35,6 +35,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from codegen.evaluation.behaviour import behaviour, screen, screen_copies, tested_arguments
 from codegen.evaluation.events import Event
@@ -329,7 +330,7 @@ class Evaluation:
         timed, templates = self._growth_plan(found)
         return bool(self.growth and timed and templates)
 
-    def _growth_plan(self, found: _Found) -> tuple[dict[str, str], list[tuple]]:
+    def _growth_plan(self, found: _Found) -> tuple[dict[str, str], list[tuple[Any, ...]]]:
         timed = {cid: found.passing[cid] for cid in found.samples if self.runs[cid].passed}
         differential = found.differential.args if found.differential else []
         workload = found.workload
@@ -367,7 +368,8 @@ class Evaluation:
 
     async def _drawn(self) -> Drawn:
         self._start_drawing()
-        return await self._drawing  # type: ignore[misc]
+        assert self._drawing is not None  # started on the line above
+        return await self._drawing
 
     async def _jury(self, passing: dict[str, str], notes: list[str]) -> JuryResult | None:
         """The jury's own failures are in its result; this catches the rest (never fatal)."""

@@ -32,7 +32,7 @@ def print_ranking(
         table.add_column("jury", justify="right")
     for c in report.candidates:
         t = c.timing
-        row = [
+        row: list[str | Text] = [
             f"{c.rank}{'=' if c.tied else ''}" if c.rank else "-",
             Text(visible(c.id)),
             str(c.verdict),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from codegen.problems import Problem
 from codegen.ranking import InputSet
@@ -64,7 +65,7 @@ class Workload:
         return f"{len(self.inputs.args)} largest generated inputs ({self.inputs.origin})"
 
     @property
-    def calls(self) -> list[tuple[tuple, dict]] | None:
+    def calls(self) -> list[tuple[tuple[Any, ...], dict[Any, Any]]] | None:
         if self.inputs is None:
             return None
         return [(tuple(args), {}) for args in self.inputs.args]
@@ -125,7 +126,7 @@ def with_mutations(problem: Problem, drawn: InputSet) -> tuple[InputSet, int]:
     return joined, len(mutated)
 
 
-def _fits(problem: Problem, args: tuple) -> bool:
+def _fits(problem: Problem, args: tuple[Any, ...]) -> bool:
     """As many arguments as the entry point takes without defaults (when known)."""
     if problem.parameters is None:
         return True

@@ -204,9 +204,10 @@ def _sanitise(block: str) -> str | None:
     by max_tokens in the middle of its test code still holds a complete function."""
     source = textwrap.dedent(block).strip("\n")
     if not _parses(source):
-        source = _parsing_prefix(source)
-        if source is None:
+        prefix = _parsing_prefix(source)
+        if prefix is None:
             return None
+        source = prefix
     tree = ast.parse(source)
     drop = [node for node in tree.body if is_noise(node)]
     if not drop:

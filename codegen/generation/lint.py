@@ -187,8 +187,12 @@ def _plain_string(source: str, tree: ast.Module, line: int, col: int) -> str | N
 def _drop_definition(source: str, tree: ast.Module, name: str, line: int) -> str | None:
     """The first of two definitions of `name` (the one never used) goes."""
     for node in ast.walk(tree):
-        definition = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-        if definition and node.name == name and first_line(node) <= line <= node.lineno:
+        definition = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        if (
+            isinstance(node, definition)
+            and node.name == name
+            and first_line(node) <= line <= node.lineno
+        ):
             return remove_statement(source, tree, node)
         if isinstance(node, ast.Import | ast.ImportFrom) and node.lineno == line:
             labels = {import_label(node, a) for a in node.names

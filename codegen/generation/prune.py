@@ -110,8 +110,10 @@ def _bound(node: ast.stmt) -> Iterator[str]:
             yield child.asname or child.name.split(".")[0]
         elif isinstance(child, _SCOPES[:3]):
             yield child.name  # a def inside ``if``/``try`` at the top level
-        elif isinstance(child, ast.NamedExpr | ast.MatchAs | ast.MatchStar) and _name(child):
-            yield _name(child)  # type: ignore[misc]
+        elif isinstance(child, ast.NamedExpr | ast.MatchAs | ast.MatchStar) and (
+            bound := _name(child)
+        ):
+            yield bound
 
 
 def _used(node: ast.stmt) -> Iterator[str]:

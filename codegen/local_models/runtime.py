@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import IO, Any
 
 from codegen.errors import EnvironmentProblem
 from codegen.local_models.assemble import gguf_path, is_assembled, lookup
@@ -122,7 +123,7 @@ class LocalRuntime:
         self._processes: list[subprocess.Popen[bytes]] = []
         self._stopped = False
         self._lock = threading.Lock()
-        self._previous_handlers: dict[int, object] = {}
+        self._previous_handlers: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
 
     def __enter__(self) -> LocalRuntime:
         self.start()
@@ -244,7 +245,8 @@ class LocalRuntime:
         if threading.current_thread() is not threading.main_thread():
             return
         for sig, handler in self._previous_handlers.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]
+            # None: the handler was not Python's (signal.signal cannot restore that; default)
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
         self._previous_handlers = {}
 
 
@@ -261,11 +263,11 @@ def _spawner() -> concurrent.futures.ThreadPoolExecutor:
     return _SPAWNER
 
 
-def _popen(command: list[str], sink: object) -> subprocess.Popen[bytes]:
+def _popen(command: list[str], sink: IO[bytes]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
-        stdout=sink,  # type: ignore[arg-type]
+        stdout=sink,
         stderr=subprocess.STDOUT,
         preexec_fn=_die_with_parent,  # noqa: PLW1509 - only sets PDEATHSIG
     )

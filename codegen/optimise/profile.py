@@ -11,6 +11,7 @@ that fakes its profile fools no test and no timing.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -88,7 +89,9 @@ async def profile(
     module = program(problem, code)  # in its module, helpers traced too
     source = module.rstrip("\n") + _SOURCE.format(profiler=PROFILER, entry=problem.entry_point)
     limits = sandbox.limits.model_copy(update={"test_seconds": max(5.0, 4 * BUDGET_S)})
-    calls = [((list(map(tuple, inputs)), BUDGET_S), {})]
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        ((list(map(tuple, inputs)), BUDGET_S), {})
+    ]
     spec = module_spec(problem, sandbox)
     job = CallJob(
         candidate=source, entry_point=PROFILER, inputs=calls, limits=limits, max_timeouts=1,

@@ -61,8 +61,8 @@ def associated_tests(stub: MarkedStub, module: str, test_source: str, where: str
     tests = 0
     for node in tree.body:
         if _imports_module(node, module):
-            alias = "" if entry_alias == stub.name else f" as {entry_alias}"
-            kept.append(ast.parse(f"from solution import {stub.name}{alias}").body[0])
+            renamed = "" if entry_alias == stub.name else f" as {entry_alias}"
+            kept.append(ast.parse(f"from solution import {stub.name}{renamed}").body[0])
         elif _is_test(node):
             used = _names(node)
             if entry_alias in used and not used & others:

@@ -63,15 +63,15 @@ def find_stubs(source: str, path: str) -> tuple[list[MarkedStub], list[str]]:
         if body is None:
             continue  # already implemented
         stubs.append(marked_stub(node, body, lines, imports, path))
-    for node in ast.walk(tree):
+    for inner in ast.walk(tree):
         if (
-            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-            and id(node) not in top_level
-            and _is_marked(node, marked)
-            and stub_body(node) is not None
+            isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef)
+            and id(inner) not in top_level
+            and _is_marked(inner, marked)
+            and stub_body(inner) is not None
         ):
             warnings.append(
-                f"{path}:{node.lineno}: {node.name} is not a top-level function; "
+                f"{path}:{inner.lineno}: {inner.name} is not a top-level function; "
                 "only module-level functions can be generated"
             )
     return stubs, warnings

@@ -126,9 +126,13 @@ def _prose_spellings(call: ast.Call, params: Sequence[str]) -> ast.Call:
             return ast.Constant(WORD_VALUES[word]) if word in WORD_VALUES else node
 
     def argument(node: ast.expr) -> ast.expr:
-        word = isinstance(node, ast.Name) and node.id.lower() not in WORD_VALUES
-        if word and node.id not in params and len(node.id) > 1:  # type: ignore[attr-defined]
-            return ast.Constant(node.id)  # type: ignore[attr-defined]
+        if (
+            isinstance(node, ast.Name)
+            and node.id.lower() not in WORD_VALUES
+            and node.id not in params
+            and len(node.id) > 1
+        ):
+            return ast.Constant(node.id)
         return Spellings().visit(node)
 
     return ast.Call(

@@ -108,7 +108,7 @@ class Problem(BaseModel):
     def fingerprint(self) -> str:
         """sha256 of what decides a solution: entry point, prompt, tests and strategy. A cache
         key: a changed stub or test means a new problem."""
-        payload = {
+        payload: dict[str, object] = {
             "entry": self.entry_point,
             "prompt": self.prompt,
             "visible": [[t.name, t.source] for t in self.visible_tests],

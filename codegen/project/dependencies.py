@@ -87,7 +87,8 @@ def read_dependencies(root: Path, settings: DependencySettings | None = None) ->
         lines, source = _requirements(root / "requirements.txt", root), "requirements.txt"
     else:
         return DependencySpec()
-    kept, left = [], []
+    kept: list[str] = []
+    left: list[str] = []
     for line in lines:
         name = _name(line)
         if name is None or name == own:

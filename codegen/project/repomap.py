@@ -11,7 +11,7 @@ is left out and counted.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +74,7 @@ def repo_map(
             text = read(file) if file is not None else None
             if text is None:
                 continue
+            assert file is not None  # read only what has a file
             try:
                 other = ast.parse(text)
             except SyntaxError:
@@ -96,7 +97,7 @@ def outline(
     tree: ast.Module,
     source: str,
     *,
-    skip: set[str] = frozenset(),  # type: ignore[assignment]
+    skip: Set[str] = frozenset(),
     only: set[str] | None = None,
     imports: bool = True,
 ) -> list[str]:
@@ -203,8 +204,10 @@ def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     return f"{decorators}{prefix} {node.name}({ast.unparse(node.args)}){returns}:"
 
 
-def _docstring(node: ast.AST, indent: str) -> list[str]:
-    doc = ast.get_docstring(node)  # type: ignore[arg-type]
+def _docstring(
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Module, indent: str
+) -> list[str]:
+    doc = ast.get_docstring(node)
     if not doc:
         return []
     first = doc.strip().split("\n\n")[0].splitlines()[:DOC_LINES]

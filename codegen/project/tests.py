@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import os
 from pathlib import Path
+from typing import TypeGuard
 
 from codegen.project.layout import Layout
 
@@ -91,7 +92,7 @@ def _names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def _is_test(node: ast.stmt) -> bool:
+def _is_test(node: ast.stmt) -> TypeGuard[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef]:
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
         return node.name.startswith("test")
     return isinstance(node, ast.ClassDef) and node.name.startswith("Test")

@@ -140,7 +140,7 @@ def passes(outcome: CallOutcome, expected: Any) -> bool:
 def _close(value: Any, want: Any) -> bool:
     """Compare two :func:`~sandbox.harness.plaindata.canonical` forms."""
     if isinstance(value, bool) or isinstance(want, bool):
-        return value == want
+        return bool(value == want)
     if isinstance(value, int | float) and isinstance(want, int | float):
         if isinstance(value, int) and isinstance(want, int):
             return value == want

@@ -151,7 +151,8 @@ class Speed:
 
     @staticmethod
     def _slower(timing: TimingSummary, ctx: RankContext) -> str:
-        reference = "#1" if ctx.rank_of.get(ctx.fastest) == 1 else f"the fastest ({ctx.fastest})"
+        first = ctx.fastest is not None and ctx.rank_of.get(ctx.fastest) == 1
+        reference = "#1" if first else f"the fastest ({ctx.fastest})"
         if timing.tied_with_fastest:
             interval = f"CI {timing.ratio_low:.2f}–{timing.ratio_high:.2f}"
             return f"as fast as {reference} within noise ({timing.ratio:.2f}×, {interval})"
@@ -227,14 +228,14 @@ class Memory:
     name = "memory"
 
     def tiers(self, group: Sequence[str], facts: Facts) -> dict[str, float]:
-        memory = facts.memory
-        measured = sorted((c for c in group if memory[c] is not None), key=lambda c: memory[c])
-        tiers = dict.fromkeys(group, 1)
+        memory = {c: mb for c in group if (mb := facts.memory[c]) is not None}
+        measured = sorted(memory, key=memory.__getitem__)
+        tiers: dict[str, float] = dict.fromkeys(group, 1)
         tier, leader = 1, None
         for cid in measured:
             if leader is None:
                 leader = cid
-            elif _more_memory(memory[cid], memory[leader]):  # type: ignore[arg-type]
+            elif _more_memory(memory[cid], memory[leader]):
                 tier, leader = tier + 1, cid
             tiers[cid] = tier
         return tiers

@@ -76,7 +76,7 @@ def strategy_like(values: list[Any], bounds: Bounds, depth: int = 0) -> SearchSt
     groups: dict[type, list[Any]] = {}
     for value in values:
         groups.setdefault(type(value), []).append(value)
-    parts = []
+    parts: list[SearchStrategy[Any]] = []
     for kind, group in groups.items():
         if kind is type(None):
             parts.append(st.none())
@@ -86,8 +86,8 @@ def strategy_like(values: list[Any], bounds: Bounds, depth: int = 0) -> SearchSt
             low = -bounds.max_int if bounds.min_int is None else bounds.min_int
             parts.append(st.integers(low, bounds.max_int))
         elif kind is float:
-            low = 0.0 if min(group) >= 0 else -bounds.max_float
-            parts.append(st.floats(low, bounds.max_float, allow_nan=False))
+            floor = 0.0 if min(group) >= 0 else -bounds.max_float
+            parts.append(st.floats(floor, bounds.max_float, allow_nan=False))
         elif kind is str:
             alphabet = sorted(set("".join(group)))
             chars = st.sampled_from(alphabet) if len(alphabet) > 1 else _PRINTABLE
@@ -192,7 +192,7 @@ def strategy_for(hint: Any, bounds: Bounds, depth: int = 0) -> SearchStrategy:
 _PRINTABLE = st.characters(min_codepoint=32, max_codepoint=126)
 
 
-def draw_from_spec(spec: dict) -> dict:
+def draw_from_spec(spec: dict[str, Any]) -> dict[str, Any]:
     """What the host asks for: ``{"args": [...], "origin": ..., "reason": ...}``, or
     ``{"error": ...}`` when the problem's strategies.py is broken."""
     try:
@@ -202,7 +202,7 @@ def draw_from_spec(spec: dict) -> dict:
     return {"args": args, "origin": origin, "reason": reason}
 
 
-def _draw(spec: dict) -> tuple[list[tuple], str, str]:
+def _draw(spec: dict[str, Any]) -> tuple[list[tuple[Any, ...]], str, str]:
     n, large = int(spec["n"]), bool(spec["large"])
     known = [tuple(args) for args in spec["examples"]] if not spec.get("strategy") else []
     try:
@@ -219,7 +219,7 @@ def _draw(spec: dict) -> tuple[list[tuple], str, str]:
     return list(unique.values())[:n], origin, ""
 
 
-def _input_strategy(spec: dict, large: bool) -> tuple[SearchStrategy, str]:
+def _input_strategy(spec: dict[str, Any], large: bool) -> tuple[SearchStrategy[Any], str]:
     if spec.get("strategy"):
         return _problem_strategy(spec, large), "strategies.py"
     parameters = spec.get("parameters")
@@ -253,7 +253,7 @@ def _input_strategy(spec: dict, large: bool) -> tuple[SearchStrategy, str]:
     return st.tuples(*parts), "examples" if "examples" in origins else "type hints"
 
 
-def _problem_strategy(spec: dict, large: bool) -> SearchStrategy:
+def _problem_strategy(spec: dict[str, Any], large: bool) -> SearchStrategy[Any]:
     where = spec.get("strategy_path") or "strategies.py"
     namespace: dict[str, Any] = {"__name__": "strategies", "__file__": where}
     try:

@@ -80,7 +80,7 @@ def short_label(growth: Growth | None) -> str:
 # -- inputs of size n ------------------------------------------------------------------------
 
 
-def scaled_input(template: tuple, n: int, rng: random.Random) -> tuple:
+def scaled_input(template: tuple[Any, ...], n: int, rng: random.Random) -> tuple[Any, ...]:
     """An argument tuple shaped like ``template`` but of size ``n``; see the module docstring.
     Deterministic given ``rng``'s state."""
     if not grows(template):
@@ -95,7 +95,7 @@ def grows(template: Any) -> bool:
     return isinstance(template, str | bytes | list | set | frozenset | dict)
 
 
-def scalable(template: tuple) -> bool:
+def scalable(template: tuple[Any, ...]) -> bool:
     """Whether anything in ``template`` depends on n: a container, else an integer."""
     return grows(template) or any(_has_int(arg) for arg in template)
 
@@ -203,13 +203,13 @@ def _text_sampler(group: list[Any], lengths: list[int], n: int, distinct: bool) 
     return lambda rng: bytes(rng.choices(alphabet, k=rng.choice(lengths)))
 
 
-def _tuple_sampler(group: list[tuple], n: int) -> Sampler:
+def _tuple_sampler(group: list[tuple[Any, ...]], n: int) -> Sampler:
     """Fixed arity, position by position; kept in order when every example was (intervals)."""
     columns = [_sampler(list(column), n) for column in zip(*group, strict=True)]
     numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for e in group for x in e)
     ordered = numbers and len(group[0]) > 1 and all(list(e) == sorted(e) for e in group)
 
-    def draw(rng: random.Random) -> tuple:
+    def draw(rng: random.Random) -> tuple[Any, ...]:
         value = tuple(column(rng) for column in columns)
         return tuple(sorted(value)) if ordered else value
 
@@ -228,7 +228,7 @@ def _int_range(examples: Sequence[int], n: int, distinct: bool) -> tuple[int, in
     return start, span
 
 
-def size_ladder(template: tuple, start: int = 16, stop: int = 2**16) -> list[int]:
+def size_ladder(template: tuple[Any, ...], start: int = 16, stop: int = 2**16) -> list[int]:
     """The sizes to measure: doubling from ``start`` to ``stop``. When only integers grow they
     are the size itself, cheap to pass, so the ladder goes on to 2^40, and each size is the
     largest prime below the power of two: ``is_prime(2^k)`` would return at once."""

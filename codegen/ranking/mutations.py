@@ -351,7 +351,9 @@ def _str_edits(s: str, where: Position) -> Iterator[str]:
     yield ""
 
 
-def _sequence_edits(items: list | tuple, where: Position, depth: int) -> Iterator[Any]:
+def _sequence_edits(
+    items: list[Any] | tuple[Any, ...], where: Position, depth: int
+) -> Iterator[Any]:
     kind = type(items)
     seq = list(items)
     if len(seq) > 1:
@@ -379,7 +381,7 @@ def _sequence_edits(items: list | tuple, where: Position, depth: int) -> Iterato
     yield kind([])
 
 
-def _element_position(seq: list, where: Position) -> Position:
+def _element_position(seq: list[Any], where: Position) -> Position:
     """The elements' own position: their integers, alphabet and the text's value bounds."""
     ints = _integers(seq)
     bound = Range()
@@ -400,7 +402,7 @@ def _element_position(seq: list, where: Position) -> Position:
     )
 
 
-def _dict_edits(d: dict, where: Position, depth: int) -> Iterator[dict]:
+def _dict_edits(d: dict[Any, Any], where: Position, depth: int) -> Iterator[dict[Any, Any]]:
     keys = list(d)
     if keys:
         yield {k: v for k, v in d.items() if k != keys[-1]}

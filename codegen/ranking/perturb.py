@@ -21,9 +21,11 @@ SHARE = 0.05  # of a sequence's items, this share (at least one) changes
 ATTEMPTS = 8
 
 
-def perturbed_copies(args: tuple, copies: int, rng: random.Random) -> list[tuple]:
+def perturbed_copies(
+    args: tuple[Any, ...], copies: int, rng: random.Random
+) -> list[tuple[Any, ...]]:
     """Up to ``copies`` distinct copies of the argument tuple ``args``, each unlike it."""
-    found: list[tuple] = []
+    found: list[tuple[Any, ...]] = []
     seen = {repr(args)}
     for _ in range(copies * ATTEMPTS):
         if len(found) == copies:
@@ -79,7 +81,7 @@ def _change_text(text: str, rng: random.Random) -> str:
     return "".join(chars)
 
 
-def _change_items(items: list, rng: random.Random, distinct: bool | None = None) -> list:
+def _change_items(items: list[Any], rng: random.Random, distinct: bool | None = None) -> list[Any]:
     """A few items replaced by values like the others; order and distinctness kept."""
     if not items:
         return items
@@ -108,7 +110,7 @@ def _change_items(items: list, rng: random.Random, distinct: bool | None = None)
     return changed
 
 
-def _like_numbers(numbers: list, kind: type, rng: random.Random) -> Any:
+def _like_numbers(numbers: list[Any], kind: type, rng: random.Random) -> Any:
     low, high = min(numbers), max(numbers)
     if kind is int:
         return rng.randint(int(low), int(high))
@@ -119,12 +121,12 @@ def _how_many(size: int, rng: random.Random) -> int:
     return min(size, max(1, round(size * SHARE * rng.uniform(0.5, 1.5))))
 
 
-def _is_sorted(items: list) -> bool:
+def _is_sorted(items: list[Any]) -> bool:
     try:
         return len(items) > 2 and all(a <= b for a, b in zip(items, items[1:], strict=False))
     except TypeError:
         return False
 
 
-def _all_distinct(items: list) -> bool:
+def _all_distinct(items: list[Any]) -> bool:
     return len(set(map(repr, items))) == len(items)

@@ -159,8 +159,8 @@ def ordering(
     passing = [e for e in evidence if e.run.passed]
     clusters = _cluster(passing, inputs, entry_point)
     agreement = _agreement(passing, clusters, inputs, generated_tests)
-    tiers = {e.id: agreement.tier(e.id) for e in passing} if agreement else {}
-    tiers = {cid: tier for cid, tier in tiers.items() if tier is not None}
+    any_tiers = {e.id: agreement.tier(e.id) for e in passing} if agreement else {}
+    tiers = {cid: tier for cid, tier in any_tiers.items() if tier is not None}
     trusted = list(vouched or ())
     agreement_first = weak_tests or _split_on(clusters, trusted)
     demoted = _demoted(agreement, clusters, tiers) if agreement_first and agreement else {}
@@ -208,7 +208,7 @@ def ordering(
             for e in evidence
         ]
         counted = gather(winner, contenders, agreement, len(winner_run.tests), not weak_tests)
-    report = RankingReport(
+    ranking = RankingReport(
         winner=winner,
         tied_winners=top if len(top) > 1 and not dispute else [],
         disputed=bool(dispute),
@@ -225,7 +225,7 @@ def ordering(
         noise_floor=noise_floor,
         rule=RULE,
     )
-    return Ordering(report, keys, facts)
+    return Ordering(ranking, keys, facts)
 
 
 def disputed(
@@ -252,7 +252,7 @@ def disputed(
 
 def _split_on(clusters: ClusterReport | None, vouched: Sequence[bool]) -> bool:
     """Whether the passing candidates disagree on some vouched input."""
-    return bool(clusters) and any(_vouched(vouched, f.input_index) for f in clusters.findings)
+    return clusters is not None and any(_vouched(vouched, f.input_index) for f in clusters.findings)
 
 
 def _vouched(vouched: Sequence[bool], index: int) -> bool:
@@ -297,7 +297,7 @@ def _agreement(
     outcomes = {e.id: e.outputs for e in passing if e.outputs is not None}
     votes = {e.id: e.votes for e in passing}
     authors = {e.id: e.authors for e in passing}
-    return dual_agreement(clusters, outcomes, inputs, tests, votes, authors)  # type: ignore[arg-type]
+    return dual_agreement(clusters, outcomes, inputs, tests, votes, authors)
 
 
 def _cluster(
@@ -308,7 +308,7 @@ def _cluster(
     with_outputs = {e.id: e.outputs for e in passing if e.outputs is not None}
     if not inputs or not with_outputs:
         return None
-    return cluster_outcomes(with_outputs, inputs, entry_point)  # type: ignore[arg-type]
+    return cluster_outcomes(with_outputs, inputs, entry_point)
 
 
 def timed_answers(evidence: CandidateEvidence) -> str | None:
@@ -365,7 +365,7 @@ def _simplicity(evidence: CandidateEvidence) -> int:
 
 
 def _competition_ranks(keys: list[tuple[float, ...]]) -> list[int]:
-    ranks = []
+    ranks: list[int] = []
     for position, key in enumerate(keys):
         ranks.append(
             ranks[position - 1] if position and keys[position - 1] == key else position + 1

@@ -164,7 +164,7 @@ def _sign_test_interval(diffs: list[float], level: float) -> tuple[float, float,
 
 def _sign_coverage(n: int, k: int) -> float:
     """P(k <= B <= n-k) for B ~ Binomial(n, 1/2): the coverage of [d_(k), d_(n-k+1)]."""
-    tail = sum(math.comb(n, i) for i in range(k)) / 2**n
+    tail: float = sum(math.comb(n, i) for i in range(k)) / 2**n
     return max(0.0, 1.0 - 2.0 * tail)
 
 

@@ -151,6 +151,7 @@ class JobManager:
                 raise asyncio.CancelledError
             async with self.running:
                 self._set(job, state=JobState.RUNNING, started=time.time())
+                assert job.view.started is not None  # set on the line above
                 await asyncio.to_thread(self.store.started, job.id, job.view.started)
                 report = await job.work(job)
                 state = JobState.DONE
@@ -220,8 +221,8 @@ class JobManager:
                 yield event
             if backlog and backlog[-1]["type"] == "end":  # it had ended: nothing more comes
                 return
-            while (event := await queue.get()) is not None:
-                yield event
+            while (queued := await queue.get()) is not None:
+                yield queued
         finally:
             job.listeners.discard(queue)
 
@@ -286,6 +287,6 @@ def job_error(failure: Exception) -> JobError:
 def event_record(event: object) -> dict[str, Any]:
     """A progress event (a dataclass of codegen.solve.events or codegen.evaluation) as JSON."""
     record: dict[str, Any] = {"type": type(event).__name__}
-    for name, value in dataclasses.asdict(event).items():  # type: ignore[call-overload]
+    for name, value in dataclasses.asdict(event).items():  # type: ignore[call-overload]  # a dataclass
         record[name] = value.model_dump(mode="json") if hasattr(value, "model_dump") else value
     return record

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -78,11 +79,11 @@ class DrainingServer(uvicorn.Server):
         self.record: Callable[[int], ServerRecord] | None = None
         self.advertised: Path | None = None
 
-    async def serve(self, sockets: list | None = None) -> None:  # type: ignore[override]
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
         await super().serve(sockets)
 
-    async def startup(self, sockets: list | None = None) -> None:  # type: ignore[override]
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         """Once listening, say where (on the port actually bound) to local clients."""
         await super().startup(sockets)
         if self.started and self.record is not None and self.servers:

@@ -280,12 +280,12 @@ async def _rank(
             detail = f"{ballots} ballot(s)" + (f", {failed[0].kind}: {failed[0].message}"
                                                if failed else "")  # fmt: skip
             run.emit(JudgeProgress(judge, "done" if ballots else "failed", detail))
-    task = hidden[0] if hidden else None
+    started = hidden[0] if hidden else None
     decided_winner = ranking.decision.winner if ranking.decision else None
-    if task is not None and ranking.winner != decided_winner:
-        task.cancel()  # never: the decided winner is the final one (see the ranking's notes)
-        task = None
-    return ranking, task
+    if started is not None and ranking.winner != decided_winner:
+        started.cancel()  # never: the decided winner is the final one (see the ranking's notes)
+        started = None
+    return ranking, started
 
 
 async def _ready(tests: list[GeneratedTest]) -> list[GeneratedTest]:
@@ -299,7 +299,10 @@ async def _returnable(run: SolveRun, sandbox: SandboxBackend, ranking: RankingRu
     it was tested: it is not a module of its own, and the winner stands."""
     if run.problem.context is not None:
         return ranking.winner
-    ranked = sorted((c for c in ranking.candidates if c.rank is not None), key=lambda c: c.rank)
+    ranked = sorted(
+        (c for c in ranking.candidates if c.rank is not None),
+        key=lambda c: c.rank if c.rank is not None else 0,  # all ranked: the filter above
+    )
     for summary in ranked[:CHECKED_AT_MOST]:
         entry = run.entries[summary.id]
         assert entry.run is not None

@@ -19,7 +19,7 @@ async def repair(run: SolveRun) -> None:
     settings = run.session.settings.repair
     failing = sorted(
         (e for e in run.entries.values() if e.run is not None),
-        key=lambda e: closeness(e.run),  # type: ignore[arg-type]
+        key=lambda e: closeness(e.run),  # type: ignore[arg-type]  # not None: filtered above
     )[: settings.failing_shown]
     pairs = [(roster, w) for roster in run.session.rosters for w in roster.workers]
     if not failing or not pairs:
@@ -29,11 +29,12 @@ async def repair(run: SolveRun) -> None:
 
     async def one(index: int) -> tuple[str, GenerationResult]:
         entry = failing[index % len(failing)]
+        assert entry.run is not None  # failing holds only entries that ran
         roster, worker = pairs[index % len(pairs)]
         feedback = RepairFeedback(
             code=entry.candidate.code,
             test_output=feedback_text(
-                entry.run,  # type: ignore[arg-type]
+                entry.run,
                 settings.feedback_chars,
                 run.problem.visible_tests,
             ),

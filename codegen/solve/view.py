@@ -34,7 +34,7 @@ def print_summary(console: Console, report: SolveReport) -> None:
         left = column in ("id", "written by", "verdict")
         table.add_column(column, justify="left" if left else "right", overflow="fold")
     for c in report.candidates:
-        row = [
+        row: list[str | Text] = [
             f"{c.rank}{'=' if c.tied else ''}" if c.rank else "-",
             c.id + (f" ← {c.repair_of}" if c.repair_of else ""),
             plain(author(c)),
@@ -78,10 +78,12 @@ def print_winner(console: Console, report: SolveReport, *, code: bool = True) ->
         if optimised.improved:
             steps = len(optimised.chain) - 1
             growth = f"{optimised.growth_before} → {optimised.growth_after}"
-            line = f"Optimised: {optimised.speedup:.2f}× faster in {steps} step(s); growth {growth}"
+            summary = (
+                f"Optimised: {optimised.speedup:.2f}× faster in {steps} step(s); growth {growth}"
+            )
         else:
-            line = f"Optimisation: no faster equivalent found ({optimised.stopped})"
-        console.print(plain(line))
+            summary = f"Optimisation: no faster equivalent found ({optimised.stopped})"
+        console.print(plain(summary))
     if code or report.optimisation is not None:  # optimised: the code is another one now
         console.print(Syntax(visible(report.code), "python", line_numbers=False))
 

@@ -18,6 +18,7 @@ import ctypes
 import os
 import signal
 import time
+from collections.abc import Callable
 
 # Every place a candidate can write. /run/harness belongs to the harness and is not among them.
 WRITABLE_ROOTS = ("/tmp", "/dev/shm", "/dev/mqueue")
@@ -128,7 +129,7 @@ def empty_directory(root: str, deadline: float) -> None:
                 name = f".wipe-{time.monotonic_ns()}-{moved}"  # not a name a candidate can hold
                 try:
                     os.rename(child, name, src_dir_fd=here.fd, dst_dir_fd=top.fd)
-                    top.pending.append(name)  # type: ignore[union-attr]
+                    top.pending.append(name)  # type: ignore[union-attr]  # top was listed first
                 except OSError:
                     pass
                 continue
@@ -164,7 +165,7 @@ def _unlink_files(fd: int, deadline: float) -> list[str]:
     return subdirectories
 
 
-def _quietly(operation, name: str, dir_fd: int) -> None:  # type: ignore[no-untyped-def]
+def _quietly(operation: Callable[..., object], name: str, dir_fd: int) -> None:
     try:
         operation(name, dir_fd=dir_fd)
     except OSError:

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import importlib
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import os
 import random
 import resource
 import sys
 import types
+from collections.abc import Sequence
 
 from . import framing, plaindata, wire
 
@@ -88,12 +90,18 @@ class OneModule(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def __init__(self, name: str, file: str, source: str) -> None:
         self.name, self.file, self.source = name, file, source
 
-    def find_spec(self, fullname: str, path: object = None, target: object = None) -> object:
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None = None,
+        target: types.ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname == "solution":
             return importlib.util.spec_from_loader(fullname, _Alias(self.name))
         if fullname != self.name:
             return None
         spec = importlib.util.spec_from_loader(fullname, self, origin=self.file)
+        assert spec is not None  # a loader is given
         if os.path.basename(self.file) == "__init__.py":  # a package: its submodules too
             spec.submodule_search_locations = [os.path.dirname(self.file)]
         return spec

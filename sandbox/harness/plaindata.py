@@ -47,7 +47,8 @@ def to_plain(value: Any, depth: int = 0) -> Any:
     kind = type(value)
     if kind in SCALARS:
         return value
-    for base in (bool, int, float, complex, str, bytes):  # subclasses lose their methods
+    scalars: tuple[type[Any], ...] = (bool, int, float, complex, str, bytes)
+    for base in scalars:  # subclasses lose their methods
         if isinstance(value, base):
             return base.__new__(base, value) if base is not bool else bool(int(value))
     if isinstance(value, bytearray):

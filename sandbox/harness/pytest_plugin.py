@@ -99,12 +99,14 @@ class JobPlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        assert self.job is not None  # the tests run inside a job
         random.seed(f"{self.job.seed}:{item.nodeid}")  # the run's data, the same for everyone
         self.job.restart_clock()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
         outcome = yield
+        assert self.job is not None  # the tests run inside a job
         report = outcome.get_result()
         if call.when == "teardown":
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -112,7 +114,7 @@ class JobPlugin:
         if isinstance(error, JobBroken):
             raise error
         fault = isinstance(error, CandidateFault)
-        report.candidate_cause = error.verdict if fault else None
+        report.candidate_cause = error.verdict if isinstance(error, CandidateFault) else None
         report.candidate_message = str(error) if fault else None
         if fault:
             self.job.session.stop()
@@ -123,6 +125,7 @@ class JobPlugin:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call" and not (report.failed or report.skipped):
             return
+        assert self.job is not None  # the tests run inside a job
         cause = getattr(report, "candidate_cause", None)
         if report.passed or report.skipped:
             status, message = "passed", ("skipped" if report.skipped else "")
@@ -140,6 +143,7 @@ class JobPlugin:
 
     @pytest.fixture
     def benchmark(self, request: pytest.FixtureRequest) -> SandboxBenchmark:
+        assert self.job is not None  # the tests run inside a job
         return SandboxBenchmark(self.job, request.node.nodeid)
 
 
@@ -251,7 +255,7 @@ class SandboxBenchmark:
         try:
             result = function(*args, **kwargs)
         finally:
-            if recording:
+            if recording and session.recorder is not None:  # set above when recording
                 job.recorded = session.recorder.packed()
             session.recorder = None
         cost = session.round_cost()

@@ -42,22 +42,25 @@ class ReusablePytest:
         first = Session.from_config(self.config)
         self.config.hook.pytest_sessionstart(session=first)
         self.fixtures = first._fixturemanager
-        self._defs = {name: list(defs) for name, defs in self.fixtures._arg2fixturedefs.items()}
-        self._seen = set(self.fixtures._holderobjseen)
+        # `type: ignore` below: mypy reads the host's pytest; these are private attributes of the
+        # image's pytest 7.2 (images/Dockerfile.*), where this module runs
+        self._defs = {name: list(defs) for name, defs in self.fixtures._arg2fixturedefs.items()}  # type: ignore[attr-defined]  # the image's pytest 7.2
+        self._seen = set(self.fixtures._holderobjseen)  # type: ignore[attr-defined]  # the image's pytest 7.2
         self._autouse = {k: list(v) for k, v in self.fixtures._nodeid_autousenames.items()}
         self.session = first
 
     def new_session(self) -> Session:
         manager = self.config.pluginmanager
         manager.unregister(self.session)
-        manager._duplicatepaths.clear()  # else the same test path is skipped as a duplicate
+        # else the same test path is skipped as a duplicate
+        manager._duplicatepaths.clear()  # type: ignore[attr-defined]  # the image's pytest 7.2
         session = Session.from_config(self.config)
         session.exitstatus = 0
         session._setupstate = SetupState()
         self.fixtures.session = session
-        self.fixtures._arg2fixturedefs = {name: list(d) for name, d in self._defs.items()}
-        self.fixtures._holderobjseen = set(self._seen)
-        self.fixtures._nodeid_autousenames = {k: list(v) for k, v in self._autouse.items()}
+        self.fixtures._arg2fixturedefs = {name: list(d) for name, d in self._defs.items()}  # type: ignore[attr-defined]  # the image's pytest 7.2
+        self.fixtures._holderobjseen = set(self._seen)  # type: ignore[attr-defined]  # the image's pytest 7.2
+        self.fixtures._nodeid_autousenames = {k: list(v) for k, v in self._autouse.items()}  # type: ignore[misc]  # the image's pytest 7.2
         session._fixturemanager = self.fixtures
         terminal = manager.get_plugin("terminalreporter")
         if terminal is not None:

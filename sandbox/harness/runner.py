@@ -162,6 +162,7 @@ class Harness:
                 return failure
             items = pytest_session.items
             modules = list({item.module for item in items if hasattr(item, "module")})
+            assert session.process is not None  # _start_candidate started it
             session.bind(session.process, modules)
             self.pytest.config.hook.pytest_runtestloop(session=pytest_session)
         except (pytest_session.Interrupted, pytest_session.Failed):

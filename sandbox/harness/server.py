@@ -121,10 +121,10 @@ def _zygote_loop(control: socket.socket, trusted_path: list[str]) -> None:
             finally:
                 os._exit(0)
         os.waitpid(middle, 0)  # the candidate is PID 1's child from here on
-        pid = os.read(pid_r, 32)
+        said = os.read(pid_r, 32)
         for fd in (call_child, out_w, err_w, pid_r, pid_w):
             os.close(fd)
-        socket.send_fds(control, [pid], [call_parent, out_r, err_r])
+        socket.send_fds(control, [said], [call_parent, out_r, err_r])
         for fd in (call_parent, out_r, err_r):
             os.close(fd)
 
@@ -169,6 +169,7 @@ class Server:
     def start_harness(self) -> None:
         """Fork the harness, which keeps the host's stdin and stdout; keep only a spare copy of
         stdout, to report the harness's death."""
+        assert self.zygote is not None  # serve_forever starts it first
         control, control_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:
@@ -198,6 +199,7 @@ class Server:
             for fd in seed.fds:
                 os.close(fd)
             seed = None
+        assert self.zygote is not None  # serve_forever starts it first
         seed = seed or self.zygote.fork()
         return seed.pid, seed.fds
 
@@ -247,6 +249,7 @@ class Server:
 
     # -- the loop -------------------------------------------------------------------------
     def answer(self, message: dict) -> None:
+        assert self.control is not None and self.zygote is not None  # serve_forever set both
         op = message["op"]
         if op == "spawn":
             pid, fds = self.spawn_candidate()
@@ -279,6 +282,7 @@ class Server:
     def serve_forever(self) -> None:
         self.zygote = Zygote(self.trusted_path)  # first: it must never hold anything but this
         self.start_harness()
+        assert self.control is not None  # start_harness set it
         self.seed = self.zygote.fork()
         while True:
             timeout = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())

@@ -148,7 +148,7 @@ class Session:
             setattr(module, name, proxy)
             return proxy
 
-        module.__getattr__ = __getattr__  # type: ignore[attr-defined]  # PEP 562
+        module.__getattr__ = __getattr__  # type: ignore[method-assign]  # PEP 562: module __getattr__
         return module
 
     def bind(self, process: CandidateProcess, modules: list[types.ModuleType]) -> None:

@@ -212,7 +212,7 @@ def read_answer(body: bytes) -> tuple:
 
 
 # -- the candidate's side -------------------------------------------------------------------
-def unpack_call(body: bytes) -> tuple[str, tuple, dict, list]:
+def unpack_call(body: bytes) -> tuple[Any, ...]:  # (name, args, kwargs, table) or ("get", name)
     return pickle.loads(body)
 
 
@@ -227,14 +227,16 @@ class _PlainPickler(pickle.Pickler):
             return NotImplemented  # by reference to a builtin or to plain(), as the loader allows
         if kind is collections.deque:
             return plaindata.plain, ("list", list(value))
-        for base in (bool, int, float, complex, str, bytes):
+        scalars: tuple[type[Any], ...] = (bool, int, float, complex, str, bytes)
+        for base in scalars:
             if isinstance(value, base):
-                exact = base.__new__(base, value) if base is not bool else bool(int(value))
+                exact: Any = base.__new__(base, value) if base is not bool else bool(int(value))
                 return plaindata.plain, (base.__name__, exact)
-        for base in (list, tuple, dict, set, frozenset, bytearray):
+        containers: tuple[type[Any], ...] = (list, tuple, dict, set, frozenset, bytearray)
+        for base in containers:
             if isinstance(value, base):
                 if base is dict:
-                    exact: Any = dict(dict.items(value))
+                    exact = dict(dict.items(value))
                 elif base is bytearray:
                     exact = bytearray(value)
                 else:
