@@ -265,7 +265,9 @@ class CallOutcome(BaseModel):
     cpu_seconds: float = Field(0.0, description="CPU time of the call, children included")
 
 
-Inputs = list[tuple[tuple, dict]]  # positional and keyword arguments of each call
+Inputs = list[
+    tuple[tuple[Any, ...], dict[str, Any]]
+]  # positional and keyword arguments of each call
 
 
 class CallJob(BaseModel):

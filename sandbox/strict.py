@@ -92,6 +92,7 @@ class StrictSandbox:
         command: list[str] | None = None,
         cpuset: str | None = None,
     ) -> dict | WireFault:
+        assert self.image_tag is not None  # __aenter__ found or built it
         async with self.slots:
             return await fresh_exchange(
                 self.client, self.image_tag, message, limits, command=command, cpuset=cpuset,

@@ -18,6 +18,7 @@ import json
 from typing import Any
 
 from codegen.bench.evaluate import evaluate
+from codegen.bench.executors import GenerateFn, TestFn
 from codegen.bench.records import EvalRequest, Evaluation
 from codegen.errors import EnvironmentProblem
 from codegen.generation import GenerationResult, GenerationTask, Roster
@@ -75,8 +76,8 @@ class RayExecutor:
 
     def __init__(self, address: str | None = None, generation: bool = False) -> None:
         self.pools = RayPools(address=address, actor=SandboxActor)
-        self.generator = self.generate if generation else None
-        self.tester = self.write_tests if generation else None
+        self.generator: GenerateFn | None = self.generate if generation else None
+        self.tester: TestFn | None = self.write_tests if generation else None
         self.generated_on: set[str] = set()  # nodes that ran generation tasks
         self.image = ""
         self.slots = 0

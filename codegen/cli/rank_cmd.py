@@ -97,14 +97,14 @@ def rank(
     else:
         loaded = load_problem(problem)
     sources = read_candidates(candidates)
-    judges = judges_for(names, api_base, judge_timeout) if jury else None
+    seated = judges_for(names, api_base, judge_timeout) if jury else None
     progress = None if as_json else Console(stderr=True)
     settings = load_settings(None, Overrides(isolation=isolation))
     sandbox = settings.sandbox
     if workers is not None:
         sandbox = sandbox.model_copy(update={"workers": workers})
     report = running.run(
-        _rank(loaded, sources, judges, rounds, progress, problem, sandbox, settings.limits)
+        _rank(loaded, sources, seated, rounds, progress, problem, sandbox, settings.limits)
     )
     if as_json:
         click.echo(report.model_dump_json(indent=2))

@@ -97,8 +97,10 @@ def serve(
     warm = None
     if executor == "ray":
         settings = load_settings(config_file)
-        options = settings.sandbox.options | ({"address": ray_address} if ray_address else {})
-        ray = settings.sandbox.model_copy(update={"backend": "ray", "options": options})
+        backend_options = settings.sandbox.options | (
+            {"address": ray_address} if ray_address else {}
+        )
+        ray = settings.sandbox.model_copy(update={"backend": "ray", "options": backend_options})
         warm = warm_for(settings, ray.open(settings.limits))
     options = ServiceOptions(
         db=db or user_dir() / "service.sqlite",

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from codegen.generation.dedupe import CandidatePool
 from codegen.generation.extract import EmptyReply, ExtractionError, extract_code
@@ -59,13 +60,13 @@ class _Run:
         if self.on_event is None:
             return
         event = GenerationEvent(
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             model=worker.shown,
             persona=worker.persona,
             sample=sample,
             candidates=len(self.pool),
             total_requests=self.total,
-            **fields,  # type: ignore[arg-type]
+            **fields,
         )
         try:
             self.on_event(event)
@@ -105,7 +106,8 @@ async def generate(
     gathered = asyncio.gather(*tasks, return_exceptions=True)
     if run.enough:
         stopper = asyncio.create_task(run.enough_reached.wait())
-        await asyncio.wait({gathered, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        either: set[asyncio.Future[Any]] = {gathered, stopper}
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
         for job in tasks:
             job.cancel()  # no-op for the finished ones

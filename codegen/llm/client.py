@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import httpx2  # the OpenAI SDK's HTTP client (litellm's is httpx)
 import openai
 
 from codegen.errors import BadInput, EnvironmentProblem
@@ -170,9 +171,9 @@ async def _complete_compatible(
     stop: Sequence[str] = (),
 ) -> ModelReply:
     client = _sdk_client(server, api_key(endpoint) or NO_KEY, endpoint.timeout_s)
-    call = client.chat.completions.create(
+    call = client.chat.completions.create(  # type: ignore[call-overload]  # dict messages, **stop
         model=endpoint.model.removeprefix("openai/"),
-        messages=messages,  # type: ignore[arg-type]
+        messages=messages,
         temperature=endpoint.temperature,
         max_tokens=endpoint.max_tokens,
         **({"stop": list(stop)} if stop else {}),
@@ -244,7 +245,7 @@ def _sdk_client(base: str, key: str, timeout_s: float) -> openai.AsyncOpenAI:
     of_loop = _clients_of(asyncio.get_running_loop())
     cached = of_loop.get((base, key, timeout_s))
     if cached is None:
-        limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+        limits = httpx2.Limits(max_connections=256, max_keepalive_connections=64)
         cached = openai.AsyncOpenAI(
             base_url=base, api_key=key, timeout=timeout_s, max_retries=0,
             http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=timeout_s),
@@ -303,7 +304,7 @@ def model_error(error: BaseException, model: str) -> errors.ModelError | None:
                 **fields)  # fmt: skip
 
 
-TIMEOUTS = (TimeoutError, httpx.TimeoutException, openai.APITimeoutError)
+TIMEOUTS = (TimeoutError, httpx.TimeoutException, httpx2.TimeoutException, openai.APITimeoutError)
 REFUSAL_CODES = {"content_policy_violation", "content_filter"}
 CONTEXT_CODES = {"context_length_exceeded", "string_above_max_length"}
 
@@ -374,7 +375,7 @@ def _connection_failed(error: BaseException, timed_out: bool) -> bool:
     """A connection that never opened, found anywhere in the chain (litellm reports a refused
     connection as an InternalServerError, status 500, caused by it)."""
     for cause in _causes(error):
-        if isinstance(cause, ConnectionError | httpx.ConnectError):
+        if isinstance(cause, ConnectionError | httpx.ConnectError | httpx2.ConnectError):
             return True
         if isinstance(cause, openai.APIConnectionError) and not timed_out:
             return True
