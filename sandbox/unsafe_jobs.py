@@ -9,8 +9,10 @@ limited. Imported lazily by ``unsafe_local``: it loads pytest and hypothesis.
 
 from __future__ import annotations
 
+import ast
 import base64
 import contextlib
+import functools
 import io
 import math
 import os
@@ -43,6 +45,36 @@ from .timing_checks import check_against_expected, expected_digests
 
 # One job at a time in the whole process: `solution`, `random` and hypothesis's profile are global.
 ONE_JOB = threading.Lock()
+
+
+def _serialise_ast_work() -> None:
+    """Make every ``ast.parse`` in this process, and pytest's rewriting of a test file (a parse,
+    then a compile of the tree), take one lock. CPython 3.11 keeps the AST converters' recursion
+    count per interpreter, so two threads converting at once can end one of them with
+    "SystemError: AST constructor recursion depth mismatch" (CPython gh-106905). Here pytest
+    rewrites each test file in a worker thread while the caller's event loop parses model
+    replies: the flows built on this backend failed that way about once in fifteen runs."""
+    if sys.version_info >= (3, 13) or getattr(ast.parse, "serialised", False):
+        return
+    from _pytest.assertion import rewrite
+
+    lock = threading.RLock()
+
+    def locked(function: Any) -> Any:
+        @functools.wraps(function)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return function(*args, **kwargs)
+
+        call.serialised = True  # type: ignore[attr-defined]  # a mark: installed once
+        return call
+
+    ast.parse = locked(ast.parse)
+    if hasattr(rewrite, "_rewrite_test"):  # pytest's private helper: a parse and a compile
+        rewrite._rewrite_test = locked(rewrite._rewrite_test)
+
+
+_serialise_ast_work()
 TEST_DIR = "tests"  # as in the container, so that tests are named tests/test_x.py::test_y here too
 PROFILE = "sandbox"  # the harness's hypothesis profile, registered by its plugin
 
@@ -159,6 +191,12 @@ class LocalPlugin(JobPlugin):
         self.start(job)
         self.entry_point = entry_point
         self.failure: dict | None = None
+        self.internal_error = ""  # pytest's own crash, as one line (its traceback is long)
+
+    def pytest_internalerror(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        where = excinfo.traceback[-1] if excinfo.traceback else None
+        at = f" at {Path(str(where.path)).name}:{where.lineno + 1}" if where is not None else ""
+        self.internal_error = f"{excinfo.typename}: {excinfo.value}{at}"
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "benchmark: pytest-benchmark options (accepted)")
@@ -290,7 +328,7 @@ def _run_pytest(test_files: dict[str, str], entry_point: str, job: LocalJob) -> 
         raised = [
             line for line in said if re.search(r"^(INTERNALERROR> )?\w+(Error|Exception)\b", line)
         ]
-        why = (raised or said or [str(code)])[-1]
+        why = plugin.internal_error or (raised or said or [str(code)])[-1]
         raise SandboxError(f"pytest could not run the tests in-process: {why}")
     return plugin.failure
 
