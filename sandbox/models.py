@@ -127,9 +127,6 @@ class RunJob(BaseModel):
         return files
 
 
-SandboxJob = RunJob  # its name before the call and timing jobs joined it (for older callers)
-
-
 class Verdict(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
