@@ -2,7 +2,10 @@
 tests/test_early_decision.py): on the ranking suites' candidates (examples/*/candidates,
 tests/rank_candidates, hostile ones included) and the ranking benchmark's five candidates
 (benchmarks/test_bench_ranking.py), the winner announced by ``on_decided`` is the winner of the
-full ranking, and a ranking stopped at the decision (``enrich=False``, ``--fast``) names it too.
+full ranking, and a ranking stopped at the decision (``enrich=False``, ``--fast``) returns its
+own decided winner: the same one as the full run's where the lead is beyond any noise (two_sum),
+a passing one where the correct programs are close in speed (sum_squares: two separate runs on a
+busy machine may order them differently, as they may order two full runs).
 """
 
 from __future__ import annotations
@@ -57,8 +60,12 @@ def test_the_decided_winner_is_the_full_rankings(
     if folder == "two_sum":  # the hostile always-equal object fails; the fast one wins
         hostile = next(c for c in full.candidates if "hostile" in c.id)
         assert not hostile.passed and "fast_hash" in full.winner
-    _, fast = _ranked(sandbox_driver, path, candidates, enrich=False)
-    assert fast.winner == full.winner and not fast.enriched
+    decided_fast, fast = _ranked(sandbox_driver, path, candidates, enrich=False)
+    assert [d.winner for d in decided_fast] == [fast.winner] and not fast.enriched
+    if folder == "two_sum":  # a lead no measurement reverses: every run names the same winner
+        assert fast.winner == full.winner
+    else:  # sum_squares's correct programs are close in speed: another run may order them
+        assert fast.winner in {c.id for c in full.candidates if c.passed}
 
 
 def test_the_ranking_benchmarks_candidates(sandbox_driver: SandboxDriver, tmp_path: Path) -> None:
