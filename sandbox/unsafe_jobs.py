@@ -51,9 +51,10 @@ def _serialise_ast_work() -> None:
     """Make every ``ast.parse`` in this process, and pytest's rewriting of a test file (a parse,
     then a compile of the tree), take one lock. CPython 3.11 keeps the AST converters' recursion
     count per interpreter, so two threads converting at once can end one of them with
-    "SystemError: AST constructor recursion depth mismatch" (CPython gh-106905). Here pytest
-    rewrites each test file in a worker thread while the caller's event loop parses model
-    replies: the flows built on this backend failed that way about once in fifteen runs."""
+    "SystemError: AST constructor recursion depth mismatch" (CPython gh-95185 and gh-106905;
+    seen with pytest in pytest-dev/pytest#10763). Here pytest rewrites each test file in a
+    worker thread while the caller's event loop parses model replies: the flows built on this
+    backend failed that way about once in fifteen runs."""
     if sys.version_info >= (3, 13) or getattr(ast.parse, "serialised", False):
         return
     from _pytest.assertion import rewrite

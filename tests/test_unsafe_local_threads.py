@@ -1,8 +1,9 @@
 """The in-process backend shares its interpreter with the caller: pytest rewrites the tests'
 asserts in a worker thread while the caller's event loop parses model replies. CPython 3.11
 can then fail one of them with "SystemError: AST constructor recursion depth mismatch"
-(gh-106905), which made `tests/test_flows_without_docker.py` fail about once in fifteen runs;
-while the backend is loaded, parsing takes one lock."""
+(CPython gh-95185, gh-106905; pytest-dev/pytest#10763), which made
+`tests/test_flows_without_docker.py` fail about once in fifteen runs; while the backend is
+loaded, parsing takes one lock."""
 
 from __future__ import annotations
 
