@@ -44,22 +44,32 @@ async def call_each(
     limits = sandbox.limits.model_copy(
         update={"test_seconds": min(sandbox.limits.test_seconds, CALL_SECONDS)}
     )
-    entry, module = problem.entry_point, module_spec(problem, sandbox)
-    outcomes = await asyncio.gather(
-        *(
-            sandbox.call(
-                CallJob(
-                    candidate=program(problem, source),
-                    entry_point=entry,
-                    inputs=calls,
-                    limits=limits,
-                    max_timeouts=timeouts,
-                    module=module,
-                )  # fmt: skip
-            )
-            for source in candidates.values()
-        )
+    return await calls_of_each(
+        problem, candidates, calls, sandbox, limits=limits, max_timeouts=timeouts
     )
+
+
+async def calls_of_each(
+    problem: Problem,
+    candidates: dict[str, str],
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]],
+    sandbox: SandboxBackend,
+    **options: Any,
+) -> dict[str, list[CallOutcome]]:
+    """Every candidate (as its program in the problem's module) on the same calls, all at
+    once; ``options``: the rest of each :class:`CallJob` (limits, max_timeouts)."""
+    entry, module = problem.entry_point, module_spec(problem, sandbox)
+    jobs = [
+        CallJob(
+            candidate=program(problem, source),
+            entry_point=entry,
+            inputs=calls,
+            module=module,
+            **options,
+        )  # fmt: skip
+        for source in candidates.values()
+    ]
+    outcomes = await asyncio.gather(*(sandbox.call(job) for job in jobs))
     return dict(zip(candidates, outcomes, strict=True))
 
 
@@ -108,22 +118,9 @@ async def screen_copies(
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
         (tuple(args), {}) for args in copies.args
     ]
-    entry, module = problem.entry_point, module_spec(problem, sandbox)
-    outcomes = await asyncio.gather(
-        *(
-            sandbox.call(
-                CallJob(
-                    candidate=program(problem, source),
-                    entry_point=entry,
-                    inputs=calls,
-                    module=module,
-                )  # fmt: skip
-            )
-            for source in passing.values()
-        )
-    )
-    chosen = pick_copies(groups, outcomes)
-    screened = {cid: [o[i] for i in chosen] for cid, o in zip(passing, outcomes, strict=True)}
+    answered = await calls_of_each(problem, passing, calls, sandbox)
+    chosen = pick_copies(groups, list(answered.values()))
+    screened = {cid: [o[i] for i in chosen] for cid, o in answered.items()}
     return copies.model_copy(update={"args": [copies.args[i] for i in chosen]}), screened
 
 

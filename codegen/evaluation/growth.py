@@ -26,12 +26,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from codegen.evaluation.behaviour import calls_of_each
 from codegen.problems import Problem
-from codegen.problems.context import module_spec, program
 from codegen.ranking.clusters import behaviour_key
 from codegen.ranking.growth import Growth, fit_growth, scalable, scaled_input, size_ladder
 from codegen.ranking.inputs import largest
-from sandbox import CallJob, CallOutcome, SandboxBackend
+from sandbox import CallOutcome, SandboxBackend
 
 REPEATS = 3  # inputs per size; the least CPU time counts
 TARGET_SECONDS = 0.05  # a candidate's last size: a call of this much CPU
@@ -128,23 +128,8 @@ async def _measure(
             on_size(n, len(ladder.alive))
         calls = await asyncio.to_thread(_inputs, template, n, seed)
         jobs = {**ladder.alive, BASELINE: noop(problem.entry_point)}
-        entry, module = problem.entry_point, module_spec(problem, sandbox)
-        outcomes = await asyncio.gather(
-            *(
-                sandbox.call(
-                    CallJob(
-                        candidate=program(problem, src),
-                        entry_point=entry,
-                        inputs=calls,
-                        limits=limits,
-                        max_timeouts=1,
-                        module=module,
-                    )  # fmt: skip
-                )
-                for src in jobs.values()
-            )
-        )
-        _record(ladder, n, dict(zip(jobs, outcomes, strict=True)), target)
+        outcomes = await calls_of_each(problem, jobs, calls, sandbox, limits=limits, max_timeouts=1)
+        _record(ladder, n, outcomes, target)
     return ladder
 
 
