@@ -170,8 +170,9 @@ def _embedded_ready() -> bool:
 def test_the_hook_solves_the_docs_example_with_the_embedded_model(tmp_path: Path) -> None:
     """What a newcomer does: `codegen models pull` once (any environment), then the hook in
     the documented `repo:` form with no roster configured, on the docs' example for the
-    embedded models (docs/precommit.md; docs/defaults.md has how often they solve it). pre-commit installs codegen into a
-    virtualenv of its own, without the engine: the engine comes from the user's cache."""
+    embedded models (docs/precommit.md; docs/defaults.md has how often they solve it).
+    pre-commit installs codegen into a virtualenv of its own, without the engine: the engine
+    comes from the user's cache."""
     project = _project_repository(tmp_path / "codegen")
     repo = tmp_path / "repo"
     repo.mkdir()
