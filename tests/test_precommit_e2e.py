@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -94,10 +95,28 @@ def _hook_config(args: list[str], project: tuple[Path, str] | None = None) -> st
     return yaml.safe_dump({"repos": [{"repo": "local", "hooks": [hook]}]})
 
 
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """This project as a user's `repo:` points at, once for the module's tests."""
+    return _project_repository(tmp_path_factory.mktemp("project") / "codegen")
+
+
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One PRE_COMMIT_HOME for the module: pre-commit installs the project (a pip install with
+    every dependency, minutes here) into a virtualenv of its own once per repository and rev,
+    and the tests of the `repo:` form then share it, as one user's commits do."""
+    home = tmp_path_factory.mktemp("pre-commit-home")
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
 @pytest.mark.skipif(not PRE_COMMIT.exists(), reason="pre-commit missing: pip install -e '.[dev]'")
 @pytest.mark.parametrize("form", ["repo", "local"])
-def test_git_commit_runs_the_hook(tmp_path: Path, form: str) -> None:
-    project = _project_repository(tmp_path / "codegen") if form == "repo" else None
+def test_git_commit_runs_the_hook(
+    tmp_path: Path, form: str, project: tuple[Path, str], pre_commit_home: Path
+) -> None:
+    hook_project = project if form == "repo" else None
     repo = tmp_path / "repo"
     (repo / "pkg").mkdir(parents=True)
     (repo / "tests").mkdir()
@@ -105,13 +124,13 @@ def test_git_commit_runs_the_hook(tmp_path: Path, form: str) -> None:
     (repo / "tests" / "test_algo.py").write_text(TESTS)
     (repo / "codegen.toml").write_text('personas = ["simplest"]\n\n[sandbox]\ntiming_rounds = 3\n')
     args = ["--models", "openai/coder", "--no-jury"]
-    (repo / ".pre-commit-config.yaml").write_text(_hook_config(args, project))
+    (repo / ".pre-commit-config.yaml").write_text(_hook_config(args, hook_project))
 
     with FakeServerProcess({"models": {"coder": [fenced(TWO_SUM_HASH)]}}, tmp_path) as server:
         env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
         env |= {
             "OPENAI_API_BASE": server.base_url,
-            "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+            "PRE_COMMIT_HOME": str(pre_commit_home),
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             **GIT_IDENTITY,
         }
@@ -137,7 +156,8 @@ def test_git_commit_runs_the_hook(tmp_path: Path, form: str) -> None:
         assert len(cached) == 1
 
         # 2. --fix: the file is written from the cache, no new LLM call; the commit still stops
-        (repo / ".pre-commit-config.yaml").write_text(_hook_config([*args, "--fix"], project))
+        fix = _hook_config([*args, "--fix"], hook_project)
+        (repo / ".pre-commit-config.yaml").write_text(fix)
         run("git", "add", ".pre-commit-config.yaml")
         second = run("git", "commit", "-m", "stub")
         output = second.stdout + second.stderr
@@ -154,7 +174,6 @@ def test_git_commit_runs_the_hook(tmp_path: Path, form: str) -> None:
         assert third.returncode == 0, third.stdout + third.stderr
         assert len(server.requests()) == 1
     assert "two_sum" in run("git", "log", "--oneline").stdout
-    shutil.rmtree(tmp_path / "pre-commit-home", ignore_errors=True)
 
 
 def _embedded_ready() -> bool:
@@ -167,18 +186,20 @@ def _embedded_ready() -> bool:
 @pytest.mark.slow
 @pytest.mark.skipif(not PRE_COMMIT.exists(), reason="pre-commit missing: pip install -e '.[dev]'")
 @pytest.mark.skipif(not _embedded_ready(), reason="run `codegen models pull` first")
-def test_the_hook_solves_the_readme_example_with_the_embedded_model(tmp_path: Path) -> None:
+def test_the_hook_solves_the_readme_example_with_the_embedded_model(
+    tmp_path: Path, project: tuple[Path, str], pre_commit_home: Path
+) -> None:
     """What a newcomer does: `codegen models pull` once (any environment), then the hook in
     the documented `repo:` form with no roster configured. pre-commit installs codegen into a
-    virtualenv of its own, without the engine: the engine comes from the user's cache."""
-    project = _project_repository(tmp_path / "codegen")
+    virtualenv of its own, without the engine: the engine comes from the user's cache. (That
+    environment is the module's: the `repo:` form's test may have installed it already.)"""
     repo = tmp_path / "repo"
     repo.mkdir()
     stub = (ROOT / "examples" / "slugify" / "slugify.py").read_text()
     (repo / "text.py").write_text(stub)
     (repo / ".pre-commit-config.yaml").write_text(_hook_config([], project))
     env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV and k[:7] != "OPENAI_"}
-    env |= {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+    env |= {"PRE_COMMIT_HOME": str(pre_commit_home),
             "LITELLM_LOCAL_MODEL_COST_MAP": "True", **GIT_IDENTITY}  # fmt: skip
 
     def run(*command: str) -> subprocess.CompletedProcess[str]:
@@ -196,7 +217,6 @@ def test_the_hook_solves_the_readme_example_with_the_embedded_model(tmp_path: Pa
     assert "-    raise NotImplementedError" in output and "codegen precommit --fix" in output
     assert (repo / "text.py").read_text() == stub  # check-only: the file is untouched
     # pre-commit's own environment holds codegen and no engine: it came from the cache
-    environments = list((tmp_path / "pre-commit-home").glob("repo*/py_env-*"))
+    environments = list(pre_commit_home.glob("repo*/py_env-*"))
     assert environments and not list(environments[0].glob("lib/python*/site-packages/xllamacpp"))
     assert list(environments[0].glob("lib/python*/site-packages/codegen"))
-    shutil.rmtree(tmp_path / "pre-commit-home", ignore_errors=True)
