@@ -8,8 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.install_support import (  # noqa: F401 - each made once a session
+    pre_commit_home,
+    project_snapshot,
+    project_wheel,
+    wheel_venv,
+)
 from tests.ray_support import ray_cluster  # noqa: F401 - the two-node Ray cluster
-from tests.wheel_support import project_wheel, wheel_venv  # noqa: F401 - built once a session
 
 # A shell without job control starts a background command (`make test &`) with SIGINT ignored,
 # and every process started from it inherits that: the Ctrl-C tests' subprocesses would never

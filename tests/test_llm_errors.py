@@ -73,7 +73,7 @@ LITELLM_CASES = {  # litellm's own classes; its 429 waits inside litellm, so it 
 # every other answer gets a deadline no loaded machine reaches, so that a first request (litellm
 # imported, the client built) that is slow under load is never mistaken for a timeout.
 DEADLINE_S = {"slow": 1.5}
-GENEROUS_S = 60.0
+GENEROUS_S = 120.0
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from tests.cli_support import CLEAN_ENV, ROOT, TWO_SUM_HASH, FakeServerProcess, 
 HARNESS = sorted(p.name for p in (ROOT / "sandbox" / "harness").glob("*.py"))
 
 
+@pytest.mark.slow  # builds the wheel
 def test_the_wheel_holds_the_image_recipes_and_the_harness(project_wheel: Path) -> None:
     wheel = project_wheel
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -38,7 +39,7 @@ def test_the_wheel_holds_the_image_recipes_and_the_harness(project_wheel: Path) 
 def test_a_fresh_venv_from_the_wheel_builds_the_sandbox_and_solves(
     wheel_venv: Path, tmp_path: Path
 ) -> None:
-    venv = wheel_venv  # the session's (tests/wheel_support.py), shared with the quick start's
+    venv = wheel_venv  # the session's (tests/install_support.py), shared with the quick start's
     elsewhere = tmp_path / "work"
     shutil.copytree(ROOT / "examples" / "two_sum", elsewhere / "two_sum")
     shutil.rmtree(elsewhere / "two_sum" / "candidates")

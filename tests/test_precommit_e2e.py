@@ -6,16 +6,15 @@ call, and the commit of the reviewed file goes through."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.cli_support import CLEAN_ENV, ROOT, TWO_SUM_HASH, FakeServerProcess, fenced
+from tests.install_support import GIT_IDENTITY
 
 pytestmark = pytest.mark.docker
 
@@ -48,39 +47,6 @@ def test_no_pair():
 """
 
 
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
-}  # fmt: skip
-
-
-def _project_repository(where: Path) -> tuple[Path, str]:
-    """A git repository holding exactly this project's working tree, committed: what a user's
-    `repo: <url>` points at. pre-commit clones it at `rev` and pip-installs it (not editable)
-    into a virtualenv of its own, so the hook runs from an installed wheel, not this checkout."""
-    listed = (
-        subprocess.run(
-            ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True
-        )
-        .stdout.decode()
-        .split("\0")
-    )
-    for name in filter(None, listed):
-        source, target = ROOT / name, where / name
-        if not source.exists() and not source.is_symlink():
-            continue  # deleted in the working tree
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_symlink():
-            target.symlink_to(os.readlink(source))
-        else:
-            shutil.copy2(source, target)
-    env = {**os.environ, **GIT_IDENTITY}
-    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "snapshot"]):
-        subprocess.run(["git", *command], cwd=where, env=env, check=True, capture_output=True)
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True)
-    return where, head.stdout.strip()
-
-
 def _hook_config(args: list[str], project: tuple[Path, str] | None = None) -> str:
     """The hook as a user declares it: `repo: <this project>` at a commit; or, with no
     project, a `repo: local` hook running this checkout's installed CLI."""
@@ -95,28 +61,12 @@ def _hook_config(args: list[str], project: tuple[Path, str] | None = None) -> st
     return yaml.safe_dump({"repos": [{"repo": "local", "hooks": [hook]}]})
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """This project as a user's `repo:` points at, once for the module's tests."""
-    return _project_repository(tmp_path_factory.mktemp("project") / "codegen")
-
-
-@pytest.fixture(scope="module")
-def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One PRE_COMMIT_HOME for the module: pre-commit installs the project (a pip install with
-    every dependency, minutes here) into a virtualenv of its own once per repository and rev,
-    and the tests of the `repo:` form then share it, as one user's commits do."""
-    home = tmp_path_factory.mktemp("pre-commit-home")
-    yield home
-    shutil.rmtree(home, ignore_errors=True)
-
-
 @pytest.mark.skipif(not PRE_COMMIT.exists(), reason="pre-commit missing: pip install -e '.[dev]'")
 @pytest.mark.parametrize("form", ["repo", "local"])
 def test_git_commit_runs_the_hook(
-    tmp_path: Path, form: str, project: tuple[Path, str], pre_commit_home: Path
+    tmp_path: Path, form: str, project_snapshot: tuple[Path, str], pre_commit_home: Path
 ) -> None:
-    hook_project = project if form == "repo" else None
+    hook_project = project_snapshot if form == "repo" else None
     repo = tmp_path / "repo"
     (repo / "pkg").mkdir(parents=True)
     (repo / "tests").mkdir()
@@ -187,17 +137,17 @@ def _embedded_ready() -> bool:
 @pytest.mark.skipif(not PRE_COMMIT.exists(), reason="pre-commit missing: pip install -e '.[dev]'")
 @pytest.mark.skipif(not _embedded_ready(), reason="run `codegen models pull` first")
 def test_the_hook_solves_the_readme_example_with_the_embedded_model(
-    tmp_path: Path, project: tuple[Path, str], pre_commit_home: Path
+    tmp_path: Path, project_snapshot: tuple[Path, str], pre_commit_home: Path
 ) -> None:
     """What a newcomer does: `codegen models pull` once (any environment), then the hook in
     the documented `repo:` form with no roster configured. pre-commit installs codegen into a
     virtualenv of its own, without the engine: the engine comes from the user's cache. (That
-    environment is the module's: the `repo:` form's test may have installed it already.)"""
+    environment is the session's: another test of the `repo:` form may have installed it.)"""
     repo = tmp_path / "repo"
     repo.mkdir()
     stub = (ROOT / "examples" / "slugify" / "slugify.py").read_text()
     (repo / "text.py").write_text(stub)
-    (repo / ".pre-commit-config.yaml").write_text(_hook_config([], project))
+    (repo / ".pre-commit-config.yaml").write_text(_hook_config([], project_snapshot))
     env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV and k[:7] != "OPENAI_"}
     env |= {"PRE_COMMIT_HOME": str(pre_commit_home),
             "LITELLM_LOCAL_MODEL_COST_MAP": "True", **GIT_IDENTITY}  # fmt: skip

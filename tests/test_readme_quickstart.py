@@ -67,7 +67,7 @@ def test_every_link_of_the_readme_leads_somewhere() -> None:
 def test_every_quick_start_command_runs_as_written_from_a_fresh_venv(
     wheel_venv: Path, tmp_path: Path
 ) -> None:
-    installed = wheel_venv  # the project's wheel in a fresh virtualenv (tests/wheel_support.py)
+    installed = wheel_venv  # the project's wheel in a fresh virtualenv (tests/install_support.py)
     files, script = quick_start()
     work = tmp_path / "newcomer"
     work.mkdir()
