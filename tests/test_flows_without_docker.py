@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from codegen.bench.evaluate import evaluate
+from codegen.bench.executors import GenerateFn, TestFn
 from codegen.bench.progress import LineProgress
 from codegen.bench.records import EvalRequest, Evaluation
 from codegen.bench.runner import BenchSpec, RunOutcome, run_bench
@@ -96,7 +97,7 @@ def test_solve_generates_tests_and_returns_the_winner(monkeypatch) -> None:
 
 def test_bench_evaluates_one_humaneval_problem() -> None:
     problem = next(p for p in HumanEvalSuite().problems() if p.name == "HumanEval/0")
-    right = problem.prompt + problem.canonical_solution
+    right = problem.prompt + (problem.canonical_solution or "")
     wrong = problem.prompt + "    return False\n"
 
     async def work():  # noqa: ANN202
@@ -150,10 +151,10 @@ class _InProcessExecutor:
     """The bench's executor seam (codegen.bench.executors.Executor) over one in-process sandbox:
     the real evaluation (hidden tests, timing against the reference), with no Docker."""
 
-    image = "unsafe-local"
-    slots = 2
-    generator = None
-    tester = None
+    image: str = "unsafe-local"
+    slots: int = 2
+    generator: GenerateFn | None = None  # the models are asked on the driver (the test's)
+    tester: TestFn | None = None
 
     def __init__(self) -> None:
         self.sandbox = UnsafeLocalSandbox()

@@ -164,7 +164,7 @@ def test_identical_programs_tie_in_every_field_the_report_shows() -> None:
     evidence = truth(with_same=True)
     fast = next(e for e in evidence if e.id == "fast.py")
     evidence[-1] = evidence[-1].model_copy(
-        update={"timing_samples": list(fast.timing_samples),
+        update={"timing_samples": list(fast.timing_samples or []),
                 "source": "def f():\n    x = 1\n    return x\n"}
     )  # fmt: skip
     evidence[2] = fast.model_copy(update={"source": "def f():\n    return 1\n"})
