@@ -38,8 +38,8 @@ model: venv
 engine: venv  ## xllamacpp (llama.cpp, a prebuilt wheel) in its own environment, once per user
 	$(TIMED) engine $(BIN)/codegen models pull --no-model
 
-# The fast path (under 2 min on 2 idle cores, docs/measurements.md): no Docker, no embedded
-# model, nothing marked slow (mypy from a cold cache: `make lint`; the engine's install; the
+# The fast path (139 s of CPU; about 1.8 min estimated on 2 idle cores, not measured idle:
+# docs/measurements.md): no Docker, no embedded model, nothing marked slow (mypy from a cold cache: `make lint`; the engine's install; the
 # report in Chromium). It still runs the solve, rank, optimise and bench flows end to end, on the
 # in-process sandbox (UnsafeLocalSandbox, ScriptedSandbox) and the model doubles (ScriptedModel,
 # the fake OpenAI server on loopback): tests/test_flows_without_docker.py,
