@@ -16,6 +16,7 @@ pool; a cold ``codegen rank`` of 5 candidates (Docker pool start included) is ti
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -138,3 +139,31 @@ def test_cold_codegen_rank_of_five_candidates(benchmark) -> None:
     print(
         f"\ncold `codegen rank` of 5 candidates: median {stats.median:.2f} s, max {stats.max:.2f} s"
     )
+
+
+def test_codegen_rank_reports_identical_programs_as_tied() -> None:
+    """Moved here from tests/test_rank_cli.py (a load-dependent test there): `codegen rank` on
+    two_sum's fast candidate and its renamed copy, beside the others of that test, reports the
+    copies as tied. Identical code must tie, but a paired sign test at 95 % can tell two equal
+    programs apart under heavy noise; how often it does is what the repeats above count."""
+    two_sum, extras = "examples/two_sum/candidates", "tests/rank_candidates/two_sum"
+    fast, renamed = f"{two_sum}/fast_hash.py", f"{extras}/fast_hash_renamed.py"
+    candidates = [
+        fast, *(f"{two_sum}/{n}.py" for n in ("slow_quadratic", "wrong_edge", "crashes")),
+        renamed, *(f"{extras}/{n}.py" for n in ("ten_times_the_work", "hostile_always_equal")),
+    ]  # fmt: skip
+    command = [sys.executable, "-m", "codegen.cli", "rank", "examples/two_sum", *candidates]
+    command.append("--json")
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    by_id = {c["id"]: c for c in report["candidates"]}
+    print(f"\nload average {os.getloadavg()[0]:.1f}: {fast} rank {by_id[fast]['rank']}, "
+          f"{renamed} rank {by_id[renamed]['rank']}")  # fmt: skip
+    assert report["winner"] == fast  # tied with its renamed copy; the shorter source wins
+    assert report["tied_winners"] == [fast, renamed]
+    assert by_id[fast]["tied"] and by_id[fast]["tied_with"] == [renamed]
+    assert by_id[renamed]["tied"] and by_id[renamed]["tied_with"] == [fast]
+    assert by_id[fast]["timing"]["tied_with_fastest"]
+    assert by_id[renamed]["timing"]["tied_with_fastest"]
+    assert by_id[fast]["explanation"].startswith(f"rank 1 (tied with {renamed})")

@@ -8,6 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.install_support import (  # noqa: F401 - each made once a session
+    pre_commit_home,
+    project_snapshot,
+    project_wheel,
+    wheel_venv,
+)
 from tests.ray_support import ray_cluster  # noqa: F401 - the two-node Ray cluster
 
 # A shell without job control starts a background command (`make test &`) with SIGINT ignored,

@@ -116,7 +116,7 @@ def test_retry_after_longer_than_the_cap_fails_at_once() -> None:
         started = time.perf_counter()
         result = _run(_roster(_worker(server, "busy")))
         assert len(server.requests) == 1
-    assert time.perf_counter() - started < 3
+    assert time.perf_counter() - started < 60  # not the hour it asked for; load-proof margin
     (failure,) = result.failures
     assert failure.error_class == "RateLimitError" and failure.attempts == 1
 

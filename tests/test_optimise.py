@@ -84,9 +84,17 @@ def run(tmp_path: Path, *flags: str) -> tuple[dict, list[dict], Path]:
     return json.loads(done.stdout), requests, module
 
 
+@pytest.fixture(scope="module")
+def optimised(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, list[dict], Path]:
+    """One `codegen optimise --fix` (two rounds) for the module's Docker tests: the report, the
+    requests the models received, and the module it rewrote. A run without --fix differs only
+    in not writing the file (its report is the same), so one run serves both tests."""
+    return run(tmp_path_factory.mktemp("optimise"), "--fix")
+
+
 @pytest.mark.docker
-def test_only_the_faster_equivalent_is_accepted(tmp_path: Path) -> None:
-    report, requests, _ = run(tmp_path)
+def test_only_the_faster_equivalent_is_accepted(optimised: tuple[dict, list[dict], Path]) -> None:
+    report, requests, _ = optimised
     assert report["improved"], {k: report[k] for k in ("stopped", "notes", "growth_before")}
     assert [s["id"] for s in report["chain"]][0] == "v0"
     accepted = report["chain"][1]
@@ -121,8 +129,8 @@ def test_only_the_faster_equivalent_is_accepted(tmp_path: Path) -> None:
 
 
 @pytest.mark.docker
-def test_fix_rewrites_the_function_in_place(tmp_path: Path) -> None:
-    report, _, module = run(tmp_path, "--fix", "--rounds", "1")
+def test_fix_rewrites_the_function_in_place(optimised: tuple[dict, list[dict], Path]) -> None:
+    report, _, module = optimised
     assert report["improved"]
     text = module.read_text()
     assert "return len(set(nums)) != len(nums)" in text

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -19,23 +18,9 @@ from tests.cli_support import CLEAN_ENV, ROOT, TWO_SUM_HASH, FakeServerProcess, 
 HARNESS = sorted(p.name for p in (ROOT / "sandbox" / "harness").glob("*.py"))
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    build = tmp_path_factory.mktemp("build")  # keep build/ out of the checkout
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(ROOT)],
-        check=True,
-        cwd=build,
-        env={**os.environ, "TMPDIR": str(build)},
-        capture_output=True,
-        timeout=600,
-    )
-    (found,) = out.glob("codegen-*.whl")
-    return found
-
-
-def test_the_wheel_holds_the_image_recipes_and_the_harness(wheel: Path) -> None:
+@pytest.mark.slow  # builds the wheel
+def test_the_wheel_holds_the_image_recipes_and_the_harness(project_wheel: Path) -> None:
+    wheel = project_wheel
     names = set(zipfile.ZipFile(wheel).namelist())
     for recipe in ("Dockerfile.debian", "Dockerfile.registry"):
         assert f"sandbox/images/{recipe}" in names
@@ -52,12 +37,9 @@ def test_the_wheel_holds_the_image_recipes_and_the_harness(wheel: Path) -> None:
 @pytest.mark.docker
 @pytest.mark.slow
 def test_a_fresh_venv_from_the_wheel_builds_the_sandbox_and_solves(
-    wheel: Path, tmp_path: Path
+    wheel_venv: Path, tmp_path: Path
 ) -> None:
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)]
-    subprocess.run(pip, check=True, capture_output=True, timeout=900)
+    venv = wheel_venv  # the session's (tests/install_support.py), shared with the quick start's
     elsewhere = tmp_path / "work"
     shutil.copytree(ROOT / "examples" / "two_sum", elsewhere / "two_sum")
     shutil.rmtree(elsewhere / "two_sum" / "candidates")

@@ -14,6 +14,8 @@ import random
 import warnings
 from pathlib import Path
 
+import pytest
+
 from codegen.evaluation import rank_candidates
 from codegen.evaluation.behaviour import pick_copies
 from codegen.evaluation.workload import PERTURB_TRIES, perturbed_benchmark
@@ -73,6 +75,7 @@ def test_copies_keep_what_makes_the_input_valid() -> None:
         assert copy[1] == 12  # a small integer is a count or an index: untouched
 
 
+@pytest.mark.slow  # three rankings of a 2,000-number benchmark, in process
 def test_the_hash_two_sum_beats_the_quadratic_one_on_its_benchmark(monkeypatch) -> None:
     """End to end on the evaluation (in-process sandbox, no Docker), over several runs' secrets
     (fixed here, random in a real run): about half the benchmark's copies give two_sum a second

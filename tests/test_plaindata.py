@@ -40,10 +40,10 @@ def test_shared_references_cannot_describe_a_huge_tree() -> None:
         value = [value, value]
     data = pickle.dumps(value)
     assert len(data) < 2000
-    started = time.monotonic()
+    started = time.process_time()  # CPU, not wall: the machine's load is not the check's
     with pytest.raises(NotPlainData, match="too large"):
         loads_plain(data)
-    assert time.monotonic() - started < 1
+    assert time.process_time() - started < 1
 
 
 def test_repeated_long_strings_count_once_per_reference() -> None:
@@ -52,10 +52,10 @@ def test_repeated_long_strings_count_once_per_reference() -> None:
 
 
 def test_a_million_numbers_is_fine_and_quick() -> None:
-    started = time.monotonic()
+    started = time.process_time()  # CPU, not wall: the machine's load is not the check's
     check_size(list(range(1_000_000)))
     check_size([0.5] * 1_000_000)
-    assert time.monotonic() - started < 1
+    assert time.process_time() - started < 1
 
 
 class Anything:

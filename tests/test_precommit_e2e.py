@@ -6,7 +6,6 @@ call, and the commit of the reviewed file goes through."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 import yaml
 
 from tests.cli_support import CLEAN_ENV, ROOT, TWO_SUM_HASH, FakeServerProcess, fenced
+from tests.install_support import GIT_IDENTITY
 
 pytestmark = pytest.mark.docker
 
@@ -47,39 +47,6 @@ def test_no_pair():
 """
 
 
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
-}  # fmt: skip
-
-
-def _project_repository(where: Path) -> tuple[Path, str]:
-    """A git repository holding exactly this project's working tree, committed: what a user's
-    `repo: <url>` points at. pre-commit clones it at `rev` and pip-installs it (not editable)
-    into a virtualenv of its own, so the hook runs from an installed wheel, not this checkout."""
-    listed = (
-        subprocess.run(
-            ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True
-        )
-        .stdout.decode()
-        .split("\0")
-    )
-    for name in filter(None, listed):
-        source, target = ROOT / name, where / name
-        if not source.exists() and not source.is_symlink():
-            continue  # deleted in the working tree
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_symlink():
-            target.symlink_to(os.readlink(source))
-        else:
-            shutil.copy2(source, target)
-    env = {**os.environ, **GIT_IDENTITY}
-    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "snapshot"]):
-        subprocess.run(["git", *command], cwd=where, env=env, check=True, capture_output=True)
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True)
-    return where, head.stdout.strip()
-
-
 def _hook_config(args: list[str], project: tuple[Path, str] | None = None) -> str:
     """The hook as a user declares it: `repo: <this project>` at a commit; or, with no
     project, a `repo: local` hook running this checkout's installed CLI."""
@@ -96,8 +63,10 @@ def _hook_config(args: list[str], project: tuple[Path, str] | None = None) -> st
 
 @pytest.mark.skipif(not PRE_COMMIT.exists(), reason="pre-commit missing: pip install -e '.[dev]'")
 @pytest.mark.parametrize("form", ["repo", "local"])
-def test_git_commit_runs_the_hook(tmp_path: Path, form: str) -> None:
-    project = _project_repository(tmp_path / "codegen") if form == "repo" else None
+def test_git_commit_runs_the_hook(
+    tmp_path: Path, form: str, project_snapshot: tuple[Path, str], pre_commit_home: Path
+) -> None:
+    hook_project = project_snapshot if form == "repo" else None
     repo = tmp_path / "repo"
     (repo / "pkg").mkdir(parents=True)
     (repo / "tests").mkdir()
@@ -105,13 +74,13 @@ def test_git_commit_runs_the_hook(tmp_path: Path, form: str) -> None:
     (repo / "tests" / "test_algo.py").write_text(TESTS)
     (repo / "codegen.toml").write_text('personas = ["simplest"]\n\n[sandbox]\ntiming_rounds = 3\n')
     args = ["--models", "openai/coder", "--no-jury"]
-    (repo / ".pre-commit-config.yaml").write_text(_hook_config(args, project))
+    (repo / ".pre-commit-config.yaml").write_text(_hook_config(args, hook_project))
 
     with FakeServerProcess({"models": {"coder": [fenced(TWO_SUM_HASH)]}}, tmp_path) as server:
         env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
         env |= {
             "OPENAI_API_BASE": server.base_url,
-            "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+            "PRE_COMMIT_HOME": str(pre_commit_home),
             "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             **GIT_IDENTITY,
         }
@@ -137,7 +106,8 @@ def test_git_commit_runs_the_hook(tmp_path: Path, form: str) -> None:
         assert len(cached) == 1
 
         # 2. --fix: the file is written from the cache, no new LLM call; the commit still stops
-        (repo / ".pre-commit-config.yaml").write_text(_hook_config([*args, "--fix"], project))
+        fix = _hook_config([*args, "--fix"], hook_project)
+        (repo / ".pre-commit-config.yaml").write_text(fix)
         run("git", "add", ".pre-commit-config.yaml")
         second = run("git", "commit", "-m", "stub")
         output = second.stdout + second.stderr
@@ -154,7 +124,6 @@ def test_git_commit_runs_the_hook(tmp_path: Path, form: str) -> None:
         assert third.returncode == 0, third.stdout + third.stderr
         assert len(server.requests()) == 1
     assert "two_sum" in run("git", "log", "--oneline").stdout
-    shutil.rmtree(tmp_path / "pre-commit-home", ignore_errors=True)
 
 
 def _embedded_ready() -> bool:
@@ -167,20 +136,22 @@ def _embedded_ready() -> bool:
 @pytest.mark.slow
 @pytest.mark.skipif(not PRE_COMMIT.exists(), reason="pre-commit missing: pip install -e '.[dev]'")
 @pytest.mark.skipif(not _embedded_ready(), reason="run `codegen models pull` first")
-def test_the_hook_solves_the_docs_example_with_the_embedded_model(tmp_path: Path) -> None:
+def test_the_hook_solves_the_docs_example_with_the_embedded_model(
+    tmp_path: Path, project_snapshot: tuple[Path, str], pre_commit_home: Path
+) -> None:
     """What a newcomer does: `codegen models pull` once (any environment), then the hook in
     the documented `repo:` form with no roster configured, on the docs' example for the
     embedded models (docs/precommit.md; docs/defaults.md has how often they solve it).
     pre-commit installs codegen into a virtualenv of its own, without the engine: the engine
-    comes from the user's cache."""
-    project = _project_repository(tmp_path / "codegen")
+    comes from the user's cache. (That environment is the session's: another test of the
+    `repo:` form may have installed it.)"""
     repo = tmp_path / "repo"
     repo.mkdir()
     stub = (ROOT / "examples" / "count_vowels" / "count_vowels.py").read_text()
     (repo / "text.py").write_text(stub)
-    (repo / ".pre-commit-config.yaml").write_text(_hook_config([], project))
+    (repo / ".pre-commit-config.yaml").write_text(_hook_config([], project_snapshot))
     env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV and k[:7] != "OPENAI_"}
-    env |= {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+    env |= {"PRE_COMMIT_HOME": str(pre_commit_home),
             "LITELLM_LOCAL_MODEL_COST_MAP": "True", **GIT_IDENTITY}  # fmt: skip
 
     def run(*command: str) -> subprocess.CompletedProcess[str]:
@@ -198,7 +169,6 @@ def test_the_hook_solves_the_docs_example_with_the_embedded_model(tmp_path: Path
     assert "-    raise NotImplementedError" in output and "codegen precommit --fix" in output
     assert (repo / "text.py").read_text() == stub  # check-only: the file is untouched
     # pre-commit's own environment holds codegen and no engine: it came from the cache
-    environments = list((tmp_path / "pre-commit-home").glob("repo*/py_env-*"))
+    environments = list(pre_commit_home.glob("repo*/py_env-*"))
     assert environments and not list(environments[0].glob("lib/python*/site-packages/xllamacpp"))
     assert list(environments[0].glob("lib/python*/site-packages/codegen"))
-    shutil.rmtree(tmp_path / "pre-commit-home", ignore_errors=True)

@@ -35,7 +35,7 @@ from tests.project_support import (
     write_project,
 )
 from tests.service_support import ServiceProcess
-from tests.test_precommit_e2e import PRE_COMMIT, _project_repository
+from tests.test_precommit_e2e import PRE_COMMIT
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -45,9 +45,9 @@ WRITTEN = STATS.replace("    ...\n", body_of(REUSES))
 
 @pytest.mark.skipif(not PRE_COMMIT.exists(), reason="pre-commit missing: pip install -e '.[dev]'")
 def test_the_hook_proposes_a_body_that_reuses_the_helper_and_fix_writes_only_it(
-    tmp_path: Path,
+    tmp_path: Path, project_snapshot: tuple[Path, str], pre_commit_home: Path
 ) -> None:
-    project = _project_repository(tmp_path / "codegen")
+    project = project_snapshot  # pre-commit's environment of it: the session's (install_support)
     repo = write_project(tmp_path / "repo")
     hook = {"id": "codegen", "args": FLAGS}
     config = {"repos": [{"repo": str(project[0]), "rev": project[1], "hooks": [hook]}]}
@@ -55,7 +55,7 @@ def test_the_hook_proposes_a_body_that_reuses_the_helper_and_fix_writes_only_it(
     with FakeServerProcess({"models": {"coder": [fenced(REUSES)]}}, tmp_path) as server:
         env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
         env |= {"OPENAI_API_BASE": server.base_url, "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-                "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), **GIT_IDENTITY}  # fmt: skip
+                "PRE_COMMIT_HOME": str(pre_commit_home), **GIT_IDENTITY}  # fmt: skip
 
         def run(*command: str) -> subprocess.CompletedProcess[str]:
             return subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True,
@@ -82,7 +82,6 @@ def test_the_hook_proposes_a_body_that_reuses_the_helper_and_fix_writes_only_it(
         third = run("git", "commit", "-m", "mean_word_length")
         assert third.returncode == 0, third.stdout + third.stderr
         assert len(server.requests()) == 1
-    shutil.rmtree(tmp_path / "pre-commit-home", ignore_errors=True)
 
 
 def test_solve_rank_and_optimise_in_the_project(tmp_path: Path) -> None:

@@ -157,6 +157,28 @@ def test_equal_speed_is_a_tie_not_a_coin_flip() -> None:
     assert "tied with" in fast.explanation
 
 
+def test_identical_programs_tie_in_every_field_the_report_shows() -> None:
+    """The same program measured twice (the same samples): every field of `codegen rank --json`
+    says tie, the shorter source wins it. On the real machine a tie of identical code is a
+    measurement, under noise: benchmarks/test_bench_ranking.py counts it, by the CLI too."""
+    evidence = truth(with_same=True)
+    fast = next(e for e in evidence if e.id == "fast.py")
+    evidence[-1] = evidence[-1].model_copy(
+        update={"timing_samples": list(fast.timing_samples or []),
+                "source": "def f():\n    x = 1\n    return x\n"}
+    )  # fmt: skip
+    evidence[2] = fast.model_copy(update={"source": "def f():\n    return 1\n"})
+    data = json.loads(rank(evidence).model_dump_json())
+    by_id = {c["id"]: c for c in data["candidates"]}
+    assert data["winner"] == "fast.py" and data["tied_winners"] == ["fast.py", "same.py"]
+    assert by_id["fast.py"]["tied"] and by_id["fast.py"]["tied_with"] == ["same.py"]
+    assert by_id["same.py"]["tied"] and by_id["same.py"]["tied_with"] == ["fast.py"]
+    assert by_id["fast.py"]["rank"] == by_id["same.py"]["rank"] == 1
+    assert by_id["fast.py"]["timing"]["tied_with_fastest"]
+    assert by_id["same.py"]["timing"]["tied_with_fastest"]
+    assert by_id["fast.py"]["explanation"].startswith("rank 1 (tied with same.py)")
+
+
 def test_jury_breaks_a_tie_and_explains() -> None:
     points = {"fast.py": 2.0, "same.py": 5.0, "x2.py": 1.0, "x10.py": 0.0}
     report = rank(truth(with_same=True), jury=jury_for(points, {"x10.py": "O(n²)"}))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -63,31 +62,12 @@ def test_every_link_of_the_readme_leads_somewhere() -> None:
     assert missing == []
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv holding the project's wheel (not this checkout)."""
-    out = tmp_path_factory.mktemp("wheel")
-    build = tmp_path_factory.mktemp("build")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(ROOT)],
-        check=True, cwd=build, env={**os.environ, "TMPDIR": str(build)},
-        capture_output=True, timeout=600,
-    )  # fmt: skip
-    (wheel,) = out.glob("codegen-*.whl")
-    venv = tmp_path_factory.mktemp("venv") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)],
-        check=True, capture_output=True, timeout=1200,
-    )  # fmt: skip
-    return venv
-
-
 @pytest.mark.docker
 @pytest.mark.slow
 def test_every_quick_start_command_runs_as_written_from_a_fresh_venv(
-    installed: Path, tmp_path: Path
+    wheel_venv: Path, tmp_path: Path
 ) -> None:
+    installed = wheel_venv  # the project's wheel in a fresh virtualenv (tests/install_support.py)
     files, script = quick_start()
     work = tmp_path / "newcomer"
     work.mkdir()

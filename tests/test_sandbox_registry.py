@@ -86,6 +86,7 @@ def toy_installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     sys.modules.pop("toy_sandbox", None)
 
 
+@pytest.mark.slow  # the whole contract again (TestUnsafeLocal runs it in test-fast)
 class TestABackendRegisteredThroughAnEntryPoint(SandboxContract):
     """The packaged contract suite, run on a backend the registry found by its entry point."""
 

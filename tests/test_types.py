@@ -9,9 +9,12 @@ import subprocess
 import sys
 import tokenize
 
+import pytest
+
 from tests.cli_support import ROOT
 
 
+@pytest.mark.slow  # 40 s to 2 min from a fresh clone; `make lint` runs it too, `make test` here
 def test_mypy_passes_with_the_project_configuration() -> None:
     # the cache stays in the checkout's .mypy_cache (gitignored): a re-run checks only what changed
     done = subprocess.run(
