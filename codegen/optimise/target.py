@@ -16,12 +16,12 @@ from pathlib import Path
 
 from codegen.errors import BadInput
 from codegen.generation.prune import UndefinedNames, prune
-from codegen.precommit.associate import test_file_of
-from codegen.precommit.find import MarkedStub, marked_stub
-from codegen.precommit.git import repo_root
-from codegen.precommit.rewrite import apply, implementation_body
 from codegen.problems import Problem, load_problem, problem_from_stub
+from codegen.problems.splice import apply, implementation_body
+from codegen.project.associate import test_file_of
 from codegen.project.context import DEFAULT_CONTEXT_TOKENS, module_context
+from codegen.project.find import MarkedStub, marked_stub
+from codegen.project.git import repo_root
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ import ast
 from pathlib import Path
 
 from codegen.errors import BadInput
-from codegen.precommit.associate import problem_for
-from codegen.precommit.find import marked_stub, stub_body
-from codegen.precommit.git import repo_root
 from codegen.problems import Problem
 from codegen.project import DEFAULT_CONTEXT_TOKENS
+from codegen.project.associate import problem_for
+from codegen.project.find import marked_stub, stub_body
+from codegen.project.git import repo_root
 
 
 def function_problem(
