@@ -55,11 +55,13 @@ docs: venv  ## the documentation site into site/ (strict: a broken link fails; t
 	$(BIN)/mkdocs build --strict
 
 # mypy reads [tool.mypy] in pyproject.toml (strict on ranking, evaluation and the sandbox's
-# contract); tests/test_types.py runs it in `make test` too
+# contract); tests/test_types.py runs it in `make test` too; lint-imports reads
+# [tool.importlinter] (the packages' floors), tests/test_layers.py runs it too
 lint: venv
 	$(BIN)/ruff check codegen sandbox tests benchmarks scripts
 	$(BIN)/ruff format --check codegen sandbox tests benchmarks scripts
 	$(BIN)/python -m mypy
+	$(BIN)/lint-imports
 
 venv-base: $(BIN)/python
 $(BIN)/python:

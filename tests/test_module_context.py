@@ -11,8 +11,8 @@ import pytest
 from codegen.generation.extract import ExtractionError, extract_code
 from codegen.generation.prune import defined_names
 from codegen.precommit import apply, find_stubs, implementation_body
-from codegen.precommit.associate import problem_for
 from codegen.problems.context import compose, program
+from codegen.project.associate import problem_for
 from codegen.solve.rounds import generation_task
 
 MODULE = '''"""Text helpers."""

@@ -18,7 +18,7 @@ from codegen.precommit import (
     find_stubs,
     implementation_body,
 )
-from codegen.precommit.associate import associated_tests, find_test_file, problem_for
+from codegen.project.associate import associated_tests, find_test_file, problem_for
 
 MODULE = '''"""Helpers."""
 import math

@@ -2,14 +2,15 @@
 
 ``target`` (what is optimised and its tests), ``profile`` (where its time goes, measured in the
 sandbox), ``equivalence`` (same behaviour, input by input; pure), ``flow`` (the rounds),
-``report`` (the chain of accepted versions) and ``view`` (the terminal). Loaded lazily: a
-report reader needs only ``report``.
+``view`` (the terminal); its report (the chain of accepted versions) is
+:mod:`codegen.solve.optimisation`, a floor down, since a solve's report holds one too. Loaded
+lazily: a report reader needs only the report.
 """
 
 from typing import TYPE_CHECKING
 
 from codegen.lazy import lazy_getattr
-from codegen.optimise.report import OptimiseReport, Rejection, Step
+from codegen.solve.optimisation import OptimiseReport, Rejection, Step
 
 if TYPE_CHECKING:
     from codegen.optimise.flow import DEFAULT_ROUNDS, optimise

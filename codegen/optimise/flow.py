@@ -32,13 +32,13 @@ from codegen.generation.dedupe import fingerprint
 from codegen.generation.types import OptimiseBrief
 from codegen.optimise.equivalence import evidence_inputs, first_difference
 from codegen.optimise.profile import profile
-from codegen.optimise.report import OptimiseReport, Rejection, Step
 from codegen.optimise.target import Target
 from codegen.problems import Problem
 from codegen.ranking import InputSet, compare_timings
 from codegen.ranking.clusters import format_call
 from codegen.ranking.explain import failure_line
 from codegen.ranking.inputs import draw, timing_pool
+from codegen.solve.optimisation import OptimiseReport, Rejection, Step
 from codegen.solve.session import SolveSession
 from sandbox import CallOutcome, RunResult, SandboxBackend
 

@@ -16,12 +16,14 @@ from pathlib import Path
 
 from codegen.errors import BadInput
 from codegen.generation.prune import UndefinedNames, prune
-from codegen.precommit.associate import test_file_of
-from codegen.precommit.find import MarkedStub, marked_stub
-from codegen.precommit.git import repo_root
-from codegen.precommit.rewrite import apply, implementation_body
 from codegen.problems import Problem, load_problem, problem_from_stub
+from codegen.problems.splice import apply, implementation_body
+from codegen.project import is_function_spec
+from codegen.project.associate import test_file_of
 from codegen.project.context import DEFAULT_CONTEXT_TOKENS, module_context
+from codegen.project.find import MarkedStub, marked_stub
+from codegen.project.git import repo_root
+from codegen.project.target import function_in_module, read_module, syntax_error
 
 
 @dataclass(frozen=True)
@@ -39,22 +41,14 @@ def load_target(
     see at most ``context_tokens`` of the function's module and package."""
     if candidate is not None:
         problem = load_problem(spec)
-        code = _read(candidate)
+        code = read_module(candidate)
         return Target(problem=problem, code=_reachable(code, problem.entry_point, str(candidate)))
-    path_text, sep, name = spec.rpartition("::")
-    if not sep or not path_text.endswith(".py") or not name.isidentifier():
+    if not is_function_spec(spec):
         raise BadInput(
             f"{spec}: give a function as path.py::name, or a problem with a candidate file"
         )
-    path = Path(path_text)
-    source = _read(path)
-    try:
-        tree = ast.parse(source, filename=str(path))
-    except SyntaxError as error:
-        raise BadInput(f"{path}:{error.lineno or 0}: syntax error: {error.msg}") from None
-    node = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
-    if node is None:
-        raise BadInput(f"{path}: no top-level function named {name!r}")
+    path, source, _, node = function_in_module(spec)
+    name = node.name
     region = _body_region(node, source, path)
     code = _reachable(_function_source(node, source), name, str(path), module=source)
     problem = problem_from_stub(code, name=name, where=str(path), entry=name)
@@ -76,7 +70,7 @@ def rewritten(target: Target, code: str) -> str:
     """The module's text with the function's body replaced by ``code``'s (``--fix``)."""
     if target.path is None or target.region is None:
         raise BadInput("--fix needs a function given as path.py::name")
-    source = _read(target.path)
+    source = read_module(target.path)
     body = implementation_body(code, target.problem.entry_point)
     return apply(source, [(target.region, body)])
 
@@ -85,7 +79,7 @@ def _reachable(source: str, name: str, where: str, module: str | None = None) ->
     try:
         return prune(source, name, module=module)
     except SyntaxError as error:
-        raise BadInput(f"{where}:{error.lineno or 0}: syntax error: {error.msg}") from None
+        raise syntax_error(where, error) from None
     except UndefinedNames as error:
         raise BadInput(f"{where}: {name} {error}; it must run as it is") from None
 
@@ -102,12 +96,3 @@ def _body_region(node: ast.FunctionDef, source: str, path: Path) -> MarkedStub:
     body = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
     first = body[0] if body else node.body[0]
     return marked_stub(node, first, source.splitlines(keepends=True), [], str(path))
-
-
-def _read(path: Path) -> str:
-    if not path.is_file():
-        raise BadInput(f"{path}: no such file")
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise BadInput(f"{path}: cannot read: {error}") from None

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
-from codegen.optimise.report import OptimiseReport
+from codegen.solve.optimisation import OptimiseReport
 from codegen.untrusted import visible
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from codegen.paths import cache_root
-from codegen.precommit.git import git_output
+from codegen.project.git import git_output
 
 
 class SolvedEntry(BaseModel):

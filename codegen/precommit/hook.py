@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codegen.errors import BadInput, CodegenError
-from codegen.precommit.associate import problem_for
 from codegen.precommit.cache import SolvedCache, SolvedEntry
-from codegen.precommit.find import MarkedStub, find_stubs
 from codegen.precommit.rewrite import apply, implementation_body, unified_diff
 from codegen.problems import Problem
+from codegen.project.associate import problem_for
 from codegen.project.context import DEFAULT_CONTEXT_TOKENS
+from codegen.project.find import MarkedStub, find_stubs
 from codegen.settings import SolveSettings
 from codegen.solve.progress import SolveProgress
 from codegen.solve.report import SolveReport, unsolved_lines

@@ -1,5 +1,7 @@
 """Solving in a repository's context: the function's module, its package and the project.
 
+find (the stubs a file marks, pure) and associate (a stub's doctests and test file → a
+Problem), shared by the pre-commit hook, solve and optimise; git (the repository's top) →
 target (``path.py::name`` → a Problem whose candidates run inside their module) → layout (the
 project's root, import paths and the module's dotted name) → repomap (what the models are shown
 of the module and the package, bounded) → dependencies (the project's requirements, read from

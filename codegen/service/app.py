@@ -56,35 +56,13 @@ class ServiceOptions:
 
 
 def create_app(options: ServiceOptions) -> FastAPI:
+    """The app, wired: what :func:`lifespan` starts and every route reads lives in ``app.state``
+    (the routes are plain functions in :mod:`codegen.service.routes`)."""
     config = load_config(options.config_file)
-    settings = resolve(config)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = JobStore(options.db)
-        store.interrupt_unfinished()
-        warm = options.warm or warm_for(settings)
-        share = FairShare(settings.sandbox.workers)
-        jobs = JobManager(store, max_running=options.max_running,
-                          max_pending=options.max_pending, per_owner=options.per_owner)  # fmt: skip
-        await warm.start()
-        metrics = Metrics(jobs, share, known_models(settings, warm))
-        jobs.on_finished = metrics.finished
-        worker = Worker(warm, config, share, options.projects)
-        app.state.service = Service(store, jobs, worker, metrics, warm, ModelCheck(warm.runtime),
-                                    settings)  # fmt: skip
-        app.state.ready = True
-        try:
-            yield
-        finally:
-            app.state.ready = False
-            await jobs.stop()
-            app.state.service = None
-            if options.warm is None:
-                await warm.stop()  # else it belongs to whoever lent it
-            store.close()
-
     app = FastAPI(title="codegen", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.options = options
+    app.state.config = config
+    app.state.settings = resolve(config)
     app.state.ready = False
     app.state.service = None
     app.state.auth = Auth(options.tokens, options.admin_token)
@@ -98,6 +76,36 @@ def create_app(options: ServiceOptions) -> FastAPI:
         app.include_router(module.router)
     site.add_docs(app)
     return app
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The running service (:class:`~codegen.service.context.Service`) for the app's life: its
+    store, the warm sandbox and models, the job manager and the worker; stopped in reverse."""
+    options: ServiceOptions = app.state.options
+    settings: SolveSettings = app.state.settings
+    store = JobStore(options.db)
+    store.interrupt_unfinished()
+    warm = options.warm or warm_for(settings)
+    share = FairShare(settings.sandbox.workers)
+    manager = JobManager(store, max_running=options.max_running,
+                         max_pending=options.max_pending, per_owner=options.per_owner)  # fmt: skip
+    await warm.start()
+    metrics = Metrics(manager, share, known_models(settings, warm))
+    manager.on_finished = metrics.finished
+    worker = Worker(warm, app.state.config, share, options.projects)
+    app.state.service = Service(store, manager, worker, metrics, warm, ModelCheck(warm.runtime),
+                                settings)  # fmt: skip
+    app.state.ready = True
+    try:
+        yield
+    finally:
+        app.state.ready = False
+        await manager.stop()
+        app.state.service = None
+        if options.warm is None:
+            await warm.stop()  # else it belongs to whoever lent it
+        store.close()
 
 
 def warm_for(settings: SolveSettings, sandbox: SandboxBackend | None = None) -> Warm:

@@ -87,25 +87,24 @@ def _compared(message: str) -> tuple[str, Any] | None:
         test = ast.parse(message, mode="exec").body[0]
     except SyntaxError:
         return None
-    if not (isinstance(test, ast.Assert) and isinstance(test.test, ast.Compare)):
-        return None
-    compare = test.test
-    if len(compare.ops) != 1 or not isinstance(compare.ops[0], ast.Eq):
-        return None
-    expected = _literal(compare.comparators[0])
-    if expected is _UNSET:
-        return None
-    return ast.unparse(compare.left), expected
+    found = _equality(test)
+    return None if found is None else (ast.unparse(found[0]), found[1])
 
 
 def _asserts_equal(node: ast.AST, expected: Any) -> bool:
+    found = _equality(node)
+    return found is not None and found[1] == expected and type(found[1]) is type(expected)
+
+
+def _equality(node: ast.AST) -> tuple[ast.expr, Any] | None:
+    """`assert X == <literal>` → (X, the literal's value); None for any other statement."""
     if not (isinstance(node, ast.Assert) and isinstance(node.test, ast.Compare)):
-        return False
+        return None
     compare = node.test
     if len(compare.ops) != 1 or not isinstance(compare.ops[0], ast.Eq):
-        return False
+        return None
     value = _literal(compare.comparators[0])
-    return value is not _UNSET and value == expected and type(value) is type(expected)
+    return None if value is _UNSET else (compare.left, value)
 
 
 def _literal(node: ast.expr) -> Any:

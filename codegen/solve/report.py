@@ -13,12 +13,12 @@ from pydantic import BaseModel, Field
 
 from codegen.evaluation import RankingRun
 from codegen.generation.types import Failure, Proposal
-from codegen.optimise.report import OptimiseReport
 from codegen.problems.model import TestFile
 from codegen.ranking.consensus import GeneratedTest
 from codegen.ranking.growth import Growth
 from codegen.ranking.report import TimingSummary
 from codegen.solve.failures import failure_line
+from codegen.solve.optimisation import OptimiseReport
 from sandbox import RunResult, TestStatus, Verdict
 
 Round = Literal["initial", "repair", "dispute"]

@@ -1,4 +1,7 @@
-"""What `codegen optimise` returns: the chain of accepted versions and what was turned away."""
+"""What `codegen optimise` returns: the chain of accepted versions and what was turned away.
+
+It lives with the solve's report, a floor below :mod:`codegen.optimise`, because a
+``solve --optimise N`` report holds one: plain data that both commands' reports share."""
 
 from __future__ import annotations
 

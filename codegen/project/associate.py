@@ -17,13 +17,13 @@ import ast
 from pathlib import Path
 
 from codegen.errors import BadInput
-from codegen.precommit.find import MarkedStub
 from codegen.problems import Problem
 from codegen.problems.loaders import docstring_test_files
 from codegen.problems.model import ModuleContext, TestFile
 from codegen.problems.stub import parse_stub
 from codegen.problems.testfiles import check_test_file
 from codegen.project.context import DEFAULT_CONTEXT_TOKENS, module_context
+from codegen.project.find import MarkedStub
 
 
 def find_test_file(source: Path, root: Path) -> Path | None:

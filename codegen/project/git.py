@@ -1,4 +1,4 @@
-"""Asking git about the repository the hook runs in."""
+"""Asking git about the repository a function lies in (the pre-commit hook runs there)."""
 
 from __future__ import annotations
 
