@@ -143,8 +143,9 @@ def efficiency_from(
     if canonical_s <= 0:
         return None
     for cid in passing:
-        outcomes[cid].time_median_s = statistics.median(timed[cid])
-        outcomes[cid].efficiency = outcomes[cid].time_median_s / canonical_s
+        median = statistics.median(timed[cid])
+        outcomes[cid].time_median_s = median
+        outcomes[cid].efficiency = median / canonical_s
     return canonical_s
 
 
