@@ -8,7 +8,8 @@ negligible latency on loopback and the real sandbox.
 
 Phases are summed over problems (problems overlap, so the sum exceeds the wall time):
 generation, sandbox (hidden tests), ranking (its stages: verify = visible tests, behaviour =
-differential calls, timing; jury, beside them), timing (efficiency vs canonical).
+differential calls, timing, which holds the canonical solution too; jury, beside them), timing
+(a job of its own for the efficiency, only where the ranking's timing left a ratio out).
 """
 
 from __future__ import annotations

@@ -228,3 +228,53 @@ def test_bench_runs_stores_and_resumes_on_the_doubles(tmp_path: Path) -> None:
     again = run()  # every problem done: nothing asked, nothing evaluated again
     assert (again.done, again.evaluated_now, again.generated_now) == (2, 0, 0)
     assert len(model.calls) == asked
+
+
+SLOW_CALL = 300_000  # a busy loop per call, far beyond the timing noise of a busy machine
+
+
+def test_bench_times_each_problem_once_the_canonical_in_the_rankings_rounds() -> None:
+    problem = next(p for p in HumanEvalSuite().problems() if p.name == "HumanEval/0")
+    right = problem.prompt + problem.canonical_solution
+    slow = (
+        f"{right}\n\n_reference = has_close_elements\n\n\n"
+        "def has_close_elements(*args):\n"
+        f"    sum(range({SLOW_CALL}))\n    return _reference(*args)\n"
+    )
+    wrong = problem.prompt + "    return False\n"
+
+    async def work():  # noqa: ANN202
+        request = EvalRequest(
+            problem=problem, candidates={"a": right, "s": slow, "b": wrong}, rounds=3
+        )
+        async with UnsafeLocalSandbox() as sandbox:
+            return await evaluate(request, sandbox)
+
+    result = _in_seconds(work())
+    assert result.pick == "a" and not result.candidates["b"].passed
+    assert "timing" not in result.phases  # no timing job of its own: the ranking's measured it
+    assert result.canonical_s is not None
+    right_ratio, slow_ratio = result.candidates["a"].efficiency, result.candidates["s"].efficiency
+    assert right_ratio is not None and slow_ratio is not None
+    assert slow_ratio > right_ratio
+    assert result.candidates["b"].efficiency is None
+
+
+def test_bench_a_failing_canonical_touches_no_candidate() -> None:
+    problem = next(p for p in HumanEvalSuite().problems() if p.name == "HumanEval/0")
+    right = problem.prompt + problem.canonical_solution
+    broken = problem.model_copy(
+        update={"canonical_solution": "def has_close_elements(*args):\n    raise ValueError\n"}
+    )
+
+    async def work():  # noqa: ANN202
+        request = EvalRequest(problem=broken, candidates={"a": right}, rounds=3)
+        async with UnsafeLocalSandbox() as sandbox:
+            return await evaluate(request, sandbox)
+
+    result = _in_seconds(work())
+    assert result.pick == "a" and result.candidates["a"].passed
+    assert result.canonical_s is None and result.candidates["a"].efficiency is None
+    assert any("reference failed while timed" in note for note in result.notes), result.notes
+    assert "timing" in result.phases  # timed again in a job of its own, which failed too
+    assert any("canonical failed while timed" in note for note in result.notes), result.notes

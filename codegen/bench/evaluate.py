@@ -5,8 +5,12 @@
    each program's votes (samples that wrote it) and the model-written tests as soft evidence;
    its confidence is the pick's share of that evidence. Without hidden tests (a folder suite
    may have none) the visible ones judge.
-3. then the candidates that pass the hidden tests and the canonical solution, timed together in
-   interleaved rounds in one container, so each efficiency ratio compares like with like.
+3. the efficiency of each candidate that passes the hidden tests: its median CPU time over the
+   canonical solution's, both from the same interleaved timing rounds in one container. The
+   canonical solution runs in the ranking's own timing job (trusted, never ranked), so each
+   problem is timed once; only when that job leaves a ratio out (the canonical or a candidate
+   failed or was not timed there, or nothing was timed) are the candidates that pass the
+   hidden tests timed again with it, on the hidden tests, as one job of their own.
 
 Data in, data out (:class:`EvalRequest` → :class:`Evaluation`), so a Ray worker can run it.
 """
@@ -20,7 +24,8 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from codegen.bench.records import CandidateOutcome, EvalRequest, Evaluation
-from codegen.evaluation import Event, rank_candidates, timing_workload, verify
+from codegen.evaluation import Evaluation as EnsembleRanking  # beside records.Evaluation
+from codegen.evaluation import Event, RankingRun, timing_workload, verify
 from codegen.evaluation.workload import TIMING_INPUTS
 from codegen.problems import Problem
 from codegen.ranking import samples_from_benchmarks
@@ -43,20 +48,25 @@ async def evaluate(request: EvalRequest, sandbox: SandboxBackend) -> Evaluation:
         stages.setdefault(event.stage, [now, now])[1] = now
 
     judged = verify(problem, candidates, sandbox, hidden=problem.has_hidden_tests)
-    ranked = rank_candidates(
+    ensemble = EnsembleRanking(
         problem,
-        candidates,
         sandbox,
         judges=request.judges or None,
         rounds=request.rounds,
         on_event=mark,
-        generated_tests=request.generated_tests,
-        votes=request.votes or None,
-        authors=request.authors or None,
         growth=False,  # a leaderboard scores picks and efficiency ratios, not growth
+        reference=problem.canonical_solution or None,
     )
+
+    async def ranked() -> RankingRun:
+        try:
+            await ensemble.verify(candidates, votes=request.votes, authors=request.authors)
+            return await ensemble.rank(request.generated_tests)
+        finally:
+            ensemble.cancel()
+
     hidden, ranking = await asyncio.gather(
-        _timed(phases, "sandbox", judged), _timed(phases, "ranking", ranked)
+        _timed(phases, "sandbox", judged), _timed(phases, "ranking", ranked())
     )
     phases.update(_stage_durations(stages, started + phases["ranking"]))
     outcomes = {cid: _outcome(run) for cid, run in hidden.items()}
@@ -65,11 +75,13 @@ async def evaluate(request: EvalRequest, sandbox: SandboxBackend) -> Evaluation:
         reason = "no candidate passes the visible tests"
     else:
         reason = f"ranked first of {sum(c.passed for c in ranking.candidates)} passing visible"
-    canonical_s = await _timed(
-        phases,
-        "timing",
-        _efficiency(problem, candidates, hidden, outcomes, sandbox, request.rounds, notes),
-    )
+    canonical_s = efficiency_from(outcomes, ensemble.timed, ensemble.reference_timed)
+    if canonical_s is None and any(o.passed for o in outcomes.values()):
+        canonical_s = await _timed(
+            phases,
+            "timing",
+            _efficiency(problem, candidates, hidden, outcomes, sandbox, request.rounds, notes),
+        )
     return Evaluation(
         candidates=outcomes,
         pick=ranking.winner,
@@ -116,6 +128,27 @@ def _outcome(run: RunResult) -> CandidateOutcome:
     )
 
 
+def efficiency_from(
+    outcomes: dict[str, CandidateOutcome],
+    timed: dict[str, list[float]],
+    reference: list[float] | None,
+) -> float | None:
+    """The canonical solution's median from the ranking's timing rounds, and each candidate's
+    ratio to it, filled in when every candidate that passes the hidden tests was timed there
+    beside it; else None and nothing filled in (all ratios of a problem come from one job)."""
+    passing = [cid for cid, o in outcomes.items() if o.passed]
+    if not reference or not passing or any(not timed.get(cid) for cid in passing):
+        return None
+    canonical_s = statistics.median(reference)
+    if canonical_s <= 0:
+        return None
+    for cid in passing:
+        median = statistics.median(timed[cid])
+        outcomes[cid].time_median_s = median
+        outcomes[cid].efficiency = median / canonical_s
+    return canonical_s
+
+
 async def _efficiency(
     problem: Problem,
     candidates: dict[str, str],
@@ -125,8 +158,9 @@ async def _efficiency(
     rounds: int,
     notes: list[str],
 ) -> float | None:
-    """Time the passing candidates with the canonical solution; fill in their ratios. Their
-    runs on the hidden tests bound how long a timing round of each may take."""
+    """Time the passing candidates with the canonical solution, on the hidden tests, as a job
+    of their own; fill in their ratios. Their runs on the hidden tests bound how long a
+    timing round of each may take."""
     passing = {cid: candidates[cid] for cid, o in outcomes.items() if o.passed}
     if not passing or not problem.canonical_solution:
         return None

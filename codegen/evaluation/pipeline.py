@@ -73,6 +73,7 @@ class Evaluation:
         on_event: Callable[[Event], None] | None = None,
         growth: bool = True,
         seed: str | None = None,
+        reference: str | None = None,
     ) -> None:
         self.problem = problem
         self.sandbox = sandbox
@@ -90,6 +91,13 @@ class Evaluation:
         # (16 hex digits) only where the candidates are recorded ones: a measurement's rerun.
         self.seed = seed or secrets.token_hex(8)
         self._drawing: asyncio.Task[Drawn] | None = None
+        # A trusted program (bench's canonical solution) timed in the candidates' rounds and
+        # never ranked; after rank(), ``timed`` holds the CPU seconds per round of each timed
+        # candidate and ``reference_timed`` the reference's, from the same jobs (None: it
+        # failed; empty: nothing was timed).
+        self.reference = reference
+        self.timed: dict[str, list[float]] = {}
+        self.reference_timed: list[float] | None = []
 
     async def verify(
         self,
@@ -176,14 +184,16 @@ class Evaluation:
             )
             timing = Timing(self.problem, found.workload, self.runs, found.screened,
                             self.sandbox, self.rounds, found.notes, self.emit, self.seed,
-                            verdicts=len(passing) > 1)  # fmt: skip
+                            verdicts=len(passing) > 1, reference=self.reference)  # fmt: skip
             found.samples = await timing.first(passing)
+            self.timed, self.reference_timed = found.samples, timing.reference_samples
             second = bool(undecided(found.samples))
             pending = Pending(timing=second, growth=self._grows(found), jury=True)
             if self._check(found, "timing", pending, on_decided) and not enrich:
                 return self._stop(found)
             if second:
                 found.samples = await timing.second_look(passing, found.samples)
+                self.timed, self.reference_timed = found.samples, timing.reference_samples
                 pending = Pending(growth=self._grows(found), jury=True)
                 if self._check(found, "timing", pending, on_decided) and not enrich:
                     return self._stop(found)

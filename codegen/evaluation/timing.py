@@ -8,12 +8,17 @@ or screened, breaking the job) fails outright, as in a test: timing rounds are m
 the same workload. Except for a lone passing candidate, already the winner
 (:mod:`codegen.ranking.decision`): its rounds only measure it for the report
 (``verdicts=False``), and a failure is a warning in the notes.
+
+A ``reference`` (bench's canonical solution: trusted code, never ranked) may run in the same
+interleaved rounds, so that one job measures both the ranking and each candidate against the
+reference (``codegen bench``'s efficiency). Its samples are kept apart (``reference_samples``);
+if it fails in any job they are dropped (None), and nothing else changes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from codegen.evaluation.events import Event
 from codegen.evaluation.workload import Workload
@@ -21,7 +26,9 @@ from codegen.problems import Problem
 from codegen.problems.context import floor, module_spec, program
 from codegen.ranking import DEFAULT_NOISE_FLOOR, compare_timings, samples_from_benchmarks
 from sandbox import (
+    BenchmarkStats,
     CallOutcome,
+    Fault,
     ProblemError,
     RunResult,
     SandboxBackend,
@@ -43,6 +50,9 @@ class Timing:
     emit: Callable[[Event], None]
     seed: str = ""  # the run's secret (sandbox.RunJob.seed)
     verdicts: bool = True  # a failure while timed fails the candidate (else: a warning)
+    reference: str | None = None  # a trusted program timed in the same rounds, never ranked
+    # its CPU seconds per round, over the jobs so far; None once it failed in one
+    reference_samples: list[float] | None = field(default_factory=list)
 
     async def samples(self, passing: dict[str, str]) -> dict[str, list[float]]:
         """CPU seconds per round per candidate: ``rounds`` rounds, and as many again when a
@@ -76,11 +86,16 @@ class Timing:
         return {cid: samples[cid] + more[cid] for cid in more}
 
     async def _job(self, candidates: dict[str, str]) -> dict[str, list[float]]:
+        timed = {cid: program(self.problem, code) for cid, code in candidates.items()}
+        reference = _reference_id(candidates) if self.reference else None
+        if reference is not None:
+            assert self.reference is not None  # a reference id only for a reference
+            timed[reference] = self.reference  # a full module: no program() around it
         try:
             job = TimingJob(
                 test_files=self.workload.files,
                 entry_point=self.problem.entry_point,
-                candidates={cid: program(self.problem, code) for cid, code in candidates.items()},
+                candidates=timed,
                 rounds=self.rounds,
                 inputs=self.workload.calls,
                 tested={cid: self.runs[cid] for cid in candidates},
@@ -95,7 +110,11 @@ class Timing:
         except SandboxError as error:  # the whole timing job failed: rank on what is known
             self.notes.append(f"not timed: {error}")
             self.emit(Event("timing", f"failed: {error}"))
-            return {}
+            return {}  # the reference, too, keeps what the jobs before measured
+        if reference is not None:
+            self._keep_reference(
+                timing.timings.pop(reference, None), timing.errors.pop(reference, None)
+            )
         self.notes += timing.notes
         if timing.truncated:
             got = min((len(s[0].samples) for s in timing.timings.values() if s), default=0)
@@ -121,6 +140,27 @@ class Timing:
             for cid, stats in timing.timings.items()
             if cid not in timing.errors
         }
+
+    def _keep_reference(self, stats: list[BenchmarkStats] | None, fault: Fault | None) -> None:
+        """Add the reference's rounds to its samples; a failure drops them all, with a note
+        (it is never ranked: its failure touches no candidate)."""
+        if self.reference_samples is None:
+            return
+        samples = samples_from_benchmarks(stats or [])
+        if fault is not None or not samples:
+            why = fault.message if fault is not None else "no timings"
+            self.notes.append(f"the reference failed while timed: {why}")
+            self.reference_samples = None
+            return
+        self.reference_samples += samples
+
+
+def _reference_id(candidates: dict[str, str]) -> str:
+    """An id for the reference that no candidate has."""
+    rid = "reference"
+    while rid in candidates:
+        rid += "'"
+    return rid
 
 
 def undecided(samples: dict[str, list[float]]) -> list[str]:

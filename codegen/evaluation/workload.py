@@ -26,8 +26,8 @@ from typing import Any
 
 from codegen.problems import Problem
 from codegen.ranking import InputSet
+from codegen.ranking.inputs import Ask, draw_each, example_args, input_size, pool_of, timing_pool
 from codegen.ranking.inputs import draw as draw_inputs
-from codegen.ranking.inputs import example_args, input_size, timing_pool
 from codegen.ranking.mutations import mutate_examples
 from codegen.ranking.perturb import perturbed_copies
 from sandbox import RunResult, SandboxBackend
@@ -138,17 +138,20 @@ def _fits(problem: Problem, args: tuple[Any, ...]) -> bool:
 async def draw(problem: Problem, sandbox: SandboxBackend, secret: int = 0) -> Drawn:
     """The differential inputs (drawn the same every run, then the examples' mutations) and
     the ranking's timing workload (visible tests only), its generated inputs drawn from the
-    run's ``secret``."""
-    drawn = await draw_inputs(problem, sandbox)
-    workload = await timing_workload(problem, sandbox, secret=secret)
+    run's ``secret``; both drawings in one sandbox process (one import of hypothesis)."""
+    workload = benchmark_workload(problem)
+    if workload is not None:
+        drawn = await draw_inputs(problem, sandbox)
+    else:
+        asks = [Ask(), Ask(TIMING_DRAWS, secret, large=True)]
+        drawn, pool = await draw_each(problem, sandbox, asks)
+        workload = Workload(problem.sandbox_test_files(), pool_of(pool, TIMING_POOL))
     return Drawn(*with_mutations(problem, drawn), workload)
 
 
-async def timing_workload(
-    problem: Problem, sandbox: SandboxBackend, hidden: bool = False, secret: int = 0
-) -> Workload:
+def benchmark_workload(problem: Problem, hidden: bool = False) -> Workload | None:
     """The problem's benchmark tests (with ``hidden``, the hidden ones count, and a HumanEval
-    ``check`` runs as one benchmark); else a pool of its largest generated inputs."""
+    ``check`` runs as one benchmark), when it has some: nothing to draw."""
     tests = (problem.hidden_tests or problem.visible_tests) if hidden else problem.visible_tests
     if any(t.uses_benchmark for t in tests):
         if not hidden:
@@ -158,5 +161,16 @@ async def timing_workload(
     if hidden and check is not None:
         bench = f"def test_timing(benchmark):\n    benchmark(check, {problem.entry_point})\n"
         return Workload({CHECK_FILE: f"{check.source}\n\n{bench}"})
+    return None
+
+
+async def timing_workload(
+    problem: Problem, sandbox: SandboxBackend, hidden: bool = False, secret: int = 0
+) -> Workload:
+    """The problem's benchmark tests (:func:`benchmark_workload`); else a pool of its largest
+    generated inputs."""
+    workload = benchmark_workload(problem, hidden)
+    if workload is not None:
+        return workload
     pool = await timing_pool(problem, sandbox, k=TIMING_POOL, seed_value=secret, pool=TIMING_DRAWS)
     return Workload(problem.sandbox_test_files(), pool)

@@ -301,8 +301,14 @@ def _is_plain(value: Any) -> bool:
     return False
 
 
+class _Enough(Exception):
+    """Ends a drawing once it holds ``n`` distinct values: the rest of the run adds none."""
+
+
 def _collect(strategy: SearchStrategy, n: int, seed_value: int) -> list[tuple[Any, ...]]:
-    """Run a seeded, generate-only hypothesis loop and keep the first ``n`` distinct draws."""
+    """Run a seeded, generate-only hypothesis loop and keep the first ``n`` distinct draws;
+    it stops as soon as it has them (the draws up to there are the same as without stopping:
+    the same seed, settings and sequence)."""
     drawn: list[tuple[Any, ...]] = []
     seen: set[str] = set()
 
@@ -314,16 +320,23 @@ def _collect(strategy: SearchStrategy, n: int, seed_value: int) -> list[tuple[An
         deadline=None,
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
     )
     @given(strategy)
     def collect(value: Any) -> None:
+        if len(drawn) >= n:  # hypothesis replays the example that stopped it
+            raise _Enough
         key = repr(value)
-        if len(drawn) < n and key not in seen:
+        if key not in seen:
             seen.add(key)
             drawn.append(value)
+        if len(drawn) >= n:
+            raise _Enough
 
     try:
         collect()
+    except _Enough:
+        pass
     except HypothesisException as error:
         raise NoInputs(f"hypothesis could not draw inputs: {error}") from None
     for value in drawn:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Sequence
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel
 
@@ -27,7 +28,7 @@ from codegen.errors import BadInput
 from codegen.problems import Problem
 from codegen.problems.examples import PARSE_ERRORS
 from codegen.problems.model import is_plain
-from sandbox import CallJob, SandboxBackend, Verdict
+from sandbox import CallJob, CallOutcome, SandboxBackend, Verdict
 from sandbox.harness.plaindata import NotPlainData, from_canonical
 
 DRAW_SECONDS = 30.0  # importing hypothesis and drawing: well under a second, usually
@@ -69,6 +70,14 @@ def drawing_program() -> str:
     return resources.files("codegen.ranking").joinpath("drawing.py").read_text(encoding="utf-8")
 
 
+class Ask(NamedTuple):
+    """One drawing: up to ``n`` inputs from ``seed``, small ones or (``large``) for timing."""
+
+    n: int = 30
+    seed: int = 0
+    large: bool = False
+
+
 async def draw(
     problem: Problem,
     sandbox: SandboxBackend,
@@ -78,19 +87,36 @@ async def draw(
 ) -> InputSet:
     """Up to ``n`` distinct inputs drawn in the sandbox (small ones for differential testing;
     with ``large``, the timing pool). A broken ``strategies.py`` is bad input (one line)."""
-    spec = draw_spec(problem, n, seed_value, large)
+    (drawn,) = await draw_each(problem, sandbox, [Ask(n, seed_value, large)])
+    return drawn
+
+
+async def draw_each(
+    problem: Problem, sandbox: SandboxBackend, asks: Sequence[Ask]
+) -> list[InputSet]:
+    """:func:`draw` for each of ``asks``, in one sandbox process: hypothesis is imported once
+    (most of a drawing's cost). Each drawing is seeded on its own, so each gives what it gives
+    alone; each has the time limit of one."""
+    specs = [draw_spec(problem, a.n, a.seed, a.large) for a in asks]
     limits = sandbox.limits.model_copy(
         update={
             "test_seconds": DRAW_SECONDS,
-            "cpu_seconds": int(DRAW_SECONDS),
-            "wall_seconds": DRAW_SECONDS + 15,
+            "cpu_seconds": int(DRAW_SECONDS * len(asks)),
+            "wall_seconds": DRAW_SECONDS * len(asks) + 15,
         }
     )
     job = CallJob(
-        candidate=drawing_program(), entry_point=ENTRY, inputs=[((spec,), {})], limits=limits,
-        max_timeouts=1, value_bytes=DRAW_VALUE_BYTES,
+        candidate=drawing_program(), entry_point=ENTRY, inputs=[((spec,), {}) for spec in specs],
+        limits=limits, max_timeouts=len(asks), value_bytes=DRAW_VALUE_BYTES,
     )  # fmt: skip
-    (outcome,) = await sandbox.call(job)
+    outcomes = await sandbox.call(job)
+    if len(asks) > 1 and any(o.value_omitted for o in outcomes):
+        # together over the answer's size limit, where each alone may fit: one at a time
+        return [(await draw_each(problem, sandbox, [ask]))[0] for ask in asks]
+    return [_drawn(problem, outcome) for outcome in outcomes]
+
+
+def _drawn(problem: Problem, outcome: CallOutcome) -> InputSet:
     where = problem.strategy_path or "strategies.py"
     if not outcome.ok or outcome.value_omitted:
         why = outcome.message or outcome.error or "no answer"
@@ -111,7 +137,11 @@ async def timing_pool(
 ) -> InputSet:
     """The ``k`` largest of ``pool`` large-bounded inputs, drawn in the sandbox: the workload
     when a problem has no benchmark tests."""
-    drawn = await draw(problem, sandbox, pool, seed_value, large=True)
+    return pool_of(await draw(problem, sandbox, pool, seed_value, large=True), k)
+
+
+def pool_of(drawn: InputSet, k: int) -> InputSet:
+    """The ``k`` largest of a large-bounded drawing (:func:`largest`)."""
     return drawn.model_copy(update={"args": largest(drawn.args, k)})
 
 
@@ -128,8 +158,7 @@ def draw_here(problem: Problem, n: int = 30, seed_value: int = 0, large: bool = 
 
 def timing_here(problem: Problem, k: int = 3, seed_value: int = 0, pool: int = 30) -> InputSet:
     """:func:`timing_pool`, in this process (trusted problems only)."""
-    drawn = draw_here(problem, pool, seed_value, large=True)
-    return drawn.model_copy(update={"args": largest(drawn.args, k)})
+    return pool_of(draw_here(problem, pool, seed_value, large=True), k)
 
 
 def _input_set(result: Any, where: str) -> InputSet:
