@@ -20,7 +20,9 @@ from codegen.problems.context import module_spec, program
 from sandbox import CallJob, SandboxBackend
 
 PROFILER = "_codegen_line_profile"
-BUDGET_S = 2.0  # tracing is ~20× slower than running: a few calls say where the time goes
+BUDGET_S = 2.0  # tracing is ~20× slower than running: a few calls say where the time goes;
+# a call still running at the budget is cut short there, so a busy machine gets a shorter
+# profile, never none
 SHOWN_LINES = 6
 _SOURCE = """
 
@@ -28,6 +30,9 @@ def {profiler}(calls, budget_s):
     import json as _json
     import sys as _sys
     import time as _time
+
+    class OverBudget(BaseException):  # past `except Exception` in the traced code
+        pass
 
     entry = globals()[{entry!r}]
     own = entry.__code__.co_filename
@@ -38,6 +43,8 @@ def {profiler}(calls, budget_s):
             return None
         if event in ("line", "return"):
             now = _time.perf_counter()
+            if event == "line" and now - started > budget_s:
+                raise OverBudget  # a call cut short: its lines so far are the profile
             if last[0] is not None:
                 spent[last[0]] = spent.get(last[0], 0.0) + now - last[1]
             if event == "line":
@@ -47,21 +54,25 @@ def {profiler}(calls, budget_s):
                 last[0] = None
         return tracer
 
-    started, done = _time.perf_counter(), 0
+    started, done, cut = _time.perf_counter(), 0, False
     for args in calls:
         if done and _time.perf_counter() - started > budget_s:
             break
         _sys.settrace(tracer)
         try:
             entry(*args)
+        except OverBudget:
+            cut = True
         except Exception:
             pass
         finally:
             _sys.settrace(None)
             last[0] = None
         done += 1
+        if cut:
+            break
     lines = [[line, hits[line], spent.get(line, 0.0)] for line in hits]
-    return _json.dumps({{"calls": done, "lines": lines}})
+    return _json.dumps({{"calls": done, "cut": cut, "lines": lines}})
 """
 
 
@@ -75,6 +86,7 @@ class Profile(BaseModel):
     """The line profile of one version on some inputs; ``text`` is what the models see."""
 
     calls: int = 0
+    cut: bool = False  # the last call was stopped at the budget
     lines: list[LineCost] = []
     text: str = ""
 
@@ -102,8 +114,9 @@ async def profile(
         return Profile(text=f"not taken: {outcome.error or outcome.cause or 'no answer'}")
     try:
         data = json.loads(outcome.value)
-        measured = Profile(calls=data["calls"], lines=[LineCost(line=a, hits=b, seconds=c)
-                                                       for a, b, c in data["lines"]])  # fmt: skip
+        measured = Profile(calls=data["calls"], cut=data["cut"],
+                           lines=[LineCost(line=a, hits=b, seconds=c)
+                                  for a, b, c in data["lines"]])  # fmt: skip
     except (ValueError, KeyError, TypeError, ValidationError):
         return Profile(text="not taken: the profiler's answer was not readable")
     measured.text = describe(measured, module, described)
@@ -118,7 +131,10 @@ def describe(measured: Profile, code: str, inputs: str) -> str:
     if not lines or total <= 0:
         return "not taken: no line of the function ran"
     top = sorted(lines, key=lambda c: -c.seconds)[:SHOWN_LINES]
-    rows = [f"{measured.calls} call(s) on {inputs}; the costliest lines:"]
+    calls = f"{measured.calls} call(s)" + (
+        f" (the last stopped at the {BUDGET_S:g} s budget)" if measured.cut else ""
+    )
+    rows = [f"{calls} on {inputs}; the costliest lines:"]
     for cost in sorted(top, key=lambda c: c.line):
         rows.append(
             f"{cost.seconds / total:6.1%} {cost.hits:>10,} hits  line {cost.line:>3}: "
