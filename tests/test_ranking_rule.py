@@ -10,13 +10,17 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Sequence
 
 import pytest
 
 from codegen.ranking.ballots import JuryResult
+from codegen.ranking.criteria import CRITERIA, Facts, RankContext
+from codegen.ranking.decision import Pending, decide
 from codegen.ranking.explain import failure_line
 from codegen.ranking.jury_prompts import Aspect
-from codegen.ranking.rule import CandidateEvidence, rank, samples_of
+from codegen.ranking.report import CandidateReport
+from codegen.ranking.rule import CandidateEvidence, ordering, rank, samples_of
 from sandbox.models import BenchmarkStats, CallOutcome, RunResult, TestOutcome, Verdict
 from sandbox.models import TestStatus as Status
 
@@ -359,30 +363,46 @@ def test_benchmark_answers_come_from_the_tested_run() -> None:
     assert report.winner == "a" and report.candidate("sly").untimed_reason
 
 
-def test_a_new_criterion_is_one_class_in_the_tuple(monkeypatch) -> None:
-    """Adding a criterion touches one place: it ranks and explains without other changes."""
-    from codegen.ranking import criteria
+class Licensed(CandidateEvidence):
+    """The new evidence: one field on the candidate's record."""
 
-    class FewerLines:
-        name = "lines"
+    licence_clean: bool = True
 
-        def tiers(self, group, facts):
-            return {cid: -len(cid) for cid in group}  # stands for any measured property
 
-        def describe(self, report, ctx):
-            return f"{len(report.id)} characters of id"
+class CleanLicence:
+    """The new criterion: one class. A candidate whose code copies a restrictive licence's
+    text ranks below the clean ones, before speed."""
 
-    monkeypatch.setattr(
-        criteria, "CRITERIA", (*criteria.CRITERIA[:3], FewerLines(), *criteria.CRITERIA[3:])
-    )
+    name = "licence"
+
+    def tiers(self, group: Sequence[str], facts: Facts) -> dict[str, float]:
+        return {cid: 0 if _clean(facts.evidence[cid]) else 1 for cid in group}
+
+    def describe(self, report: CandidateReport, ctx: RankContext) -> str | None:
+        return None if ctx.tier(report.id, self.name) == 0 else "copies licensed code"
+
+
+def _clean(evidence: CandidateEvidence) -> bool:
+    return not isinstance(evidence, Licensed) or evidence.licence_clean
+
+
+def test_a_new_criterion_needing_new_evidence_is_one_field_and_one_class() -> None:
+    """Adding a criterion that needs evidence the rule never had: one field on the record and
+    one class, passed in order; the ranking, the explanations and the early decision follow,
+    and nothing in codegen.ranking changes."""
     base = machine(9)
     evidence = [
-        CandidateEvidence(id=cid, run=passed(), timing_samples=timed(base, 1, i))
-        for i, cid in enumerate(["longer.py", "a.py"])
+        Licensed(id="fast.py", run=passed(), timing_samples=timed(base, 1, 1), licence_clean=False),
+        Licensed(id="slow.py", run=passed(), timing_samples=timed(base, 10, 2)),
     ]
-    report = rank(evidence)
-    assert report.winner == "longer.py" and not report.tied_winners  # else the shorter wins
-    assert "9 characters of id" in report.candidate("longer.py").explanation
+    assert rank(evidence).winner == "fast.py"  # the default rule: speed decides
+    rule = (CRITERIA[0], CleanLicence(), *CRITERIA[1:])
+    found = ordering(evidence, criteria=rule)
+    assert found.report.winner == "slow.py" and not found.report.tied_winners
+    assert "copies licensed code" in found.report.candidate("fast.py").explanation
+    assert "licensed" not in found.report.candidate("slow.py").explanation
+    decided = decide(found, Pending(), "timing")
+    assert decided is not None and decided.winner == "slow.py" and "licence" in decided.reason
 
 
 DOCTEST_FAILURE = """**********************************************************************

@@ -1,7 +1,10 @@
 """The ranking criteria, in order: each splits what the earlier ones left tied, and says in a
 few words why a candidate sits where it does. Adding a criterion means writing one class here
-and placing it in :data:`CRITERIA`; the rule (:mod:`codegen.ranking.rule`) and the explanations
-(:mod:`codegen.ranking.explain`) follow from the tuple.
+and placing it in :data:`CRITERIA` (or passing another tuple to
+:func:`~codegen.ranking.rule.rank`); the rule (:mod:`codegen.ranking.rule`), the explanations
+(:mod:`codegen.ranking.explain`) and the early decision follow from the tuple. A criterion that
+needs new evidence reads it from ``facts.evidence``: one field on
+:class:`~codegen.ranking.rule.CandidateEvidence` carries it (``tests/test_ranking_rule.py``).
 
 A criterion gives every candidate of a group (candidates tied on every earlier criterion) a
 tier: lower ranks higher, equal tiers stay tied. Pure: no I/O.
@@ -11,12 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from codegen.ranking.clusters import Finding
 from codegen.ranking.growth import Growth, crossing, overtaken
 from codegen.ranking.report import CandidateReport, TimingSummary
 from codegen.ranking.statistics import TimingStats
+
+if TYPE_CHECKING:
+    from codegen.ranking.rule import CandidateEvidence
 
 MEMORY_TOLERANCE_RATIO = 1.25
 MEMORY_TOLERANCE_MB = 4.0
@@ -35,6 +41,7 @@ class Facts:
     weak: bool = False  # the visible tests are weak: agreement comes before speed
     growth: dict[str, Growth] = field(default_factory=dict)  # CPU time against input size
     timed_size: int | None = None  # elements of the largest timed input, when known
+    evidence: dict[str, CandidateEvidence] = field(default_factory=dict)  # all of it, by id
 
 
 @dataclass
@@ -46,6 +53,7 @@ class RankContext:
     keys: dict[str, tuple[float, ...]]
     facts: Facts
     fastest: str | None
+    criteria: tuple[Criterion, ...]
     rank_of: dict[str, int | None] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -53,11 +61,11 @@ class RankContext:
 
     def peers(self, cid: str, criterion: str) -> list[str]:
         """Candidates tied with ``cid`` on every criterion before ``criterion``."""
-        cut = position(criterion)
+        cut = position(criterion, self.criteria)
         return [c for c, key in self.keys.items() if key[:cut] == self.keys[cid][:cut]]
 
     def tier(self, cid: str, criterion: str) -> float:
-        return self.keys[cid][position(criterion)]
+        return self.keys[cid][position(criterion, self.criteria)]
 
 
 class Criterion(Protocol):
@@ -281,15 +289,17 @@ class Jury:
 CRITERIA: tuple[Criterion, ...] = (Behaviour(), Speed(), Memory(), Agreement(), Jury())
 
 
-def position(name: str) -> int:
-    return next(i for i, c in enumerate(CRITERIA) if c.name == name)
+def position(name: str, criteria: Sequence[Criterion] = CRITERIA) -> int:
+    return next(i for i, c in enumerate(criteria) if c.name == name)
 
 
-def sort_keys(ids: Sequence[str], facts: Facts) -> dict[str, tuple[float, ...]]:
+def sort_keys(
+    ids: Sequence[str], facts: Facts, criteria: Sequence[Criterion] = CRITERIA
+) -> dict[str, tuple[float, ...]]:
     """Every candidate's tiers, criterion by criterion, each applied within the groups the
     earlier ones left tied: sorting by these keys is the ranking."""
     keys: dict[str, tuple[float, ...]] = {cid: () for cid in ids}
-    for criterion in CRITERIA:
+    for criterion in criteria:
         groups: dict[tuple[float, ...], list[str]] = {}
         for cid in ids:
             groups.setdefault(keys[cid], []).append(cid)

@@ -71,7 +71,7 @@ def decide(ordering: Ordering, pending: Pending, after: Stage) -> Decision | Non
     if pending.behaviour or pending.timing or report.winner is None:
         return None
     winner, keys = report.winner, ordering.keys
-    speed, jury = position("speed"), position("jury")
+    speed, jury = position("speed", ordering.criteria), position("jury", ordering.criteria)
     group = [c for c in passing if keys[c][:speed] == keys[winner][:speed]]
     ranked = [c for c in group if c in ordering.facts.timings]
     if pending.growth and len(ranked) > 1:
@@ -79,12 +79,15 @@ def decide(ordering: Ordering, pending: Pending, after: Stage) -> Decision | Non
     tied = [c for c in passing if c != winner and keys[c][:jury] == keys[winner][:jury]]
     if pending.jury and tied:
         return None
-    return Decision(winner=winner, after=after, reason=_reason(winner, keys, passing, after))
+    names = [c.name for c in ordering.criteria]
+    return Decision(winner=winner, after=after, reason=_reason(winner, keys, passing, after, names))
 
 
-def _reason(winner: str, keys: dict[str, tuple[float, ...]], passing: list[str], after: str) -> str:
+def _reason(
+    winner: str, keys: dict[str, tuple[float, ...]], passing: list[str], after: str,
+    names: list[str],
+) -> str:  # fmt: skip
     """Which criterion first set the winner apart from each rival, in a few words."""
-    names = ("behaviour", "speed", "memory", "agreement", "jury")
     apart = {
         next(
             (

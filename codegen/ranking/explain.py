@@ -26,7 +26,7 @@ __all__ = [
 
 def explain_passing(report: CandidateReport, ctx: RankContext) -> None:
     """One phrase per criterion, in the rule's order, after the rank."""
-    parts = [text for c in criteria.CRITERIA if (text := c.describe(report, ctx))]
+    parts = [text for c in ctx.criteria if (text := c.describe(report, ctx))]
     head = f"rank {report.rank}"
     if report.tied:
         head += f" (tied with {', '.join(report.tied_with)})"

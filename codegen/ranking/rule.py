@@ -57,7 +57,7 @@ from codegen.ranking.ballots import JuryResult
 from codegen.ranking.clusters import ClusterReport, Finding, behaviour_key, cluster_outcomes
 from codegen.ranking.confidence import Contender, Evidence, confidence, describe, gather
 from codegen.ranking.consensus import Consensus, GeneratedTest, dual_agreement
-from codegen.ranking.criteria import Facts, RankContext, sort_keys
+from codegen.ranking.criteria import CRITERIA, Criterion, Facts, RankContext, sort_keys
 from codegen.ranking.explain import explain_failing, explain_passing
 from codegen.ranking.growth import Growth, faster_growth
 from codegen.ranking.report import CandidateReport, JuryView, RankingReport, TimingSummary
@@ -117,15 +117,17 @@ def rank(
     generated_tests: Sequence[GeneratedTest] = (),
     timed_size: int | None = None,
     vouched: Sequence[bool] | None = None,
+    criteria: Sequence[Criterion] = CRITERIA,
 ) -> RankingReport:
     """Rank candidates by the rule in this module's docstring. ``generated_tests`` are
     model-written test cases whose arguments are among ``inputs``; ``timed_size``: elements
     of the largest timed input, when known (growth never overrules a loss measured there);
-    ``vouched``: per input, whether the problem vouches for it (by default, none)."""
+    ``vouched``: per input, whether the problem vouches for it (by default, none);
+    ``criteria``: the rule's criteria in order (:mod:`~codegen.ranking.criteria`)."""
     return ordering(
         evidence, weak_tests=weak_tests, inputs=inputs, entry_point=entry_point, jury=jury,
         noise_floor=noise_floor, generated_tests=generated_tests, timed_size=timed_size,
-        vouched=vouched,
+        vouched=vouched, criteria=criteria,
     ).report  # fmt: skip
 
 
@@ -138,6 +140,7 @@ class Ordering:
     report: RankingReport
     keys: dict[str, tuple[float, ...]]
     facts: Facts
+    criteria: tuple[Criterion, ...] = CRITERIA
 
 
 def ordering(
@@ -151,6 +154,7 @@ def ordering(
     generated_tests: Sequence[GeneratedTest] = (),
     timed_size: int | None = None,
     vouched: Sequence[bool] | None = None,
+    criteria: Sequence[Criterion] = CRITERIA,
 ) -> Ordering:
     """:func:`rank`, with the keys it sorted by."""
     ids = [e.id for e in evidence]
@@ -175,8 +179,9 @@ def ordering(
     memory = {e.id: _memory(e) for e in evidence}
     growth = {e.id: e.growth for e in passing if e.growth is not None}
     facts = Facts(demoted, timings, memory, jury.points if jury else {}, tiers, agreement_first,
-                  growth, timed_size)  # fmt: skip
-    keys = sort_keys([e.id for e in passing], facts)
+                  growth, timed_size, {e.id: e for e in evidence})  # fmt: skip
+    rule = tuple(criteria)
+    keys = sort_keys([e.id for e in passing], facts, rule)
     order = sorted(passing, key=lambda e: (keys[e.id], _simplicity(e), ids.index(e.id)))
     ranks = _competition_ranks([keys[e.id] for e in order])
     reports: list[CandidateReport] = []
@@ -189,7 +194,7 @@ def ordering(
         report.grows_faster_than = _grows_faster_than(e, growth, timings)
         reports.append(report)
     fastest = next(iter(timings), None)  # compare_timings lists the fastest first
-    context = RankContext(reports, keys, facts, fastest)
+    context = RankContext(reports, keys, facts, fastest, rule)
     for report in reports:
         explain_passing(report, context)
     for e in evidence:
@@ -225,7 +230,7 @@ def ordering(
         noise_floor=noise_floor,
         rule=RULE,
     )
-    return Ordering(ranking, keys, facts)
+    return Ordering(ranking, keys, facts, rule)
 
 
 def disputed(
