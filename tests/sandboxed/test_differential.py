@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from codegen.ranking import compare_timings
 from sandbox import RunJob, RunResult, TimingJob, Verdict
 from sandbox.strict import StrictSandbox
 
@@ -112,8 +113,8 @@ def test_what_the_reference_ties_the_warm_pool_does_not_order(sandbox_driver, st
     if pair.startswith("same code"):  # both pay the same work at import
         candidates["a"] = corpus.PREFIXES["work at import"] + candidates["a"]
     files = {"test_problem.py": corpus.PROBLEMS["total"]}
-    ratios = {}
-    for name, driver, rounds in (("warm", sandbox_driver, 15), ("strict", strict_driver, 5)):
+    samples = {}
+    for name, driver, rounds in (("warm", sandbox_driver, 30), ("strict", strict_driver, 5)):
         timing = driver.wait(
             driver.sandbox.time(
                 TimingJob(
@@ -128,10 +129,16 @@ def test_what_the_reference_ties_the_warm_pool_does_not_order(sandbox_driver, st
             timeout=600,
         )
         assert set(timing.timings) == {"a", "b"}, (name, timing.errors)
-        medians = {cid: statistics.median(s[0].samples) for cid, s in timing.timings.items()}
-        ratios[name] = medians["b"] / medians["a"]
-    assert 0.6 < ratios["strict"] < 1.6, ratios  # the reference ties them
-    assert 0.8 < ratios["warm"] < 1.25, ratios  # and the warm pool measures no difference
+        samples[name] = {cid: s[0].samples for cid, s in timing.timings.items()}
+    # A round here is ~0.5 ms of CPU, and one round of the same code varies by ±30 %: the warm
+    # pool's ratio of two medians against fixed bounds failed under load. What the test claims
+    # is the ranking's own decision, so that is what it asks of the warm pool: its statistics
+    # on the interleaved rounds put the two in one tier.
+    strict = samples["strict"]
+    ratio = statistics.median(strict["b"]) / statistics.median(strict["a"])
+    assert 0.6 < ratio < 1.6, strict  # the reference ties them
+    tiers = {t.id: t.tier for t in compare_timings(samples["warm"])}
+    assert tiers == {"a": 1, "b": 1}, samples["warm"]  # and the warm pool orders nothing
 
 
 # -- the reference is plain pytest -----------------------------------------------------------------
