@@ -24,8 +24,7 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from codegen.bench.records import CandidateOutcome, EvalRequest, Evaluation
-from codegen.evaluation import Evaluation as EnsembleRanking  # beside records.Evaluation
-from codegen.evaluation import Event, RankingRun, timing_workload, verify
+from codegen.evaluation import Event, rank_candidates, timing_workload, verify
 from codegen.evaluation.workload import TIMING_INPUTS
 from codegen.problems import Problem
 from codegen.ranking import samples_from_benchmarks
@@ -48,25 +47,21 @@ async def evaluate(request: EvalRequest, sandbox: SandboxBackend) -> Evaluation:
         stages.setdefault(event.stage, [now, now])[1] = now
 
     judged = verify(problem, candidates, sandbox, hidden=problem.has_hidden_tests)
-    ensemble = EnsembleRanking(
+    ranked = rank_candidates(
         problem,
+        candidates,
         sandbox,
         judges=request.judges or None,
         rounds=request.rounds,
         on_event=mark,
+        generated_tests=request.generated_tests,
+        votes=request.votes or None,
+        authors=request.authors or None,
         growth=False,  # a leaderboard scores picks and efficiency ratios, not growth
         reference=problem.canonical_solution or None,
     )
-
-    async def ranked() -> RankingRun:
-        try:
-            await ensemble.verify(candidates, votes=request.votes, authors=request.authors)
-            return await ensemble.rank(request.generated_tests)
-        finally:
-            ensemble.cancel()
-
     hidden, ranking = await asyncio.gather(
-        _timed(phases, "sandbox", judged), _timed(phases, "ranking", ranked())
+        _timed(phases, "sandbox", judged), _timed(phases, "ranking", ranked)
     )
     phases.update(_stage_durations(stages, started + phases["ranking"]))
     outcomes = {cid: _outcome(run) for cid, run in hidden.items()}
@@ -75,7 +70,7 @@ async def evaluate(request: EvalRequest, sandbox: SandboxBackend) -> Evaluation:
         reason = "no candidate passes the visible tests"
     else:
         reason = f"ranked first of {sum(c.passed for c in ranking.candidates)} passing visible"
-    canonical_s = efficiency_from(outcomes, ensemble.timed, ensemble.reference_timed)
+    canonical_s = efficiency_from(outcomes, ranking.timed, ranking.reference_timed)
     if canonical_s is None and any(o.passed for o in outcomes.values()):
         canonical_s = await _timed(
             phases,

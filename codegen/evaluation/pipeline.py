@@ -92,12 +92,8 @@ class Evaluation:
         self.seed = seed or secrets.token_hex(8)
         self._drawing: asyncio.Task[Drawn] | None = None
         # A trusted program (bench's canonical solution) timed in the candidates' rounds and
-        # never ranked; after rank(), ``timed`` holds the CPU seconds per round of each timed
-        # candidate and ``reference_timed`` the reference's, from the same jobs (None: it
-        # failed; empty: nothing was timed).
+        # never ranked: its samples come back in the RankingRun (``reference_timed``)
         self.reference = reference
-        self.timed: dict[str, list[float]] = {}
-        self.reference_timed: list[float] | None = []
 
     async def verify(
         self,
@@ -185,15 +181,14 @@ class Evaluation:
             timing = Timing(self.problem, found.workload, self.runs, found.screened,
                             self.sandbox, self.rounds, found.notes, self.emit, self.seed,
                             verdicts=len(passing) > 1, reference=self.reference)  # fmt: skip
+            found.timing = timing
             found.samples = await timing.first(passing)
-            self.timed, self.reference_timed = found.samples, timing.reference_samples
             second = bool(undecided(found.samples))
             pending = Pending(timing=second, growth=self._grows(found), jury=True)
             if self._check(found, "timing", pending, on_decided) and not enrich:
                 return self._stop(found)
             if second:
                 found.samples = await timing.second_look(passing, found.samples)
-                self.timed, self.reference_timed = found.samples, timing.reference_samples
                 pending = Pending(growth=self._grows(found), jury=True)
                 if self._check(found, "timing", pending, on_decided) and not enrich:
                     return self._stop(found)
@@ -301,6 +296,8 @@ class Evaluation:
             timing_workload=workload.name if workload else "none: decided before timing",
             timing_rounds=max(map(len, found.samples.values()), default=0),
             notes=list(found.notes),
+            timed=found.samples,
+            reference_timed=found.timing.reference_samples if found.timing else [],
         )
         return ordered, run
 
@@ -414,6 +411,7 @@ class _Found:
     outputs: dict[str, list[CallOutcome]] = field(default_factory=dict)
     screened: dict[str, list[CallOutcome]] = field(default_factory=dict)
     samples: dict[str, list[float]] = field(default_factory=dict)
+    timing: Timing | None = None  # its jobs so far (and the reference's samples in them)
     growth: dict[str, Growth] = field(default_factory=dict)
     jury: asyncio.Task[JuryResult | None] | None = None
     verdict: JuryResult | None = None
@@ -438,15 +436,16 @@ async def rank_candidates(
     enrich: bool = True,
     on_decided: Callable[[Decision, RankingRun], None] | None = None,
     seed: str | None = None,
+    reference: str | None = None,
 ) -> RankingRun:
     """Verify ``candidates`` (id -> source) against ``problem``'s visible tests and rank them,
     with model-written tests and each candidate's votes (and the models behind them,
     ``authors``) as soft evidence; ``growth``: measure how the timed ones grow with the input
-    (a few seconds each); ``enrich``, ``on_decided``: see :meth:`Evaluation.rank`; ``seed``:
-    see :class:`Evaluation` (a fresh secret when not given)."""
+    (a few seconds each); ``enrich``, ``on_decided``: see :meth:`Evaluation.rank`; ``seed``,
+    ``reference``: see :class:`Evaluation` (a fresh secret when not given)."""
     evaluation = Evaluation(
         problem, sandbox, judges=judges, rounds=rounds, on_event=on_event, growth=growth,
-        seed=seed,
+        seed=seed, reference=reference,
     )  # fmt: skip
     try:
         await evaluation.verify(candidates, votes=votes, authors=authors)

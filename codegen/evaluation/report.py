@@ -3,7 +3,7 @@ to import: a client reading a report needs nothing else)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from codegen.ranking.report import Decision, RankingReport
 
@@ -29,3 +29,8 @@ class RankingRun(RankingReport):
     notes: list[str] = []  # what went wrong without stopping the ranking
     decision: Decision | None = None  # when the winner was known, and why nothing after mattered
     enriched: bool = True  # False: stopped at the decision (--fast): no growth, jury, more rounds
+    # CPU seconds per round of each timed candidate, and of the reference timed in the same
+    # rounds (None: it failed; empty: none, or nothing timed); for `codegen bench`'s
+    # efficiency, not the report
+    timed: dict[str, list[float]] = Field(default_factory=dict, exclude=True)
+    reference_timed: list[float] | None = Field(default_factory=list, exclude=True)
