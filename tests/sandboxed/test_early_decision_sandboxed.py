@@ -3,7 +3,7 @@ tests/test_early_decision.py): on the ranking suites' candidates (examples/*/can
 tests/rank_candidates, hostile ones included) and the ranking benchmark's five candidates
 (benchmarks/test_bench_ranking.py), the winner announced by ``on_decided`` is the winner of the
 full ranking, and a ranking stopped at the decision (``enrich=False``, ``--fast``) returns its
-own decided winner: the same one as the full run's where the lead is beyond any noise (two_sum),
+own decided winner: one of the fast copies where their lead is beyond any noise (two_sum),
 a passing one where the correct programs are close in speed (sum_squares: two separate runs on a
 busy machine may order them differently, as they may order two full runs).
 """
@@ -62,8 +62,10 @@ def test_the_decided_winner_is_the_full_rankings(
         assert not hostile.passed and "fast_hash" in full.winner
     decided_fast, fast = _ranked(sandbox_driver, path, candidates, enrich=False)
     assert [d.winner for d in decided_fast] == [fast.winner] and not fast.enriched
-    if folder == "two_sum":  # a lead no measurement reverses: every run names the same winner
-        assert fast.winner == full.winner
+    if folder == "two_sum":  # a lead no measurement reverses: every run names a fast_hash copy
+        # (fast_hash and fast_hash_renamed are the same code: load may order the two copies
+        # either way between runs, as it may order two full runs; CI on 0d38e85 saw it)
+        assert "fast_hash" in fast.winner
     else:  # sum_squares's correct programs are close in speed: another run may order them
         assert fast.winner in {c.id for c in full.candidates if c.passed}
 
