@@ -1,7 +1,8 @@
 """All sandbox work for one problem, wherever it runs (the driver's pool or a Ray worker):
 
-1. every distinct candidate against the hidden tests (HumanEval's ``check``);
-2. at the same time, the ensemble's pick: ``rank_candidates`` sees only the visible tests, with
+1. every distinct candidate against the hidden tests (HumanEval's ``check``): the evaluation's
+   ``hidden_tests`` policy, beside the ranking;
+2. at the same time, the ensemble's pick: the ranking sees only the visible tests, with
    each program's votes (samples that wrote it) and the model-written tests as soft evidence;
    its confidence is the pick's share of that evidence. Without hidden tests (a folder suite
    may have none) the visible ones judge.
@@ -17,14 +18,14 @@ Data in, data out (:class:`EvalRequest` → :class:`Evaluation`), so a Ray worke
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import time
 from collections.abc import Awaitable
 from typing import TypeVar
 
 from codegen.bench.records import CandidateOutcome, EvalRequest, Evaluation
-from codegen.evaluation import Event, rank_candidates, timing_workload, verify
+from codegen.evaluation import Event, pipeline, timing_workload
+from codegen.evaluation.policy import Policy
 from codegen.evaluation.workload import TIMING_INPUTS
 from codegen.problems import Problem
 from codegen.ranking import samples_from_benchmarks
@@ -46,23 +47,23 @@ async def evaluate(request: EvalRequest, sandbox: SandboxBackend) -> Evaluation:
         now = time.perf_counter()
         stages.setdefault(event.stage, [now, now])[1] = now
 
-    judged = verify(problem, candidates, sandbox, hidden=problem.has_hidden_tests)
-    ranked = rank_candidates(
-        problem,
-        candidates,
-        sandbox,
-        judges=request.judges or None,
+    policy = Policy(
         rounds=request.rounds,
-        on_event=mark,
-        generated_tests=request.generated_tests,
-        votes=request.votes or None,
-        authors=request.authors or None,
         growth=False,  # a leaderboard scores picks and efficiency ratios, not growth
+        judges=tuple(request.judges),
         reference=problem.canonical_solution or None,
+        hidden_tests=True,  # the truth: beside the ranking, never seen by it
     )
-    hidden, ranking = await asyncio.gather(
-        _timed(phases, "sandbox", judged), _timed(phases, "ranking", ranked)
-    )
+    evaluation = pipeline.Evaluation(problem, sandbox, policy, on_event=mark)
+    ids = evaluation.ledger.give(candidates, request.votes or None, request.authors or None)
+    try:
+        await evaluation.verify(ids)
+        ranking = await evaluation.rank(request.generated_tests)
+        phases["ranking"] = time.perf_counter() - started
+        hidden = await evaluation.hidden_runs()
+    finally:
+        evaluation.cancel()
+    phases["sandbox"] = evaluation.hidden_s
     phases.update(_stage_durations(stages, started + phases["ranking"]))
     outcomes = {cid: _outcome(run) for cid, run in hidden.items()}
     notes = list(ranking.notes)

@@ -20,9 +20,11 @@ there. Otherwise the rest still runs, only enriching the report, and the final r
 the evidence, the same rule) names the same winner, by construction
 (``tests/test_early_decision.py``). The report says when it was decided (``decision``).
 
-:class:`Evaluation` keeps what it has verified, so that ``codegen solve`` can verify each
-generation round as it comes, give the repair round its chance, and then rank, all on one
-record; ``codegen rank`` and ``codegen bench`` call :func:`rank_candidates`.
+:class:`Evaluation` writes what it learns into the candidates' records (:mod:`ledger`), so that
+``codegen solve`` can verify each generation round as it comes, give the repair round its
+chance, and then rank, all on one ledger; ``codegen rank`` and ``codegen bench`` call
+:func:`rank_candidates`. What it measures beyond the tests is one :class:`Policy`, given
+when it is built.
 
 Nothing is fatal but bad input and a missing sandbox: a judge, a timing job or a growth
 measurement that fails is recorded (``notes``, the jury's ``failures``) and the ranking goes on.
@@ -40,6 +42,8 @@ from typing import Any
 from codegen.evaluation.behaviour import behaviour, screen, screen_copies, tested_arguments
 from codegen.evaluation.events import Event
 from codegen.evaluation.growth import growth_templates, measure_growth
+from codegen.evaluation.ledger import Ledger
+from codegen.evaluation.policy import Policy
 from codegen.evaluation.report import DEFAULT_ROUNDS, InputsUsed, RankingRun
 from codegen.evaluation.timing import Timing, undecided
 from codegen.evaluation.verify import set_aside_examples, verify
@@ -61,55 +65,44 @@ from sandbox import CallOutcome, RunResult, SandboxBackend, SandboxUnavailable
 
 
 class Evaluation:
-    """Every candidate of one problem, verified once, then ranked on the evidence."""
+    """Every candidate of one problem, verified once, then ranked on the evidence; what it
+    learns about each is written into the candidate's record (:mod:`ledger`)."""
 
     def __init__(
         self,
         problem: Problem,
         sandbox: SandboxBackend,
+        policy: Policy | None = None,
         *,
-        judges: Sequence[JudgeSpec] | None = None,
-        rounds: int = DEFAULT_ROUNDS,
+        ledger: Ledger | None = None,
         on_event: Callable[[Event], None] | None = None,
-        growth: bool = True,
-        seed: str | None = None,
-        reference: str | None = None,
     ) -> None:
         self.problem = problem
         self.sandbox = sandbox
-        self.judges = list(judges or [])
-        self.rounds = rounds
-        self.growth = growth  # measure the timed candidates' growth (a few seconds each)
+        self.policy = policy or Policy()
+        self.ledger = ledger if ledger is not None else Ledger()
         self.emit = on_event or (lambda event: None)
-        self.sources: dict[str, str] = {}
-        self.runs: dict[str, RunResult] = {}
-        self.excused: dict[str, str] = {}  # candidates whose unsatisfiable examples were set aside
-        self.votes: dict[str, int] = {}  # proposals behind each candidate (default 1)
-        self.authors: dict[str, list[str]] = {}  # the model of each of those proposals
         # The run's secret: the tests' random data and the generated timing inputs come from
-        # it, so no candidate can know in advance what it will be timed on. A fixed ``seed``
-        # (16 hex digits) only where the candidates are recorded ones: a measurement's rerun.
-        self.seed = seed or secrets.token_hex(8)
+        # it, so no candidate can know in advance what it will be timed on.
+        self.seed = self.policy.seed or secrets.token_hex(8)
         self._drawing: asyncio.Task[Drawn] | None = None
-        # A trusted program (bench's canonical solution) timed in the candidates' rounds and
-        # never ranked: its samples come back in the RankingRun (``reference_timed``)
-        self.reference = reference
+        self._hidden: list[asyncio.Task[None]] = []  # the hidden tests, beside everything
+        self.hidden_s = 0.0  # the seconds they took, summed over their batches
 
     async def verify(
         self,
-        candidates: dict[str, str],
+        ids: Sequence[str],
         *,
         set_aside: bool = True,
         on_done: Callable[[str, RunResult], None] | None = None,
-        votes: Mapping[str, int] | None = None,
-        authors: Mapping[str, Sequence[str]] | None = None,
     ) -> dict[str, RunResult]:
-        """Run new candidates against the visible tests, all at once, and keep the results.
-        With ``set_aside`` (the default), call examples no candidate satisfies are set aside
-        right away; a caller that first gives the models a repair round passes False and calls
-        :meth:`set_aside_examples` after it. ``votes``: how many proposals wrote each one;
-        ``authors``: which model wrote each of those (their number is then the votes)."""
+        """Run the ledger's candidates ``ids`` against the visible tests, all at once, and
+        write each run into its record. With ``set_aside`` (the default), call examples no
+        candidate satisfies are set aside right away; a caller that first gives the models a
+        repair round passes False and calls :meth:`set_aside_examples` after it."""
         self._start_drawing()  # the inputs are drawn in the sandbox beside the tests
+        if self.policy.hidden_tests:
+            self._hidden.append(asyncio.create_task(self._verify_hidden(ids)))
 
         def done(cid: str, run: RunResult) -> None:
             self.emit(Event("verify", _verdict_line(run), cid))
@@ -117,28 +110,43 @@ class Evaluation:
                 on_done(cid, run)
 
         runs = await verify(
-            self.problem, candidates, self.sandbox, on_done=done, set_aside=False, seed=self.seed
-        )
-        self.sources.update(candidates)
-        self.runs.update(runs)
-        self.votes.update(votes or {})
-        for cid, models in (authors or {}).items():
-            self.authors[cid] = list(models)
-            self.votes.setdefault(cid, len(models))
+            self.problem, self.ledger.sources(ids), self.sandbox, on_done=done, set_aside=False,
+            seed=self.seed,
+        )  # fmt: skip
+        for cid, run in runs.items():
+            self.ledger[cid].run = run
         if set_aside:
             self.set_aside_examples()
-        return {cid: self.runs[cid] for cid in candidates}
+        return {cid: self.ledger.runs[cid] for cid in ids}
 
     def set_aside_examples(self) -> dict[str, RunResult]:
         """Apply :mod:`codegen.ranking.soft_tests` to every run so far; the changed runs."""
-        updated = set_aside_examples(self.problem, self.runs)
-        changed = {cid: run for cid, run in updated.items() if run is not self.runs[cid]}
-        self.runs.update(changed)
-        self.excused.update({cid: run.message for cid, run in changed.items()})
+        runs = dict(self.ledger.runs)
+        updated = set_aside_examples(self.problem, runs)
+        changed = {cid: run for cid, run in updated.items() if run is not runs[cid]}
+        for cid, run in changed.items():
+            self.ledger[cid].run, self.ledger[cid].excused = run, run.message
         return changed
 
     def passing(self) -> dict[str, str]:
-        return {cid: src for cid, src in self.sources.items() if self.runs[cid].passed}
+        return self.ledger.passing()
+
+    async def _verify_hidden(self, ids: Sequence[str]) -> None:
+        started = time.perf_counter()
+        hidden = self.problem.has_hidden_tests
+        try:
+            runs = await verify(self.problem, self.ledger.sources(ids), self.sandbox,
+                                hidden=hidden, seed=self.seed)  # fmt: skip
+        finally:
+            self.hidden_s += time.perf_counter() - started
+        for cid, run in runs.items():
+            self.ledger[cid].hidden = run
+
+    async def hidden_runs(self) -> dict[str, RunResult]:
+        """Every verified candidate's run against the hidden tests (``Policy.hidden_tests``;
+        the visible ones as written when the problem has none), once they are all back."""
+        await asyncio.gather(*self._hidden)
+        return {r.id: r.hidden for r in self.ledger if r.hidden is not None}
 
     async def rank(
         self,
@@ -156,18 +164,19 @@ class Evaluation:
         ``on_decided`` gets the decision and the ranking so far; without ``enrich`` that
         ranking is returned then, and nothing more is measured."""
         found = _Found(
-            notes=sorted(set(self.excused.values())),
+            notes=sorted({r.excused for r in self.ledger if r.excused}),
             passing=self.passing(),
             tests=[] if isinstance(generated_tests, Awaitable) else list(generated_tests),
             started=time.perf_counter(),
         )
         passing = found.passing
-        if self.judges and passing:
-            self.emit(Event("jury", f"{len(self.judges)} judge(s) on {len(passing)} candidate(s)"))
+        judges = self.policy.judges
+        if judges and len(passing) > 1:
+            self.emit(Event("jury", f"{len(judges)} judge(s) on {len(passing)} candidate(s)"))
             found.jury = asyncio.create_task(self._jury(passing, found.notes))
             found.jury.add_done_callback(self._jury_done)
         try:
-            pending = Pending(behaviour=True, timing=True, growth=self.growth, jury=True)
+            pending = Pending(behaviour=True, timing=True, growth=self.policy.growth, jury=True)
             if self._check(found, "tests", pending, on_decided) and not enrich:
                 return self._stop(found)
             if isinstance(generated_tests, Awaitable):
@@ -178,9 +187,9 @@ class Evaluation:
             found.outputs, found.screened, found.workload = await self._behaviour(
                 passing, found.differential, found.tests, found.workload
             )
-            timing = Timing(self.problem, found.workload, self.runs, found.screened,
-                            self.sandbox, self.rounds, found.notes, self.emit, self.seed,
-                            verdicts=len(passing) > 1, reference=self.reference)  # fmt: skip
+            timing = Timing(self.problem, found.workload, self.ledger.runs, found.screened,
+                            self.sandbox, self.policy.rounds, found.notes, self.emit, self.seed,
+                            verdicts=len(passing) > 1, reference=self.policy.reference)  # fmt: skip
             found.timing = timing
             found.samples = await timing.first(passing)
             second = bool(undecided(found.samples))
@@ -267,17 +276,18 @@ class Evaluation:
             outputs = {cid: outputs.get(cid, []) + found.screened[cid] for cid in passing}
         evidence = [
             CandidateEvidence(
-                id=cid,
-                source=source,
-                run=self.runs[cid],
-                outputs=_complete(outputs.get(cid), len(inputs)),
-                timing_samples=found.samples.get(cid),
-                timed_outputs=found.screened.get(cid),
-                votes=self.votes.get(cid, 1),
-                authors=self.authors.get(cid, []),
-                growth=found.growth.get(cid),
+                id=record.id,
+                source=record.code,
+                run=record.run,
+                outputs=_complete(outputs.get(record.id), len(inputs)),
+                timing_samples=found.samples.get(record.id),
+                timed_outputs=found.screened.get(record.id),
+                votes=record.votes,
+                authors=record.authors,
+                growth=found.growth.get(record.id),
             )
-            for cid, source in self.sources.items()
+            for record in self.ledger
+            if record.run is not None  # verified: a record not yet run is not evidence
         ]
         ordered = ordering(
             evidence,
@@ -316,7 +326,7 @@ class Evaluation:
         )
         screened: dict[str, list[CallOutcome]] = {}
         if workload.inputs is None and passing:  # benchmark tests: time perturbed copies
-            runs = (self.runs[cid] for cid in passing)
+            runs = (self.ledger.runs[cid] for cid in passing)
             copies, groups = perturbed_benchmark(runs, int(self.seed, 16))
             if copies.args:
                 usable, screened = await screen_copies(
@@ -335,10 +345,10 @@ class Evaluation:
     def _grows(self, found: _Found) -> bool:
         """Whether growth will be measured: on, something timed, and an input that grows."""
         timed, templates = self._growth_plan(found)
-        return bool(self.growth and timed and templates)
+        return bool(self.policy.growth and timed and templates)
 
     def _growth_plan(self, found: _Found) -> tuple[dict[str, str], list[tuple[Any, ...]]]:
-        timed = {cid: found.passing[cid] for cid in found.samples if self.runs[cid].passed}
+        timed = {cid: found.passing[cid] for cid in found.samples if self.ledger[cid].passed}
         differential = found.differential.args if found.differential else []
         workload = found.workload
         drawn = workload.inputs.args if workload and workload.inputs is not None else []
@@ -349,7 +359,7 @@ class Evaluation:
         nothing can be drawn); a failure is a note, never the end of the ranking."""
         timed, templates = self._growth_plan(found)
         notes = found.notes
-        if not self.growth or not timed:
+        if not self.policy.growth or not timed:
             return {}
         if not templates:
             notes.append("growth not measured: no generated input grows with n")
@@ -381,7 +391,7 @@ class Evaluation:
     async def _jury(self, passing: dict[str, str], notes: list[str]) -> JuryResult | None:
         """The jury's own failures are in its result; this catches the rest (never fatal)."""
         try:
-            return await run_jury(passing, self.judges, task=self.problem.prompt)
+            return await run_jury(passing, list(self.policy.judges), task=self.problem.prompt)
         except Exception as error:
             notes.append(f"jury skipped: {type(error).__name__}: {error}")
             return None
@@ -393,8 +403,9 @@ class Evaluation:
             self.emit(Event("jury", f"{ballots} ballot(s), {failed} failed"))
 
     def cancel(self) -> None:
-        if self._drawing is not None:
-            self._drawing.cancel()
+        for task in [self._drawing, *self._hidden]:
+            if task is not None:
+                task.cancel()
 
 
 @dataclass
@@ -441,14 +452,13 @@ async def rank_candidates(
     """Verify ``candidates`` (id -> source) against ``problem``'s visible tests and rank them,
     with model-written tests and each candidate's votes (and the models behind them,
     ``authors``) as soft evidence; ``growth``: measure how the timed ones grow with the input
-    (a few seconds each); ``enrich``, ``on_decided``: see :meth:`Evaluation.rank`; ``seed``,
-    ``reference``: see :class:`Evaluation` (a fresh secret when not given)."""
-    evaluation = Evaluation(
-        problem, sandbox, judges=judges, rounds=rounds, on_event=on_event, growth=growth,
-        seed=seed, reference=reference,
-    )  # fmt: skip
+    (a few seconds each); ``enrich``, ``on_decided``: see :meth:`Evaluation.rank`; ``judges``,
+    ``rounds``, ``seed``, ``reference``: see :class:`~codegen.evaluation.policy.Policy`."""
+    policy = Policy(rounds=rounds, growth=growth, judges=tuple(judges or ()), seed=seed,
+                    reference=reference)  # fmt: skip
+    evaluation = Evaluation(problem, sandbox, policy, on_event=on_event)
     try:
-        await evaluation.verify(candidates, votes=votes, authors=authors)
+        await evaluation.verify(evaluation.ledger.give(candidates, votes, authors))
         return await evaluation.rank(generated_tests, enrich=enrich, on_decided=on_decided)
     finally:
         evaluation.cancel()

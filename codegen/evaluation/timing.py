@@ -17,7 +17,7 @@ if it fails in any job they are dropped (None), and nothing else changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 
 from codegen.evaluation.events import Event
@@ -42,7 +42,7 @@ from sandbox import (
 class Timing:
     problem: Problem
     workload: Workload
-    runs: dict[str, RunResult]  # updated with the failures met while timing
+    runs: MutableMapping[str, RunResult]  # corrected with the failures met while timing
     screened: dict[str, list[CallOutcome]]
     sandbox: SandboxBackend
     rounds: int

@@ -29,6 +29,7 @@ from collections.abc import Awaitable
 from codegen.errors import BadInput
 from codegen.evaluation import Evaluation, RankingRun, verify
 from codegen.evaluation import Event as EvaluationEvent
+from codegen.evaluation.policy import Policy
 from codegen.generation import GenerationResult, GenerationTask, Roster
 from codegen.llm.throttle import Throttle
 from codegen.problems import Problem
@@ -131,7 +132,7 @@ async def _test_repair_rank(
     await test_new(run, run.add(result.candidates, "initial", None))
     run.phases["verify_s"] = time.perf_counter() - mark
     repaired = False
-    if not run.passing() and run.session.settings.repair.enabled and run.entries:
+    if not run.passing() and run.session.settings.repair.enabled and len(run.ledger):
         mark = time.perf_counter()
         repaired = True
         await repair(run)
@@ -218,23 +219,23 @@ def module_does_not_load(problem: Problem, message: str) -> str:
 
 
 def _evaluation(run: SolveRun, sandbox: SandboxBackend) -> Evaluation:
-    """The run's one evaluation; its ranking stages and the jury show as progress."""
-    rounds = run.session.settings.sandbox.timing_rounds
-    evaluation = Evaluation(run.problem, sandbox, rounds=rounds)
+    """The run's one evaluation, over the run's ledger; its ranking stages and the jury show as
+    progress. The jury sits only when more than one candidate passes."""
+    judges = run.session.judges
+    policy = Policy(rounds=run.session.settings.sandbox.timing_rounds, judges=tuple(judges))
     announced: list[str] = []
 
     def relay(event: EvaluationEvent) -> None:
         if event.stage == "verify":
             return  # each verdict is shown as the candidate's own progress
         if event.stage == "jury" and not announced:
-            announced.extend(dict.fromkeys(j.model for j in evaluation.judges))
+            announced.extend(dict.fromkeys(j.model for j in judges))
             for name in announced:
                 run.emit(JudgeProgress(name, "judging"))
         who = f"{event.candidate}: " if event.candidate else ""
         run.emit(StageProgress(event.stage, who + event.message))
 
-    evaluation.emit = relay
-    return evaluation
+    return Evaluation(run.problem, sandbox, policy, ledger=run.ledger, on_event=relay)
 
 
 async def _rank(
@@ -247,21 +248,16 @@ async def _rank(
     evaluation = run.evaluation
     assert evaluation is not None
     passing = run.passing()
-    evaluation.judges = run.session.judges if len(passing) > 1 else []
-    evaluation.votes = {cid: len(e.candidate.proposers) for cid, e in run.entries.items()}
-    evaluation.authors = {
-        cid: [p.model for p in e.candidate.proposers] for cid, e in run.entries.items()
-    }
     run.emit(StageProgress("rank", f"ranking {len(passing)} passing candidate(s)"))
     hidden: list[asyncio.Task[Verdict | None]] = []
 
     def decided(decision: Decision, _: RankingRun) -> None:
         if decision.winner is None:
             return
-        entry = run.entries[decision.winner]
+        entry = run.ledger[decision.winner]
         run.phases["answer_s"] = time.perf_counter() - run.started
         seconds = round(run.phases["answer_s"], 3)
-        code = entry.candidate.code
+        code = entry.code
         run.emit(Decided(decision.winner, entry.author, code, decision.after, decision.reason,
                          seconds, run.enrich))  # fmt: skip
         if run.enrich:
@@ -274,7 +270,7 @@ async def _rank(
             task.cancel()
         raise
     if ranking.jury is not None:
-        for judge in dict.fromkeys(j.model for j in evaluation.judges):
+        for judge in dict.fromkeys(j.model for j in evaluation.policy.judges):
             ballots = sum(b.judge.split("#")[0] == judge for b in ranking.jury.ballots)
             failed = [f for f in ranking.jury.failures if f.judge.split("#")[0] == judge]
             detail = f"{ballots} ballot(s)" + (f", {failed[0].kind}: {failed[0].message}"
@@ -304,10 +300,10 @@ async def _returnable(run: SolveRun, sandbox: SandboxBackend, ranking: RankingRu
         key=lambda c: c.rank if c.rank is not None else 0,  # all ranked: the filter above
     )
     for summary in ranked[:CHECKED_AT_MOST]:
-        entry = run.entries[summary.id]
+        entry = run.ledger[summary.id]
         assert entry.run is not None
         run.emit(StageProgress("check", f"{summary.id} as {run.module}.py"))
-        found = await check_snippet(run.problem, entry.candidate.code, run.module, sandbox,
+        found = await check_snippet(run.problem, entry.code, run.module, sandbox,
                                     entry.run)  # fmt: skip
         if not found:
             if summary.id != ranking.winner:
@@ -324,7 +320,7 @@ async def _hidden_verdict(
     """The winner on the hidden tests (a HumanEval `check`), reported, never used to choose."""
     if winner is None or not run.problem.has_hidden_tests:
         return None
-    code = {winner: run.entries[winner].candidate.code}
+    code = {winner: run.ledger[winner].code}
     try:
         results = await verify(run.problem, code, sandbox, hidden=True)
     except ProblemError as error:

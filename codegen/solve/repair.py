@@ -18,8 +18,8 @@ async def repair(run: SolveRun) -> None:
     the roster each request comes from."""
     settings = run.session.settings.repair
     failing = sorted(
-        (e for e in run.entries.values() if e.run is not None),
-        key=lambda e: closeness(e.run),  # type: ignore[arg-type]  # not None: filtered above
+        ((record, record.run) for record in run.ledger if record.run is not None),
+        key=lambda pair: closeness(pair[1]),
     )[: settings.failing_shown]
     pairs = [(roster, w) for roster in run.session.rosters for w in roster.workers]
     if not failing or not pairs:
@@ -28,13 +28,12 @@ async def repair(run: SolveRun) -> None:
     run.emit(StageProgress("repair", f"{count} repair request(s) from {len(failing)} failure(s)"))
 
     async def one(index: int) -> tuple[str, GenerationResult]:
-        entry = failing[index % len(failing)]
-        assert entry.run is not None  # failing holds only entries that ran
+        record, tested = failing[index % len(failing)]
         roster, worker = pairs[index % len(pairs)]
         feedback = RepairFeedback(
-            code=entry.candidate.code,
+            code=record.code,
             test_output=feedback_text(
-                entry.run,
+                tested,
                 settings.feedback_chars,
                 run.problem.visible_tests,
             ),
@@ -45,7 +44,7 @@ async def repair(run: SolveRun) -> None:
             limits=roster.limits,
         )
         throttle = run.session.throttle_for(roster)  # the first round's caps, shared
-        return entry.id, await generate_all(run, task, [(single, throttle)], "repair")
+        return record.id, await generate_all(run, task, [(single, throttle)], "repair")
 
     outcomes = await asyncio.gather(*(one(i) for i in range(count)))
     new: list[str] = []

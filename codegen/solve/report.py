@@ -7,11 +7,11 @@ lines a user reads when none passes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from codegen.evaluation import RankingRun
+from codegen.evaluation.ledger import Round
 from codegen.generation.types import Failure, Proposal
 from codegen.problems.model import TestFile
 from codegen.ranking.consensus import GeneratedTest
@@ -21,7 +21,6 @@ from codegen.solve.failures import failure_line
 from codegen.solve.optimisation import OptimiseReport
 from sandbox import RunResult, TestStatus, Verdict
 
-Round = Literal["initial", "repair", "dispute"]
 SHOWN = 10  # failing candidates listed when none passes
 
 # How far from passing each verdict is, for "closest candidates": a failed assertion is nearer

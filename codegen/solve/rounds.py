@@ -122,18 +122,15 @@ async def test_new(run: SolveRun, ids: Sequence[str]) -> None:
         return
     run.emit(StageProgress("sandbox", f"testing {len(ids)} candidate(s)"))
     for cid in ids:
-        run.emit(CandidateProgress(cid, "testing", run.entries[cid].author))
-    sources = {cid: run.entries[cid].candidate.code for cid in ids}
+        run.emit(CandidateProgress(cid, "testing", run.ledger[cid].author))
     assert run.evaluation is not None
     try:
-        results = await run.evaluation.verify(
-            sources, set_aside=False, on_done=lambda cid, result: show_verdict(run, cid, result)
+        await run.evaluation.verify(
+            ids, set_aside=False, on_done=lambda cid, result: show_verdict(run, cid, result)
         )
     except ProblemError as error:
         first = (str(error).strip().splitlines() or ["the tests do not load"])[0]
         raise BadInput(f"{run.problem.origin or run.problem.name}: {first}") from None
-    for cid, result in results.items():
-        run.entries[cid].run = result
 
 
 def set_aside_examples(run: SolveRun) -> None:
@@ -142,7 +139,6 @@ def set_aside_examples(run: SolveRun) -> None:
     (:mod:`codegen.ranking.soft_tests`)."""
     assert run.evaluation is not None
     for cid, result in run.evaluation.set_aside_examples().items():
-        run.entries[cid].run = result
         show_verdict(run, cid, result)
 
 
@@ -150,4 +146,4 @@ def show_verdict(run: SolveRun, cid: str, result: RunResult) -> None:
     passed, total = tests_passed(result)
     why = result.message.strip().splitlines()[0] if result.message.strip() else ""
     detail = f"{passed}/{total} tests" + (f": {why}" if why else "")
-    run.emit(CandidateProgress(cid, result.verdict.value, run.entries[cid].author, detail))
+    run.emit(CandidateProgress(cid, result.verdict.value, run.ledger[cid].author, detail))

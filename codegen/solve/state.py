@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from codegen.evaluation import Evaluation, RankingRun
+from codegen.evaluation.ledger import CandidateRecord, Ledger
 from codegen.generation import Candidate, Failure
 from codegen.generation.types import TesterReply
 from codegen.problems import Problem
@@ -32,27 +33,12 @@ CLOSEST_SHOWN = 3
 
 
 @dataclass
-class Entry:
-    id: str
-    candidate: Candidate
-    round: Round
-    repair_of: str | None = None
-    run: RunResult | None = None
-
-    @property
-    def author(self) -> str:
-        first = self.candidate.proposers[0]
-        more = len(self.candidate.proposers) - 1
-        return f"{first.model}[{first.persona}]" + (f" +{more}" if more else "")
-
-
-@dataclass
 class SolveRun:
     problem: Problem
     session: SolveSession
     on_event: Callable[[SolveEvent], None] | None
     evaluation: Evaluation | None = None  # once the sandbox is open
-    entries: dict[str, Entry] = field(default_factory=dict)
+    ledger: Ledger = field(default_factory=Ledger)  # every distinct program; the evaluation's
     failures: list[Failure] = field(default_factory=list)
     requests: int = 0
     phases: dict[str, float] = field(default_factory=dict)
@@ -77,26 +63,10 @@ class SolveRun:
         self, candidates: Sequence[Candidate], stage: Round, repair_of: str | None
     ) -> list[str]:
         """Record new programs (a repeat only adds its proposers); returns the new ids."""
-        by_fingerprint = {e.candidate.fingerprint: e for e in self.entries.values()}
-        new = []
-        prefix = {"initial": "c", "repair": "r", "dispute": "d"}[stage]
-        for candidate in candidates:
-            known = by_fingerprint.get(candidate.fingerprint)
-            if known is not None:
-                known.candidate.proposers.extend(candidate.proposers)
-                continue
-            cid = f"{prefix}{sum(e.round == stage for e in self.entries.values()) + 1}"
-            entry = Entry(cid, candidate.model_copy(deep=True), stage, repair_of)
-            self.entries[cid] = by_fingerprint[candidate.fingerprint] = entry
-            new.append(cid)
-        return new
+        return self.ledger.propose(candidates, stage, repair_of)
 
     def passing(self) -> dict[str, str]:
-        return {
-            cid: e.candidate.code
-            for cid, e in self.entries.items()
-            if e.run is not None and e.run.passed
-        }
+        return self.ledger.passing()
 
     def report(
         self,
@@ -106,11 +76,11 @@ class SolveRun:
         repaired: bool,
     ) -> SolveReport:
         tests = self.problem.visible_tests
-        summaries = {cid: _summary(e, ranking, tests) for cid, e in self.entries.items()}
+        summaries = {r.id: _summary(r, ranking, tests) for r in self.ledger}
         ranked = sorted((s for s in summaries.values() if s.rank is not None), key=_rank_of)
         rest = sorted(
             (s for s in summaries.values() if s.rank is None),
-            key=lambda s: closeness(run) if (run := self.entries[s.id].run) else (1.0, 9),
+            key=lambda s: closeness(run) if (run := self.ledger[s.id].run) else (1.0, 9),
         )
         candidates = ranked + rest
         proposals = [p for s in candidates for p in s.proposers]
@@ -123,7 +93,7 @@ class SolveRun:
             winner=winner,
             disputed=bool(ranking and ranking.disputed),
             dispute=(ranking.dispute if ranking else "") + self.settling,
-            code=self.entries[winner].candidate.code if winner else None,
+            code=self.ledger[winner].code if winner else None,
             checked_as=f"{self.module}.py" if winner and self.problem.context is None else None,
             hidden_tests=hidden,
             repair_round=repaired,
@@ -157,10 +127,10 @@ def _rank_of(summary: CandidateSummary) -> int:
 
 
 def _summary(
-    entry: Entry, ranking: RankingRun | None, tests: Sequence[TestFile]
+    entry: CandidateRecord, ranking: RankingRun | None, tests: Sequence[TestFile]
 ) -> CandidateSummary:
-    first = entry.candidate.proposers[0]
-    proposers = entry.candidate.proposers
+    first = entry.proposers[0]
+    proposers = entry.proposers
     run = entry.run or RunResult(verdict=Verdict.ERROR, message="not run")
     ranked = None
     if ranking is not None:
@@ -190,5 +160,5 @@ def _summary(
         rank=ranked.rank if ranked else None,
         tied=ranked.tied if ranked else False,
         explanation=ranked.explanation if ranked and ranked.rank else "",
-        code=entry.candidate.code,
+        code=entry.code,
     )
