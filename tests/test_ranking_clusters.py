@@ -49,10 +49,29 @@ def test_exceptions_compare_by_type_and_limits_are_behaviours() -> None:
     a = [raises("IndexError: list index out of range"), ok(1)]
     b = [raises("IndexError: other words"), ok(1)]
     c = [raises("KeyError: 3"), CallOutcome(ok=False, cause=Verdict.TIMEOUT)]
-    report = cluster_outcomes({"a": a, "b": b, "c": c}, [(1,), (2,)], entry_point="f")
-    assert [cl.members for cl in report.clusters] == [["a", "b"], ["c"]]
+    d = [ok(0), ok(1)]  # accepts the first input: raising there is a behaviour again
+    report = cluster_outcomes({"a": a, "b": b, "c": c, "d": d}, [(1,), (2,)], entry_point="f")
+    assert [cl.members for cl in report.clusters] == [["a", "b"], ["c"], ["d"]]
     behaviours = [{g.behaviour for g in f.groups} for f in report.findings]
-    assert behaviours == [{"raises IndexError", "raises KeyError"}, {"returns 1", "timeout"}]
+    assert behaviours == [
+        {"raises IndexError", "raises KeyError", "returns 0"},
+        {"returns 1", "timeout"},
+    ]
+
+
+def test_an_input_every_candidate_rejects_splits_nobody() -> None:
+    """HumanEval/20 asks for at least two numbers; on ``[1.0]`` (a model-written test's input)
+    its four passing candidates raised four different exceptions and the ranking was disputed.
+    Rejecting an input outside the domain is one behaviour, whichever exception says it."""
+    a = [raises("UnboundLocalError: x"), ok((2.0, 2.2))]
+    b = [raises("IndexError: list index out of range"), ok((2.0, 2.2))]
+    c = [raises("ValueError: at least two numbers"), ok((2.2, 2.0))]
+    report = cluster_outcomes({"a": a, "b": b, "c": c}, [([1.0],), ([2.2, 2.0],)])
+    assert [cl.members for cl in report.clusters] == [["a", "b"], ["c"]]
+    assert [f.input_index for f in report.findings] == [1]  # the real difference only
+    stuck = [CallOutcome(ok=False, cause=Verdict.TIMEOUT), ok(1)]
+    mixed = cluster_outcomes({"a": [raises("ValueError: no"), ok(1)], "b": stuck}, [(0,), (1,)])
+    assert len(mixed.clusters) == 2  # a limit is not a rejection: it stays a behaviour
 
 
 def test_float_noise_is_not_a_disagreement_but_types_are() -> None:

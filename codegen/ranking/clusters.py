@@ -2,10 +2,13 @@
 
 Two candidates are in one cluster when every input gives the same *behaviour*: an equal value
 (floats compared to 10 significant digits), an exception of the same type (the message is
-ignored), or the same limit hit (timeout, memory...). The dominant cluster is the strictly
-largest one; when two clusters tie for largest there is no dominant cluster, because a vote
-that is split evenly says nothing. A *finding* is an input on which candidates disagree, with
-what each group of candidates did: either a bug or an unclear spec.
+ignored), or the same limit hit (timeout, memory...). An input on which *every* candidate
+raises is one they all reject, whatever the exception: most likely outside the problem's
+domain (one number where the text asks for at least two), so which exception each raises there
+says nothing about which is right; it neither splits them nor makes a finding. The dominant
+cluster is the strictly largest one; when two clusters tie for largest there is no dominant
+cluster, because a vote that is split evenly says nothing. A *finding* is an input on which
+candidates disagree, with what each group of candidates did: either a bug or an unclear spec.
 """
 
 from __future__ import annotations
@@ -72,7 +75,15 @@ def cluster_outcomes(
     for candidate, calls in outcomes.items():
         if len(calls) != len(inputs):
             raise ValueError(f"{candidate}: {len(calls)} outcomes for {len(inputs)} inputs")
-    keys = {c: tuple(behaviour_key(o) for o in calls) for c, calls in outcomes.items()}
+    rejected = {
+        index
+        for index in range(len(inputs))
+        if outcomes and all(_raised(calls[index]) for calls in outcomes.values())
+    }
+    keys = {
+        c: tuple(REJECTED if i in rejected else behaviour_key(o) for i, o in enumerate(calls))
+        for c, calls in outcomes.items()
+    }
     by_signature: dict[tuple[Hashable, ...], list[str]] = {}
     for candidate, signature in keys.items():
         by_signature.setdefault(signature, []).append(candidate)
@@ -102,6 +113,13 @@ def cluster_outcomes(
     return ClusterReport(
         clusters=clusters, dominant=dominant, findings=findings, inputs=len(inputs)
     )
+
+
+REJECTED = ("raises", "an exception")  # the key of every candidate on an input all reject
+
+
+def _raised(outcome: CallOutcome) -> bool:
+    return not outcome.ok and outcome.cause is None
 
 
 def behaviour_key(outcome: CallOutcome) -> Hashable:
