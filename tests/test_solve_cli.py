@@ -213,6 +213,21 @@ def test_plain_text_task_on_stdin_prints_only_the_code(tmp_path: Path) -> None:
     assert task in requests[0]["messages"][-1]["content"]
 
 
+def test_written_to_a_file_on_a_pipe_says_where_on_stderr(tmp_path: Path) -> None:
+    """A log of `codegen solve … -o out.py` (CI, a script) shows what happened, not nothing."""
+    script = {"models": {"fast": [fenced(TWO_SUM_HASH)]}}
+    out = tmp_path / "two_sum_out.py"
+    with FakeServerProcess(script, tmp_path) as server:
+        config = _config(tmp_path, 'personas = ["simplest"]\n')
+        done = codegen(
+            "solve", str(TWO_SUM), "--models", "openai/fast", "--config", str(config),
+            "-o", str(out), env={"OPENAI_API_BASE": server.base_url},
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "" and out.read_text().strip() == TWO_SUM_HASH.strip()
+    assert done.stderr.strip().splitlines()[-1].startswith(f"wrote {out}: ")
+
+
 def test_humaneval_record_reports_the_hidden_check(tmp_path: Path) -> None:
     record = {
         "task_id": "Demo/0",

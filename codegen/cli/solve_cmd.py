@@ -246,6 +246,9 @@ def _show(
                               highlight=False)  # fmt: skip
         elif output is None:
             click.echo(report.code, nl=False)
+        else:  # a log or a script: the code went to the file; say where, on stderr
+            click.echo(f"wrote {output}: {report.winner} of {len(report.candidates)} "
+                       "candidates", err=True)  # fmt: skip
     sys.stdout.flush()  # a pipe gets the answer now, not when the pool has been cleaned up
     if report.disputed:
         raise Disputed(f"disputed, no winner for {name}: {report.dispute}")
