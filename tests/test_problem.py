@@ -170,6 +170,16 @@ def test_the_unwritten_function_is_the_entry_point(tmp_path: Path) -> None:
         assert problem_from_stub(stub, name="p", where="p.py").entry_point == "main"
 
 
+def test_a_doctest_that_is_not_python_is_bad_input_not_a_failure_of_every_candidate() -> None:
+    """doctest compiles each example; one that cannot would fail every candidate in the sandbox
+    after the models were paid for: said at load, with its line."""
+    stub = 'def f(x: int) -> int:\n    """Doubles.\n\n    >>> f(1\n    2\n    """\n    ...\n'
+    with pytest.raises(BadInput, match=r"p.py:4: the doctest `>>> f\(1` in f is not valid Python"):
+        problem_from_stub(stub, name="p", where="p.py")
+    fine = stub.replace(">>> f(1\n", ">>> f(1)\n")
+    assert problem_from_stub(fine, name="p", where="p.py").entry_point == "f"
+
+
 def test_several_unwritten_functions_without_a_hint_is_one_clear_error(tmp_path: Path) -> None:
     two = "def a(x: int) -> int:\n    ...\n\n\ndef b(x: int) -> int:\n    ...\n"
     with pytest.raises(BadInput, match=r"several functions are unwritten \(a, b\); name the one"):

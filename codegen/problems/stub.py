@@ -192,6 +192,16 @@ def _examples(node: ast.FunctionDef, where: str) -> tuple[Example, ...]:
         parsed = doctest.DocTestParser().get_examples(docstring, name=node.name)
     except ValueError as error:
         raise BadInput(f"{where}:{doc_line}: bad doctest in {node.name}: {error}") from None
+    for ex in parsed:  # doctest compiles each example so: one that cannot fails every candidate
+        try:
+            compile(ex.source, "<doctest>", "single")
+        except (SyntaxError, ValueError) as error:
+            shown = ex.source.strip().splitlines()[0][:80]
+            why = error.msg if isinstance(error, SyntaxError) else str(error)
+            raise BadInput(
+                f"{where}:{doc_line + ex.lineno}: the doctest `>>> {shown}` in "
+                f"{node.name} is not valid Python ({why}); fix the docstring"
+            ) from None
     return tuple(
         Example(source=ex.source, want=ex.want, lineno=doc_line + ex.lineno) for ex in parsed
     )
