@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ProblemError, SandboxError, SandboxUnavailable
 from .models import (
     DEFAULT_LIMITS,
+    NO_TESTS_COLLECTED,
     BenchmarkStats,
     CallJob,
     CallOutcome,
@@ -54,6 +55,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "NO_TESTS_COLLECTED",
     "BenchmarkStats",
     "CallJob",
     "CallOutcome",

@@ -127,6 +127,11 @@ class RunJob(BaseModel):
         return files
 
 
+# A run's message when pytest found no test in the job's files (the harness's words, checked by
+# the contract suite): the same for every candidate, so the tests' fault, not a candidate's.
+NO_TESTS_COLLECTED = "no tests were collected"
+
+
 class Verdict(StrEnum):
     PASSED = "passed"
     FAILED = "failed"

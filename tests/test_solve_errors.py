@@ -109,6 +109,22 @@ def test_tests_that_fail_to_import(tmp_path: Path) -> None:
 
 
 @pytest.mark.docker
+def test_a_test_file_without_a_test_is_bad_input_for_solve_and_rank(tmp_path: Path) -> None:
+    """pytest collecting nothing fails every candidate alike: the file's fault, said before any
+    model is waited on (solve) or any candidate is ranked (rank)."""
+    (tmp_path / "problem.py").write_text('def double(n: int) -> int:\n    """Twice n."""\n')
+    (tmp_path / "test_double.py").write_text("from solution import double\n")
+    (tmp_path / "double.py").write_text("def double(n):\n    return 2 * n\n")
+    solved = codegen(
+        "solve", str(tmp_path), "--models", "openai/x", env={"OPENAI_API_BASE": _closed_port_url()}
+    )
+    ranked = codegen("rank", str(tmp_path), str(tmp_path / "double.py"))
+    assert solved.returncode == ranked.returncode == 2, solved.stderr + ranked.stderr
+    assert "test_double.py: pytest collected no test" in one_line(solved.stderr)
+    assert "test_double.py: pytest collected no test" in ranked.stderr.splitlines()[-1]
+
+
+@pytest.mark.docker
 def test_a_container_runtime_docker_does_not_have(tmp_path: Path) -> None:
     """[sandbox] runtime passes through to Docker; one it lacks is one line, exit 3."""
     (tmp_path / "codegen.toml").write_text('[sandbox]\nruntime = "no-such-runtime"\n')

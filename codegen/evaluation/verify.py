@@ -11,7 +11,7 @@ from codegen.errors import BadInput
 from codegen.problems import Problem
 from codegen.problems.context import module_spec, program, repository_tests
 from codegen.ranking.soft_tests import set_aside_unsatisfiable
-from sandbox import Limits, RunJob, RunResult
+from sandbox import NO_TESTS_COLLECTED, Limits, ProblemError, RunJob, RunResult
 
 if TYPE_CHECKING:
     from sandbox import SandboxBackend  # the backends load the Docker SDK: not for a client
@@ -60,7 +60,16 @@ async def verify(
         return cid, result
 
     runs = dict(await asyncio.gather(*(one(cid, src) for cid, src in candidates.items())))
+    if runs and all(run.message == NO_TESTS_COLLECTED for run in runs.values()):
+        raise ProblemError(no_tests_collected(test_files))
     return set_aside_examples(problem, runs) if set_aside and not hidden else runs
+
+
+def no_tests_collected(test_files: dict[str, str]) -> str:
+    """pytest collects the tests apart from the candidate (its own process): finding none is
+    the files' fault, the same for every candidate."""
+    names = ", ".join(sorted(test_files)) or "the tests"
+    return f"{names}: pytest collected no test; write a `def test_...` function"
 
 
 def set_aside_examples(problem: Problem, runs: dict[str, RunResult]) -> dict[str, RunResult]:

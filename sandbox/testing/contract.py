@@ -34,6 +34,7 @@ from ..backend import SandboxBackend
 from ..errors import ProblemError
 from ..harness import plaindata
 from ..models import (
+    NO_TESTS_COLLECTED,
     CallJob,
     CallOutcome,
     Limits,
@@ -196,7 +197,7 @@ class SandboxContract:
 
     def test_no_tests_is_an_error(self, contract) -> None:
         result = contract.run(ADD, "from solution import add\n")
-        assert (result.verdict, result.message) == (Verdict.ERROR, "no tests were collected")
+        assert (result.verdict, result.message) == (Verdict.ERROR, NO_TESTS_COLLECTED)
 
     def test_the_candidate_crosses_the_boundary_as_in_the_container(self, contract) -> None:
         """In-place changes reach the test's argument, builtin exceptions keep their type, values
