@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.cli_support import ROOT, codegen, one_line
+from tests.cli_support import ROOT, FakeServerProcess, codegen, one_line
 
 STUB = ROOT / "examples" / "sum_squares" / "problem.py"
 
@@ -122,6 +123,27 @@ def test_a_test_file_without_a_test_is_bad_input_for_solve_and_rank(tmp_path: Pa
     assert solved.returncode == ranked.returncode == 2, solved.stderr + ranked.stderr
     assert "test_double.py: pytest collected no test" in one_line(solved.stderr)
     assert "test_double.py: pytest collected no test" in ranked.stderr.splitlines()[-1]
+
+
+@pytest.mark.docker
+def test_a_broken_strategy_is_bad_input_found_beside_the_models(tmp_path: Path) -> None:
+    """The inputs are drawn while the models write (they depend on the problem alone), so a
+    ``strategies.py`` that is no strategy is exit 2, not a failed run after they answered."""
+    (tmp_path / "problem.py").write_text('def double(n: int) -> int:\n    """Twice n."""\n')
+    (tmp_path / "test_double.py").write_text(
+        "from solution import double\n\ndef test_double():\n    assert double(2) == 4\n"
+    )
+    (tmp_path / "strategies.py").write_text("inputs = 42\n")
+    slow = {"models": {"slow": [{"content": "```python\ndef double(n): return 2 * n\n```",
+                                 "delay_s": 120}]}}  # fmt: skip
+    with FakeServerProcess(slow, tmp_path) as server:
+        started = time.monotonic()
+        done = codegen("solve", str(tmp_path), "--models", "openai/slow",
+                       env={"OPENAI_API_BASE": server.base_url})  # fmt: skip
+        waited = time.monotonic() - started
+    assert done.returncode == 2, done.stderr
+    assert "strategies.py: must define `inputs`" in one_line(done.stderr)
+    assert waited < 60  # the model's reply (120 s) was not waited for
 
 
 @pytest.mark.docker

@@ -100,7 +100,7 @@ class Evaluation:
         write each run into its record. With ``set_aside`` (the default), call examples no
         candidate satisfies are set aside right away; a caller that first gives the models a
         repair round passes False and calls :meth:`set_aside_examples` after it."""
-        self._start_drawing()  # the inputs are drawn in the sandbox beside the tests
+        self.start_drawing()  # the inputs are drawn in the sandbox beside the tests
         if self.policy.hidden_tests:
             self._hidden.append(asyncio.create_task(self._verify_hidden(ids)))
 
@@ -377,16 +377,18 @@ class Evaluation:
             self.emit(Event("growth", growth.label, cid))
         return measured
 
-    def _start_drawing(self) -> None:
+    def start_drawing(self) -> asyncio.Task[Drawn]:
+        """Draw the differential inputs and the timing workload, once: they depend on the
+        problem alone, so a caller may start them before any candidate exists (solve does,
+        beside the models); a broken ``strategies.py`` then shows before they answer."""
         if self._drawing is None:
             self._drawing = asyncio.create_task(
                 draw(self.problem, self.sandbox, int(self.seed, 16))
             )
+        return self._drawing
 
     async def _drawn(self) -> Drawn:
-        self._start_drawing()
-        assert self._drawing is not None  # started on the line above
-        return await self._drawing
+        return await self.start_drawing()
 
     async def _jury(self, passing: dict[str, str], notes: list[str]) -> JuryResult | None:
         """The jury's own failures are in its result; this catches the rest (never fatal)."""
@@ -404,8 +406,11 @@ class Evaluation:
 
     def cancel(self) -> None:
         for task in [self._drawing, *self._hidden]:
-            if task is not None:
-                task.cancel()
+            if task is None:
+                continue
+            task.cancel()
+            if task.done() and not task.cancelled():
+                task.exception()  # seen: a run that ended otherwise need not log it again
 
 
 @dataclass

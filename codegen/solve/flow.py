@@ -7,15 +7,17 @@
            one more round of samples from every model, and model-written tests if none were
            written yet ─▶ rank again; still disputed: no winner (exit 4)
     tester (each model writes test cases, beside the generation) ─────────────────┐
+    inputs drawn in the sandbox (the problem's alone, beside the generation) ─────┤
     passing ones ─▶ the evaluation's ranking (behaviour, written tests, timing, jury)
                  ─▶ winner and its confidence
                  ─▶ the winner as a module of its own (imports, passes, pyflakes clean;
                     else the next ranked one) ─▶ SolveReport
 
-One :class:`~codegen.evaluation.Evaluation` records every round's verification and then ranks,
-so the ranking sees exactly what the rounds saw. The sandbox pool opens while the models
-generate, and a first job checks that the problem's tests load, so broken tests or a missing
-Docker stop the run before it waits on the models. Progress goes to `on_event`
+One :class:`~codegen.evaluation.Evaluation` records every round's verification into the run's
+ledger and then ranks, so the ranking sees exactly what the rounds saw. The sandbox pool opens
+while the models generate, a first job checks that the problem's tests load, and the inputs
+are drawn, so broken tests, a broken ``strategies.py`` or a missing Docker stop the run before
+it waits on the models, and the drawing is off the answer's path. Progress goes to `on_event`
 (:mod:`codegen.solve.events`).
 """
 
@@ -25,6 +27,7 @@ import asyncio
 import time
 import warnings
 from collections.abc import Awaitable
+from typing import Any
 
 from codegen.errors import BadInput
 from codegen.evaluation import Evaluation, RankingRun, verify
@@ -90,11 +93,12 @@ async def solve(
     try:
         sandbox = await session.sandbox()
         await check_tests_load(problem, sandbox)
-        result = await generating
-        run.phases["generate_s"] = time.perf_counter() - started
-        check_reachable(result, session)
         run.evaluation = _evaluation(run, sandbox)
         try:
+            await _unless_drawing_fails(generating, run.evaluation.start_drawing())
+            result = await generating
+            run.phases["generate_s"] = time.perf_counter() - started
+            check_reachable(result, session)
             return await _test_repair_rank(run, sandbox, result, started, writing)
         finally:
             run.evaluation.cancel()
@@ -102,6 +106,18 @@ async def solve(
         for pending in (generating, writing):
             pending.cancel()
         await asyncio.gather(generating, writing, return_exceptions=True)
+
+
+async def _unless_drawing_fails(generating: asyncio.Task[Any], drawing: asyncio.Task[Any]) -> None:
+    """Wait for the models; the inputs are drawn beside them (off the answer's path), and a
+    drawing that fails (a broken ``strategies.py``: bad input) ends the run at once."""
+    while True:
+        if drawing.done() and not drawing.cancelled() and drawing.exception() is not None:
+            await drawing  # raises it
+        if generating.done():
+            return
+        waiting = {generating} if drawing.done() else {generating, drawing}
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
 
 
 def context_line(problem: Problem) -> str:
