@@ -20,7 +20,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codegen.evaluation.timing import undecided
-from codegen.ranking import CandidateEvidence, Growth, JuryResult, fit_growth, rank
+from codegen.ranking import (
+    CandidateEvidence,
+    Growth,
+    JuryResult,
+    compare_timings,
+    fit_growth,
+    rank,
+)
 from codegen.ranking.decision import Decision, Pending, decide, second_look_can_reverse
 from codegen.ranking.rule import ordering
 from sandbox import CallOutcome, RunResult, TestOutcome, Verdict
@@ -63,13 +70,16 @@ class Case:
     def at(self, stage: str) -> list[CandidateEvidence]:
         """The evidence after ``stage``: tests, timing (the first job), second, growth, final."""
         second = self.second_look() and stage != "timing"
+        # a second look re-times only the candidates still tied with the fastest
+        tied = {t.id for t in compare_timings(self.first_job()) if t.tied_with_fastest}
         out = []
         for e in self.evidence:
             first_fail = e.id in self.failed_first and stage != "tests"
-            second_fail = e.id in self.failed_second and second and stage != "tests"
+            again = second and e.id in tied
+            second_fail = e.id in self.failed_second and again and stage != "tests"
             samples = None
             if stage != "tests" and e.run.passed and e.timing_samples and not first_fail:
-                samples = e.timing_samples[: self.rounds * (2 if second else 1)]
+                samples = e.timing_samples[: self.rounds * (2 if again else 1)]
                 if second_fail:
                     samples = None
             failed = (first_fail or second_fail) and not self.lone  # a lone winner: a warning

@@ -68,7 +68,9 @@ def test_two_sum_pass_set_winner_and_ranks(two_sum: tuple[dict, Any]) -> None:
     report, done = two_sum
     assert done.returncode == 0
     candidates = by_id(report)
-    assert list(candidates) == [FAST, RENAMED, TEN_TIMES, SLOW, WRONG, CRASHES, HOSTILE]
+    order = list(candidates)  # the two copies first, in whichever order this run's noise put them
+    assert set(order[:2]) == {FAST, RENAMED}
+    assert order[2:] == [TEN_TIMES, SLOW, WRONG, CRASHES, HOSTILE]
     assert {c for c, r in candidates.items() if r["passed"]} == {FAST, RENAMED, TEN_TIMES, SLOW}
     # FAST and its renamed copy are one program: a tie (then the shorter source, FAST, wins),
     # unless this run's noise told them apart, which only benchmarks/ may count (a tie is a

@@ -1,5 +1,6 @@
-"""Timing the passing candidates: interleaved rounds in the sandbox, and one look more when a
-candidate looks slower than the fastest but its interval still says "tie"
+"""Timing the passing candidates: interleaved rounds in the sandbox, and one look more (of the
+candidates still tied with the fastest) when a candidate looks slower than the fastest but its
+interval still says "tie"
 (``benchmarks/test_bench_ranking.py``, 1.3× apart: 17 of 20 rankings right and 3 ties with 10
 rounds only, 20 of 20 right with the extra look; equal code still tied 20 of 20).
 
@@ -77,13 +78,18 @@ class Timing:
     async def second_look(
         self, passing: dict[str, str], samples: dict[str, list[float]]
     ) -> dict[str, list[float]]:
-        """As many rounds again, of every candidate the first job timed."""
+        """As many rounds again, of the candidates still tied with the fastest (the fastest
+        among them): one already slower beyond the noise stays so, compared on the rounds it
+        ran (:func:`codegen.ranking.compare_timings`), and is not timed again."""
         slower = ", ".join(undecided(samples))
-        self.emit(Event("timing", f"{self.rounds} more rounds: {slower} may be slower"))
-        more = await self._job({cid: passing[cid] for cid in samples})
+        tied = [t.id for t in compare_timings(samples) if t.tied_with_fastest]
+        self.emit(Event("timing", f"{self.rounds} more rounds of {len(tied)}: {slower} may be "
+                                  "slower"))  # fmt: skip
+        more = await self._job({cid: passing[cid] for cid in tied})
         if not more:  # the extra job failed as a whole: keep what the first one measured
             return samples
-        return {cid: samples[cid] + more[cid] for cid in more}
+        kept = {cid: s for cid, s in samples.items() if cid not in tied}  # not timed again
+        return kept | {cid: samples[cid] + more[cid] for cid in more}
 
     async def _job(self, candidates: dict[str, str]) -> dict[str, list[float]]:
         timed = {cid: program(self.problem, code) for cid, code in candidates.items()}

@@ -12,6 +12,10 @@ noise on a shared machine is skewed and heavy-tailed, and both need no seed. The
 ``confidence`` is the interval's achieved coverage: with few rounds it is below the requested
 level (5 paired rounds can only give 93.75 %) and the interval is the full range of ratios.
 
+Rounds are aligned across candidates timed in the same jobs: a candidate left out of a later
+job (a second look only re-times the candidates still tied with the fastest) holds a prefix of
+the others' rounds, so two candidates are compared, paired, on the rounds both ran.
+
 Ties. A candidate is *tied* with a faster one unless the whole interval lies above the noise
 floor (``low > noise_floor``): a difference the data cannot separate from noise is a tie, never
 a coin flip. Tiers: candidates sorted by median; a tier is led by its fastest member and a
@@ -116,13 +120,13 @@ def compare_timings(
     results = []
     for cid in order:
         if cid != leader and not is_tie(
-            ratio_interval(samples[cid], samples[leader], level), noise_floor
+            ratio_interval(*_both_ran(samples[cid], samples[leader]), level), noise_floor
         ):
             tier, leader = tier + 1, cid
         if cid == fastest:
             versus = RatioEstimate(ratio=1.0, low=1.0, high=1.0, confidence=1.0, method="identity")
         else:
-            versus = ratio_interval(samples[cid], samples[fastest], level)
+            versus = ratio_interval(*_both_ran(samples[cid], samples[fastest]), level)
         median, iqr = summaries[cid]
         results.append(
             TimingStats(
@@ -140,6 +144,13 @@ def compare_timings(
             )
         )
     return results
+
+
+def _both_ran(a: Sequence[float], b: Sequence[float]) -> tuple[Sequence[float], Sequence[float]]:
+    """The rounds two candidates both ran: the shorter one's, from the start (see the module
+    docstring)."""
+    n = min(len(a), len(b))
+    return a[:n], b[:n]
 
 
 def _log(seconds: float) -> float:
