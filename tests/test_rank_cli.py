@@ -449,6 +449,10 @@ def test_missing_candidate_file_is_one_line_and_exit_2() -> None:
     assert done.returncode == 2
     assert_one_clean_line(done)
     assert "no/such/candidate.py" in done.stderr
+    folder = codegen("rank", TWO_SUM, FAST, f"{TWO_SUM}/candidates")  # a folder given
+    assert folder.returncode == 2
+    assert_one_clean_line(folder)
+    assert "candidates: a folder, not a candidate file" in folder.stderr
 
 
 def test_test_file_with_a_syntax_error_is_exit_2(tmp_path: Path) -> None:

@@ -22,6 +22,8 @@ def read_candidates(paths: Sequence[str]) -> dict[str, str]:
     sources = {}
     for path in paths:
         file = Path(path)
+        if file.is_dir():
+            raise BadInput(f"{path}: a folder, not a candidate file; name the .py files in it")
         if not file.is_file():
             raise BadInput(f"{path}: no such candidate file")
         sources[path] = file.read_text(encoding="utf-8", errors="replace")
