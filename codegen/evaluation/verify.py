@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,16 +62,16 @@ async def verify(
         return cid, result
 
     runs = dict(await asyncio.gather(*(one(cid, src) for cid, src in candidates.items())))
-    if runs and all(run.message == NO_TESTS_COLLECTED for run in runs.values()):
-        raise ProblemError(no_tests_collected(test_files))
+    check_collected(runs, test_files)
     return set_aside_examples(problem, runs) if set_aside and not hidden else runs
 
 
-def no_tests_collected(test_files: dict[str, str]) -> str:
-    """pytest collects the tests apart from the candidate (its own process): finding none is
-    the files' fault, the same for every candidate."""
-    names = ", ".join(sorted(test_files)) or "the tests"
-    return f"{names}: pytest collected no test; write a `def test_...` function"
+def check_collected(runs: Mapping[str, RunResult], test_files: Mapping[str, str]) -> None:
+    """pytest collects the tests apart from the candidate (its own process): runs in which it
+    found none are the files' fault, the same for every candidate (ProblemError)."""
+    if runs and all(run.message == NO_TESTS_COLLECTED for run in runs.values()):
+        names = ", ".join(sorted(test_files)) or "the tests"
+        raise ProblemError(f"{names}: pytest collected no test; write a `def test_...` function")
 
 
 def set_aside_examples(problem: Problem, runs: dict[str, RunResult]) -> dict[str, RunResult]:

@@ -33,7 +33,7 @@ from codegen.errors import BadInput
 from codegen.evaluation import Evaluation, RankingRun, verify
 from codegen.evaluation import Event as EvaluationEvent
 from codegen.evaluation.policy import Policy
-from codegen.evaluation.verify import no_tests_collected
+from codegen.evaluation.verify import check_collected
 from codegen.generation import GenerationResult, GenerationTask, Roster
 from codegen.llm.throttle import Throttle
 from codegen.problems import Problem
@@ -54,7 +54,7 @@ from codegen.solve.rounds import (
 from codegen.solve.session import SolveSession, request_plan
 from codegen.solve.snippet_check import check_snippet, module_name
 from codegen.solve.state import SolveRun
-from sandbox import NO_TESTS_COLLECTED, ProblemError, RunJob, SandboxBackend, Verdict
+from sandbox import ProblemError, RunJob, SandboxBackend, Verdict
 
 CHECKED_AT_MOST = 3  # ranked candidates tried as a module of their own before giving up
 
@@ -214,11 +214,10 @@ async def check_tests_load(problem: Problem, sandbox: SandboxBackend) -> None:
     )
     try:
         result = await sandbox.run(job)
+        check_collected({"placeholder": result}, job.test_files)
     except ProblemError as error:
         first = (str(error).strip().splitlines() or ["the tests do not load"])[0]
         raise BadInput(f"{problem.origin or problem.name}: {first}; fix the tests") from None
-    if result.message == NO_TESTS_COLLECTED:
-        raise BadInput(f"{problem.origin or problem.name}: {no_tests_collected(job.test_files)}")
     if problem.context is not None and "raised at import" in result.message:
         raise BadInput(module_does_not_load(problem, result.message))
 
