@@ -33,6 +33,13 @@ def _cpu(group: Path) -> float:
     return int((group / "cpuacct.usage").read_text()) / 1e9
 
 
+def _container_cpu(container_id: str | None) -> float:
+    try:
+        return _cpu(CGROUP / "docker" / str(container_id))
+    except OSError:
+        return 0.0
+
+
 def _kind(method: str, job: Any) -> str:
     if method == "call":
         return "call: drawing" if job.entry_point == "draw_from_spec" else "call"
@@ -61,6 +68,19 @@ def _count_jobs() -> dict[str, list[float]]:
             return timed()
 
         setattr(pool.Sandbox, method, counted)
+    on: Callable[..., Awaitable[Any]] = pool.Sandbox._on
+
+    async def busy(self: Any, container: Any, message: dict, *args: Any) -> Any:
+        started, cpu = time.perf_counter(), _container_cpu(container.id)
+        try:
+            return await on(self, container, message, *args)
+        finally:
+            if container is self.timer:
+                seen["timing container busy"][1] += time.perf_counter() - started
+            kind = "drawing" if message.get("hypothesis") else message.get("op", "?")
+            seen[f"container CPU: {kind}"][1] += _container_cpu(container.id) - cpu
+
+    pool.Sandbox._on = busy  # type: ignore[method-assign]  # a measurement's wrapper
     return seen
 
 
@@ -88,6 +108,7 @@ async def _per_job() -> None:
     from codegen.evaluation.behaviour import call_each
     from codegen.problems import problem_from_humaneval
     from codegen.ranking.inputs import Ask, draw_each
+    from sandbox.models import TimingJob
 
     record = read_problems()["HumanEval/0"]
     problem = problem_from_humaneval(record)
@@ -101,9 +122,18 @@ async def _per_job() -> None:
             for _ in range(20)))),
         ("drawing (both asks)", 10, lambda sb: asyncio.gather(*(
             draw_each(problem, sb, [Ask(30, i, False), Ask(10, i, True)]) for i in range(10)))),
+        ("timing, 4 programs x 5", 4, lambda sb: asyncio.gather(*(sb.time(TimingJob(
+            test_files={}, entry_point=problem.entry_point, rounds=5,
+            candidates={f"t{i}": code for i in range(4)}, inputs=[(([1.0, 2.0, 3.5], 0.5), {})] * 3,
+            )) for _ in range(4)))),
+        ("timing, 1 program x 1", 20, lambda sb: asyncio.gather(*(sb.time(TimingJob(
+            test_files={}, entry_point=problem.entry_point, rounds=1,
+            candidates={"t": code}, inputs=[(([1.0, 2.0, 3.5], 0.5), {})] * 3,
+            )) for _ in range(20)))),
     ]  # fmt: skip
     async with pool.Sandbox(workers=2) as sandbox:
         await verify(problem, {"warm": code}, sandbox)
+        await asyncio.gather(*(draw_each(problem, sandbox, [Ask(1)]) for _ in range(2)))
         for label, count, work in kinds:
             before = _cpu(CGROUP / "docker")
             await work(sandbox)

@@ -38,6 +38,7 @@ def call_message(job: CallJob, limits: Limits) -> dict:
         "limits": limits.model_dump(),
         "value_bytes": job.value_bytes,
         "module": job.module.message() if job.module else None,
+        "hypothesis": job.hypothesis,
     }
 
 

@@ -290,6 +290,11 @@ class CallJob(BaseModel):
         "larger ones come as their digests only",
     )  # fmt: skip
     module: ModuleSpec | None = Field(None, description="the project's module the candidate is")
+    hypothesis: bool = Field(
+        False, description="run in a process forked with hypothesis already imported: for the "
+        "host's own drawing program, whose cost is mostly that import (never a candidate's: "
+        "its memory would differ from a plain process's)",
+    )  # fmt: skip
 
 
 class TimingJob(BaseModel):

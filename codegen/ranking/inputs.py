@@ -107,7 +107,7 @@ async def draw_each(
     )
     job = CallJob(
         candidate=drawing_program(), entry_point=ENTRY, inputs=[((spec,), {}) for spec in specs],
-        limits=limits, max_timeouts=len(asks), value_bytes=DRAW_VALUE_BYTES,
+        limits=limits, max_timeouts=len(asks), value_bytes=DRAW_VALUE_BYTES, hypothesis=True,
     )  # fmt: skip
     outcomes = await sandbox.call(job)
     if len(asks) > 1 and any(o.value_omitted for o in outcomes):

@@ -164,10 +164,11 @@ class ServerLink:
         self.control.send(json.dumps(message).encode())
         return json.loads(self.control.recv(1 << 16))
 
-    def spawn(self) -> tuple[int, list[int]]:
+    def spawn(self, hypothesis: bool = False) -> tuple[int, list[int]]:
         """A fresh candidate process, waiting for its job: its pid and our ends of its call
-        socket, stdout and stderr. The server learns nothing of the job."""
-        self.control.send(json.dumps({"op": "spawn"}).encode())
+        socket, stdout and stderr. The server learns nothing of the job but ``hypothesis``: a
+        process with hypothesis imported, for the host's drawing program."""
+        self.control.send(json.dumps({"op": "spawn", "hypothesis": hypothesis}).encode())
         message, fds, _, _ = socket.recv_fds(self.control, 1 << 16, 3)
         return json.loads(message)["pid"], fds
 
@@ -277,11 +278,12 @@ class CandidateProcess:
         classes: dict[str, type] | None = None,
         module: dict | None = None,
         on_waiting: Callable[[], None] | None = None,
+        hypothesis: bool = False,
     ) -> CandidateProcess:
         """A fresh process importing ``source`` (as the project's ``module``, when given); the
         job it is given is the same, whatever the job it serves (a test run or a timing
         round). ``on_waiting`` runs once the process is set up and before it gets its job."""
-        pid, fds = link.spawn()
+        pid, fds = link.spawn(hypothesis)
         process = cls(link, pid, fds, streams, classes)
         waiting = process._await_answer(deadline, what="starting the candidate")
         if waiting != ("waiting",):

@@ -253,7 +253,11 @@ class Harness:
 
     def call_inputs(self, request: dict) -> dict:
         session = Session(
-            self.link, {"candidate": request["candidate"]}, request["limits"], request.get("module")
+            self.link,
+            {"candidate": request["candidate"]},
+            request["limits"],
+            request.get("module"),
+            hypothesis=bool(request.get("hypothesis")),
         )
         failure = self._start_candidate(session, request["entry_point"])
         if failure is not None:

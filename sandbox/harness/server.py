@@ -7,10 +7,13 @@ Three users share the container, and only this process can cross between them:
   and after every job and every timing round it kills, wipes and checks (:mod:`boundary`).
 - **The harness** (uid HARNESS_UID, no capabilities) is forked once, loads pytest and speaks to
   the host on stdin and stdout; its files live in /run/harness, which candidates cannot enter.
-- **The zygote** (root, like PID 1, non-dumpable) is forked before anything else and never
-  handles a request: it only forks. Every candidate process is forked from it (twice, so that
+- **The zygotes** (root, like PID 1, non-dumpable) are forked before anything else and never
+  handle a request: they only fork. Every candidate process is forked from one (twice, so that
   PID 1 becomes the candidate's parent and reaps it), so a candidate's memory holds nothing of
   any job, test, source or tenant, and nothing that tells a timed round from a tested one.
+  Candidates come from the plain zygote; the hypothesis zygote serves only the host's own
+  drawing program (``CallJob.hypothesis``): it imports hypothesis from the image's read-only
+  paths on its first fork, so each drawing skips the import, most of its cost.
 - **Candidates** (uid CANDIDATE_UID, no capabilities) get their source from the harness, over
   their own socket: PID 1 never sees it. They cannot signal, read or trace the harness or the
   zygote, nor keep anything from the clean-up.
@@ -23,6 +26,7 @@ to the host (naming the candidate that was running) and exits; the host replaces
 from __future__ import annotations
 
 import ctypes
+import importlib
 import json
 import os
 import select
@@ -38,6 +42,7 @@ HARNESS_UID = 10001
 CANDIDATE_UID = 10002
 CANDIDATE_OOM_SCORE = 1000  # under memory pressure the kernel kills candidates first
 _MAX_FD = 1024
+_DRAWING_IMPORTS = ("hypothesis", "hypothesis.strategies", "hypothesis.errors")
 _PR_SET_DUMPABLE, _PR_CAPBSET_DROP = 4, 24
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -78,15 +83,19 @@ class Zygote:
     exists, it reads one byte per candidate and forks a child that forks the candidate and
     exits, so that the candidate is PID 1's child (PID 1 reaps it and reads its usage); then it
     sends PID 1 the candidate's pid and the harness's ends of its descriptors. Nothing it
-    handles ever differs from one candidate to the next."""
+    handles ever differs from one candidate to the next. With ``preload``, it imports those
+    modules before its first fork (from ``trusted_path`` only)."""
 
-    def __init__(self, trusted_path: list[str]) -> None:
+    def __init__(
+        self, trusted_path: list[str], preload: tuple[str, ...] = (), inherited: tuple = ()
+    ) -> None:
         self.control, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.pid = os.fork()
         if self.pid == 0:
             try:
-                self.control.close()
-                _zygote_loop(zygote_end, trusted_path)
+                for end in (self.control, *inherited):  # another zygote's: not ours to hold
+                    end.close()
+                _zygote_loop(zygote_end, trusted_path, preload)
             finally:
                 os._exit(0)
         zygote_end.close()
@@ -101,12 +110,15 @@ class Zygote:
         return Seed(int(message), fds)
 
 
-def _zygote_loop(control: socket.socket, trusted_path: list[str]) -> None:
+def _zygote_loop(control: socket.socket, trusted_path: list[str], preload: tuple[str, ...]) -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # the host's channel is PID 1's alone
         os.dup2(devnull, fd)
     os.close(devnull)
     while control.recv(1) == b"f":
+        if preload:
+            _import(preload, trusted_path)
+            preload = ()
         call_parent, call_child = (end.detach() for end in socket.socketpair())
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -127,6 +139,19 @@ def _zygote_loop(control: socket.socket, trusted_path: list[str]) -> None:
         socket.send_fds(control, [said], [call_parent, out_r, err_r])
         for fd in (call_parent, out_r, err_r):
             os.close(fd)
+
+
+def _import(modules: tuple[str, ...], trusted_path: list[str]) -> None:
+    """Import ``modules`` in the zygote, from the image's read-only paths alone and outside the
+    candidates' writable /tmp, so that nothing a candidate left can be imported here. A module
+    that fails to import is left for the candidate to import (and to fail on) itself."""
+    os.chdir("/")
+    sys.path[:] = trusted_path
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            sys.modules.pop(name, None)
 
 
 def _become_candidate(fds: list[int], trusted_path: list[str]) -> None:
@@ -150,7 +175,8 @@ def _become_candidate(fds: list[int], trusted_path: list[str]) -> None:
 class Server:
     def __init__(self) -> None:
         self.trusted_path = [p for p in sys.path if p and not p.startswith("/tmp")]
-        self.zygote: Zygote | None = None
+        self.zygote: Zygote | None = None  # the candidates'
+        self.hypothesis_zygote: Zygote | None = None  # the drawing program's
         self.seed: Seed | None = None
         self.harness_pid = 0
         self.control: socket.socket | None = None
@@ -162,8 +188,8 @@ class Server:
 
     @property
     def spare(self) -> set[int]:
-        """The processes a clean-up keeps: the harness and the zygote."""
-        return {self.harness_pid, self.zygote.pid if self.zygote else 0}
+        """The processes a clean-up keeps: the harness and the zygotes."""
+        return {self.harness_pid, *(z.pid for z in (self.zygote, self.hypothesis_zygote) if z)}
 
     # -- the harness ----------------------------------------------------------------------
     def start_harness(self) -> None:
@@ -175,7 +201,9 @@ class Server:
         if pid == 0:
             try:
                 control.close()
-                self.zygote.control.close()
+                for zygote in (self.zygote, self.hypothesis_zygote):
+                    if zygote is not None:
+                        zygote.control.close()
                 become(HARNESS_UID)
                 from . import runner
 
@@ -191,9 +219,12 @@ class Server:
         os.close(devnull)
 
     # -- candidates -----------------------------------------------------------------------
-    def spawn_candidate(self) -> tuple[int, list[int]]:
+    def spawn_candidate(self, hypothesis: bool = False) -> tuple[int, list[int]]:
         """A candidate process waiting for its job: the seed forked after the last clean-up
-        if it is still alive, else a new one."""
+        if it is still alive, else a new one; with ``hypothesis``, one forked now from the
+        hypothesis zygote."""
+        if hypothesis and self.hypothesis_zygote is not None:
+            return self.hypothesis_zygote.fork()
         seed, self.seed = self.seed, None
         if seed is not None and not _alive(seed.pid):
             for fd in seed.fds:
@@ -252,7 +283,7 @@ class Server:
         assert self.control is not None and self.zygote is not None  # serve_forever set both
         op = message["op"]
         if op == "spawn":
-            pid, fds = self.spawn_candidate()
+            pid, fds = self.spawn_candidate(bool(message.get("hypothesis")))
             socket.send_fds(self.control, [json.dumps({"pid": pid}).encode()], fds)
             for fd in fds:
                 os.close(fd)
@@ -281,6 +312,9 @@ class Server:
 
     def serve_forever(self) -> None:
         self.zygote = Zygote(self.trusted_path)  # first: it must never hold anything but this
+        self.hypothesis_zygote = Zygote(
+            self.trusted_path, preload=_DRAWING_IMPORTS, inherited=(self.zygote.control,)
+        )
         self.start_harness()
         assert self.control is not None  # start_harness set it
         self.seed = self.zygote.fork()

@@ -42,8 +42,10 @@ class Session:
         sources: dict[str, str],
         limits: dict,
         module: dict | None = None,
+        hypothesis: bool = False,
     ) -> None:
         self.link = link
+        self.hypothesis = hypothesis  # processes forked with hypothesis imported (drawings)
         self.sources = sources
         self.limits = limits
         self.module = module  # every candidate of the job is this module of the project
@@ -76,7 +78,7 @@ class Session:
             self._account()
             self.process = CandidateProcess.start(
                 self.link, self.sources[self.current_id], self.limits, self.streams,
-                self.deadline(), self.classes, self.module, on_waiting,
+                self.deadline(), self.classes, self.module, on_waiting, self.hypothesis,
             )  # fmt: skip
         return self.process
 

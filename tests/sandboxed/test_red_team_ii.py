@@ -115,6 +115,24 @@ def test_nothing_a_candidate_inherits_tells_a_timed_round_from_a_tested_one(lone
     assert timing.timings["observer"][0].digest in seen
 
 
+def test_a_candidate_never_inherits_the_drawings_process(sandbox_driver) -> None:
+    """Drawings fork from a zygote that has imported hypothesis (most of a drawing's cost);
+    candidates never do, so their memory and import times are those of a plain process, and
+    the drawing zygote outlives the clean-ups between jobs."""
+    imported = "import sys\n\ndef imported(_):\n    return 'hypothesis.strategies' in sys.modules\n"
+
+    def call(hypothesis: bool) -> object:
+        job = CallJob(candidate=imported, entry_point="imported", inputs=[((0,), {})],
+                      limits=FAST_LIMITS, hypothesis=hypothesis)  # fmt: skip
+        (outcome,) = sandbox_driver.wait(sandbox_driver.sandbox.call(job))
+        assert outcome.ok, outcome
+        return outcome.value
+
+    assert [call(flag) for flag in (False, True, False, True, True)] == [
+        False, True, False, True, True,
+    ]  # fmt: skip
+
+
 # -- 3. the timed input is public ------------------------------------------------------------------
 def test_a_table_of_the_benchmarks_own_answer_wins_nothing(sandbox_driver, tmp_path) -> None:
     folder = _problem(tmp_path, rt.TOTAL_STUB, rt.TOTAL_BENCH_TESTS)
