@@ -17,7 +17,7 @@ demo: setup-demo  ## codegen solve on a bundled example with the embedded model 
 	$(TIMED) demo-solve $(BIN)/codegen solve examples/sum_squares/problem.py
 
 test: setup-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=30
 
 # The first run's steps at once where independent: the Docker engine, the venv, then the image,
 # the model's download and the engine's install side by side (docs/first-run.md).
