@@ -555,3 +555,20 @@ def test_nothing_is_written_where_the_user_works(tmp_path: Path) -> None:
                    cwd=folder, env={"CODEGEN_CACHE": str(cache)})  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    "hang", ["while True:\n    pass\n", "def test_forever():\n    while True:\n        pass\n"],
+    ids=["top level", "a test"],
+)  # fmt: skip
+def test_tests_that_never_end_by_themselves_are_exit_2(tmp_path: Path, hang: str) -> None:
+    """Not a timeout of every candidate (exit 1): a placeholder that raises at once ran past
+    the limit too, so the tests are at fault."""
+    (tmp_path / "problem.py").write_text((ROOT / TWO_SUM / "problem.py").read_text())
+    (tmp_path / "test_hangs.py").write_text(f"from solution import two_sum\n\n{hang}")
+    (tmp_path / "codegen.toml").write_text("[limits]\nwall_seconds = 6\ntest_seconds = 2\n")
+    done = codegen("rank", str(tmp_path), str(ROOT / FAST), cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert_one_clean_line(done)
+    assert "test_hangs.py: ran past the time limit" in done.stderr

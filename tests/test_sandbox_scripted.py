@@ -125,7 +125,12 @@ def test_the_rank_flow_runs_on_the_scripted_sandbox() -> None:
     problem = load_problem(str(EXAMPLE))
     fast, slow = _example("fast_hash"), _example("slow_quadratic")
     sandbox = ScriptedSandbox(
-        {fast[0]: fast[1], slow[0]: slow[1], drawing_program(): Script(answer=draw_from_spec)}
+        {
+            fast[0]: fast[1],
+            slow[0]: slow[1],
+            drawing_program(): Script(answer=draw_from_spec),
+            "raise NotImplementedError": Script(run=RunResult(verdict=Verdict.FAILED)),
+        }  # the placeholder, run to see what the tests do by themselves
     )
     run = asyncio.run(
         rank_candidates(problem, {"fast": fast[0], "slow": slow[0]}, sandbox, growth=False)

@@ -46,7 +46,7 @@ from codegen.evaluation.ledger import Ledger
 from codegen.evaluation.policy import Policy
 from codegen.evaluation.report import DEFAULT_ROUNDS, InputsUsed, RankingRun
 from codegen.evaluation.timing import Timing, undecided
-from codegen.evaluation.verify import set_aside_examples, verify
+from codegen.evaluation.verify import run_placeholder, set_aside_examples, verify
 from codegen.evaluation.workload import Drawn, Workload, draw, perturbed_benchmark
 from codegen.problems import Problem
 from codegen.ranking import (
@@ -463,6 +463,9 @@ async def rank_candidates(
                     reference=reference)  # fmt: skip
     evaluation = Evaluation(problem, sandbox, policy, on_event=on_event)
     try:
+        # first: tests that fail or never end by themselves are the problem's fault
+        # (ProblemError), not a verdict on every candidate
+        await run_placeholder(problem, sandbox)
         await evaluation.verify(evaluation.ledger.give(candidates, votes, authors))
         return await evaluation.rank(generated_tests, enrich=enrich, on_decided=on_decided)
     finally:

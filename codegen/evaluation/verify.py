@@ -11,7 +11,7 @@ from codegen.errors import BadInput
 from codegen.problems import Problem
 from codegen.problems.context import module_spec, program, repository_tests
 from codegen.ranking.soft_tests import set_aside_unsatisfiable
-from sandbox import NO_TESTS_COLLECTED, Limits, ProblemError, RunJob, RunResult
+from sandbox import NO_TESTS_COLLECTED, Limits, ProblemError, RunJob, RunResult, Verdict
 
 if TYPE_CHECKING:
     from sandbox import SandboxBackend  # the backends load the Docker SDK: not for a client
@@ -64,6 +64,31 @@ async def verify(
     runs = dict(await asyncio.gather(*(one(cid, src) for cid, src in candidates.items())))
     check_collected(runs, test_files)
     return set_aside_examples(problem, runs) if set_aside and not hidden else runs
+
+
+async def run_placeholder(problem: Problem, sandbox: SandboxBackend) -> RunResult:
+    """The tests once against a placeholder that raises NotImplementedError at once: what the
+    tests do by themselves. Tests that do not load, collect nothing or run past their time
+    limit are the problem's fault, the same for every candidate (ProblemError), found before
+    any candidate is blamed for them."""
+    placeholder = f"def {problem.entry_point}(*args, **kwargs):\n    raise NotImplementedError\n"
+    job = RunJob(
+        entry_point=problem.entry_point,
+        test_files=problem.sandbox_test_files(),
+        candidate=program(problem, placeholder),
+        limits=sandbox.limits,
+        module=module_spec(problem, sandbox),
+    )
+    result = await sandbox.run(job)
+    check_collected({"placeholder": result}, job.test_files)
+    if result.verdict is Verdict.TIMEOUT:
+        names = ", ".join(sorted(job.test_files)) or "the tests"
+        raise ProblemError(
+            f"{names}: ran past the time limit ({job.limits.test_seconds:g} s a test) against a "
+            "placeholder that raises NotImplementedError at once; a test, or the file's top "
+            "level, never ends by itself"
+        )
+    return result
 
 
 def check_collected(runs: Mapping[str, RunResult], test_files: Mapping[str, str]) -> None:

@@ -33,11 +33,10 @@ from codegen.errors import BadInput
 from codegen.evaluation import Evaluation, RankingRun, verify
 from codegen.evaluation import Event as EvaluationEvent
 from codegen.evaluation.policy import Policy
-from codegen.evaluation.verify import check_collected
+from codegen.evaluation.verify import run_placeholder
 from codegen.generation import GenerationResult, GenerationTask, Roster
 from codegen.llm.throttle import Throttle
 from codegen.problems import Problem
-from codegen.problems.context import module_spec, program
 from codegen.ranking.consensus import GeneratedTest
 from codegen.ranking.report import Decision
 from codegen.solve.events import Decided, EventCallback, JudgeProgress, StageProgress
@@ -54,7 +53,7 @@ from codegen.solve.rounds import (
 from codegen.solve.session import SolveSession, request_plan
 from codegen.solve.snippet_check import check_snippet, module_name
 from codegen.solve.state import SolveRun
-from sandbox import ProblemError, RunJob, SandboxBackend, Verdict
+from sandbox import ProblemError, SandboxBackend, Verdict
 
 CHECKED_AT_MOST = 3  # ranked candidates tried as a module of their own before giving up
 
@@ -204,17 +203,8 @@ async def _settle(run: SolveRun, tests: list[GeneratedTest], dispute: str) -> li
 async def check_tests_load(problem: Problem, sandbox: SandboxBackend) -> None:
     """Run the tests once against a placeholder: tests that do not import are bad input, found
     before any model is waited on; so is a module (the placeholder in it) that does not."""
-    placeholder = f"def {problem.entry_point}(*args, **kwargs):\n    raise NotImplementedError\n"
-    job = RunJob(
-        entry_point=problem.entry_point,
-        test_files=problem.sandbox_test_files(),
-        candidate=program(problem, placeholder),
-        limits=sandbox.limits,
-        module=module_spec(problem, sandbox),
-    )
     try:
-        result = await sandbox.run(job)
-        check_collected({"placeholder": result}, job.test_files)
+        result = await run_placeholder(problem, sandbox)
     except ProblemError as error:
         first = (str(error).strip().splitlines() or ["the tests do not load"])[0]
         raise BadInput(f"{problem.origin or problem.name}: {first}; fix the tests") from None

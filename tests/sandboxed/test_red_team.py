@@ -311,7 +311,8 @@ ENDINGS = {
     "segfaults": "ctypes.string_at(0)",
 }
 PROPERTY_LIMITS = FAST_LIMITS.model_copy(update={"test_seconds": 1.0, "wall_seconds": 10.0})
-PRISTINE_USERS = [0, 0, 10001, 10002]  # PID 1, the zygote, the harness, the next candidate
+# PID 1, the two zygotes (the candidates' and the drawings'), the harness, the next candidate
+PRISTINE_USERS = [0, 0, 0, 10001, 10002]
 
 
 def _hostile(actions: list[str], ending: str) -> str:
