@@ -208,6 +208,14 @@ def test_hidden_tests_and_benchmark_detection(tmp_path: Path) -> None:
     [
         ({}, "no problem.py"),
         ({"problem.py": "x = 1\n"}, "no top-level function"),
+        (
+            {"problem.py": 'async def f(x: int) -> int:\n    """Double."""\n'},
+            "`async def f` cannot be the entry point",
+        ),
+        (
+            {"problem.py": 'class A:\n    def f(self, x: int) -> int:\n        """D."""\n'},
+            "only class A; the entry point is a function",
+        ),
         ({"problem.py": "def f(x:\n    ...\n"}, "problem.py:1: syntax error"),
         (
             {"problem.py": STUB, "test_a.py": "from solution import add_all\n\ndef test(:\n"},

@@ -59,6 +59,22 @@ def parse_source(source: str, where: str, fix: str) -> ast.Module:
         raise BadInput(f"{where}: cannot be parsed: {error}; {fix}") from None
 
 
+def _why_no_function(tree: ast.Module) -> str:
+    """Why a stub has no function to write, naming what it has instead."""
+    coroutines = [n.name for n in tree.body if isinstance(n, ast.AsyncFunctionDef)]
+    if coroutines:
+        return (f"`async def {coroutines[0]}` cannot be the entry point: the tests call it "
+                "as a plain function; write `def` (an async helper beside it is fine)")  # fmt: skip
+    classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
+    if classes:
+        return (f"no top-level function, only class {classes[0]}; the entry point is a "
+                "function: write the method as a top-level `def` (or a function that uses "
+                "the class)")  # fmt: skip
+    return (
+        "no top-level function; a stub needs one `def name(...):` with type hints and a docstring"
+    )
+
+
 def parse_stub(
     source: str,
     where: str,
@@ -76,10 +92,7 @@ def parse_stub(
     entry = entry or _declared_entry(tree)
     functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
     if not functions:
-        raise BadInput(
-            f"{where}: no top-level function; a stub needs one `def name(...):` "
-            "with type hints and a docstring"
-        )
+        raise BadInput(f"{where}: {_why_no_function(tree)}")
     names = tuple(function.name for function in functions)
     if entry is None:
         node = _unwritten(functions, where, tested, entry_fix)
