@@ -147,11 +147,13 @@ def _import(modules: tuple[str, ...], trusted_path: list[str]) -> None:
     that fails to import is left for the candidate to import (and to fail on) itself."""
     os.chdir("/")
     sys.path[:] = trusted_path
-    for name in modules:
-        try:
+    before = set(sys.modules)
+    try:
+        for name in modules:
             importlib.import_module(name)
-        except Exception:
-            sys.modules.pop(name, None)
+    except Exception:  # none of it half-imported: the candidate starts from a clean slate
+        for name in set(sys.modules) - before:
+            del sys.modules[name]
 
 
 def _become_candidate(fds: list[int], trusted_path: list[str]) -> None:
