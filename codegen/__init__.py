@@ -1,3 +1,3 @@
 """codegen: several models write candidates in parallel; a Docker sandbox judges and times them."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

@@ -96,7 +96,7 @@ def test_every_quick_start_command_runs_as_written_from_a_fresh_venv(
         )  # fmt: skip
         asked = server.requests()
     assert done.returncode == 0, f"{done.stderr[-4000:]}\n{done.stdout[-2000:]}"
-    assert "version 0.3.0" in done.stdout
+    assert "version 0.4.0" in done.stdout
     assert asked, "the solve asked the (fake) model"
     assert "def median" in (work / "median_out.py").read_text()
     lines = done.stdout.splitlines()
