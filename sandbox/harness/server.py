@@ -190,8 +190,10 @@ class Server:
 
     @property
     def spare(self) -> set[int]:
-        """The processes a clean-up keeps: the harness and the zygotes."""
-        return {self.harness_pid, *(z.pid for z in (self.zygote, self.hypothesis_zygote) if z)}
+        """The processes a clean-up keeps: the harness and the zygotes still alive (a dead
+        one's pid may be a candidate's by now)."""
+        zygotes = (self.zygote, self.hypothesis_zygote)
+        return {self.harness_pid, *(z.pid for z in zygotes if z and _alive(z.pid))}
 
     # -- the harness ----------------------------------------------------------------------
     def start_harness(self) -> None:
@@ -336,14 +338,17 @@ class Server:
             try:
                 self.answer(json.loads(message))
             except Exception as error:  # never die of a bad message: the host recycles us
-                return self.give_up("crashed", f"sandbox server error: {error}")
+                return self.give_up("crashed", f"sandbox server error: {error}", internal=True)
             self.orphans_kb += boundary.reap_orphans()
 
-    def give_up(self, verdict: str, message: str) -> None:
+    def give_up(self, verdict: str, message: str, internal: bool = False) -> None:
         """Report a job the harness cannot finish, then exit so the host replaces the container
-        (the host knows which candidate was running from the harness's progress frames)."""
+        (the host knows which candidate was running from the harness's progress frames).
+        ``internal``: this process failed (a zygote that no longer forks), the sandbox's fault:
+        the host runs the job again elsewhere and blames no candidate."""
         boundary.kill_all_but(set())
-        framing.write_frame(self.host_out, {"verdict": verdict, "message": message, "clean": False})
+        said = {"internal_error": message} if internal else {"verdict": verdict, "message": message}
+        framing.write_frame(self.host_out, said | {"clean": False})
 
 
 def _close_all_but(keep: set[int]) -> None:

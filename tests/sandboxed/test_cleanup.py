@@ -109,3 +109,36 @@ def test_a_container_lost_under_a_job_is_the_sandbox_s_fault_not_the_candidate_s
         "from solution import solve\n\ndef test_one():\n    assert solve(1) == 1\n",
     )
     assert honest.passed and not honest.sandbox_fault  # the pool replaced what it lost
+
+
+# Run as root in a warm container (what no candidate can do): kill the newest root process but
+# PID 1, the drawings' zygote (forked after the candidates').
+_KILL_THE_DRAWINGS_ZYGOTE = (
+    "import os\n"
+    "me = os.getpid()\n"
+    "def uid(p):\n"
+    "    status = open(f'/proc/{p}/status').read().split('Uid:')[1]\n"
+    "    return int(status.split()[0])\n"
+    "roots = sorted(int(p) for p in os.listdir('/proc')\n"
+    "               if p.isdigit() and int(p) not in (1, me) and uid(p) == 0)\n"
+    "os.kill(roots[-1], 9)\n"
+)
+
+
+def test_a_dead_zygote_is_the_sandbox_s_fault_and_the_job_runs_elsewhere(lone_driver) -> None:
+    """A zygote that no longer forks is PID 1's failure, not the job's: the drawing (of a
+    problem with a strategies.py, where a failed drawing is the problem's error) runs again
+    on another container, and the broken one leaves the pool."""
+    from codegen.problems import load_problem
+    from codegen.ranking.inputs import draw
+
+    problem = load_problem(os.path.join(os.path.dirname(__file__), "../../examples/two_sum"))
+    sandbox = lone_driver.sandbox
+    first = lone_driver.wait(draw(problem, sandbox, n=5))
+    assert first.args and first.origin == "strategies.py", first
+    before = {c.id for c in sandbox.all}
+    for container_id in before:
+        subprocess.run(["docker", "exec", str(container_id), "python3", "-c",
+                        _KILL_THE_DRAWINGS_ZYGOTE], check=True)  # fmt: skip
+    assert lone_driver.wait(draw(problem, sandbox, n=5)) == first  # the same seed, elsewhere
+    assert before - {c.id for c in sandbox.all}, "a broken container stayed in the pool"
