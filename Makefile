@@ -46,7 +46,7 @@ engine: venv  ## xllamacpp (llama.cpp, a prebuilt wheel) in its own environment,
 # tests/test_flows_without_docker.py, tests/test_sandbox_scripted.py, tests/test_llm_scripted.py.
 # `make test` (CI) runs everything.
 test-fast: venv  ## no Docker, no model, nothing slow: the flows on the doubles and the pure core
-	$(BIN)/python -m pytest -q -m "not docker and not model and not slow"
+	$(BIN)/python -m pytest -q -n auto -m "not docker and not model and not slow"
 
 bench: image
 	$(BIN)/python -m pytest benchmarks -q --benchmark-columns=min,median,max,rounds
