@@ -42,7 +42,7 @@ def _container_cpu(container_id: str | None) -> float:
 
 def _kind(method: str, job: Any) -> str:
     if method == "call":
-        return "call: drawing" if job.entry_point == "draw_from_spec" else "call"
+        return "call: drawing" if job.hypothesis else "call"
     if method == "time":
         return f"time: {len(job.candidates)} programs"
     hidden = any("check" in name for name in job.test_files)

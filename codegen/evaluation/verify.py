@@ -82,11 +82,10 @@ async def run_placeholder(problem: Problem, sandbox: SandboxBackend) -> RunResul
     result = await sandbox.run(job)
     check_collected({"placeholder": result}, job.test_files)
     if result.verdict is Verdict.TIMEOUT:
-        names = ", ".join(sorted(job.test_files)) or "the tests"
         raise ProblemError(
-            f"{names}: ran past the time limit ({job.limits.test_seconds:g} s a test) against a "
-            "placeholder that raises NotImplementedError at once; a test, or the file's top "
-            "level, never ends by itself"
+            f"{_named(job.test_files)}: ran past the time limit ({job.limits.test_seconds:g} s "
+            "a test) against a placeholder that raises NotImplementedError at once; a test, or "
+            "the file's top level, never ends by itself"
         )
     return result
 
@@ -95,8 +94,13 @@ def check_collected(runs: Mapping[str, RunResult], test_files: Mapping[str, str]
     """pytest collects the tests apart from the candidate (its own process): runs in which it
     found none are the files' fault, the same for every candidate (ProblemError)."""
     if runs and all(run.message == NO_TESTS_COLLECTED for run in runs.values()):
-        names = ", ".join(sorted(test_files)) or "the tests"
-        raise ProblemError(f"{names}: pytest collected no test; write a `def test_...` function")
+        raise ProblemError(
+            f"{_named(test_files)}: pytest collected no test; write a `def test_...` function"
+        )
+
+
+def _named(test_files: Mapping[str, str]) -> str:
+    return ", ".join(sorted(test_files)) or "the tests"
 
 
 def set_aside_examples(problem: Problem, runs: dict[str, RunResult]) -> dict[str, RunResult]:

@@ -192,8 +192,11 @@ class Server:
     def spare(self) -> set[int]:
         """The processes a clean-up keeps: the harness and the zygotes still alive (a dead
         one's pid may be a candidate's by now)."""
-        zygotes = (self.zygote, self.hypothesis_zygote)
-        return {self.harness_pid, *(z.pid for z in zygotes if z and _alive(z.pid))}
+        return {self.harness_pid, *(z.pid for z in self.zygotes if _alive(z.pid))}
+
+    @property
+    def zygotes(self) -> list[Zygote]:
+        return [z for z in (self.zygote, self.hypothesis_zygote) if z is not None]
 
     # -- the harness ----------------------------------------------------------------------
     def start_harness(self) -> None:
@@ -205,9 +208,8 @@ class Server:
         if pid == 0:
             try:
                 control.close()
-                for zygote in (self.zygote, self.hypothesis_zygote):
-                    if zygote is not None:
-                        zygote.control.close()
+                for zygote in self.zygotes:
+                    zygote.control.close()
                 become(HARNESS_UID)
                 from . import runner
 
