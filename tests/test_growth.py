@@ -187,6 +187,25 @@ def test_overtaken_is_measured_at_the_largest_common_size() -> None:
     assert not faster_growth(QUAD, LINEAR, quicker=False)  # the caller knows (timed workload)
 
 
+def test_a_rival_overtakes_only_by_a_gap_beyond_the_noise() -> None:
+    steeper = measured(1.5, 3e-6 / 2**7)  # equal to LINEAR at n=2^14, then grows 0.5 faster
+    assert grows_faster(steeper, LINEAR) and not overtaken(steeper, LINEAR)  # 1.0× there
+    assert overtaken(measured(1.5, 3e-6 / 2**7 * 2.1), LINEAR)  # 2.1× there: measured
+
+
+TWINS = json.loads((Path(__file__).parent / "fixtures" / "growth_twins.json").read_text())
+
+
+@pytest.mark.parametrize("run", range(len(TWINS["runs"])))
+def test_a_copy_never_overtakes_its_twin_on_real_measurements(run: int) -> None:
+    """Real points from 12 runs on a loaded machine: in one of them (run 3) the copies' fits
+    were 0.3 apart (the third, [2]), and the copy with the steeper fit was put after its twin."""
+    fits = {name: fit_growth(points) for name, points in TWINS["runs"][run].items()}
+    one, two, quadratic = fits["fast_hash"], fits["fast_hash_renamed"], fits["slow_quadratic"]
+    assert not overtaken(one, two) and not overtaken(two, one)
+    assert overtaken(quadratic, one) and overtaken(quadratic, two)  # the real gap stays seen
+
+
 # -- the rule: the ranking weighs the largest workload --------------------------------------
 
 
@@ -257,6 +276,10 @@ def test_moved_candidates_follow_every_rival_that_overtakes_them() -> None:
 def test_a_tie_on_the_timed_workload_goes_to_the_slower_growing() -> None:
     report = rank([evidence("quad.py", 1, QUAD, 1), evidence("lin.py", 1.01, LINEAR, 1)])
     assert report.winner == "lin.py" and not report.tied_winners
+    tiny = measured(2, 1e-11, top=2**16)  # never overtaken, and quicker only within the noise
+    report = rank([evidence("c.py", 1, tiny, 1), evidence("lin.py", 1.01, LINEAR, 1)])
+    assert report.candidate("c.py").grows_faster_than == []
+    assert "grows faster" not in report.candidate("c.py").explanation
 
 
 # -- the terminal and the JSON -----------------------------------------------------------------

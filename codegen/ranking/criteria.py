@@ -119,11 +119,12 @@ class Speed:
     The ranking weighs the largest workload. The timed workload is the largest drawn, yet
     small, so a candidate quicker on it may lose at scale. A timed candidate *overtaken* by a
     timed rival of its group, i.e. the rival grows clearly slower (empirical exponent lower by
-    more than 0.3, a good fit) and took no more CPU at the largest size both were measured at
-    (:func:`~codegen.ranking.growth.overtaken`), ranks after that rival: it moves to the tier of
-    the slowest rival overtaking it, after that tier's members, and before the tiers behind
-    it. Candidates moved after one tier keep their timed order among themselves; a rival moved
-    in turn takes them along (the relation is acyclic: exponents strictly decrease along it).
+    more than 0.3, a good fit) and took at most half the CPU at the largest size both were
+    measured at (:func:`~codegen.ranking.growth.overtaken`), ranks after that rival: it moves
+    to the tier of the slowest rival overtaking it, after that tier's members, and before the
+    tiers behind it. Candidates moved after one tier keep their timed order among themselves;
+    a rival moved in turn takes them along (the relation is acyclic: exponents strictly
+    decrease along it).
     Unknown growth, or a bound (``≲``) on the faster-growing side, moves nothing."""
 
     name = "speed"

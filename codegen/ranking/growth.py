@@ -17,8 +17,8 @@
   scan, most cheap loops) the label says it is a bound: "≲ n^1.0", the candidate's own work
   grows no faster than that.
 - :func:`faster_growth` (the flag: quicker at small sizes but grows faster) and
-  :func:`overtaken` (what the ranking rule uses: a rival that grows clearly slower took no more
-  CPU at the largest size both were measured at).
+  :func:`overtaken` (what the ranking rule uses: a rival that grows clearly slower took at most
+  half the CPU at the largest size both were measured at).
 """
 
 from __future__ import annotations
@@ -33,6 +33,12 @@ from typing import Any
 from pydantic import BaseModel
 
 GROWTH_MARGIN = 0.3  # exponents closer than this are the same growth (the estimate is ±0.25)
+# How much less CPU a rival must have taken at the largest size both were measured at before it
+# is said to overtake: one size's time (the least of 3 calls) varies up to 1.7× between two
+# copies of one program on a loaded machine (60 sizes, 12 runs of `codegen rank` beside a CI
+# run), and with a 4-point fit spanning 8× that noise alone gave one of 12 runs exponents 0.3
+# apart: a copy "overtook" its twin.
+OVERTAKE_FACTOR = 2.0
 MIN_QUALITY = 0.9  # R² a fit needs before the ranking trusts that it grows faster
 MIN_POINTS = 3  # usable sizes for a fit
 MIN_SPAN = 4.0  # ...spanning at least this factor of n
@@ -373,13 +379,16 @@ def faster_growth(a: Growth, b: Growth, quicker: bool | None = None) -> bool:
 
 
 def overtaken(a: Growth, b: Growth, margin: float = GROWTH_MARGIN) -> bool:
-    """``b`` grows clearly slower than ``a`` and took no more CPU than ``a`` at the largest
-    size both were measured at: measured, not extrapolated, so two candidates of one growth
-    whose exponents differ by noise do not swap places."""
+    """``b`` grows clearly slower than ``a`` and took at most half ``a``'s CPU at the largest
+    size both were measured at (:data:`OVERTAKE_FACTOR`): measured beyond the noise, not
+    extrapolated, so two candidates of one growth whose exponents differ by noise do not swap
+    places."""
     if not grows_faster(a, b, margin):
         return False
     common = sorted(set(dict(a.points)) & set(dict(b.points)))
-    return bool(common) and dict(b.points)[common[-1]] <= dict(a.points)[common[-1]]
+    if not common:
+        return False
+    return OVERTAKE_FACTOR * dict(b.points)[common[-1]] <= dict(a.points)[common[-1]]
 
 
 def crossing(a: Growth, b: Growth) -> int | None:

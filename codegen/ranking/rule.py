@@ -21,7 +21,7 @@
    wins nothing, even when the tests are strong. The ranking weighs the largest workload: the
    timed one is the largest *drawn*, yet small, so a candidate overtaken by a rival that grows
    clearly slower (empirical exponent lower by more than 0.3, both fits good: R² ≥ 0.9,
-   :mod:`~codegen.ranking.growth`) and took no more CPU at the largest size both were
+   :mod:`~codegen.ranking.growth`) and took at most half the CPU at the largest size both were
    measured at ranks right after that rival's tier (:class:`~codegen.ranking.criteria.Speed`),
    unless the timed input is larger than that size and the rival was slower on it: a
    measured loss is never overruled by a prediction.
@@ -274,14 +274,15 @@ def _evidence(agreement: Consensus | None, winner: str | None, counted: Evidence
 def _grows_faster_than(
     e: CandidateEvidence, growth: dict[str, Growth], timings: dict[str, TimingStats]
 ) -> list[str]:
-    """The flag: rivals it is quicker than at small sizes (the timed workload, when both were
-    ranked on it) but grows clearly faster than."""
+    """The flag: rivals it is quicker than at small sizes (a faster speed tier on the timed
+    workload, when both were ranked on it: a median quicker within the noise is no claim)
+    but grows clearly faster than."""
     if e.growth is None:
         return []
 
     def quicker(rival: str) -> bool | None:
         if e.id in timings and rival in timings:
-            return timings[e.id].median < timings[rival].median
+            return timings[e.id].tier < timings[rival].tier
         return None
 
     return [r for r, g in growth.items() if r != e.id and faster_growth(e.growth, g, quicker(r))]
