@@ -83,17 +83,33 @@ def interpreter_of(client: docker.DockerClient, base: str) -> Interpreter:
         "print(json.dumps([sys.version_info[:2], platform.machine(), platform.libc_ver()]))"
     )
     try:
-        output = client.containers.run(
-            base, ["python3", "-c", script], remove=True, network_disabled=True,
-            network_mode="none", user="65534:65534", read_only=True,
-        )  # fmt: skip
+        output = _output_of(client, base, ["python3", "-c", script])
         (major, minor), machine, (libc, libc_version) = json.loads(output)
-    except (DockerException, ValueError, TypeError) as error:
+    except (DockerException, OSError, ValueError, TypeError) as error:  # OSError: a timeout
         raise SandboxUnavailable(f"cannot ask the sandbox image for its Python: {error}") from None
     glibc = int(str(libc_version).split(".")[1]) if libc == "glibc" and libc_version else 17
     platforms = [f"manylinux_2_{m}_{machine}" for m in range(glibc, 16, -1)]
     platforms += [f"manylinux2014_{machine}", f"manylinux2010_{machine}", f"manylinux1_{machine}"]
     return Interpreter(version=f"{major}{minor}", platforms=tuple(platforms))
+
+
+def _output_of(client: docker.DockerClient, image: str, command: list[str]) -> bytes:
+    """A short container's standard output, read after it exits. ``containers.run`` follows
+    the log stream from the start, and a container that exits at once can leave it empty
+    (docker/docker-py#3247; it failed a CI run under load: "Expecting value")."""
+    container = client.containers.create(
+        image, command, network_disabled=True, network_mode="none", user="65534:65534",
+        read_only=True,
+    )  # fmt: skip
+    try:
+        container.start()
+        status = container.wait(timeout=120).get("StatusCode")
+        if status != 0:
+            said = container.logs(stdout=False, stderr=True).decode(errors="replace").strip()
+            raise DockerException(f"exit {status}: {said[-300:]}")
+        return container.logs(stdout=True, stderr=False)
+    finally:
+        container.remove(force=True)
 
 
 def find_project_image(client: docker.DockerClient, tag: str) -> bool:
