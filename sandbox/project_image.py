@@ -32,8 +32,10 @@ from pathlib import Path
 import docker
 from docker.errors import DockerException, ImageNotFound
 
+from .engine import LABEL
 from .errors import SandboxError, SandboxUnavailable
 from .image import IMAGES_DIR, RECIPE_LABEL
+from .owner import OWNER_LABEL, owner_id
 
 REPOSITORY = "codegen-project"
 RECIPE_FILE = IMAGES_DIR / "Dockerfile.project"
@@ -99,7 +101,7 @@ def _output_of(client: docker.DockerClient, image: str, command: list[str]) -> b
     (docker/docker-py#3247; it failed a CI run under load: "Expecting value")."""
     container = client.containers.create(
         image, command, network_disabled=True, network_mode="none", user="65534:65534",
-        read_only=True,
+        read_only=True, labels={LABEL: "1", OWNER_LABEL: owner_id()},  # pruned if we die
     )  # fmt: skip
     try:
         container.start()
