@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 MODEL ?= qwen2.5-coder-0.5b
 JOBS ?= 6
+# `make test`'s pytest workers (pytest-xdist), each with its own sandbox pool; a test file stays
+# on one worker (its module fixtures are built once). 2: 25.8 min -> 12.1 min on 2 cores.
+TEST_WORKERS ?= 2
 TIMED := scripts/timed
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
@@ -17,7 +20,7 @@ demo: setup-demo  ## codegen solve on a bundled example with the embedded model 
 	$(TIMED) demo-solve $(BIN)/codegen solve examples/sum_squares/problem.py
 
 test: setup-test
-	$(BIN)/python -m pytest -q --durations=30
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=30
 
 # The first run's steps at once where independent: the Docker engine, the venv, then the image,
 # the model's download and the engine's install side by side (docs/first-run.md).
