@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,6 +128,24 @@ async def generate(
         cancelled=cancelled,
         wall_s=time.perf_counter() - started,
     )
+
+
+async def generate_each(
+    task: GenerationTask,
+    rosters: Sequence[tuple[Roster, Throttle]],
+    on_event: EventCallback | None = None,
+) -> GenerationResult:
+    """Every roster at once, each under its own caps (hosted and embedded servers differ);
+    merged: a round of solve's (initial, repair, dispute) or of optimise's."""
+    results = await asyncio.gather(
+        *(generate(task, r, on_event=on_event, throttle=t) for r, t in rosters)
+    )
+    merged = GenerationResult()
+    for result in results:
+        merged.candidates.extend(result.candidates)
+        merged.failures.extend(result.failures)
+        merged.cancelled += result.cancelled
+    return merged
 
 
 async def _request(run: _Run, worker: Worker, sample: int) -> Failure | None:

@@ -289,16 +289,9 @@ async def _round(
 
 
 async def _generate(task: GenerationTask, session: SolveSession) -> GenerationResult:
-    from codegen.generation.fanout import generate
+    from codegen.generation.fanout import generate_each  # litellm: imported when first needed
 
-    results = await asyncio.gather(
-        *(generate(task, r, throttle=session.throttle_for(r)) for r in session.rosters)
-    )
-    merged = GenerationResult()
-    for result in results:
-        merged.candidates.extend(result.candidates)
-        merged.failures.extend(result.failures)
-    return merged
+    return await generate_each(task, [(r, session.throttle_for(r)) for r in session.rosters])
 
 
 async def _equivalent(

@@ -44,22 +44,15 @@ async def generate_all(
     rosters: Sequence[tuple[Roster, Throttle]],
     stage: Round,
 ) -> GenerationResult:
-    """Every roster at once, each under its own caps (hosted and embedded servers differ);
-    merged."""
-    from codegen.generation.fanout import generate  # litellm: imported when first needed
+    """Every roster at once (:func:`~codegen.generation.fanout.generate_each`), its progress
+    and failures recorded in the run."""
+    from codegen.generation.fanout import generate_each  # litellm: imported when first needed
 
     def relay(event: GenerationEvent) -> None:
         run.emit(GenerationProgress(stage, event))
 
-    results = await asyncio.gather(
-        *(generate(task, r, on_event=relay, throttle=t) for r, t in rosters)
-    )
+    merged = await generate_each(task, rosters, on_event=relay)
     run.requests += sum(r.request_count for r, _ in rosters)
-    merged = GenerationResult()
-    for result in results:
-        merged.candidates.extend(result.candidates)
-        merged.failures.extend(result.failures)
-        merged.cancelled += result.cancelled
     run.failures.extend(merged.failures)
     return merged
 
