@@ -12,11 +12,12 @@ dependency (minutes here):
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -56,39 +57,70 @@ def project_repository(where: Path) -> tuple[Path, str]:
     return where, head.stdout.strip()
 
 
+def made_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], str]
+) -> tuple[Path, str]:
+    """What ``make`` builds in the folder ``name``, once for the whole test session: under
+    `make test`'s pytest-xdist workers the first to take the lock builds it and the others wait
+    for it and reuse it (their base folders share a parent). ``make`` returns a string (a
+    file's name, a commit), handed to every caller with the folder."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, done = root / name, root / f"{name}.done"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            done.write_text(make(folder))
+    return folder, done.read_text()
+
+
 @pytest.fixture(scope="session")
 def project_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    build = tmp_path_factory.mktemp("build")  # keep build/ out of the checkout
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(ROOT)],
-        check=True, cwd=build, env={**os.environ, "TMPDIR": str(build)},
-        capture_output=True, timeout=600,
-    )  # fmt: skip
-    (found,) = out.glob("codegen-*.whl")
-    return found
+    def build(out: Path) -> str:
+        work = out / "build"  # keep build/ out of the checkout
+        work.mkdir()
+        subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(ROOT)],
+            check=True, cwd=work, env={**os.environ, "TMPDIR": str(work)},
+            capture_output=True, timeout=600,
+        )  # fmt: skip
+        (found,) = out.glob("codegen-*.whl")
+        return found.name
+
+    folder, wheel = made_once(tmp_path_factory, "wheel", build)
+    return folder / wheel
 
 
 @pytest.fixture(scope="session")
 def wheel_venv(tmp_path_factory: pytest.TempPathFactory, project_wheel: Path) -> Path:
     """A fresh virtualenv holding the project's wheel and its dependencies, nothing else."""
-    venv = tmp_path_factory.mktemp("venv") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(project_wheel)],
-        check=True, capture_output=True, timeout=1200,
-    )  # fmt: skip
-    return venv
+
+    def install(folder: Path) -> str:
+        venv = folder / "venv"
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+        subprocess.run(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(project_wheel)],
+            check=True, capture_output=True, timeout=1200,
+        )  # fmt: skip
+        return venv.name
+
+    folder, venv = made_once(tmp_path_factory, "wheel-venv", install)
+    return folder / venv
 
 
 @pytest.fixture(scope="session")
 def project_snapshot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """This working tree as a `repo:` (path, rev), committed once for the session."""
-    return project_repository(tmp_path_factory.mktemp("project") / "codegen")
+    folder, rev = made_once(
+        tmp_path_factory, "project", lambda folder: project_repository(folder / "codegen")[1]
+    )
+    return folder / "codegen", rev
 
 
 @pytest.fixture(scope="session")
-def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    home = tmp_path_factory.mktemp("pre-commit-home")
-    yield home
-    shutil.rmtree(home, ignore_errors=True)
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One PRE_COMMIT_HOME for the session (pre-commit locks its own store, so workers may
+    use it at once)."""
+    return made_once(tmp_path_factory, "pre-commit-home", lambda folder: "")[0]
