@@ -12,7 +12,7 @@ from codegen.evaluation.workload import TIMING_INPUTS
 from codegen.problems import Problem
 from codegen.problems.context import module_spec, program
 from codegen.ranking import GeneratedTest, InputSet
-from sandbox import CallJob, CallOutcome, Limits, SandboxBackend, Verdict
+from sandbox import CallJob, CallOutcome, SandboxBackend, Verdict
 
 # One generated input's budget in the differential calls and the screening: generated inputs
 # are small, so a call past this is stuck (``prime_fib(-3)``) and a timeout is its behaviour;
@@ -21,12 +21,15 @@ from sandbox import CallJob, CallOutcome, Limits, SandboxBackend, Verdict
 # problems (prime_fib, find_zero) took half the sandbox's time in a leaderboard run.
 CALL_SECONDS = 1.0
 CALL_TIMEOUTS = 1
-# Each call is first given this much: a candidate past it on an input another candidate
-# finished in that time is called again from that input with CALL_SECONDS (slower, perhaps,
-# but not stuck: EvalPlus too takes its limit from the fastest known time). An input none
-# finishes in it is a timeout for all of them. On the full HumanEval leaderboard 36 of the 39
-# call jobs that reached CALL_SECONDS were on inputs every candidate was stuck on (fib,
-# prime_fib, fibfib, find_zero, is_simple_power): each cost 1 s of CPU, now a quarter of it.
+# The screening of the timing inputs first gives each call this much: a candidate past it on an
+# input another candidate finished in that time is called again from that input with
+# CALL_SECONDS (slower, perhaps, but not stuck: EvalPlus too takes its limit from the fastest
+# known time), and an input none finishes in it is left out of the timing (a timing input is
+# called every round, so it must be cheap). On the full HumanEval leaderboard 24 of the 39 call
+# jobs that reached CALL_SECONDS were screenings of inputs every candidate was stuck on
+# (prime_fib, fib, fibfib: three batches of three): each cost 1 s of CPU, now a quarter of it.
+# The differential calls keep CALL_SECONDS alone: a timeout there is a behaviour, and one
+# under a quarter of a second could be a stall of a loaded machine, not the candidate's.
 QUICK_SECONDS = 0.25
 
 
@@ -43,22 +46,25 @@ async def call_each(
     sandbox: SandboxBackend,
     timeouts: int = CALL_TIMEOUTS,
 ) -> dict[str, list[CallOutcome]]:
-    """Every candidate on the same inputs, each call under QUICK_SECONDS, and again under
-    CALL_SECONDS from an input another candidate finished in that time; after ``timeouts``
+    """Every candidate on the same inputs, each call under CALL_SECONDS; after ``timeouts``
     timeouts a candidate's remaining inputs are skipped as timeouts."""
-    if not inputs:
-        return {cid: [] for cid in candidates}
-    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [(tuple(args), {}) for args in inputs]
-    quick = await calls_of_each(
-        problem, candidates, calls, sandbox, limits=_limits(sandbox, QUICK_SECONDS),
-        max_timeouts=timeouts,
-    )  # fmt: skip
+    return await _calls(problem, candidates, inputs, sandbox, CALL_SECONDS, timeouts)
+
+
+async def call_each_quickly(
+    problem: Problem,
+    candidates: dict[str, str],
+    inputs: Sequence[tuple[Any, ...]],
+    sandbox: SandboxBackend,
+) -> dict[str, list[CallOutcome]]:
+    """:func:`call_each` under QUICK_SECONDS, and again under CALL_SECONDS from an input
+    another candidate finished (answered or raised) in that time; an input none finishes in
+    it is a timeout for all of them."""
+    quick = await _calls(problem, candidates, inputs, sandbox, QUICK_SECONDS, CALL_TIMEOUTS)
 
     async def again(cid: str, start: int) -> list[CallOutcome]:
-        budget = max(1, timeouts - _timeouts(quick[cid][:start]))
-        limits = _limits(sandbox, CALL_SECONDS)
-        rest = await calls_of_each(problem, {cid: candidates[cid]}, calls[start:], sandbox,
-                                   limits=limits, max_timeouts=budget)  # fmt: skip
+        rest = await _calls(problem, {cid: candidates[cid]}, inputs[start:], sandbox,
+                            CALL_SECONDS, CALL_TIMEOUTS)  # fmt: skip
         return quick[cid][:start] + rest[cid]
 
     slow = {cid: i for cid in quick if (i := _slow_from(cid, quick)) is not None}
@@ -66,9 +72,22 @@ async def call_each(
     return quick | dict(zip(slow, redone, strict=True))
 
 
-def _limits(sandbox: SandboxBackend, seconds: float) -> Limits:
-    return sandbox.limits.model_copy(
+async def _calls(
+    problem: Problem,
+    candidates: dict[str, str],
+    inputs: Sequence[tuple[Any, ...]],
+    sandbox: SandboxBackend,
+    seconds: float,
+    timeouts: int,
+) -> dict[str, list[CallOutcome]]:
+    if not inputs:
+        return {cid: [] for cid in candidates}
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [(tuple(args), {}) for args in inputs]
+    limits = sandbox.limits.model_copy(
         update={"test_seconds": min(sandbox.limits.test_seconds, seconds)}
+    )
+    return await calls_of_each(
+        problem, candidates, calls, sandbox, limits=limits, max_timeouts=timeouts
     )
 
 
@@ -81,10 +100,6 @@ def _slow_from(cid: str, outcomes: dict[str, list[CallOutcome]]) -> int | None:
         ):
             return i
     return None
-
-
-def _timeouts(outcomes: Sequence[CallOutcome]) -> int:
-    return sum(1 for o in outcomes if o.cause is Verdict.TIMEOUT)
 
 
 async def calls_of_each(
@@ -194,7 +209,7 @@ async def screen(
     left = list(pool.args)
     while left and len(usable) < TIMING_INPUTS:
         batch, left = left[:TIMING_INPUTS], left[TIMING_INPUTS:]
-        outcomes = await call_each(problem, passing, batch, sandbox)
+        outcomes = await call_each_quickly(problem, passing, batch, sandbox)
         for i, args in enumerate(batch):
             if len(usable) < TIMING_INPUTS and any(o[i].ok for o in outcomes.values()):
                 usable.append(args)
