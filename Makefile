@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 MODEL ?= qwen2.5-coder-0.5b
 JOBS ?= 6
 # `make test`'s pytest workers (pytest-xdist), each with its own sandbox pool; a test file stays
-# on one worker (its module fixtures are built once). 2: 25.8 min -> 12.1 min on 2 cores.
+# on one worker (its module fixtures are built once). 2: pytest 24.5 -> 12.1 min on 2 cores.
 TEST_WORKERS ?= 2
 TIMED := scripts/timed
 export LITELLM_LOCAL_MODEL_COST_MAP := True
