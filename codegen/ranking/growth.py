@@ -383,12 +383,10 @@ def overtaken(a: Growth, b: Growth, margin: float = GROWTH_MARGIN) -> bool:
     size both were measured at (:data:`OVERTAKE_FACTOR`): measured beyond the noise, not
     extrapolated, so two candidates of one growth whose exponents differ by noise do not swap
     places."""
-    if not grows_faster(a, b, margin):
+    at = crossing(a, b)
+    if at is None or not grows_faster(a, b, margin):
         return False
-    common = sorted(set(dict(a.points)) & set(dict(b.points)))
-    if not common:
-        return False
-    return OVERTAKE_FACTOR * dict(b.points)[common[-1]] <= dict(a.points)[common[-1]]
+    return OVERTAKE_FACTOR * dict(b.points)[at] <= dict(a.points)[at]
 
 
 def crossing(a: Growth, b: Growth) -> int | None:

@@ -13,7 +13,7 @@ import pytest
 
 import codegen.evaluation.behaviour as behaviour
 from codegen.evaluation.behaviour import call_each_quickly
-from codegen.problems import load_problem
+from codegen.problems import Problem, load_problem
 from sandbox import CallJob, CallOutcome, Verdict
 from tests.test_problem import write
 
@@ -63,10 +63,14 @@ class Recording:
 
 
 @pytest.fixture
-def screen(sandbox_driver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def problem(tmp_path: Path) -> Problem:
+    return load_problem(write(tmp_path / "f", {"problem.py": STUB, "test_f.py": TESTS}))
+
+
+@pytest.fixture
+def screen(sandbox_driver, problem: Problem, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(behaviour, "QUICK_SECONDS", QUICK)
     monkeypatch.setattr(behaviour, "CALL_SECONDS", FULL)
-    problem = load_problem(write(tmp_path / "f", {"problem.py": STUB, "test_f.py": TESTS}))
     recording = Recording(sandbox_driver.sandbox)
 
     def run(names: tuple[str, ...], inputs: list[tuple[int]]) -> dict[str, list[CallOutcome]]:
@@ -103,11 +107,10 @@ def test_a_candidate_that_raised_finished_the_input(screen) -> None:
 
 
 def test_the_differential_calls_keep_the_full_limit_alone(
-    sandbox_driver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sandbox_driver, problem: Problem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A timeout there is a behaviour: it must not come from a stall of a loaded machine."""
     monkeypatch.setattr(behaviour, "CALL_SECONDS", FULL)
-    problem = load_problem(write(tmp_path / "f", {"problem.py": STUB, "test_f.py": TESTS}))
     recording = Recording(sandbox_driver.sandbox)
     slow = {"slow": CANDIDATES["slow"]}
     outcomes = sandbox_driver.wait(behaviour.call_each(problem, slow, [(100,)], recording))
